@@ -1,0 +1,100 @@
+# pam_kakao — build, install, test, demo.
+# `make` builds; `make check` runs the whole test suite; `make demo` shows it work.
+
+CC ?= cc
+PKGS := pam libcurl jansson libjwt libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WERROR ?= 1
+SANITIZE ?=
+OPT ?= -O2
+
+WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wconversion -Wstrict-prototypes \
+	-Wmissing-prototypes -Wpointer-arith -Wvla
+HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow -fvisibility=hidden
+CFLAGS ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. $(CFLAGS)
+ifeq ($(WERROR),1)
+ALL_CFLAGS += -Werror
+endif
+LDHARDEN := -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS))
+LDHARDEN += -fsanitize=address,undefined
+endif
+
+PREFIX ?= /usr
+ifeq ($(PREFIX),/usr)
+PAMDIR ?= $(shell pkg-config --variable=libdir pam 2>/dev/null || echo /lib)/security
+else
+PAMDIR ?= $(PREFIX)/lib/security
+endif
+MANDIR ?= $(PREFIX)/share/man
+BINDIR ?= $(PREFIX)/bin
+
+B := build
+SRC := $(sort $(wildcard src/*.c))
+OBJ := $(patsubst src/%.c,$(B)/src/%.o,$(SRC))
+# Objects the module itself links; the signer is for tests and the CLI only.
+MODULE_OBJ := $(filter-out $(B)/src/jwt_sign.o,$(OBJ))
+
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+TEST_LIBS := $(shell pkg-config --libs cmocka libpamtest 2>/dev/null)
+
+.PHONY: all install uninstall check demo clean deps deps-check test-bin
+
+all: $(B)/pam_kakao.so
+
+$(B)/src/%.o: src/%.c $(wildcard src/*.h) | $(B)/src
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/pam_kakao.o: pam_kakao.c $(wildcard src/*.h) | $(B)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/libpk.a: $(OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/pam_kakao.so: $(B)/pam_kakao.o $(MODULE_OBJ) export.map
+	$(CC) -shared $(LDHARDEN) -Wl,--version-script=export.map -Wl,-z,defs \
+		-o $@ $(B)/pam_kakao.o $(MODULE_OBJ) $(PKG_LIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+
+$(B)/tests/test_pam: tests/pam/test_pam.c tests/pam/pamtest_util.h $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+
+$(B) $(B)/src $(B)/tests:
+	mkdir -p $@
+
+test-bin: all $(UNIT_BIN) $(B)/tests/test_pam
+
+# Installs missing build and test packages when root, else prints the apt-get line.
+deps:
+	@sh tools/deps.sh check
+
+check: deps
+	@$(MAKE) --no-print-directory test-bin
+	@sh tests/run.sh
+
+demo:
+	@sh tools/deps.sh demo
+	@$(MAKE) --no-print-directory all $(B)/tests/test_jwt_sign
+	@sh tests/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(B)/pam_kakao.so $(DESTDIR)$(PAMDIR)/pam_kakao.so
+	install -m 0644 man/pam_kakao.8 $(DESTDIR)$(MANDIR)/man8/pam_kakao.8
+	install -m 0644 man/pam_kakao.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_kakao.so $(DESTDIR)$(MANDIR)/man8/pam_kakao.8 \
+		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
+
+clean:
+	rm -rf $(B)

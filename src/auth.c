@@ -1,0 +1,138 @@
+#include "auth.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "token.h"
+#include "validate.h"
+
+struct pk_report_ctx {
+    struct pk_result *res;
+    bool seen;
+};
+
+/* The first config problem becomes the decision's detail. */
+static void pk_auth_config_report(void *ctx, const char *where, const char *problem)
+{
+    struct pk_report_ctx *rc = ctx;
+
+    if (rc->seen)
+        return;
+    rc->seen = true;
+    if (strcmp(where, "config") == 0)
+        (void)pk_result_set(rc->res, PK_CONFIG_ERROR, "%s", problem);
+    else
+        (void)pk_result_set(rc->res, PK_CONFIG_ERROR, "%s: %s", where, problem);
+}
+
+enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
+                                const char *default_config, const char *user,
+                                const struct pk_logger *log, struct pk_result *res)
+{
+    struct pk_report_ctx rc = {res, false};
+    char problem[512];
+    int rv;
+
+    memset(a, 0, sizeof(*a));
+    memset(res, 0, sizeof(*res));
+    a->log = log;
+    a->uid = geteuid();
+    rv = pk_config_load(&a->cfg, argc, argv, default_config, false, pk_auth_config_report, &rc);
+    if (rv == -2)
+        return pk_result_set(res, PK_NO_MEMORY, "loading config");
+    if (rv != 0) {
+        if (!rc.seen)
+            (void)pk_result_set(res, PK_CONFIG_ERROR, "invalid configuration");
+        return res->outcome;
+    }
+    a->cfg_loaded = true;
+
+    switch (pk_user_map_lookup(a->cfg.user_map, a->uid, user, log, &a->ids, problem,
+                               sizeof(problem))) {
+    case PK_MAP_OK:
+        break;
+    case PK_MAP_NOMEM:
+        return pk_result_set(res, PK_NO_MEMORY, "reading user map");
+    case PK_MAP_FILE_ERROR:
+        return pk_result_set(res, PK_FILE_ERROR, "%s", problem);
+    }
+    if (a->ids.count == 0)
+        return pk_result_set(res, PK_USER_UNKNOWN, NULL);
+
+    /* Keys are loaded before any prompt: a broken key must not cost the
+     * user a token. */
+    if ((pk_config_kinds(&a->cfg) & PK_KIND_JWT) != 0) {
+        switch (pk_jwt_key_load(a->cfg.jwt_key, a->cfg.jwt_alg, a->uid, &a->jwt_key, problem,
+                                sizeof(problem))) {
+        case PK_KEY_OK:
+            a->have_jwt_key = true;
+            break;
+        case PK_KEY_NOMEM:
+            return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
+        case PK_KEY_BAD:
+            return pk_result_set(res, PK_FILE_ERROR, "jwt_key %s", problem);
+        }
+    }
+    return PK_OK;
+}
+
+/* Tells the user (and the log) when the token was probably cut short. */
+static void pk_auth_add_hint(const char *raw, struct pk_result *res)
+{
+    struct pk_token tok;
+    struct pk_result scratch;
+    const char *hint;
+    size_t used;
+
+    if (res->outcome == PK_JWT_SIG_LENGTH) {
+        res->user_hint = "The token's signature has the wrong length: it was probably cut off "
+                         "by the client.";
+        return;
+    }
+    memset(&scratch, 0, sizeof(scratch));
+    (void)pk_token_parse(raw, &tok, &scratch);
+    hint = pk_token_cut_hint(tok.len);
+    if (hint == NULL)
+        return;
+    res->user_hint = tok.len == 1023
+                         ? "The token is 1023 bytes: the OpenSSH client probably cut it off."
+                         : "The token is 4095 bytes: the client probably cut it off.";
+    if (strstr(res->detail, hint) != NULL)
+        return;
+    used = strlen(res->detail);
+    (void)snprintf(res->detail + used, sizeof(res->detail) - used, "%s%s", used ? "; " : "",
+                   hint);
+}
+
+enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
+                               struct pk_result *res)
+{
+    struct pk_validator v = {
+        .cfg = &a->cfg,
+        .jwt_key = a->have_jwt_key ? &a->jwt_key : NULL,
+        .log = a->log,
+        .now = now,
+    };
+    enum pk_outcome out;
+
+    memset(res, 0, sizeof(*res));
+    out = pk_validate_token(&v, raw, res);
+    if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
+        out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
+    /* A token that passed validation was not cut off; outages say nothing of it. */
+    if (out != PK_OK && out != PK_NOT_MAPPED && out != PK_KAKAO_UNAVAILABLE)
+        pk_auth_add_hint(raw, res);
+    return out;
+}
+
+void pk_auth_free(struct pk_auth *a)
+{
+    if (a->have_jwt_key)
+        pk_jwt_key_free(&a->jwt_key);
+    pk_id_list_free(&a->ids);
+    if (a->cfg_loaded)
+        pk_config_free(&a->cfg);
+    memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,38 @@
+/* One authentication attempt without PAM: config, user map, key, token,
+ * mapping. The module glue and `kakao-pam verify` both drive this. */
+#ifndef PK_AUTH_H
+#define PK_AUTH_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+#include "keys.h"
+#include "log.h"
+#include "user_map.h"
+#include "verdict.h"
+
+struct pk_auth {
+    struct pk_config cfg;
+    bool cfg_loaded;
+    struct pk_jwt_key jwt_key;
+    bool have_jwt_key;
+    struct pk_id_list ids;
+    const struct pk_logger *log;
+    uid_t uid;
+};
+
+/* Loads config (args over file), finds the user's map lines and loads keys.
+ * PK_OK means: ask for a token. Anything else is the final outcome. */
+enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
+                                const char *default_config, const char *user,
+                                const struct pk_logger *log, struct pk_result *res);
+
+/* Validates raw (NUL-terminated, as typed) and checks the mapping. */
+enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
+                               struct pk_result *res);
+
+void pk_auth_free(struct pk_auth *a);
+
+#endif

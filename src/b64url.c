@@ -1,0 +1,93 @@
+#include "b64url.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+static int pk_b64url_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '-')
+        return 62;
+    if (c == '_')
+        return 63;
+    return -1;
+}
+
+unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int *nomem)
+{
+    unsigned char *out;
+    size_t o = 0;
+    uint32_t acc = 0;
+    unsigned bits = 0;
+
+    *nomem = 0;
+    /* A lone trailing character carries fewer than 8 bits: never valid. */
+    if (len % 4 == 1)
+        return NULL;
+    out = malloc(len / 4 * 3 + 3);
+    if (out == NULL) {
+        *nomem = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        int v = pk_b64url_value((unsigned char)in[i]);
+        if (v < 0) {
+            free(out);
+            return NULL;
+        }
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    /* Leftover bits must be zero, or two texts would decode alike. */
+    if (acc != 0) {
+        free(out);
+        return NULL;
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+char *pk_b64url_encode(const unsigned char *in, size_t len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    char *out;
+    size_t o = 0;
+    size_t i = 0;
+
+    if (len > (SIZE_MAX - 4) / 4 * 3)
+        return NULL;
+    out = malloc((len + 2) / 3 * 4 + 1);
+    if (out == NULL)
+        return NULL;
+    for (; i + 2 < len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = alphabet[(v >> 6) & 63];
+        out[o++] = alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[(v >> 12) & 63];
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = alphabet[v >> 18];
+        out[o++] = alphabet[(v >> 12) & 63];
+        out[o++] = alphabet[(v >> 6) & 63];
+    }
+    out[o] = '\0';
+    return out;
+}

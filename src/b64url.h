@@ -1,0 +1,15 @@
+/* Strict base64url (RFC 4648 §5, no padding): only [A-Za-z0-9_-], no
+ * impossible lengths, zero unused bits, so one text has one meaning. */
+#ifndef PK_B64URL_H
+#define PK_B64URL_H
+
+#include <stddef.h>
+
+/* Decodes into a new NUL-terminated buffer; returns NULL on bad input or
+ * when out of memory (*nomem tells which). */
+unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int *nomem);
+
+/* Encodes into a new NUL-terminated string, NULL when out of memory. */
+char *pk_b64url_encode(const unsigned char *in, size_t len);
+
+#endif

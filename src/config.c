@@ -1,0 +1,691 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "safe_file.h"
+#include "secure.h"
+#include "verdict.h"
+
+enum pk_value_type {
+    PK_T_PATH,   /* absolute path */
+    PK_T_TEXT,   /* printable text, may be empty only when quoted */
+    PK_T_URL,    /* https:// URL */
+    PK_T_PROXY,  /* http:// or https:// URL */
+    PK_T_LONG,   /* integer within [min, max] */
+    PK_T_APP_ID, /* positive int64 */
+    PK_T_BOOL,
+    PK_T_EMAIL,
+    PK_T_ALG,
+    PK_T_ACCEPT,
+    PK_T_CLAIM,
+};
+
+struct pk_key_def {
+    const char *name;
+    enum pk_value_type type;
+    size_t offset;
+    long min;
+    long max;
+};
+
+#define PK_FIELD(f) offsetof(struct pk_config, f)
+
+static const struct pk_key_def pk_keys[] = {
+    {"user_map", PK_T_PATH, PK_FIELD(user_map), 0, 0},
+    {"accept", PK_T_ACCEPT, PK_FIELD(accept), 0, 0},
+    {"prompt", PK_T_TEXT, PK_FIELD(prompt), 0, 0},
+    {"kakao_app_id", PK_T_APP_ID, PK_FIELD(kakao_app_id), 0, 0},
+    {"kakao_api_url", PK_T_URL, PK_FIELD(kakao_api_url), 0, 0},
+    {"ca_file", PK_T_PATH, PK_FIELD(ca_file), 0, 0},
+    {"timeout", PK_T_LONG, PK_FIELD(timeout), 1, 60},
+    {"require_email", PK_T_EMAIL, PK_FIELD(require_email), 0, 0},
+    {"jwt_key", PK_T_PATH, PK_FIELD(jwt_key), 0, 0},
+    {"jwt_alg", PK_T_ALG, PK_FIELD(jwt_alg), 0, 0},
+    {"jwt_issuer", PK_T_TEXT, PK_FIELD(jwt_issuer), 0, 0},
+    {"jwt_audience", PK_T_TEXT, PK_FIELD(jwt_audience), 0, 0},
+    {"jwt_id_claim", PK_T_CLAIM, PK_FIELD(jwt_id_claim), 0, 0},
+    {"leeway", PK_T_LONG, PK_FIELD(leeway), 0, 600},
+    {"max_token_age", PK_T_LONG, PK_FIELD(max_token_age), 0, 31536000},
+    {"debug", PK_T_BOOL, PK_FIELD(debug), 0, 0},
+    {"proxy", PK_T_PROXY, PK_FIELD(proxy), 0, 0},
+    {"kakao_rest_api_key", PK_T_TEXT, PK_FIELD(kakao_rest_api_key), 0, 0},
+    {"id_token_issuer", PK_T_TEXT, PK_FIELD(id_token_issuer), 0, 0},
+    {"jwks_file", PK_T_PATH, PK_FIELD(jwks_file), 0, 0},
+    {"jwks_url", PK_T_URL, PK_FIELD(jwks_url), 0, 0},
+    {"jwks_max_age", PK_T_LONG, PK_FIELD(jwks_max_age), 60, 2592000},
+    {"cache_ttl", PK_T_LONG, PK_FIELD(cache_ttl), 0, 86400},
+    {"cache_dir", PK_T_PATH, PK_FIELD(cache_dir), 0, 0},
+};
+
+#define PK_KEY_COUNT (sizeof(pk_keys) / sizeof(pk_keys[0]))
+
+#define PK_TEXT_MAX 1024
+
+struct pk_parse {
+    struct pk_config *cfg;
+    bool set_by_arg[PK_KEY_COUNT];
+    bool set_in_file[PK_KEY_COUNT];
+    bool keep_going;
+    bool failed;
+    bool nomem;
+    pk_config_report report;
+    void *ctx;
+};
+
+/* A parsed value before it is stored: strings are owned here. */
+struct pk_value {
+    char *str;
+    long num;
+    int64_t i64;
+    unsigned bits;
+    int choice;
+};
+
+static const char *const pk_alg_names[] = {
+    [PK_ALG_NONE] = NULL,      [PK_ALG_HS256] = "HS256", [PK_ALG_HS384] = "HS384",
+    [PK_ALG_HS512] = "HS512", [PK_ALG_RS256] = "RS256", [PK_ALG_RS384] = "RS384",
+    [PK_ALG_RS512] = "RS512", [PK_ALG_ES256] = "ES256", [PK_ALG_ES384] = "ES384",
+    [PK_ALG_ES512] = "ES512",
+};
+
+const char *pk_alg_name(enum pk_alg alg)
+{
+    if ((unsigned)alg >= sizeof(pk_alg_names) / sizeof(pk_alg_names[0]) ||
+        pk_alg_names[alg] == NULL)
+        return "none";
+    return pk_alg_names[alg];
+}
+
+enum pk_alg pk_alg_from_name(const char *name)
+{
+    for (size_t i = 1; i < sizeof(pk_alg_names) / sizeof(pk_alg_names[0]); i++)
+        if (strcmp(name, pk_alg_names[i]) == 0)
+            return (enum pk_alg)i;
+    return PK_ALG_NONE;
+}
+
+static void pk_problem(struct pk_parse *p, const char *where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void pk_problem(struct pk_parse *p, const char *where, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    p->failed = true;
+    va_start(ap, fmt);
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+        msg[0] = '\0';
+    va_end(ap);
+    if (p->report != NULL)
+        p->report(p->ctx, where, msg);
+}
+
+static bool pk_printable(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
+static bool pk_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (*s == '\0' || !isdigit((unsigned char)*s))
+        return false;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool pk_parse_app_id(const char *s, int64_t *out)
+{
+    char *end;
+    long long v;
+
+    if (*s == '\0' || *s == '0' || strlen(s) > 19)
+        return false;
+    for (const char *c = s; *c != '\0'; c++)
+        if (!isdigit((unsigned char)*c))
+            return false;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v <= 0)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
+static bool pk_parse_accept(const char *s, unsigned *bits)
+{
+    const char *p = s;
+
+    *bits = 0;
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        unsigned bit;
+
+        while (n > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            n--;
+        }
+        while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+            n--;
+        if (n == 5 && strncmp(p, "kakao", 5) == 0)
+            bit = PK_KIND_KAKAO;
+        else if (n == 3 && strncmp(p, "jwt", 3) == 0)
+            bit = PK_KIND_JWT;
+        else if (n == 8 && strncmp(p, "id_token", 8) == 0)
+            bit = PK_KIND_ID_TOKEN;
+        else
+            return false;
+        if ((*bits & bit) != 0)
+            return false;
+        *bits |= bit;
+        if (comma == NULL)
+            return true;
+        p = comma + 1;
+    }
+}
+
+static bool pk_url_has_scheme(const char *s, const char *scheme)
+{
+    size_t n = strlen(scheme);
+    return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' &&
+           strchr(s, ' ') == NULL;
+}
+
+/* Checks and converts text for key def; *why says what is wrong. */
+static int pk_convert(const struct pk_key_def *def, const char *text, bool quoted,
+                      struct pk_value *val, const char **why)
+{
+    memset(val, 0, sizeof(*val));
+    *why = NULL;
+    if (!pk_printable(text)) {
+        *why = "control or non-ASCII bytes";
+        return -1;
+    }
+    if (strlen(text) > PK_TEXT_MAX) {
+        *why = "too long";
+        return -1;
+    }
+    if (text[0] == '\0' && !(quoted && def->type == PK_T_TEXT)) {
+        *why = "empty value";
+        return -1;
+    }
+    switch (def->type) {
+    case PK_T_PATH:
+        if (text[0] != '/') {
+            *why = "must be an absolute path";
+            return -1;
+        }
+        break;
+    case PK_T_TEXT:
+        break;
+    case PK_T_URL:
+        if (!pk_url_has_scheme(text, "https://")) {
+            *why = "must be an https:// URL";
+            return -1;
+        }
+        break;
+    case PK_T_PROXY:
+        if (!pk_url_has_scheme(text, "http://") && !pk_url_has_scheme(text, "https://")) {
+            *why = "must be an http:// or https:// proxy URL";
+            return -1;
+        }
+        break;
+    case PK_T_LONG:
+        if (!pk_parse_long(text, def->min, def->max, &val->num)) {
+            *why = "not a whole number in range";
+            return -1;
+        }
+        return 0;
+    case PK_T_APP_ID:
+        if (!pk_parse_app_id(text, &val->i64)) {
+            *why = "not a positive decimal number";
+            return -1;
+        }
+        return 0;
+    case PK_T_BOOL:
+        if (strcmp(text, "yes") == 0 || strcmp(text, "true") == 0)
+            val->choice = 1;
+        else if (strcmp(text, "no") == 0 || strcmp(text, "false") == 0)
+            val->choice = 0;
+        else {
+            *why = "must be yes or no";
+            return -1;
+        }
+        return 0;
+    case PK_T_EMAIL:
+        if (strcmp(text, "no") == 0)
+            val->choice = PK_EMAIL_NO;
+        else if (strcmp(text, "yes") == 0)
+            val->choice = PK_EMAIL_YES;
+        else if (strcmp(text, "verified") == 0)
+            val->choice = PK_EMAIL_VERIFIED;
+        else {
+            *why = "must be no, yes or verified";
+            return -1;
+        }
+        return 0;
+    case PK_T_ALG:
+        val->choice = (int)pk_alg_from_name(text);
+        if (val->choice == PK_ALG_NONE) {
+            *why = "must be one of HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512";
+            return -1;
+        }
+        return 0;
+    case PK_T_ACCEPT:
+        if (!pk_parse_accept(text, &val->bits)) {
+            *why = "must be a comma list of kakao, jwt, id_token";
+            return -1;
+        }
+        return 0;
+    case PK_T_CLAIM:
+        if (strlen(text) > 64) {
+            *why = "claim name too long";
+            return -1;
+        }
+        break;
+    }
+    val->str = strdup(text);
+    if (val->str == NULL)
+        return -2;
+    return 0;
+}
+
+static void pk_store(struct pk_config *cfg, const struct pk_key_def *def, struct pk_value *val)
+{
+    char *base = (char *)cfg;
+
+    switch (def->type) {
+    case PK_T_PATH:
+    case PK_T_TEXT:
+    case PK_T_URL:
+    case PK_T_PROXY:
+    case PK_T_CLAIM: {
+        char **slot = (char **)(void *)(base + def->offset);
+        free(*slot);
+        *slot = val->str;
+        val->str = NULL;
+        break;
+    }
+    case PK_T_LONG:
+        *(long *)(void *)(base + def->offset) = val->num;
+        break;
+    case PK_T_APP_ID:
+        cfg->kakao_app_id = val->i64;
+        cfg->has_app_id = true;
+        break;
+    case PK_T_BOOL:
+        *(bool *)(void *)(base + def->offset) = val->choice != 0;
+        break;
+    case PK_T_EMAIL:
+        cfg->require_email = (enum pk_email_rule)val->choice;
+        break;
+    case PK_T_ALG:
+        cfg->jwt_alg = (enum pk_alg)val->choice;
+        break;
+    case PK_T_ACCEPT:
+        cfg->accept = val->bits;
+        break;
+    }
+}
+
+static const struct pk_key_def *pk_find_key(const char *name, size_t len, size_t *index)
+{
+    for (size_t i = 0; i < PK_KEY_COUNT; i++) {
+        if (strlen(pk_keys[i].name) == len && strncmp(pk_keys[i].name, name, len) == 0) {
+            *index = i;
+            return &pk_keys[i];
+        }
+    }
+    return NULL;
+}
+
+/* Strips one pair of double quotes; a quote anywhere else is an error. */
+static int pk_unquote(char *value, bool *quoted)
+{
+    size_t n = strlen(value);
+
+    *quoted = false;
+    if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
+        memmove(value, value + 1, n - 2);
+        value[n - 2] = '\0';
+        *quoted = true;
+    }
+    return strchr(value, '"') == NULL ? 0 : -1;
+}
+
+/* Applies key = value from `where`; from_file decides duplicate and override
+ * rules. Returns -2 only when out of memory. */
+static int pk_apply(struct pk_parse *p, const char *where, const char *key, size_t key_len,
+                    char *value, bool from_file)
+{
+    char shown[80];
+    size_t idx;
+    const struct pk_key_def *def;
+    struct pk_value val;
+    const char *why;
+    bool quoted;
+    int rc;
+
+    {
+        char tmp[64];
+        size_t n = key_len < sizeof(tmp) - 1 ? key_len : sizeof(tmp) - 1;
+        memcpy(tmp, key, n);
+        tmp[n] = '\0';
+        pk_log_escape(shown, sizeof(shown), tmp);
+    }
+    def = pk_find_key(key, key_len, &idx);
+    if (def == NULL) {
+        pk_problem(p, where, "unknown key \"%s\"", shown);
+        return 0;
+    }
+    if (from_file ? p->set_in_file[idx] : p->set_by_arg[idx]) {
+        pk_problem(p, where, "key \"%s\" given twice", def->name);
+        return 0;
+    }
+    if (from_file)
+        p->set_in_file[idx] = true;
+    else
+        p->set_by_arg[idx] = true;
+    if (pk_unquote(value, &quoted) != 0) {
+        pk_problem(p, where, "bad value for \"%s\": stray double quote", def->name);
+        return 0;
+    }
+    rc = pk_convert(def, value, quoted, &val, &why);
+    if (rc == -2) {
+        p->nomem = true;
+        return -2;
+    }
+    if (rc != 0) {
+        pk_problem(p, where, "bad value for \"%s\": %s", def->name, why);
+        return 0;
+    }
+    /* Arguments override the file: a file value is checked, then dropped. */
+    if (from_file && p->set_by_arg[idx])
+        free(val.str);
+    else
+        pk_store(p->cfg, def, &val);
+    return 0;
+}
+
+static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
+{
+    bool seen_config = false, seen_debug_flag = false, seen_use = false, seen_try = false;
+
+    for (int i = 0; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *eq = strchr(arg, '=');
+        char *value;
+
+        if (strcmp(arg, "use_first_pass") == 0 || strcmp(arg, "try_first_pass") == 0) {
+            bool *seen = arg[0] == 'u' ? &seen_use : &seen_try;
+            if (*seen)
+                pk_problem(p, "argument", "option \"%s\" given twice", arg);
+            *seen = true;
+            continue;
+        }
+        if (strcmp(arg, "debug") == 0) {
+            size_t idx = 0;
+            (void)pk_find_key("debug", 5, &idx);
+            if (seen_debug_flag || p->set_by_arg[idx])
+                pk_problem(p, "argument", "option \"debug\" given twice");
+            seen_debug_flag = true;
+            p->set_by_arg[idx] = true;
+            p->cfg->debug = true;
+            continue;
+        }
+        if (eq == NULL) {
+            char shown[80];
+            pk_log_escape(shown, sizeof(shown), arg);
+            pk_problem(p, "argument", "unknown option \"%s\"", shown);
+            if (!p->keep_going)
+                return 0;
+            continue;
+        }
+        if ((size_t)(eq - arg) == 6 && strncmp(arg, "config", 6) == 0) {
+            char *path;
+            if (seen_config) {
+                pk_problem(p, "argument", "option \"config\" given twice");
+                continue;
+            }
+            seen_config = true;
+            if (eq[1] != '/' || !pk_printable(eq + 1)) {
+                pk_problem(p, "argument", "bad value for \"config\": must be an absolute path");
+                continue;
+            }
+            path = strdup(eq + 1);
+            if (path == NULL)
+                return -2;
+            free(p->cfg->config_path);
+            p->cfg->config_path = path;
+            p->cfg->config_explicit = true;
+            continue;
+        }
+        if (strncmp(arg, "debug=", 6) == 0 && seen_debug_flag) {
+            pk_problem(p, "argument", "option \"debug\" given twice");
+            continue;
+        }
+        value = strdup(eq + 1);
+        if (value == NULL)
+            return -2;
+        if (pk_apply(p, "argument", arg, (size_t)(eq - arg), value, false) == -2) {
+            free(value);
+            return -2;
+        }
+        free(value);
+        if (p->failed && !p->keep_going)
+            return 0;
+    }
+    if (seen_use && seen_try)
+        pk_problem(p, "argument", "use_first_pass and try_first_pass are exclusive");
+    else if (seen_use)
+        p->cfg->authtok = PK_AUTHTOK_USE_FIRST;
+    else if (seen_try)
+        p->cfg->authtok = PK_AUTHTOK_TRY_FIRST;
+    return 0;
+}
+
+static char *pk_trim(char *s)
+{
+    char *end;
+
+    while (*s == ' ' || *s == '\t' || *s == '\r')
+        s++;
+    end = s + strlen(s);
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+        *--end = '\0';
+    return s;
+}
+
+static int pk_parse_file(struct pk_parse *p, uid_t uid)
+{
+    char problem[512];
+    char *data;
+    size_t len;
+    char *line;
+    unsigned lineno = 0;
+    const char *path = p->cfg->config_path;
+    enum pk_file_status st = pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem,
+                                          sizeof(problem));
+
+    if (st == PK_FILE_NOMEM)
+        return -2;
+    if (st == PK_FILE_MISSING && !p->cfg->config_explicit)
+        return 0;
+    if (st != PK_FILE_OK) {
+        pk_problem(p, "config", "%s", problem);
+        return 0;
+    }
+    if (memchr(data, '\0', len) != NULL) {
+        pk_problem(p, "config", "%s: contains a NUL byte", path);
+        pk_free_secret(data, len);
+        return 0;
+    }
+    line = data;
+    while (line != NULL && *line != '\0') {
+        char *next = strchr(line, '\n');
+        char where[PATH_MAX + 32];
+        char *s, *eq, *key, *value;
+
+        if (next != NULL)
+            *next++ = '\0';
+        lineno++;
+        (void)snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        s = pk_trim(line);
+        line = next;
+        if (*s == '\0' || *s == '#')
+            continue;
+        eq = strchr(s, '=');
+        if (eq == NULL) {
+            pk_problem(p, where, "expected key = value");
+        } else {
+            *eq = '\0';
+            key = pk_trim(s);
+            value = pk_trim(eq + 1);
+            if (pk_apply(p, where, key, strlen(key), value, true) == -2) {
+                pk_free_secret(data, len);
+                return -2;
+            }
+        }
+        if (p->failed && !p->keep_going)
+            break;
+    }
+    pk_free_secret(data, len);
+    return 0;
+}
+
+static unsigned pk_configured_kinds(const struct pk_config *cfg)
+{
+    unsigned kinds = 0;
+
+    if (cfg->has_app_id)
+        kinds |= PK_KIND_KAKAO;
+    if (cfg->jwt_key != NULL && cfg->jwt_alg != PK_ALG_NONE)
+        kinds |= PK_KIND_JWT;
+    if (cfg->kakao_rest_api_key != NULL && (cfg->jwks_file != NULL || cfg->jwks_url != NULL))
+        kinds |= PK_KIND_ID_TOKEN;
+    return kinds;
+}
+
+unsigned pk_config_kinds(const struct pk_config *cfg)
+{
+    unsigned configured = pk_configured_kinds(cfg);
+    return cfg->accept != 0 ? cfg->accept & configured : configured;
+}
+
+/* Rules that involve more than one key. */
+static void pk_cross_check(struct pk_parse *p)
+{
+    struct pk_config *cfg = p->cfg;
+    unsigned configured = pk_configured_kinds(cfg);
+    unsigned kinds;
+
+    if ((cfg->jwt_key != NULL) != (cfg->jwt_alg != PK_ALG_NONE))
+        pk_problem(p, "config", "jwt_key and jwt_alg must be given together");
+    if (cfg->accept != 0) {
+        static const unsigned all[] = {PK_KIND_KAKAO, PK_KIND_JWT, PK_KIND_ID_TOKEN};
+        static const char *const needs[] = {"kakao_app_id", "jwt_key and jwt_alg",
+                                            "kakao_rest_api_key and jwks_file or jwks_url"};
+        for (size_t i = 0; i < 3; i++)
+            if ((cfg->accept & all[i]) != 0 && (configured & all[i]) == 0)
+                pk_problem(p, "config", "accept names %s, which needs %s",
+                           pk_kind_name((enum pk_kind)all[i]), needs[i]);
+    }
+    kinds = pk_config_kinds(cfg);
+    if (kinds == 0 && !p->failed)
+        pk_problem(p, "config",
+                   "no token kind configured (set kakao_app_id, or jwt_key and jwt_alg)");
+    if ((kinds & PK_KIND_ID_TOKEN) != 0)
+        pk_problem(p, "config", "accept id_token: not supported yet in this version");
+    if (cfg->cache_ttl != 0)
+        pk_problem(p, "config", "cache_ttl: not supported yet in this version");
+    if (cfg->require_email != PK_EMAIL_NO && (kinds & PK_KIND_KAKAO) == 0)
+        pk_problem(p, "config",
+                   "require_email applies to kakao access tokens, but kakao is not accepted");
+}
+
+static int pk_set_defaults(struct pk_config *cfg, const char *default_path)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->timeout = 5;
+    cfg->leeway = 60;
+    cfg->jwks_max_age = 86400;
+    cfg->config_path = strdup(default_path != NULL ? default_path : PK_DEFAULT_CONFIG);
+    cfg->user_map = strdup(PK_DEFAULT_USER_MAP);
+    cfg->prompt = strdup(PK_DEFAULT_PROMPT);
+    cfg->kakao_api_url = strdup(PK_DEFAULT_API_URL);
+    cfg->jwt_id_claim = strdup(PK_DEFAULT_ID_CLAIM);
+    cfg->id_token_issuer = strdup(PK_DEFAULT_ID_ISSUER);
+    cfg->cache_dir = strdup(PK_DEFAULT_CACHE_DIR);
+    if (cfg->config_path == NULL || cfg->user_map == NULL || cfg->prompt == NULL ||
+        cfg->kakao_api_url == NULL || cfg->jwt_id_claim == NULL ||
+        cfg->id_token_issuer == NULL || cfg->cache_dir == NULL)
+        return -2;
+    return 0;
+}
+
+int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
+                   bool keep_going, pk_config_report report, void *ctx)
+{
+    struct pk_parse p;
+
+    memset(&p, 0, sizeof(p));
+    p.cfg = cfg;
+    p.keep_going = keep_going;
+    p.report = report;
+    p.ctx = ctx;
+    if (pk_set_defaults(cfg, default_path) != 0 || pk_parse_args(&p, argc, argv) != 0)
+        goto nomem;
+    if (!p.failed || keep_going)
+        if (pk_parse_file(&p, geteuid()) != 0)
+            goto nomem;
+    if (!p.failed || keep_going)
+        pk_cross_check(&p);
+    if (p.failed) {
+        pk_config_free(cfg);
+        return -1;
+    }
+    return 0;
+nomem:
+    pk_config_free(cfg);
+    return -2;
+}
+
+void pk_config_free(struct pk_config *cfg)
+{
+    free(cfg->config_path);
+    free(cfg->user_map);
+    free(cfg->prompt);
+    free(cfg->kakao_api_url);
+    free(cfg->ca_file);
+    free(cfg->jwt_key);
+    free(cfg->jwt_issuer);
+    free(cfg->jwt_audience);
+    free(cfg->jwt_id_claim);
+    free(cfg->proxy);
+    free(cfg->kakao_rest_api_key);
+    free(cfg->id_token_issuer);
+    free(cfg->jwks_file);
+    free(cfg->jwks_url);
+    free(cfg->cache_dir);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,86 @@
+/* Module arguments and the key = value config file, parsed into one struct.
+ * Arguments override the file; every error names the key (and file:line). */
+#ifndef PK_CONFIG_H
+#define PK_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PK_DEFAULT_CONFIG "/etc/security/pam_kakao.conf"
+#define PK_DEFAULT_USER_MAP "/etc/security/pam_kakao.users"
+#define PK_DEFAULT_PROMPT "Kakao token: "
+#define PK_DEFAULT_API_URL "https://kapi.kakao.com"
+#define PK_DEFAULT_ID_ISSUER "https://kauth.kakao.com"
+#define PK_DEFAULT_ID_CLAIM "kakao_id"
+#define PK_DEFAULT_CACHE_DIR "/run/pam_kakao"
+
+enum pk_alg {
+    PK_ALG_NONE = 0,
+    PK_ALG_HS256,
+    PK_ALG_HS384,
+    PK_ALG_HS512,
+    PK_ALG_RS256,
+    PK_ALG_RS384,
+    PK_ALG_RS512,
+    PK_ALG_ES256,
+    PK_ALG_ES384,
+    PK_ALG_ES512,
+};
+
+enum pk_email_rule { PK_EMAIL_NO = 0, PK_EMAIL_YES, PK_EMAIL_VERIFIED };
+
+enum pk_authtok_mode { PK_AUTHTOK_PROMPT = 0, PK_AUTHTOK_USE_FIRST, PK_AUTHTOK_TRY_FIRST };
+
+struct pk_config {
+    char *config_path;
+    bool config_explicit;
+    enum pk_authtok_mode authtok;
+
+    char *user_map;
+    unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
+    char *prompt;
+    bool has_app_id;
+    int64_t kakao_app_id;
+    char *kakao_api_url;
+    char *ca_file;
+    long timeout;
+    enum pk_email_rule require_email;
+    char *jwt_key;
+    enum pk_alg jwt_alg;
+    char *jwt_issuer;
+    char *jwt_audience;
+    char *jwt_id_claim;
+    long leeway;
+    long max_token_age;
+    bool debug;
+    char *proxy;
+    char *kakao_rest_api_key;
+    char *id_token_issuer;
+    char *jwks_file;
+    char *jwks_url;
+    long jwks_max_age;
+    long cache_ttl;
+    char *cache_dir;
+};
+
+/* Reports one problem: where is "file:line", "argument" or "config". */
+typedef void (*pk_config_report)(void *ctx, const char *where, const char *problem);
+
+/* Parses module arguments and the config file they name (or the default).
+ * With keep_going, every problem is reported (for `kakao-pam check`);
+ * otherwise parsing stops at the first. Returns 0 on success, -1 on any
+ * problem (cfg is then freed), -2 when out of memory. */
+int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
+                   const char *default_path, bool keep_going,
+                   pk_config_report report, void *ctx);
+
+/* Kinds that are both configured and accepted (enum pk_kind bits). */
+unsigned pk_config_kinds(const struct pk_config *cfg);
+
+void pk_config_free(struct pk_config *cfg);
+
+const char *pk_alg_name(enum pk_alg alg);
+enum pk_alg pk_alg_from_name(const char *name);
+
+#endif

@@ -1,0 +1,300 @@
+#include "jwt_common.h"
+
+#include <errno.h>
+#include <jwt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "b64url.h"
+#include "log.h"
+#include "secure.h"
+#include "user_map.h"
+
+json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem)
+{
+    size_t len;
+    unsigned char *raw =
+        pk_b64url_decode(tok->text + tok->seg_off[seg], tok->seg_len[seg], &len, nomem);
+    json_t *json;
+    json_error_t err;
+
+    if (raw == NULL)
+        return NULL;
+    json = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &err);
+    pk_free_secret(raw, len);
+    if (json != NULL && !json_is_object(json)) {
+        json_decref(json);
+        return NULL;
+    }
+    return json;
+}
+
+static void pk_copy_shown(char *dst, size_t len, const char *s)
+{
+    pk_log_escape(dst, len, s);
+}
+
+enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want,
+                                    struct pk_jwt_header *hdr, struct pk_result *res)
+{
+    int nomem = 0;
+    json_t *h = pk_jwt_segment_json(tok, 0, &nomem);
+    json_t *alg, *typ, *kid;
+    enum pk_outcome out = PK_OK;
+
+    memset(hdr, 0, sizeof(*hdr));
+    if (h == NULL)
+        return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
+                     : pk_result_set(res, PK_JWT_BAD_HEADER, "header is not a JSON object");
+    alg = json_object_get(h, "alg");
+    typ = json_object_get(h, "typ");
+    kid = json_object_get(h, "kid");
+    if (!json_is_string(alg)) {
+        out = pk_result_set(res, PK_JWT_BAD_HEADER, "alg missing or not a string");
+    } else if (strcmp(json_string_value(alg), pk_alg_name(want)) != 0) {
+        char shown[24];
+        pk_copy_shown(shown, sizeof(shown), json_string_value(alg));
+        out = pk_result_set(res, PK_JWT_ALG_MISMATCH, "alg=\"%s\", configured %s", shown,
+                            pk_alg_name(want));
+    } else if (json_object_get(h, "crit") != NULL) {
+        out = pk_result_set(res, PK_JWT_CRIT, NULL);
+    } else if (typ != NULL && !(json_is_string(typ) && strcmp(json_string_value(typ), "JWT") == 0)) {
+        out = pk_result_set(res, PK_JWT_BAD_TYP, NULL);
+    } else if (kid != NULL && (!json_is_string(kid) ||
+                               strlen(json_string_value(kid)) >= sizeof(hdr->kid))) {
+        out = pk_result_set(res, PK_JWT_BAD_HEADER, "kid not a short string");
+    } else {
+        (void)snprintf(hdr->alg, sizeof(hdr->alg), "%s", json_string_value(alg));
+        if (kid != NULL)
+            (void)snprintf(hdr->kid, sizeof(hdr->kid), "%s", json_string_value(kid));
+    }
+    json_decref(h);
+    return out;
+}
+
+enum pk_outcome pk_jwt_check_sig_length(const struct pk_token *tok, size_t sig_len,
+                                        struct pk_result *res)
+{
+    int nomem = 0;
+    size_t len = 0;
+    unsigned char *sig = pk_b64url_decode(tok->text + tok->seg_off[2], tok->seg_len[2], &len,
+                                          &nomem);
+
+    if (sig == NULL && nomem)
+        return pk_result_set(res, PK_NO_MEMORY, NULL);
+    if (sig == NULL)
+        return pk_result_set(res, PK_JWT_BAD_SIGNATURE, "signature is not canonical base64url");
+    free(sig);
+    if (len != sig_len) {
+        const char *hint = pk_token_cut_hint(tok->len);
+        return pk_result_set(res, PK_JWT_SIG_LENGTH, "%zu bytes, expected %zu%s%s", len, sig_len,
+                             hint != NULL ? "; " : "", hint != NULL ? hint : "");
+    }
+    return PK_OK;
+}
+
+static jwt_alg_t pk_libjwt_alg(enum pk_alg alg)
+{
+    switch (alg) {
+    case PK_ALG_HS256:
+        return JWT_ALG_HS256;
+    case PK_ALG_HS384:
+        return JWT_ALG_HS384;
+    case PK_ALG_HS512:
+        return JWT_ALG_HS512;
+    case PK_ALG_RS256:
+        return JWT_ALG_RS256;
+    case PK_ALG_RS384:
+        return JWT_ALG_RS384;
+    case PK_ALG_RS512:
+        return JWT_ALG_RS512;
+    case PK_ALG_ES256:
+        return JWT_ALG_ES256;
+    case PK_ALG_ES384:
+        return JWT_ALG_ES384;
+    case PK_ALG_ES512:
+        return JWT_ALG_ES512;
+    case PK_ALG_NONE:
+        break;
+    }
+    return JWT_ALG_INVAL;
+}
+
+enum pk_outcome pk_jwt_verify(const struct pk_token *tok, enum pk_alg alg,
+                              const unsigned char *key, size_t key_len, struct pk_result *res)
+{
+    jwt_t *jwt = NULL;
+    char *copy;
+    int rc;
+    enum pk_outcome out = PK_OK;
+
+    /* A NULL or empty key makes libjwt skip verification: never allow it. */
+    if (key == NULL || key_len == 0 || key_len > INT32_MAX || pk_libjwt_alg(alg) == JWT_ALG_INVAL)
+        return pk_result_set(res, PK_CONFIG_ERROR, "no verification key");
+    copy = strndup(tok->text, tok->len);
+    if (copy == NULL)
+        return pk_result_set(res, PK_NO_MEMORY, NULL);
+    rc = jwt_decode(&jwt, copy, key, (int)key_len);
+    if (rc == ENOMEM)
+        out = pk_result_set(res, PK_NO_MEMORY, NULL);
+    else if (rc != 0 || jwt == NULL)
+        out = pk_result_set(res, PK_JWT_BAD_SIGNATURE, NULL);
+    else if (jwt_get_alg(jwt) != pk_libjwt_alg(alg))
+        out = pk_result_set(res, PK_JWT_ALG_MISMATCH, "libjwt saw another algorithm");
+    jwt_free(jwt);
+    pk_free_secret(copy, tok->len);
+    return out;
+}
+
+/* Equality that a NUL byte inside the JSON string cannot fool. */
+static bool pk_json_str_eq(json_t *s, const char *want)
+{
+    size_t n = strlen(want);
+    return json_is_string(s) && json_string_length(s) == n &&
+           memcmp(json_string_value(s), want, n) == 0;
+}
+
+/* Reads an optional integer claim: 0 absent, 1 present, -1 wrong type. */
+static int pk_int_claim(json_t *claims, const char *name, json_int_t *v)
+{
+    json_t *c = json_object_get(claims, name);
+
+    if (c == NULL)
+        return 0;
+    if (!json_is_integer(c))
+        return -1;
+    *v = json_integer_value(c);
+    return 1;
+}
+
+static bool pk_aud_contains(json_t *aud, const char *want)
+{
+    size_t i;
+    json_t *item;
+
+    if (json_is_string(aud))
+        return pk_json_str_eq(aud, want);
+    json_array_foreach(aud, i, item)
+    {
+        if (pk_json_str_eq(item, want))
+            return true;
+    }
+    return false;
+}
+
+static bool pk_aud_well_formed(json_t *aud)
+{
+    size_t i;
+    json_t *item;
+
+    if (json_is_string(aud))
+        return true;
+    if (!json_is_array(aud))
+        return false;
+    json_array_foreach(aud, i, item)
+    {
+        if (!json_is_string(item))
+            return false;
+    }
+    return true;
+}
+
+enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules *rules,
+                                    struct pk_result *res)
+{
+    const json_int_t now = (json_int_t)rules->now;
+    json_int_t exp = 0, nbf = 0, iat = 0, auth_time = 0;
+    int has_exp = pk_int_claim(claims, "exp", &exp);
+    int has_nbf = pk_int_claim(claims, "nbf", &nbf);
+    int has_iat = pk_int_claim(claims, "iat", &iat);
+    int has_auth = pk_int_claim(claims, "auth_time", &auth_time);
+    json_t *iss = json_object_get(claims, "iss");
+    json_t *aud = json_object_get(claims, "aud");
+
+    if (has_exp == 0)
+        return pk_result_set(res, PK_JWT_NO_EXP, NULL);
+    if (has_exp < 0 || has_nbf < 0 || has_iat < 0 || has_auth < 0)
+        return pk_result_set(res, PK_JWT_BAD_CLAIMS, "%s is not an integer",
+                             has_exp < 0   ? "exp"
+                             : has_nbf < 0 ? "nbf"
+                             : has_iat < 0 ? "iat"
+                                           : "auth_time");
+    /* Written so that no sum can overflow: now and leeway are small. */
+    if (exp <= now - rules->leeway)
+        return pk_result_set(res, PK_JWT_EXPIRED, "exp=%lld now=%lld", (long long)exp,
+                             (long long)now);
+    if (has_nbf && nbf > now + rules->leeway)
+        return pk_result_set(res, PK_JWT_NOT_YET_VALID, "nbf=%lld now=%lld", (long long)nbf,
+                             (long long)now);
+    if (has_iat && iat > now + rules->leeway)
+        return pk_result_set(res, PK_JWT_IAT_FUTURE, "iat=%lld now=%lld", (long long)iat,
+                             (long long)now);
+    if (iss != NULL && !json_is_string(iss))
+        return pk_result_set(res, PK_JWT_BAD_CLAIMS, "iss is not a string");
+    if (aud != NULL && !pk_aud_well_formed(aud))
+        return pk_result_set(res, PK_JWT_BAD_CLAIMS, "aud is not a string or array of strings");
+    if (rules->issuer != NULL && !pk_json_str_eq(iss, rules->issuer)) {
+        char shown[96];
+        pk_log_escape(shown, sizeof(shown), iss != NULL ? json_string_value(iss) : "");
+        return iss == NULL ? pk_result_set(res, PK_JWT_WRONG_ISS, "iss missing")
+                           : pk_result_set(res, PK_JWT_WRONG_ISS, "iss=\"%s\"", shown);
+    }
+    if (rules->audience != NULL && (aud == NULL || !pk_aud_contains(aud, rules->audience)))
+        return aud == NULL ? pk_result_set(res, PK_JWT_WRONG_AUD, "aud missing")
+                           : pk_result_set(res, PK_JWT_WRONG_AUD, "aud does not contain \"%s\"",
+                                           rules->audience);
+    if (rules->max_token_age > 0) {
+        json_int_t when = has_auth ? auth_time : iat;
+        const char *name = has_auth ? "auth_time" : "iat";
+        if (!has_auth && !has_iat)
+            return pk_result_set(res, PK_JWT_TOO_OLD, "no auth_time or iat, max_token_age=%ld",
+                                 rules->max_token_age);
+        if (when < now - rules->max_token_age - rules->leeway)
+            return pk_result_set(res, PK_JWT_TOO_OLD, "%s=%lld now=%lld max_token_age=%ld", name,
+                                 (long long)when, (long long)now, rules->max_token_age);
+    }
+    return PK_OK;
+}
+
+enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only, int64_t *id,
+                               struct pk_result *res)
+{
+    char shown[72];
+    json_t *c = json_object_get(claims, name);
+
+    pk_log_escape(shown, sizeof(shown), name);
+    if (c == NULL)
+        return pk_result_set(res, PK_JWT_BAD_ID, "%s missing", shown);
+    if (json_is_integer(c) && !string_only) {
+        if (json_integer_value(c) <= 0)
+            return pk_result_set(res, PK_JWT_BAD_ID, "%s is not positive", shown);
+        *id = (int64_t)json_integer_value(c);
+        return PK_OK;
+    }
+    if (json_is_string(c)) {
+        const char *s = json_string_value(c);
+        if (!pk_valid_kakao_id_text(s, json_string_length(c), id) || strlen(s) != json_string_length(c))
+            return pk_result_set(res, PK_JWT_BAD_ID, "%s is not a decimal id", shown);
+        return PK_OK;
+    }
+    return pk_result_set(res, PK_JWT_BAD_ID, "%s is a %s", shown,
+                         json_is_real(c)      ? "float"
+                         : json_is_boolean(c) ? "boolean"
+                         : json_is_null(c)    ? "null"
+                         : json_is_integer(c) ? "number, not a string"
+                                              : "structure");
+}
+
+void pk_jwt_peek_issuer(const struct pk_token *tok, char *buf, size_t len)
+{
+    int nomem = 0;
+    json_t *claims = pk_jwt_segment_json(tok, 1, &nomem);
+    json_t *iss = claims != NULL ? json_object_get(claims, "iss") : NULL;
+
+    if (len > 0)
+        buf[0] = '\0';
+    if (json_is_string(iss) && json_string_length(iss) < len &&
+        strlen(json_string_value(iss)) == json_string_length(iss))
+        memcpy(buf, json_string_value(iss), json_string_length(iss) + 1);
+    json_decref(claims);
+}

@@ -1,0 +1,56 @@
+/* The parts of JWT validation that libjwt 1.10.2 leaves to its caller:
+ * our own header parse, signature length, libjwt verification with the
+ * algorithm re-checked, and claims read with jansson (duplicates rejected). */
+#ifndef PK_JWT_COMMON_H
+#define PK_JWT_COMMON_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "token.h"
+#include "verdict.h"
+
+struct pk_jwt_header {
+    char alg[16];
+    char kid[128]; /* empty when absent */
+};
+
+/* Decodes a segment of tok as a JSON object (duplicates rejected). */
+json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem);
+
+/* Reads the header: alg must equal `want` exactly, no crit, typ absent or
+ * "JWT". */
+enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want,
+                                    struct pk_jwt_header *hdr, struct pk_result *res);
+
+/* The signature segment must decode to exactly sig_len bytes. */
+enum pk_outcome pk_jwt_check_sig_length(const struct pk_token *tok, size_t sig_len,
+                                        struct pk_result *res);
+
+/* libjwt verification with a non-NULL key, then jwt_get_alg() re-checked. */
+enum pk_outcome pk_jwt_verify(const struct pk_token *tok, enum pk_alg alg,
+                              const unsigned char *key, size_t key_len, struct pk_result *res);
+
+struct pk_claim_rules {
+    time_t now;
+    long leeway;
+    long max_token_age; /* 0 = off */
+    const char *issuer;   /* NULL = not checked */
+    const char *audience; /* NULL = not checked */
+};
+
+/* exp/nbf/iat/auth_time, iss, aud (SPEC §6.1 step 3). */
+enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules *rules,
+                                    struct pk_result *res);
+
+/* The id claim: positive JSON integer, or string of digits (SPEC §6.1 step 4).
+ * With digits_only, only the string form is allowed (ID token `sub`). */
+enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only,
+                               int64_t *id, struct pk_result *res);
+
+/* The unverified iss of a JWT, copied into buf ("" when absent or unreadable). */
+void pk_jwt_peek_issuer(const struct pk_token *tok, char *buf, size_t len);
+
+#endif

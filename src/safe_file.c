@@ -1,0 +1,165 @@
+#include "safe_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "secure.h"
+
+static size_t pk_file_cap(enum pk_file_kind kind)
+{
+    switch (kind) {
+    case PK_FILE_CONFIG:
+        return PK_CONFIG_MAX;
+    case PK_FILE_KEY:
+        return PK_KEY_MAX;
+    case PK_FILE_USER_MAP:
+        break;
+    }
+    return 0;
+}
+
+static enum pk_file_status pk_refuse(char *problem, size_t len, enum pk_file_status st,
+                                     const char *path, const char *rule, unsigned mode)
+{
+    if (mode != 0)
+        (void)snprintf(problem, len, "%s: %s (mode %04o)", path, rule, mode & 07777u);
+    else
+        (void)snprintf(problem, len, "%s: %s", path, rule);
+    return st;
+}
+
+enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid,
+                                 int *fd_out, char *problem, size_t problem_len)
+{
+    struct stat st;
+    size_t cap = pk_file_cap(kind);
+    int fd;
+
+    *fd_out = -1;
+    problem[0] = '\0';
+    if (path == NULL || path[0] != '/')
+        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path ? path : "(null)",
+                         "path must be absolute", 0);
+    /* O_NONBLOCK: a FIFO planted at the path must not hang the login. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        if (e == ENOENT)
+            return pk_refuse(problem, problem_len, PK_FILE_MISSING, path, "does not exist", 0);
+        if (e == ELOOP)
+            return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
+                             "is a symbolic link (not followed)", 0);
+        (void)snprintf(problem, problem_len, "%s: cannot open: %s", path, strerror(e));
+        return PK_FILE_IO;
+    }
+    if (fstat(fd, &st) != 0) {
+        (void)snprintf(problem, problem_len, "%s: cannot stat: %s", path, strerror(errno));
+        (void)close(fd);
+        return PK_FILE_IO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        (void)close(fd);
+        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path, "not a regular file", 0);
+    }
+    if (st.st_uid != 0 && st.st_uid != uid) {
+        (void)close(fd);
+        (void)snprintf(problem, problem_len, "%s: owned by uid %u, not root or uid %u", path,
+                       (unsigned)st.st_uid, (unsigned)uid);
+        return PK_FILE_UNSAFE;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        (void)close(fd);
+        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
+                         "writable by group or others", (unsigned)st.st_mode);
+    }
+    if (kind == PK_FILE_KEY && (st.st_mode & S_IROTH) != 0) {
+        (void)close(fd);
+        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
+                         "key file readable by others", (unsigned)st.st_mode);
+    }
+    if (cap != 0 && (unsigned long long)st.st_size > cap) {
+        (void)close(fd);
+        (void)snprintf(problem, problem_len, "%s: larger than %zu bytes", path, cap);
+        return PK_FILE_UNSAFE;
+    }
+    /* Reads are blocking from here on: it is a regular file. */
+    if (fcntl(fd, F_SETFL, 0) != 0) {
+        (void)snprintf(problem, problem_len, "%s: fcntl: %s", path, strerror(errno));
+        (void)close(fd);
+        return PK_FILE_IO;
+    }
+    *fd_out = fd;
+    return PK_FILE_OK;
+}
+
+enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
+                                 char **data, size_t *len, char *problem, size_t problem_len)
+{
+    size_t cap = pk_file_cap(kind);
+    char *buf;
+    size_t used = 0;
+    int fd;
+    enum pk_file_status st;
+
+    *data = NULL;
+    *len = 0;
+    if (cap == 0)
+        cap = PK_CONFIG_MAX;
+    st = pk_safe_open(path, kind, uid, &fd, problem, problem_len);
+    if (st != PK_FILE_OK)
+        return st;
+    buf = malloc(cap + 1);
+    if (buf == NULL) {
+        (void)close(fd);
+        (void)snprintf(problem, problem_len, "%s: out of memory", path);
+        return PK_FILE_NOMEM;
+    }
+    /* Read one byte past the cap to notice a file that grew after fstat. */
+    for (;;) {
+        ssize_t n = read(fd, buf + used, cap + 1 - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            (void)snprintf(problem, problem_len, "%s: read: %s", path, strerror(errno));
+            pk_free_secret(buf, cap + 1);
+            (void)close(fd);
+            return PK_FILE_IO;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+        if (used > cap) {
+            pk_free_secret(buf, cap + 1);
+            (void)close(fd);
+            (void)snprintf(problem, problem_len, "%s: larger than %zu bytes", path, cap);
+            return PK_FILE_UNSAFE;
+        }
+    }
+    (void)close(fd);
+    buf[used] = '\0';
+    *data = buf;
+    *len = used;
+    return PK_FILE_OK;
+}
+
+enum pk_file_status pk_safe_fopen(const char *path, enum pk_file_kind kind, uid_t uid, FILE **fp,
+                                  char *problem, size_t problem_len)
+{
+    int fd;
+    enum pk_file_status st = pk_safe_open(path, kind, uid, &fd, problem, problem_len);
+
+    *fp = NULL;
+    if (st != PK_FILE_OK)
+        return st;
+    *fp = fdopen(fd, "re");
+    if (*fp == NULL) {
+        (void)snprintf(problem, problem_len, "%s: fdopen: %s", path, strerror(errno));
+        (void)close(fd);
+        return errno == ENOMEM ? PK_FILE_NOMEM : PK_FILE_IO;
+    }
+    return PK_FILE_OK;
+}

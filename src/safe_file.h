@@ -1,0 +1,42 @@
+/* Opening files that decide who may log in: no symlinks, regular files,
+ * owned by root or the running uid, not writable by group/others (key files:
+ * not readable by others either), size-capped (SPEC §5). */
+#ifndef PK_SAFE_FILE_H
+#define PK_SAFE_FILE_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define PK_CONFIG_MAX (64 * 1024)
+#define PK_KEY_MAX (64 * 1024)
+
+enum pk_file_kind {
+    PK_FILE_CONFIG,   /* config, JWKS file */
+    PK_FILE_USER_MAP, /* config rules, no size cap */
+    PK_FILE_KEY,      /* also not readable by others */
+};
+
+enum pk_file_status {
+    PK_FILE_OK = 0,
+    PK_FILE_MISSING, /* ENOENT */
+    PK_FILE_UNSAFE,  /* a trust rule was broken: problem says which */
+    PK_FILE_IO,      /* could not open or read */
+    PK_FILE_NOMEM,
+};
+
+/* Opens path for reading after checking the rules; problem (always set when
+ * the status is not OK) names the rule. */
+enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid,
+                                 int *fd_out, char *problem, size_t problem_len);
+
+/* Reads the whole file (NUL-terminated, len excludes the NUL). The caller
+ * wipes and frees *data. */
+enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
+                                 char **data, size_t *len, char *problem, size_t problem_len);
+
+/* Opens as a stdio stream for line-by-line reading (the user map). */
+enum pk_file_status pk_safe_fopen(const char *path, enum pk_file_kind kind, uid_t uid,
+                                  FILE **fp, char *problem, size_t problem_len);
+
+#endif

@@ -1,0 +1,106 @@
+#include "token.h"
+
+#include <openssl/sha.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+static bool pk_is_b64url(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_';
+}
+
+static bool pk_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+const char *pk_token_cut_hint(size_t len)
+{
+    if (len == 1023)
+        return "1023 bytes: probably cut off by the OpenSSH client";
+    if (len == 4095)
+        return "4095 bytes: probably cut off by pamtester or another misc_conv client";
+    return NULL;
+}
+
+/* Three non-empty base64url segments and two dots, nothing else. */
+static bool pk_split_jwt(struct pk_token *tok)
+{
+    size_t seg = 0, start = 0;
+
+    for (size_t i = 0; i <= tok->len; i++) {
+        if (i == tok->len || tok->text[i] == '.') {
+            if (seg >= 3 || i == start)
+                return false;
+            tok->seg_off[seg] = start;
+            tok->seg_len[seg] = i - start;
+            seg++;
+            start = i + 1;
+        } else if (!pk_is_b64url((unsigned char)tok->text[i])) {
+            return false;
+        }
+    }
+    return seg == 3;
+}
+
+static bool pk_is_opaque(const struct pk_token *tok)
+{
+    if (tok->len < PK_KAKAO_TOKEN_MIN || tok->len > PK_KAKAO_TOKEN_MAX)
+        return false;
+    for (size_t i = 0; i < tok->len; i++)
+        if (!pk_is_b64url((unsigned char)tok->text[i]))
+            return false;
+    return true;
+}
+
+enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_result *res)
+{
+    const char *hint;
+    size_t len;
+
+    memset(tok, 0, sizeof(*tok));
+    while (pk_is_space(*raw))
+        raw++;
+    /* Bounded scan: a huge answer is refused without walking all of it. */
+    len = strnlen(raw, PK_TOKEN_MAX + 2);
+    while (len > 0 && len <= PK_TOKEN_MAX + 1 && pk_is_space(raw[len - 1]))
+        len--;
+    tok->text = raw;
+    tok->len = len;
+    if (len == 0)
+        return pk_result_set(res, PK_TOKEN_EMPTY, NULL);
+    if (len > PK_TOKEN_MAX)
+        return pk_result_set(res, PK_TOKEN_TOO_LONG, "over %d bytes", PK_TOKEN_MAX);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)raw[i];
+        if (c < 0x20 || c > 0x7e)
+            return pk_result_set(res, PK_TOKEN_BAD_BYTES, "byte 0x%02x at offset %zu", c, i);
+    }
+    hint = pk_token_cut_hint(len);
+    if (pk_split_jwt(tok)) {
+        tok->shape = PK_SHAPE_JWT;
+        return PK_OK;
+    }
+    if (pk_is_opaque(tok)) {
+        tok->shape = PK_SHAPE_OPAQUE;
+        return PK_OK;
+    }
+    if (hint != NULL)
+        return pk_result_set(res, PK_TOKEN_MALFORMED, "%s", hint);
+    return pk_result_set(res, PK_TOKEN_MALFORMED, "%zu bytes, neither a JWT nor a Kakao access token",
+                         len);
+}
+
+void pk_token_tag(const char *text, size_t len, char out[9])
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+
+    if (SHA256((const unsigned char *)text, len, digest) == NULL) {
+        memcpy(out, "????????", 9);
+        return;
+    }
+    for (int i = 0; i < 4; i++)
+        (void)snprintf(out + 2 * i, 3, "%02x", digest[i]);
+}

@@ -1,0 +1,40 @@
+/* Token intake: trimming, size and byte limits, JWT/opaque classification,
+ * and the hints for tokens cut off by client limits (SPEC §6, §8). */
+#ifndef PK_TOKEN_H
+#define PK_TOKEN_H
+
+#include <stddef.h>
+
+#include "verdict.h"
+
+#define PK_TOKEN_MAX 8192
+#define PK_KAKAO_TOKEN_MIN 16
+#define PK_KAKAO_TOKEN_MAX 512
+
+enum pk_token_shape {
+    PK_SHAPE_INVALID = 0,
+    PK_SHAPE_JWT,   /* three base64url segments */
+    PK_SHAPE_OPAQUE /* a Kakao access token */
+};
+
+/* A trimmed view into the caller's buffer; the three JWT segments are
+ * located when shape is PK_SHAPE_JWT. */
+struct pk_token {
+    const char *text;
+    size_t len;
+    enum pk_token_shape shape;
+    size_t seg_off[3];
+    size_t seg_len[3];
+};
+
+/* Classifies raw (NUL-terminated). On refusal returns the outcome with a
+ * detail in res; the token itself never goes into the detail. */
+enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_result *res);
+
+/* The client that probably cut a token of this length, or NULL. */
+const char *pk_token_cut_hint(size_t len);
+
+/* First 8 hex digits of SHA-256(token), to name a token in logs. */
+void pk_token_tag(const char *text, size_t len, char out[9]);
+
+#endif

@@ -1,0 +1,36 @@
+/* The user map (SPEC §4): "kakao_id local_user" lines, read as a stream so
+ * memory does not grow with the file. */
+#ifndef PK_USER_MAP_H
+#define PK_USER_MAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "log.h"
+
+/* A user with more map lines than this gets the first ones only. */
+#define PK_MAP_MAX_IDS 1024
+
+struct pk_id_list {
+    int64_t *ids;
+    size_t count;
+};
+
+enum pk_map_status { PK_MAP_OK = 0, PK_MAP_FILE_ERROR, PK_MAP_NOMEM };
+
+/* Collects every kakao_id mapped to user. Malformed lines are logged with
+ * file:line and ignored. On PK_MAP_FILE_ERROR problem names file and rule. */
+enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *user,
+                                      const struct pk_logger *log, struct pk_id_list *out,
+                                      char *problem, size_t problem_len);
+
+bool pk_id_list_contains(const struct pk_id_list *list, int64_t id);
+void pk_id_list_free(struct pk_id_list *list);
+
+/* SPEC §4 syntax checks, shared with the token checks. */
+bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out);
+bool pk_valid_local_user(const char *s, size_t len);
+
+#endif

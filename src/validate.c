@@ -1,0 +1,46 @@
+#include "validate.h"
+
+#include <string.h>
+
+#include "app_jwt.h"
+#include "jwt_common.h"
+#include "kakao_api.h"
+
+enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
+                                  struct pk_result *res)
+{
+    const struct pk_config *cfg = v->cfg;
+    unsigned kinds = pk_config_kinds(cfg);
+    struct pk_token tok;
+    enum pk_outcome out;
+
+    res->kind = PK_KIND_NONE;
+    res->kakao_id = 0;
+    out = pk_token_parse(raw, &tok, res);
+    if (out != PK_OK)
+        return out;
+    if (tok.shape == PK_SHAPE_OPAQUE) {
+        res->kind = PK_KIND_KAKAO;
+        if ((kinds & PK_KIND_KAKAO) == 0)
+            return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "kakao is not in accept");
+        out = pk_kakao_check(cfg, tok.text, tok.len, v->log, res);
+        res->kind = PK_KIND_KAKAO;
+        return out;
+    }
+    {
+        /* The unverified iss only picks the rules; each kind then checks
+         * everything with its own keys, so a wrong guess cannot pass. */
+        char iss[256];
+        pk_jwt_peek_issuer(&tok, iss, sizeof(iss));
+        if (strcmp(iss, cfg->id_token_issuer) == 0) {
+            res->kind = PK_KIND_ID_TOKEN;
+            if ((kinds & PK_KIND_ID_TOKEN) == 0)
+                return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "iss is the id_token issuer; id_token is not in accept");
+            return pk_result_set(res, PK_CONFIG_ERROR, "id_token: not supported yet");
+        }
+    }
+    res->kind = PK_KIND_JWT;
+    if ((kinds & PK_KIND_JWT) == 0)
+        return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "jwt is not in accept");
+    return pk_app_jwt_validate(cfg, v->jwt_key, &tok, v->now, res);
+}

@@ -1,0 +1,25 @@
+/* Token to kakao_id, or a reason: dispatches on the token's shape and the
+ * accepted kinds. Shared by the module and kakao-pam verify. */
+#ifndef PK_VALIDATE_H
+#define PK_VALIDATE_H
+
+#include <time.h>
+
+#include "config.h"
+#include "keys.h"
+#include "log.h"
+#include "token.h"
+#include "verdict.h"
+
+struct pk_validator {
+    const struct pk_config *cfg;
+    const struct pk_jwt_key *jwt_key; /* NULL when jwt is not configured */
+    const struct pk_logger *log;
+    time_t now;
+};
+
+/* raw is what the user typed (NUL-terminated). */
+enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
+                                  struct pk_result *res);
+
+#endif

@@ -1,0 +1,99 @@
+/* Outcomes of an authentication attempt and the one table that maps each to
+ * its PAM result and its log wording. A new failure mode is one row here. */
+#ifndef PK_VERDICT_H
+#define PK_VERDICT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum pk_kind {
+    PK_KIND_NONE = 0,
+    PK_KIND_KAKAO = 1 << 0,    /* Kakao access token, checked online */
+    PK_KIND_JWT = 1 << 1,      /* app JWT, checked offline */
+    PK_KIND_ID_TOKEN = 1 << 2, /* Kakao OIDC ID token, checked offline */
+};
+
+enum pk_outcome {
+    PK_OK = 0,
+    /* refusals: PAM_AUTH_ERR */
+    PK_NOT_MAPPED,
+    PK_TOKEN_EMPTY,
+    PK_TOKEN_TOO_LONG,
+    PK_TOKEN_BAD_BYTES,
+    PK_TOKEN_MALFORMED,
+    PK_KIND_NOT_ACCEPTED,
+    PK_NO_AUTHTOK,
+    PK_JWT_BAD_HEADER,
+    PK_JWT_ALG_MISMATCH,
+    PK_JWT_CRIT,
+    PK_JWT_BAD_TYP,
+    PK_JWT_SIG_LENGTH,
+    PK_JWT_BAD_SIGNATURE,
+    PK_JWT_BAD_CLAIMS,
+    PK_JWT_NO_EXP,
+    PK_JWT_EXPIRED,
+    PK_JWT_NOT_YET_VALID,
+    PK_JWT_IAT_FUTURE,
+    PK_JWT_WRONG_ISS,
+    PK_JWT_WRONG_AUD,
+    PK_JWT_TOO_OLD,
+    PK_JWT_BAD_ID,
+    PK_JWT_UNKNOWN_KID,
+    PK_KAKAO_INVALID_TOKEN,
+    PK_KAKAO_REFUSED,
+    PK_KAKAO_WRONG_APP,
+    PK_KAKAO_BAD_ID,
+    PK_KAKAO_NO_EMAIL,
+    PK_KAKAO_EMAIL_UNVERIFIED,
+    /* PAM_USER_UNKNOWN */
+    PK_USER_UNKNOWN,
+    /* PAM_AUTHINFO_UNAVAIL */
+    PK_KAKAO_UNAVAILABLE,
+    /* PAM_SERVICE_ERR */
+    PK_CONFIG_ERROR,
+    PK_FILE_ERROR,
+    /* PAM_CONV_ERR */
+    PK_CONV_ERROR,
+    /* PAM_BUF_ERR */
+    PK_NO_MEMORY,
+    PK_OUTCOME_COUNT
+};
+
+/* How a log line for an outcome is worded. */
+enum pk_wording {
+    PK_WORD_ACCEPTED,    /* accepted <kind> kakao_id=N user=U */
+    PK_WORD_REJECTED,    /* rejected <kind> for user=U: <reason> (<detail>) */
+    PK_WORD_UNKNOWN,     /* no user map entry for user=U */
+    PK_WORD_UNAVAILABLE, /* kakao api unavailable for user=U: <detail> */
+    PK_WORD_SERVICE,     /* <reason>: <detail> */
+    PK_WORD_CONV,        /* conversation failed for user=U: <detail> */
+};
+
+#define PK_DETAIL_MAX 256
+
+/* What a validation step found. `detail` never holds token text, keys or
+ * response bodies: only numbers, claim names and short library messages. */
+struct pk_result {
+    enum pk_outcome outcome;
+    enum pk_kind kind;
+    int64_t kakao_id;
+    char detail[PK_DETAIL_MAX];
+    const char *user_hint; /* static text for PAM_ERROR_MSG, or NULL */
+};
+
+/* Sets outcome and a printf-style detail; returns the outcome. */
+enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome,
+                              const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+int pk_outcome_pam_code(enum pk_outcome outcome);
+const char *pk_outcome_reason(enum pk_outcome outcome);
+enum pk_wording pk_outcome_wording(enum pk_outcome outcome);
+const char *pk_kind_name(enum pk_kind kind);
+
+/* Formats the single log line for a decision into buf. `user` is printed
+ * with non-printable bytes escaped. */
+void pk_verdict_line(char *buf, size_t len, const struct pk_result *res,
+                     const char *user);
+
+#endif
