@@ -14,7 +14,7 @@ WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wconversion -Wstric
 	-Wmissing-prototypes -Wpointer-arith -Wvla
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow -fvisibility=hidden
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. -Isrc $(CFLAGS)
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
@@ -46,7 +46,10 @@ TEST_LIBS := $(shell pkg-config --libs cmocka libpamtest 2>/dev/null)
 
 .PHONY: all install uninstall check demo clean deps deps-check test-bin
 
-all: $(B)/pam_kakao.so
+all: $(B)/pam_kakao.so $(B)/kakao-pam
+
+$(B)/kakao-pam: tools/kakao-pam.c $(B)/libpk.a $(wildcard src/*.h)
+	$(CC) $(ALL_CFLAGS) -fPIE -o $@ tools/kakao-pam.c $(B)/libpk.a -pie $(LDHARDEN) $(PKG_LIBS)
 
 $(B)/src/%.o: src/%.c $(wildcard src/*.h) | $(B)/src
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -65,13 +68,16 @@ $(B)/pam_kakao.so: $(B)/pam_kakao.o $(MODULE_OBJ) export.map
 $(B)/tests/%: tests/unit/%.c $(B)/libpk.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
 
-$(B)/tests/test_pam: tests/pam/test_pam.c tests/pam/pamtest_util.h $(B)/libpk.a | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+PAM_TEST_SRC := $(sort $(wildcard tests/pam/pam_*.c))
+PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))
+
+$(B)/tests/pam_%: tests/pam/pam_%.c tests/pam/pamtest_util.c tests/pam/pamtest_util.h $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/pamtest_util.c $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
 
 $(B) $(B)/src $(B)/tests:
 	mkdir -p $@
 
-test-bin: all $(UNIT_BIN) $(B)/tests/test_pam
+test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN)
 
 # Installs missing build and test packages when root, else prints the apt-get line.
 deps:
@@ -83,7 +89,7 @@ check: deps
 
 demo:
 	@sh tools/deps.sh demo
-	@$(MAKE) --no-print-directory all $(B)/tests/test_jwt_sign
+	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
 install: all

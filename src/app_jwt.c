@@ -16,6 +16,7 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
     };
     json_t *claims;
     int nomem = 0;
+    const char *why;
     enum pk_outcome out;
 
     res->kind = PK_KIND_JWT;
@@ -24,15 +25,19 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
     out = pk_jwt_check_header(tok, cfg->jwt_alg, &hdr, res);
     if (out == PK_OK)
         out = pk_jwt_check_sig_length(tok, key->sig_len, res);
-    if (out == PK_OK)
-        out = pk_jwt_verify(tok, key->alg, key->bytes, key->len, res);
     if (out != PK_OK)
         return out;
-    claims = pk_jwt_segment_json(tok, 1, &nomem);
+    /* Parsed before verification only to name a malformed payload exactly
+     * (libjwt would call it a bad signature); trusted only after it. */
+    claims = pk_jwt_segment_json(tok, 1, &nomem, &why);
     if (claims == NULL)
         return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                     : pk_result_set(res, PK_JWT_BAD_CLAIMS,
-                                     "payload is not a JSON object (or has duplicate keys)");
+                     : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
+    out = pk_jwt_verify(tok, key->alg, key->bytes, key->len, res);
+    if (out != PK_OK) {
+        json_decref(claims);
+        return out;
+    }
     out = pk_jwt_check_claims(claims, &rules, res);
     if (out == PK_OK)
         out = pk_jwt_read_id(claims, cfg->jwt_id_claim, false, &res->kakao_id, res);

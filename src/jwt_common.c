@@ -10,7 +10,7 @@
 #include "secure.h"
 #include "user_map.h"
 
-json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem)
+json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, const char **why)
 {
     size_t len;
     unsigned char *raw =
@@ -18,12 +18,36 @@ json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem)
     json_t *json;
     json_error_t err;
 
+    *why = "not base64url";
     if (raw == NULL)
         return NULL;
     json = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &err);
     pk_free_secret(raw, len);
-    if (json != NULL && !json_is_object(json)) {
+    if (json == NULL) {
+        switch (json_error_code(&err)) {
+        case json_error_duplicate_key:
+            *why = "duplicate key";
+            break;
+        case json_error_numeric_overflow:
+            *why = "number out of range";
+            break;
+        case json_error_null_character:
+        case json_error_null_byte_in_key:
+            *why = "NUL character in a string";
+            break;
+        case json_error_out_of_memory:
+            *nomem = 1;
+            *why = "out of memory";
+            break;
+        default:
+            *why = "not valid JSON";
+            break;
+        }
+        return NULL;
+    }
+    if (!json_is_object(json)) {
         json_decref(json);
+        *why = "not a JSON object";
         return NULL;
     }
     return json;
@@ -38,14 +62,15 @@ enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want
                                     struct pk_jwt_header *hdr, struct pk_result *res)
 {
     int nomem = 0;
-    json_t *h = pk_jwt_segment_json(tok, 0, &nomem);
+    const char *why;
+    json_t *h = pk_jwt_segment_json(tok, 0, &nomem, &why);
     json_t *alg, *typ, *kid;
     enum pk_outcome out = PK_OK;
 
     memset(hdr, 0, sizeof(*hdr));
     if (h == NULL)
         return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                     : pk_result_set(res, PK_JWT_BAD_HEADER, "header is not a JSON object");
+                     : pk_result_set(res, PK_JWT_BAD_HEADER, "header: %s", why);
     alg = json_object_get(h, "alg");
     typ = json_object_get(h, "typ");
     kid = json_object_get(h, "kid");
@@ -75,21 +100,25 @@ enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want
 enum pk_outcome pk_jwt_check_sig_length(const struct pk_token *tok, size_t sig_len,
                                         struct pk_result *res)
 {
+    /* Unpadded base64url of sig_len bytes; compared before decoding so a
+     * signature cut anywhere is named as such. */
+    size_t want_chars = (sig_len * 8 + 5) / 6;
+    size_t have = tok->seg_len[2];
     int nomem = 0;
     size_t len = 0;
-    unsigned char *sig = pk_b64url_decode(tok->text + tok->seg_off[2], tok->seg_len[2], &len,
-                                          &nomem);
+    unsigned char *sig;
 
+    if (have != want_chars) {
+        const char *hint = pk_token_cut_hint(tok->len);
+        return pk_result_set(res, PK_JWT_SIG_LENGTH, "%zu bytes, expected %zu%s%s", have * 6 / 8,
+                             sig_len, hint != NULL ? "; " : "", hint != NULL ? hint : "");
+    }
+    sig = pk_b64url_decode(tok->text + tok->seg_off[2], have, &len, &nomem);
     if (sig == NULL && nomem)
         return pk_result_set(res, PK_NO_MEMORY, NULL);
     if (sig == NULL)
         return pk_result_set(res, PK_JWT_BAD_SIGNATURE, "signature is not canonical base64url");
     free(sig);
-    if (len != sig_len) {
-        const char *hint = pk_token_cut_hint(tok->len);
-        return pk_result_set(res, PK_JWT_SIG_LENGTH, "%zu bytes, expected %zu%s%s", len, sig_len,
-                             hint != NULL ? "; " : "", hint != NULL ? hint : "");
-    }
     return PK_OK;
 }
 
@@ -288,7 +317,8 @@ enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_onl
 void pk_jwt_peek_issuer(const struct pk_token *tok, char *buf, size_t len)
 {
     int nomem = 0;
-    json_t *claims = pk_jwt_segment_json(tok, 1, &nomem);
+    const char *why;
+    json_t *claims = pk_jwt_segment_json(tok, 1, &nomem, &why);
     json_t *iss = claims != NULL ? json_object_get(claims, "iss") : NULL;
 
     if (len > 0)

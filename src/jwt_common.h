@@ -17,8 +17,9 @@ struct pk_jwt_header {
     char kid[128]; /* empty when absent */
 };
 
-/* Decodes a segment of tok as a JSON object (duplicates rejected). */
-json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem);
+/* Decodes a segment of tok as a JSON object (duplicates rejected); on
+ * failure *why says what was wrong (*nomem when out of memory). */
+json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, const char **why);
 
 /* Reads the header: alg must equal `want` exactly, no crit, typ absent or
  * "JWT". */

@@ -63,9 +63,9 @@ enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_
     memset(tok, 0, sizeof(*tok));
     while (pk_is_space(*raw))
         raw++;
-    /* Bounded scan: a huge answer is refused without walking all of it. */
-    len = strnlen(raw, PK_TOKEN_MAX + 2);
-    while (len > 0 && len <= PK_TOKEN_MAX + 1 && pk_is_space(raw[len - 1]))
+    /* One linear pass even for a huge answer; only trimmed bytes count. */
+    len = strlen(raw);
+    while (len > 0 && pk_is_space(raw[len - 1]))
         len--;
     tok->text = raw;
     tok->len = len;

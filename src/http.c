@@ -1,0 +1,351 @@
+/* One bounded HTTPS GET with a bearer token (SPEC §6.2 item 3).
+ *
+ * Global initialisation: we never call curl_global_init() or
+ * curl_global_cleanup(). A PAM module cannot own process-wide library state:
+ * the host (sshd, sudo) may use libcurl or OpenSSL itself, may run PAM in
+ * several threads, and dlcloses us at will. Since libcurl 7.84 (Debian 12 has
+ * 7.88, built "threadsafe" with the threaded resolver) curl_easy_init()
+ * performs the global init lazily under an internal atomic lock, which is the
+ * only thread-safe way for a library to get it done.
+ *
+ * The deadline: CURLOPT_NOSIGNAL keeps libcurl away from SIGALRM (sshd uses
+ * it for LoginGraceTime); the threaded resolver lets CURLOPT_TIMEOUT_MS bound
+ * name resolution too, so one total timeout covers the whole exchange and a
+ * server dripping bytes. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "secure.h"
+
+#define PK_HTTP_USER_AGENT "pam_kakao/0.1"
+#define PK_HTTP_AUTH_PREFIX "Authorization: Bearer "
+/* Far above any sane config (timeout is 1-60 s); keeps the ms value small. */
+#define PK_HTTP_TIMEOUT_MAX 3600L
+#define PK_HTTP_BODY_INITIAL 4096u
+
+struct body_sink {
+    char *buf;
+    size_t len;
+    size_t cap;
+    size_t max;
+    bool too_big;
+    bool nomem;
+};
+
+static void set_err(char *err, size_t err_len, const char *msg)
+{
+    size_t n = (msg != NULL) ? strlen(msg) : 0;
+    size_t i;
+
+    if (err == NULL || err_len == 0)
+        return;
+    /* curl's error buffer sometimes ends with a newline. */
+    while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' '))
+        n--;
+    if (n > err_len - 1)
+        n = err_len - 1;
+    /* Library messages may quote server-provided text: keep them printable. */
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)msg[i];
+        err[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
+    }
+    err[i] = '\0';
+}
+
+/* Grows geometrically; the old buffer is wiped rather than realloc'd so no
+ * copy of the (personal) response is left behind in freed memory. */
+static bool sink_reserve(struct body_sink *s, size_t need)
+{
+    size_t cap = s->cap != 0 ? s->cap : PK_HTTP_BODY_INITIAL;
+    char *nbuf;
+
+    if (need <= s->cap)
+        return true;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+    if (cap > s->max + 1)
+        cap = s->max + 1;
+    nbuf = malloc(cap);
+    if (nbuf == NULL)
+        return false;
+    if (s->buf != NULL) {
+        memcpy(nbuf, s->buf, s->len);
+        pk_free_secret(s->buf, s->cap);
+    }
+    s->buf = nbuf;
+    s->cap = cap;
+    return true;
+}
+
+static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
+{
+    struct body_sink *s = userdata;
+    size_t n = size * nmemb;
+
+    if (size != 0 && n / size != nmemb) {
+        s->too_big = true;
+        return 0;
+    }
+    if (n > s->max - s->len) {
+        /* A short count makes libcurl abort with CURLE_WRITE_ERROR. */
+        s->too_big = true;
+        return 0;
+    }
+    if (!sink_reserve(s, s->len + n + 1)) {
+        s->nomem = true;
+        return 0;
+    }
+    memcpy(s->buf + s->len, data, n);
+    s->len += n;
+    s->buf[s->len] = '\0';
+    return n;
+}
+
+static void sink_free(struct body_sink *s)
+{
+    pk_free_secret(s->buf, s->cap);
+    s->buf = NULL;
+    s->len = 0;
+    s->cap = 0;
+}
+
+/* libcurl copies each header into the list; wipe those copies too. */
+static void free_headers(struct curl_slist *headers)
+{
+    for (struct curl_slist *h = headers; h != NULL; h = h->next) {
+        if (h->data != NULL)
+            pk_wipe(h->data, strlen(h->data));
+    }
+    curl_slist_free_all(headers);
+}
+
+static bool bearer_ok(const char *bearer, size_t len)
+{
+    if (bearer == NULL || len == 0)
+        return false;
+    /* Visible ASCII only: no CR/LF header injection, no spaces, no NUL. */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)bearer[i];
+        if (c < 0x21 || c > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+/* NULL only when out of memory. */
+static struct curl_slist *auth_header(const char *bearer, size_t len)
+{
+    size_t plen = sizeof(PK_HTTP_AUTH_PREFIX) - 1;
+    struct curl_slist *list;
+    char *line;
+
+    if (len > SIZE_MAX - plen - 1)
+        return NULL;
+    line = malloc(plen + len + 1);
+    if (line == NULL)
+        return NULL;
+    memcpy(line, PK_HTTP_AUTH_PREFIX, plen);
+    memcpy(line + plen, bearer, len);
+    line[plen + len] = '\0';
+    list = curl_slist_append(NULL, line);
+    pk_free_secret(line, plen + len + 1);
+    return list;
+}
+
+static enum pk_http_status map_curl_error(CURLcode rc, const struct body_sink *sink)
+{
+    switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+        return PK_HTTP_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+        return PK_HTTP_CONNECT;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_SHUTDOWN_FAILED:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT:
+        return PK_HTTP_TLS;
+    case CURLE_FILESIZE_EXCEEDED:
+        return PK_HTTP_TOO_BIG;
+    case CURLE_WRITE_ERROR:
+        if (sink->too_big)
+            return PK_HTTP_TOO_BIG;
+        if (sink->nomem)
+            return PK_HTTP_NOMEM;
+        return PK_HTTP_ERROR;
+    case CURLE_OUT_OF_MEMORY:
+        return PK_HTTP_NOMEM;
+    default:
+        return PK_HTTP_ERROR;
+    }
+}
+
+/* Sets every option; the first failure sticks in *rc. */
+#define PK_SETOPT(h, rc, opt, val)                                                                 \
+    do {                                                                                           \
+        if ((rc) == CURLE_OK)                                                                      \
+            (rc) = curl_easy_setopt((h), (opt), (val));                                            \
+    } while (0)
+
+static CURLcode configure(CURL *h, const struct pk_http_request *req, struct curl_slist *headers,
+                          struct body_sink *sink, char *curl_err)
+{
+    CURLcode rc = CURLE_OK;
+    long ms = req->timeout * 1000L;
+    const char *proxy = (req->proxy != NULL) ? req->proxy : "";
+
+    PK_SETOPT(h, rc, CURLOPT_ERRORBUFFER, curl_err);
+    PK_SETOPT(h, rc, CURLOPT_VERBOSE, 0L);
+    PK_SETOPT(h, rc, CURLOPT_NOSIGNAL, 1L);
+    PK_SETOPT(h, rc, CURLOPT_URL, req->url);
+    PK_SETOPT(h, rc, CURLOPT_PROTOCOLS_STR, "https");
+    PK_SETOPT(h, rc, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    PK_SETOPT(h, rc, CURLOPT_FOLLOWLOCATION, 0L);
+    PK_SETOPT(h, rc, CURLOPT_SSL_VERIFYPEER, 1L);
+    PK_SETOPT(h, rc, CURLOPT_SSL_VERIFYHOST, 2L);
+    PK_SETOPT(h, rc, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    if (req->ca_file != NULL) {
+        /* The configured bundle replaces the system store, not adds to it. */
+        PK_SETOPT(h, rc, CURLOPT_CAINFO, req->ca_file);
+        PK_SETOPT(h, rc, CURLOPT_CAPATH, (const char *)NULL);
+    }
+    /* "" disables proxies, including http(s)_proxy from the environment. */
+    PK_SETOPT(h, rc, CURLOPT_PROXY, proxy);
+    PK_SETOPT(h, rc, CURLOPT_TIMEOUT_MS, ms);
+    PK_SETOPT(h, rc, CURLOPT_CONNECTTIMEOUT_MS, ms);
+    PK_SETOPT(h, rc, CURLOPT_TCP_KEEPALIVE, 0L);
+    PK_SETOPT(h, rc, CURLOPT_USERAGENT, PK_HTTP_USER_AGENT);
+    PK_SETOPT(h, rc, CURLOPT_HTTPHEADER, headers);
+    /* No CURLOPT_ACCEPT_ENCODING: a compressed body could expand past the cap
+     * inside libcurl before our callback sees it. */
+    PK_SETOPT(h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
+    PK_SETOPT(h, rc, CURLOPT_WRITEFUNCTION, sink_write);
+    PK_SETOPT(h, rc, CURLOPT_WRITEDATA, sink);
+    return rc;
+}
+
+static bool request_ok(const struct pk_http_request *req, char *err, size_t err_len)
+{
+    if (req == NULL || req->url == NULL || strncasecmp(req->url, "https://", 8) != 0) {
+        set_err(err, err_len, "URL is not https");
+        return false;
+    }
+    if (!bearer_ok(req->bearer, req->bearer_len)) {
+        set_err(err, err_len, "bearer token unusable in a header");
+        return false;
+    }
+    if (req->timeout <= 0 || req->timeout > PK_HTTP_TIMEOUT_MAX) {
+        set_err(err, err_len, "timeout out of range");
+        return false;
+    }
+    if (req->max_body == 0 || req->max_body > SIZE_MAX / 4) {
+        set_err(err, err_len, "body cap out of range");
+        return false;
+    }
+    return true;
+}
+
+enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
+                                char *err, size_t err_len)
+{
+    char curl_err[CURL_ERROR_SIZE];
+    struct body_sink sink = {0};
+    struct curl_slist *headers;
+    enum pk_http_status st;
+    CURLcode rc;
+    CURL *h;
+
+    if (err != NULL && err_len > 0)
+        err[0] = '\0';
+    if (resp == NULL) {
+        set_err(err, err_len, "no response buffer");
+        return PK_HTTP_ERROR;
+    }
+    resp->status = 0;
+    resp->body = NULL;
+    resp->len = 0;
+    if (!request_ok(req, err, err_len))
+        return PK_HTTP_ERROR;
+
+    sink.max = req->max_body;
+    curl_err[0] = '\0';
+
+    headers = auth_header(req->bearer, req->bearer_len);
+    if (headers == NULL) {
+        set_err(err, err_len, "out of memory");
+        return PK_HTTP_NOMEM;
+    }
+    h = curl_easy_init();
+    if (h == NULL) {
+        free_headers(headers);
+        set_err(err, err_len, "curl_easy_init failed");
+        return PK_HTTP_ERROR;
+    }
+
+    rc = configure(h, req, headers, &sink, curl_err);
+    if (rc != CURLE_OK) {
+        set_err(err, err_len, curl_easy_strerror(rc));
+        st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
+        goto out;
+    }
+
+    rc = curl_easy_perform(h);
+    if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
+        resp->status = 0;
+    if (rc != CURLE_OK) {
+        st = map_curl_error(rc, &sink);
+        if (st == PK_HTTP_TOO_BIG)
+            set_err(err, err_len, "response body over the cap");
+        else
+            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+        goto out;
+    }
+
+    /* Always hand back a NUL-terminated buffer, even for an empty body. */
+    if (!sink_reserve(&sink, sink.len + 1)) {
+        set_err(err, err_len, "out of memory");
+        st = PK_HTTP_NOMEM;
+        goto out;
+    }
+    sink.buf[sink.len] = '\0';
+    resp->body = sink.buf;
+    resp->len = sink.len;
+    /* resp->body owns the buffer now. Bytes past len + 1 were never written,
+     * so pk_http_response_free wiping len + 1 bytes covers the whole body. */
+    sink.buf = NULL;
+    st = PK_HTTP_OK;
+
+out:
+    sink_free(&sink);
+    curl_easy_cleanup(h);
+    free_headers(headers);
+    return st;
+}
+
+void pk_http_response_free(struct pk_http_response *resp)
+{
+    if (resp == NULL)
+        return;
+    pk_free_secret(resp->body, resp->body != NULL ? resp->len + 1 : 0);
+    resp->body = NULL;
+    resp->len = 0;
+    resp->status = 0;
+}

@@ -1,0 +1,114 @@
+#include "pamtest_util.h"
+
+#include <fcntl.h>
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct pt_conv {
+    const char *token;
+    struct pt_run *r;
+};
+
+static void pt_append(char *buf, size_t cap, const char *text)
+{
+    size_t used = strlen(buf);
+    (void)snprintf(buf + used, cap - used, "%s%s", used ? "\n" : "", text);
+}
+
+static int pt_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
+                      void *data)
+{
+    struct pt_conv *c = data;
+    struct pam_response *out = calloc((size_t)n, sizeof(*out));
+
+    if (out == NULL)
+        return PAM_BUF_ERR;
+    for (int i = 0; i < n; i++) {
+        switch (msg[i]->msg_style) {
+        case PAM_PROMPT_ECHO_OFF:
+        case PAM_PROMPT_ECHO_ON:
+            c->r->prompts++;
+            if (c->token == NULL) {
+                for (int j = 0; j < i; j++)
+                    free(out[j].resp);
+                free(out);
+                return PAM_CONV_ERR;
+            }
+            out[i].resp = strdup(c->token);
+            if (out[i].resp == NULL) {
+                for (int j = 0; j < i; j++)
+                    free(out[j].resp);
+                free(out);
+                return PAM_BUF_ERR;
+            }
+            break;
+        case PAM_ERROR_MSG:
+            pt_append(c->r->errors, sizeof(c->r->errors), msg[i]->msg);
+            break;
+        default:
+            break;
+        }
+    }
+    *resp = out;
+    return PAM_SUCCESS;
+}
+
+/* Keeps only pam_wrapper's "SYSLOG(n): text" lines, as "text". */
+static void pt_collect_log(FILE *f, struct pt_run *r)
+{
+    char line[8192];
+
+    r->log[0] = '\0';
+    r->all_log[0] = '\0';
+    rewind(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *p = strstr(line, "SYSLOG(");
+        char *nl;
+        if (p == NULL || (p = strstr(p, "): ")) == NULL)
+            continue;
+        p += 3;
+        nl = strchr(p, '\n');
+        if (nl != NULL)
+            *nl = '\0';
+        pt_append(r->all_log, sizeof(r->all_log), p);
+        (void)snprintf(r->log, sizeof(r->log), "%s", p);
+    }
+}
+
+void pt_run(const char *service, const char *user, const char *token, bool with_acct,
+            struct pt_run *r)
+{
+    struct pt_conv conv = {token, r};
+    struct pam_conv pc = {pt_conv_fn, &conv};
+    pam_handle_t *ph = NULL;
+    FILE *capture = tmpfile();
+    int saved = dup(STDERR_FILENO);
+    const char *env;
+
+    memset(r, 0, sizeof(*r));
+    r->auth_rv = r->acct_rv = -1;
+    if (capture == NULL || saved < 0) {
+        fprintf(stderr, "pt_run: cannot capture stderr\n");
+        abort();
+    }
+    fflush(stderr);
+    if (dup2(fileno(capture), STDERR_FILENO) < 0)
+        abort();
+    if (pam_start(service, user, &pc, &ph) == PAM_SUCCESS) {
+        r->auth_rv = pam_authenticate(ph, 0);
+        if (with_acct)
+            r->acct_rv = pam_acct_mgmt(ph, 0);
+        env = pam_getenv(ph, "KAKAO_ID");
+        if (env != NULL)
+            (void)snprintf(r->kakao_id_env, sizeof(r->kakao_id_env), "%s", env);
+        (void)pam_end(ph, r->auth_rv);
+    }
+    fflush(stderr);
+    (void)dup2(saved, STDERR_FILENO);
+    close(saved);
+    pt_collect_log(capture, r);
+    fclose(capture);
+}

@@ -1,0 +1,84 @@
+#!/bin/sh
+# The whole test suite (make check): unit tests, PAM-level tests through
+# pam_wrapper, real pamtester with the shipped example, exported symbols,
+# the mock Kakao API self-test, and valgrind over the PAM-level tests.
+# Ends with "N passed, M failed". VALGRIND=0 skips the valgrind pass.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+B="$top/build"
+MOD="$B/pam_kakao.so"
+PWDIR=/usr/lib/x86_64-linux-gnu/pam_wrapper
+[ -d "$PWDIR" ] || PWDIR=$(dirname "$(find /usr/lib -name pam_set_items.so 2>/dev/null | head -n1)")
+W=$(mktemp -d /tmp/pam_kakao_test.XXXXXX)
+chmod 755 "$W"
+trap 'rm -rf "$W"' EXIT
+trap 'exit 1' HUP INT TERM
+passed=0
+failed=0
+failures=""
+
+ok() { passed=$((passed + 1)); echo "PASS: $1"; }
+bad() { failed=$((failed + 1)); failures="$failures\n  $1"; echo "FAIL: $1"; }
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+sh "$top/tests/keys/make_keys.sh" "$W/keys" || { echo "cannot make test keys" >&2; exit 1; }
+
+# PAM services for the PAM-level tests; configs are written by the tests.
+S="$W/services"
+mkdir -p "$S"
+svc() { name=$1; shift; printf '%s\n' "$@" >"$S/$name"; }
+C="config=$W/cur.conf"
+svc other "auth required pam_deny.so" "account required pam_deny.so"
+svc pk "auth required $MOD $C" "account required $MOD $C"
+svc pk_unknown_opt "auth required $MOD $C frobnicate"
+svc pk_twice "auth required $MOD $C leeway=10 leeway=20"
+svc pk_use_try "auth required $MOD $C use_first_pass try_first_pass"
+svc pk_use_first "auth required $MOD $C use_first_pass"
+svc pk_try_first "auth required $MOD $C try_first_pass"
+svc pk_use_first_set "auth required $PWDIR/pam_set_items.so" "auth required $MOD $C use_first_pass"
+svc pk_try_first_set "auth required $PWDIR/pam_set_items.so" "auth required $MOD $C try_first_pass"
+svc pk_missing_conf "auth required $MOD config=$W/does-not-exist.conf"
+svc pk_override "auth required $MOD $C leeway=0"
+svc pk_acct_only "account required $MOD $C"
+
+pamenv() {
+    env PK_TEST_DIR="$W" PK_TEST_KEYS="$W/keys" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S" \
+        PAM_WRAPPER_DEBUGLEVEL=2 LD_PRELOAD=libpam_wrapper.so "$@"
+}
+
+echo "== unit tests"
+for t in "$B"/tests/test_*; do
+    check "unit $(basename "$t")" env PK_MAKE_KEYS="$top/tests/keys/make_keys.sh" "$t"
+done
+
+echo "== PAM-level tests (libpamtest under pam_wrapper)"
+for t in "$B"/tests/pam_*; do
+    check "pam $(basename "$t")" pamenv "$t"
+done
+
+echo "== exported symbols"
+syms=$(nm -D --defined-only "$MOD" | awk '{print $3}' | sort | tr '\n' ' ')
+check "only pam_sm_* exported ($syms)" test "$syms" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
+
+echo "== pamtester with pam.d-example/pamtester"
+sh "$top/tests/pamtester.sh" "$W" "$MOD" && ok "pamtester example service" || bad "pamtester example service"
+
+if [ -x "$top/tests/mock/selftest.sh" ] || [ -f "$top/tests/mock/selftest.sh" ]; then
+    echo "== mock Kakao API self-test"
+    check "mock selftest" sh "$top/tests/mock/selftest.sh" >"$W/mock.log" 2>&1 || tail -n 20 "$W/mock.log"
+fi
+
+if [ "${VALGRIND:-1}" = 1 ]; then
+    echo "== valgrind (PAM-level tests)"
+    for t in "$B"/tests/pam_*; do
+        check "valgrind $(basename "$t")" pamenv PAM_WRAPPER_DISABLE_DEEPBIND=1 \
+            valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
+            --errors-for-leak-kinds=definite,indirect --track-fds=no "$t"
+    done
+fi
+
+if [ "$failed" -ne 0 ]; then
+    printf "failures:%b\n" "$failures"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
