@@ -65,7 +65,7 @@ sh "$top/tests/pamtester.sh" "$W" "$MOD" && ok "pamtester example service" || ba
 
 if [ -x "$top/tests/mock/selftest.sh" ] || [ -f "$top/tests/mock/selftest.sh" ]; then
     echo "== mock Kakao API self-test"
-    check "mock selftest" sh "$top/tests/mock/selftest.sh" >"$W/mock.log" 2>&1 || tail -n 20 "$W/mock.log"
+    check "mock selftest" bash "$top/tests/mock/selftest.sh" >"$W/mock.log" 2>&1 || tail -n 20 "$W/mock.log"
 fi
 
 if [ "${VALGRIND:-1}" = 1 ]; then
