@@ -34,7 +34,8 @@ endif
 MANDIR ?= $(PREFIX)/share/man
 BINDIR ?= $(PREFIX)/bin
 
-B := build
+# Sanitizer objects live apart, so switching SANITIZE never mixes them.
+B := build$(if $(filter 1,$(SANITIZE)),-san,)
 SRC := $(sort $(wildcard src/*.c))
 OBJ := $(patsubst src/%.c,$(B)/src/%.o,$(SRC))
 # Objects the module itself links; the signer is for tests and the CLI only.
@@ -85,7 +86,7 @@ deps:
 
 check: deps
 	@$(MAKE) --no-print-directory test-bin
-	@sh tests/run.sh
+	@B=$(CURDIR)/$(B) SANITIZE=$(SANITIZE) sh tests/run.sh
 
 demo:
 	@sh tools/deps.sh demo
@@ -103,4 +104,4 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
 
 clean:
-	rm -rf $(B)
+	rm -rf build build-san

@@ -27,7 +27,7 @@
 #define PK_HTTP_USER_AGENT "pam_kakao/0.1"
 #define PK_HTTP_AUTH_PREFIX "Authorization: Bearer "
 /* Far above any sane config (timeout is 1-60 s); keeps the ms value small. */
-#define PK_HTTP_TIMEOUT_MAX 3600L
+#define PK_HTTP_TIMEOUT_MAX_MS 3600000L
 #define PK_HTTP_BODY_INITIAL 4096u
 
 struct body_sink {
@@ -209,7 +209,7 @@ static CURLcode configure(CURL *h, const struct pk_http_request *req, struct cur
                           struct body_sink *sink, char *curl_err)
 {
     CURLcode rc = CURLE_OK;
-    long ms = req->timeout * 1000L;
+    long ms = req->timeout_ms;
     const char *proxy = (req->proxy != NULL) ? req->proxy : "";
 
     PK_SETOPT(h, rc, CURLOPT_ERRORBUFFER, curl_err);
@@ -252,7 +252,7 @@ static bool request_ok(const struct pk_http_request *req, char *err, size_t err_
         set_err(err, err_len, "bearer token unusable in a header");
         return false;
     }
-    if (req->timeout <= 0 || req->timeout > PK_HTTP_TIMEOUT_MAX) {
+    if (req->timeout_ms <= 0 || req->timeout_ms > PK_HTTP_TIMEOUT_MAX_MS) {
         set_err(err, err_len, "timeout out of range");
         return false;
     }

@@ -12,7 +12,7 @@ struct pk_http_request {
     size_t bearer_len;
     const char *ca_file; /* NULL = system store */
     const char *proxy;   /* NULL = none, whatever the environment says */
-    long timeout;        /* seconds, whole exchange */
+    long timeout_ms;     /* milliseconds, whole exchange */
     size_t max_body;
 };
 

@@ -339,8 +339,8 @@ static long elapsed_ms(const struct timespec *t0)
 /* One GET of base+path. PK_OK means a response arrived (any status). */
 static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, size_t base_len,
                                 const char *path, const char *token, size_t token_len,
-                                const struct pk_logger *log, struct pk_http_response *resp,
-                                struct pk_result *res)
+                                const struct pk_logger *log, const struct timespec *start,
+                                struct pk_http_response *resp, struct pk_result *res)
 {
     size_t path_len = strlen(path);
     struct pk_http_request req;
@@ -364,9 +364,15 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
     req.bearer_len = token_len;
     req.ca_file = cfg->ca_file;
     req.proxy = (cfg->proxy != NULL && cfg->proxy[0] != '\0') ? cfg->proxy : NULL;
-    req.timeout = cfg->timeout;
+    /* One deadline for every call of this check (SPEC §6.2: the whole
+     * exchange is bounded by timeout). */
+    req.timeout_ms = cfg->timeout * 1000L - elapsed_ms(start);
     req.max_body = (size_t)PK_KAKAO_BODY_MAX;
 
+    if (req.timeout_ms <= 0) {
+        free(url);
+        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "timeout after %ld s", cfg->timeout);
+    }
     if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0)
         memset(&t0, 0, sizeof(t0));
     st = pk_http_get(&req, resp, err, sizeof(err));
@@ -421,7 +427,10 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
     const char *base;
     size_t base_len;
     enum pk_outcome o;
+    struct timespec start;
 
+    if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
+        return finish(res, pk_result_set(res, PK_KAKAO_UNAVAILABLE, "no monotonic clock"), 0);
     if (cfg == NULL || !cfg->has_app_id)
         return finish(res, pk_result_set(res, PK_CONFIG_ERROR, "kakao_app_id is not set"), 0);
     if (cfg->timeout < PK_KAKAO_TIMEOUT_MIN || cfg->timeout > PK_KAKAO_TIMEOUT_MAX)
@@ -442,8 +451,8 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
     if (base_len > 0 && base[base_len - 1] == '/')
         base_len--;
 
-    o = call_api(cfg, base, base_len, PK_KAKAO_TOKEN_INFO_PATH, token, token_len, log, &resp,
-                 res);
+    o = call_api(cfg, base, base_len, PK_KAKAO_TOKEN_INFO_PATH, token, token_len, log, &start,
+                 &resp, res);
     if (o != PK_OK)
         return finish(res, o, 0);
     o = token_info(resp.body, resp.len, resp.status, cfg->kakao_app_id, &id, &expires_in, res);
@@ -451,7 +460,8 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
     if (o != PK_OK || cfg->require_email == PK_EMAIL_NO)
         return finish(res, o, id);
 
-    o = call_api(cfg, base, base_len, PK_KAKAO_USER_ME_PATH, token, token_len, log, &resp, res);
+    o = call_api(cfg, base, base_len, PK_KAKAO_USER_ME_PATH, token, token_len, log, &start, &resp,
+                 res);
     if (o != PK_OK)
         return finish(res, o, 0);
     o = user_me(resp.body, resp.len, resp.status, cfg->require_email, &me_id, res);
