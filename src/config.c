@@ -436,6 +436,9 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
         const char *eq = strchr(arg, '=');
         char *value;
 
+        /* Without keep_going, the first problem is the only one reported. */
+        if (p->failed && !p->keep_going)
+            return 0;
         if (strcmp(arg, "use_first_pass") == 0 || strcmp(arg, "try_first_pass") == 0) {
             bool *seen = arg[0] == 'u' ? &seen_use : &seen_try;
             if (*seen)
@@ -457,8 +460,6 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
             char shown[80];
             pk_log_escape(shown, sizeof(shown), arg);
             pk_problem(p, "argument", "unknown option \"%s\"", shown);
-            if (!p->keep_going)
-                return 0;
             continue;
         }
         if ((size_t)(eq - arg) == 6 && strncmp(arg, "config", 6) == 0) {
@@ -492,9 +493,9 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
             return -2;
         }
         free(value);
-        if (p->failed && !p->keep_going)
-            return 0;
     }
+    if (p->failed && !p->keep_going)
+        return 0;
     if (seen_use && seen_try)
         pk_problem(p, "argument", "use_first_pass and try_first_pass are exclusive");
     else if (seen_use)

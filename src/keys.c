@@ -114,6 +114,14 @@ enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
         /* The secret is the file's bytes less one trailing newline. */
         if (len > 0 && data[len - 1] == '\n')
             data[--len] = '\0';
+        /* A PEM key used as an HMAC secret is the algorithm-confusion hole
+         * made by configuration: refuse it. */
+        if (strncmp(data, "-----BEGIN", 10) == 0) {
+            (void)snprintf(problem, problem_len, "%s: a PEM key cannot be an %s secret", path,
+                           pk_alg_name(alg));
+            pk_free_secret(data, len + 1);
+            return PK_KEY_BAD;
+        }
         if (len < PK_HMAC_MIN) {
             (void)snprintf(problem, problem_len, "%s: HMAC secret of %zu bytes, at least %d needed",
                            path, len, PK_HMAC_MIN);
@@ -122,12 +130,14 @@ enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
         }
         key->sig_len = pk_hmac_len(alg);
     } else {
-        st = pk_check_public_key(path, (const unsigned char *)data, len, alg, &key->sig_len,
-                                 problem, problem_len);
+        size_t sig_len = 0;
+        st = pk_check_public_key(path, (const unsigned char *)data, len, alg, &sig_len, problem,
+                                 problem_len);
         if (st != PK_KEY_OK) {
             pk_free_secret(data, len);
             return st;
         }
+        key->sig_len = sig_len;
     }
     key->alg = alg;
     key->bytes = (unsigned char *)data;

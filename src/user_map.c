@@ -112,6 +112,32 @@ static const char *pk_map_parse_line(char *line, const char **id, size_t *id_len
     return NULL;
 }
 
+/* Reads one line, without its newline, into buf; false at end of file. Unlike
+ * fgets, a NUL byte neither hides the rest of its line nor lets the next line
+ * be skipped or the tail of a last line be dropped: *why names the problem. */
+static bool pk_map_read_line(FILE *fp, char *buf, size_t size, const char **why)
+{
+    size_t n = 0;
+    bool any = false, nul = false, too_long = false;
+    int c;
+
+    while ((c = getc(fp)) != EOF) {
+        any = true;
+        if (c == '\n')
+            break;
+        if (c == '\0')
+            nul = true;
+        /* Room for size - 2 bytes, as fgets left with the newline kept. */
+        if (n + 2 < size)
+            buf[n++] = (char)c;
+        else
+            too_long = true;
+    }
+    buf[n] = '\0';
+    *why = too_long ? "line too long" : nul ? "NUL byte" : NULL;
+    return any;
+}
+
 static int pk_id_list_add(struct pk_id_list *list, size_t *cap, int64_t id)
 {
     if (pk_id_list_contains(list, id))
@@ -136,6 +162,7 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
     FILE *fp;
     unsigned long lineno = 0, malformed = 0, dropped = 0;
     size_t cap = 0, user_len = strlen(user);
+    const char *why;
     enum pk_file_status st;
 
     out->ids = NULL;
@@ -145,21 +172,14 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
         return PK_MAP_NOMEM;
     if (st != PK_FILE_OK)
         return PK_MAP_FILE_ERROR;
-    while (fgets(line, sizeof(line), fp) != NULL) {
-        const char *id = NULL, *name = NULL, *why;
-        size_t id_len = 0, name_len = 0, n = strlen(line);
+    while (pk_map_read_line(fp, line, sizeof(line), &why)) {
+        const char *id = NULL, *name = NULL;
+        size_t id_len = 0, name_len = 0;
         int64_t value;
 
         lineno++;
-        if ((n == 0 || line[n - 1] != '\n') && !feof(fp)) {
-            /* fgets stopped early: an overlong line, or a NUL byte hid the rest. */
-            int c;
-            while ((c = fgetc(fp)) != EOF && c != '\n')
-                ;
-            why = n == sizeof(line) - 1 ? "line too long" : "NUL byte";
-        } else {
+        if (why == NULL)
             why = pk_map_parse_line(line, &id, &id_len, &name, &name_len);
-        }
         if (why != NULL && why[0] == '\0')
             continue;
         if (why != NULL) {

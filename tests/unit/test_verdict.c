@@ -1,0 +1,293 @@
+/* The outcome table (SPEC §7) and the one log line per decision (SPEC §8). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <security/_pam_types.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "src/verdict.h"
+
+static void make_result(struct pk_result *res, enum pk_outcome outcome, enum pk_kind kind,
+                        int64_t id, const char *detail)
+{
+    memset(res, 0, sizeof(*res));
+    res->outcome = outcome;
+    res->kind = kind;
+    res->kakao_id = id;
+    if (detail != NULL)
+        (void)snprintf(res->detail, sizeof(res->detail), "%s", detail);
+}
+
+static void expect_line(enum pk_outcome outcome, enum pk_kind kind, int64_t id,
+                        const char *detail, const char *user, const char *want)
+{
+    char buf[512];
+    struct pk_result res;
+
+    make_result(&res, outcome, kind, id, detail);
+    memset(buf, 'Z', sizeof(buf));
+    pk_verdict_line(buf, sizeof(buf), &res, user);
+    assert_string_equal(buf, want);
+}
+
+static void test_every_outcome_has_a_row(void **state)
+{
+    (void)state;
+    for (int o = 0; o < PK_OUTCOME_COUNT; o++) {
+        const char *reason = pk_outcome_reason((enum pk_outcome)o);
+        if (reason == NULL || strcmp(reason, "internal error") == 0 || reason[0] == '\0')
+            fail_msg("outcome %d has no row in the table", o);
+    }
+}
+
+static void test_out_of_range_outcome(void **state)
+{
+    (void)state;
+    assert_string_equal(pk_outcome_reason(PK_OUTCOME_COUNT), "internal error");
+    assert_int_equal(pk_outcome_pam_code(PK_OUTCOME_COUNT), PAM_SERVICE_ERR);
+    assert_int_equal(pk_outcome_wording(PK_OUTCOME_COUNT), PK_WORD_SERVICE);
+    assert_string_equal(pk_outcome_reason((enum pk_outcome)-1), "internal error");
+    assert_int_equal(pk_outcome_pam_code((enum pk_outcome)-1), PAM_SERVICE_ERR);
+    assert_int_equal(pk_outcome_pam_code((enum pk_outcome)1000), PAM_SERVICE_ERR);
+    expect_line(PK_OUTCOME_COUNT, PK_KIND_JWT, 0, "x", "alice", "internal error: x");
+}
+
+/* SPEC §7, row by row. */
+static void test_pam_codes(void **state)
+{
+    (void)state;
+    assert_int_equal(pk_outcome_pam_code(PK_OK), PAM_SUCCESS);
+    assert_int_equal(pk_outcome_pam_code(PK_NOT_MAPPED), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_JWT_EXPIRED), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_JWT_WRONG_ISS), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_JWT_BAD_SIGNATURE), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_KAKAO_WRONG_APP), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_KAKAO_INVALID_TOKEN), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_TOKEN_EMPTY), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_USER_UNKNOWN), PAM_USER_UNKNOWN);
+    assert_int_equal(pk_outcome_pam_code(PK_KAKAO_UNAVAILABLE), PAM_AUTHINFO_UNAVAIL);
+    assert_int_equal(pk_outcome_pam_code(PK_CONFIG_ERROR), PAM_SERVICE_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_FILE_ERROR), PAM_SERVICE_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_CONV_ERROR), PAM_CONV_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_NO_AUTHTOK), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_NO_MEMORY), PAM_BUF_ERR);
+}
+
+/* Every refusal between PK_NOT_MAPPED and PK_KAKAO_EMAIL_UNVERIFIED is an
+ * authentication failure worded as "rejected". */
+static void test_refusals_are_auth_err(void **state)
+{
+    (void)state;
+    for (int o = PK_NOT_MAPPED; o <= PK_KAKAO_EMAIL_UNVERIFIED; o++) {
+        if (pk_outcome_pam_code((enum pk_outcome)o) != PAM_AUTH_ERR)
+            fail_msg("outcome %d (%s) is not PAM_AUTH_ERR", o,
+                     pk_outcome_reason((enum pk_outcome)o));
+        if (pk_outcome_wording((enum pk_outcome)o) != PK_WORD_REJECTED)
+            fail_msg("outcome %d is not worded as rejected", o);
+    }
+    assert_int_equal(pk_outcome_wording(PK_OK), PK_WORD_ACCEPTED);
+    assert_int_equal(pk_outcome_wording(PK_USER_UNKNOWN), PK_WORD_UNKNOWN);
+    assert_int_equal(pk_outcome_wording(PK_KAKAO_UNAVAILABLE), PK_WORD_UNAVAILABLE);
+    assert_int_equal(pk_outcome_wording(PK_CONFIG_ERROR), PK_WORD_SERVICE);
+    assert_int_equal(pk_outcome_wording(PK_FILE_ERROR), PK_WORD_SERVICE);
+    assert_int_equal(pk_outcome_wording(PK_NO_MEMORY), PK_WORD_SERVICE);
+    assert_int_equal(pk_outcome_wording(PK_CONV_ERROR), PK_WORD_CONV);
+}
+
+static void test_reasons(void **state)
+{
+    (void)state;
+    assert_string_equal(pk_outcome_reason(PK_OK), "accepted");
+    assert_string_equal(pk_outcome_reason(PK_JWT_EXPIRED), "expired");
+    assert_string_equal(pk_outcome_reason(PK_NOT_MAPPED), "kakao_id not mapped to this user");
+    assert_string_equal(pk_outcome_reason(PK_KAKAO_WRONG_APP), "token issued to another app");
+    assert_string_equal(pk_outcome_reason(PK_JWT_SIG_LENGTH),
+                        "signature length wrong, token probably cut off");
+    assert_string_equal(pk_outcome_reason(PK_CONFIG_ERROR), "config error");
+    assert_string_equal(pk_outcome_reason(PK_FILE_ERROR), "file refused");
+}
+
+static void test_kind_names(void **state)
+{
+    (void)state;
+    assert_string_equal(pk_kind_name(PK_KIND_KAKAO), "kakao");
+    assert_string_equal(pk_kind_name(PK_KIND_JWT), "jwt");
+    assert_string_equal(pk_kind_name(PK_KIND_ID_TOKEN), "id_token");
+    assert_string_equal(pk_kind_name(PK_KIND_NONE), "token");
+    assert_string_equal(pk_kind_name((enum pk_kind)(PK_KIND_KAKAO | PK_KIND_JWT)), "token");
+}
+
+/* The three example lines of SPEC §8, verbatim. */
+static void test_spec_examples(void **state)
+{
+    (void)state;
+    expect_line(PK_OK, PK_KIND_JWT, 3095134389LL, NULL, "alice",
+                "accepted jwt kakao_id=3095134389 user=alice");
+    expect_line(PK_JWT_EXPIRED, PK_KIND_JWT, 0, "exp=1697167622 now=1697170000", "alice",
+                "rejected jwt for user=alice: expired (exp=1697167622 now=1697170000)");
+    expect_line(PK_KAKAO_UNAVAILABLE, PK_KIND_KAKAO, 0, "timeout after 5 s", "alice",
+                "kakao api unavailable for user=alice: timeout after 5 s");
+}
+
+static void test_accepted(void **state)
+{
+    (void)state;
+    expect_line(PK_OK, PK_KIND_KAKAO, 1122334455, "ignored detail", "bob",
+                "accepted kakao kakao_id=1122334455 user=bob");
+    expect_line(PK_OK, PK_KIND_ID_TOKEN, INT64_MAX, NULL, "deploy",
+                "accepted id_token kakao_id=9223372036854775807 user=deploy");
+}
+
+static void test_rejected(void **state)
+{
+    (void)state;
+    expect_line(PK_NOT_MAPPED, PK_KIND_KAKAO, 3095134389LL, NULL, "bob",
+                "rejected kakao for user=bob: kakao_id not mapped to this user");
+    expect_line(PK_NOT_MAPPED, PK_KIND_KAKAO, 3095134389LL, "kakao_id=3095134389", "bob",
+                "rejected kakao for user=bob: kakao_id not mapped to this user "
+                "(kakao_id=3095134389)");
+    expect_line(PK_TOKEN_EMPTY, PK_KIND_NONE, 0, NULL, "alice",
+                "rejected token for user=alice: empty token");
+    expect_line(PK_TOKEN_MALFORMED, PK_KIND_NONE, 0,
+                "1023 bytes: probably cut off by the OpenSSH client", "alice",
+                "rejected token for user=alice: malformed token "
+                "(1023 bytes: probably cut off by the OpenSSH client)");
+    expect_line(PK_KAKAO_WRONG_APP, PK_KIND_KAKAO, 0, "app_id=7654321 expected=1234567",
+                "alice",
+                "rejected kakao for user=alice: token issued to another app "
+                "(app_id=7654321 expected=1234567)");
+    expect_line(PK_NO_AUTHTOK, PK_KIND_NONE, 0, NULL, "alice",
+                "rejected token for user=alice: use_first_pass but no PAM_AUTHTOK");
+}
+
+static void test_unknown(void **state)
+{
+    (void)state;
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, "carol",
+                "no user map entry for user=carol");
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, "/etc/security/pam_kakao.users", "carol",
+                "no user map entry for user=carol (/etc/security/pam_kakao.users)");
+}
+
+static void test_unavailable(void **state)
+{
+    (void)state;
+    expect_line(PK_KAKAO_UNAVAILABLE, PK_KIND_KAKAO, 0, NULL, "alice",
+                "kakao api unavailable for user=alice: unknown error");
+    expect_line(PK_KAKAO_UNAVAILABLE, PK_KIND_KAKAO, 0, "HTTP 503", "alice",
+                "kakao api unavailable for user=alice: HTTP 503");
+}
+
+static void test_service(void **state)
+{
+    (void)state;
+    expect_line(PK_CONFIG_ERROR, PK_KIND_NONE, 0,
+                "/etc/security/pam_kakao.conf:3: unknown key \"foo\"", "alice",
+                "config error: /etc/security/pam_kakao.conf:3: unknown key \"foo\"");
+    expect_line(PK_CONFIG_ERROR, PK_KIND_NONE, 0, NULL, "alice", "config error: (no detail)");
+    expect_line(PK_FILE_ERROR, PK_KIND_NONE, 0,
+                "/etc/security/pam_kakao.users: writable by group or others (mode 0666)",
+                "alice",
+                "file refused: /etc/security/pam_kakao.users: writable by group or others "
+                "(mode 0666)");
+    expect_line(PK_NO_MEMORY, PK_KIND_NONE, 0, NULL, NULL, "out of memory: (no detail)");
+}
+
+static void test_conv(void **state)
+{
+    (void)state;
+    expect_line(PK_CONV_ERROR, PK_KIND_NONE, 0, NULL, "alice",
+                "conversation failed for user=alice: no answer");
+    expect_line(PK_CONV_ERROR, PK_KIND_NONE, 0,
+                "sudo refuses answers of 512 bytes or more", "alice",
+                "conversation failed for user=alice: sudo refuses answers of 512 bytes or more");
+}
+
+static void test_user_escaping(void **state)
+{
+    char long_user[300];
+    char want[512];
+
+    (void)state;
+    expect_line(PK_OK, PK_KIND_JWT, 1, NULL, "ali\nce", "accepted jwt kakao_id=1 user=ali\\x0ace");
+    expect_line(PK_NOT_MAPPED, PK_KIND_JWT, 1, NULL, "a\\b",
+                "rejected jwt for user=a\\x5cb: kakao_id not mapped to this user");
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, "x\ry\x1b\x7f\xff",
+                "no user map entry for user=x\\x0dy\\x1b\\x7f\\xff");
+    /* a forged second log line stays on one line */
+    expect_line(PK_NOT_MAPPED, PK_KIND_JWT, 1, NULL, "eve\naccepted jwt kakao_id=1 user=root",
+                "rejected jwt for user=eve\\x0aaccepted jwt kakao_id=1 user=root: "
+                "kakao_id not mapped to this user");
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, NULL, "no user map entry for user=(none)");
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, "", "no user map entry for user=");
+
+    /* An overlong user name is cut at 127 bytes, never overflows */
+    memset(long_user, 'u', sizeof(long_user) - 1);
+    long_user[sizeof(long_user) - 1] = '\0';
+    (void)snprintf(want, sizeof(want), "no user map entry for user=%.127s", long_user);
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, long_user, want);
+}
+
+static void test_line_truncated_to_buffer(void **state)
+{
+    char buf[16];
+    struct pk_result res;
+
+    (void)state;
+    make_result(&res, PK_OK, PK_KIND_JWT, 3095134389LL, NULL);
+    memset(buf, 'Z', sizeof(buf));
+    pk_verdict_line(buf, sizeof(buf), &res, "alice");
+    assert_string_equal(buf, "accepted jwt ka");
+    /* a one-byte buffer gets just the terminator */
+    memset(buf, 'Z', sizeof(buf));
+    pk_verdict_line(buf, 1, &res, "alice");
+    assert_int_equal(buf[0], '\0');
+    assert_int_equal(buf[1], 'Z');
+}
+
+static void test_result_set(void **state)
+{
+    struct pk_result res;
+    char big[600];
+
+    (void)state;
+    memset(&res, 0, sizeof(res));
+    assert_int_equal(pk_result_set(&res, PK_JWT_EXPIRED, "exp=%d now=%d", 1, 2), PK_JWT_EXPIRED);
+    assert_int_equal(res.outcome, PK_JWT_EXPIRED);
+    assert_string_equal(res.detail, "exp=1 now=2");
+    assert_int_equal(pk_result_set(&res, PK_TOKEN_EMPTY, NULL), PK_TOKEN_EMPTY);
+    assert_int_equal(res.outcome, PK_TOKEN_EMPTY);
+    assert_string_equal(res.detail, "");
+
+    memset(big, 'd', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    (void)pk_result_set(&res, PK_CONFIG_ERROR, "%s", big);
+    assert_int_equal(strlen(res.detail), PK_DETAIL_MAX - 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_outcome_has_a_row),
+        cmocka_unit_test(test_out_of_range_outcome),
+        cmocka_unit_test(test_pam_codes),
+        cmocka_unit_test(test_refusals_are_auth_err),
+        cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_kind_names),
+        cmocka_unit_test(test_spec_examples),
+        cmocka_unit_test(test_accepted),
+        cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_unknown),
+        cmocka_unit_test(test_unavailable),
+        cmocka_unit_test(test_service),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_user_escaping),
+        cmocka_unit_test(test_line_truncated_to_buffer),
+        cmocka_unit_test(test_result_set),
+    };
+    return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
+}
