@@ -5,6 +5,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "safe_file.h"
 #include "token.h"
 #include "validate.h"
 
@@ -60,6 +61,19 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
     }
     if (a->ids.count == 0)
         return pk_result_set(res, PK_USER_UNKNOWN, NULL);
+
+    /* The CA bundle decides whom the Kakao check trusts: same rules as the
+     * config (no size cap: system bundles are large). curl opens it again. */
+    if ((pk_config_kinds(&a->cfg) & PK_KIND_KAKAO) != 0 && a->cfg.ca_file != NULL) {
+        int fd;
+        enum pk_file_status st = pk_safe_open(a->cfg.ca_file, PK_FILE_USER_MAP, a->uid, &fd,
+                                              problem, sizeof(problem));
+        if (st == PK_FILE_NOMEM)
+            return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
+        if (st != PK_FILE_OK)
+            return pk_result_set(res, PK_FILE_ERROR, "ca_file %s", problem);
+        (void)close(fd);
+    }
 
     /* Keys are loaded before any prompt: a broken key must not cost the
      * user a token. */

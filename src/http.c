@@ -234,6 +234,8 @@ static CURLcode configure(CURL *h, const struct pk_http_request *req, struct cur
     PK_SETOPT(h, rc, CURLOPT_TCP_KEEPALIVE, 0L);
     PK_SETOPT(h, rc, CURLOPT_USERAGENT, PK_HTTP_USER_AGENT);
     PK_SETOPT(h, rc, CURLOPT_HTTPHEADER, headers);
+    /* Our headers (the bearer token) never go to a proxy's CONNECT. */
+    PK_SETOPT(h, rc, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
     /* No CURLOPT_ACCEPT_ENCODING: a compressed body could expand past the cap
      * inside libcurl before our callback sees it. */
     PK_SETOPT(h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);

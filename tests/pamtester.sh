@@ -43,4 +43,18 @@ run accepted alice "$good" 0 "accepted jwt kakao_id=3095134389 user=alice"
 run other-account alice "$bob" 1 "rejected jwt for user=alice: kakao_id not mapped to this user (kakao_id=1122334455)"
 run expired alice "$old" 1 "rejected jwt for user=alice: expired (exp=[0-9]* now=[0-9]*)"
 run unknown-user carol "$good" 1 "no user map entry for user=carol"
+
+# Kakao access tokens against the mock Kakao API, when the runner started it.
+if [ -n "${MOCK_PORT:-}" ]; then
+    printf 'kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%s\nca_file = %s\n' \
+        "$MOCK_PORT" "$MOCK_CA" >>"$E/pam_kakao.conf"
+    run kakao-accepted alice mockValidAliceToken_0001 0 "accepted kakao kakao_id=3095134389 user=alice"
+    run kakao-other-app alice mockOtherAppToken_00003 1 "rejected kakao for user=alice: token issued to another app (app_id=7654321 expected=1234567)"
+    run kakao-expired alice mockExpiredToken_000004 1 "rejected kakao for user=alice: invalid or expired token (HTTP 401 code=-401 msg=\"this access token is already expired\")"
+    run kakao-quota alice mockFault429_000000023 1 "kakao api unavailable for user=alice: HTTP 429 code=-10 (quota exceeded)*"
+    run jwt-still-accepted alice "$good" 0 "accepted jwt kakao_id=3095134389 user=alice"
+else
+    echo "  pamtester: mock Kakao API not running, Kakao cases not run" >&2
+    fail=1
+fi
 exit $fail

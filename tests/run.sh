@@ -5,13 +5,23 @@
 # Ends with "N passed, M failed". VALGRIND=0 skips the valgrind pass.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B="$top/build"
+B=${B:-$top/build}
 MOD="$B/pam_kakao.so"
 PWDIR=/usr/lib/x86_64-linux-gnu/pam_wrapper
 [ -d "$PWDIR" ] || PWDIR=$(dirname "$(find /usr/lib -name pam_set_items.so 2>/dev/null | head -n1)")
 W=$(mktemp -d /tmp/pam_kakao_test.XXXXXX)
 chmod 755 "$W"
-trap 'rm -rf "$W"' EXIT
+mock_pid=""
+# Stops the mock Kakao API (if running) and reaps it; returns its exit status.
+stop_mock() {
+    [ -n "$mock_pid" ] || return 0
+    kill -TERM "$mock_pid" 2>/dev/null
+    wait "$mock_pid" 2>/dev/null
+    mock_rc=$?
+    mock_pid=""
+    return "$mock_rc"
+}
+trap 'stop_mock; rm -rf "$W"' EXIT
 trap 'exit 1' HUP INT TERM
 passed=0
 failed=0
@@ -41,15 +51,50 @@ svc pk_missing_conf "auth required $MOD config=$W/does-not-exist.conf"
 svc pk_override "auth required $MOD $C leeway=0"
 svc pk_acct_only "account required $MOD $C"
 
+# The mock Kakao API's ports, CA and request log (set once the mock is up).
+MOCK_PORT="" MOCK_ROGUE_PORT="" MOCK_HANG_PORT="" MOCK_CLOSED_PORT=""
 pamenv() {
-    env PK_TEST_DIR="$W" PK_TEST_KEYS="$W/keys" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S" \
+    env PK_TEST_DIR="$W" PK_TEST_KEYS="$W/keys" \
+        PK_MOCK_PORT="$MOCK_PORT" PK_MOCK_ROGUE_PORT="$MOCK_ROGUE_PORT" \
+        PK_MOCK_HANG_PORT="$MOCK_HANG_PORT" PK_MOCK_CLOSED_PORT="$MOCK_CLOSED_PORT" \
+        PK_MOCK_CA="$W/certs/ca.pem" PK_MOCK_LOG="$W/requests.jsonl" \
+        PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S" \
         PAM_WRAPPER_DEBUGLEVEL=2 LD_PRELOAD=libpam_wrapper.so "$@"
+}
+
+# Starts the mock Kakao API (tests/mock/README.md) with all four listeners;
+# it also stops by itself when this shell is gone or after 1200 s.
+start_mock() {
+    bash "$top/tests/mock/make_certs.sh" "$W/certs" || return 1
+    python3 "$top/tests/mock/mock_kakao.py" \
+        --cert "$W/certs/server.pem" --key "$W/certs/server.key" --port-file "$W/mock.port" \
+        --rogue-cert "$W/certs/rogue.pem" --rogue-key "$W/certs/rogue.key" \
+        --rogue-port-file "$W/mock.rogue.port" --hang-port-file "$W/mock.hang.port" \
+        --closed-port-file "$W/mock.closed.port" --log "$W/requests.jsonl" \
+        --lifetime 1200 --parent-pid $$ </dev/null >"$W/mock.out" 2>&1 &
+    mock_pid=$!
+    i=0
+    while [ ! -s "$W/mock.port" ]; do
+        if ! kill -0 "$mock_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+            cat "$W/mock.out" >&2
+            return 1
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    MOCK_PORT=$(cat "$W/mock.port")
+    MOCK_ROGUE_PORT=$(cat "$W/mock.rogue.port")
+    MOCK_HANG_PORT=$(cat "$W/mock.hang.port")
+    MOCK_CLOSED_PORT=$(cat "$W/mock.closed.port")
 }
 
 echo "== unit tests"
 for t in "$B"/tests/test_*; do
     check "unit $(basename "$t")" env PK_MAKE_KEYS="$top/tests/keys/make_keys.sh" "$t"
 done
+
+echo "== mock Kakao API for the PAM-level tests"
+check "mock Kakao API started" start_mock
 
 echo "== PAM-level tests (libpamtest under pam_wrapper)"
 for t in "$B"/tests/pam_*; do
@@ -61,13 +106,16 @@ syms=$(nm -D --defined-only "$MOD" | awk '{print $3}' | sort | tr '\n' ' ')
 check "only pam_sm_* exported ($syms)" test "$syms" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
 
 echo "== pamtester with pam.d-example/pamtester"
-sh "$top/tests/pamtester.sh" "$W" "$MOD" && ok "pamtester example service" || bad "pamtester example service"
+MOCK_PORT="${MOCK_PORT:-}" MOCK_CA="$W/certs/ca.pem" sh "$top/tests/pamtester.sh" "$W" "$MOD" && ok "pamtester example service" || bad "pamtester example service"
 
 if [ -x "$top/tests/mock/selftest.sh" ] || [ -f "$top/tests/mock/selftest.sh" ]; then
     echo "== mock Kakao API self-test"
-    check "mock selftest" bash "$top/tests/mock/selftest.sh" >"$W/mock.log" 2>&1 || tail -n 20 "$W/mock.log"
+    check "mock selftest" sh -c 'bash "$1" >"$2" 2>&1 || { tail -n 20 "$2"; exit 1; }' sh \
+        "$top/tests/mock/selftest.sh" "$W/mock.log"
 fi
 
+# valgrind cannot run sanitized binaries; SANITIZE=1 runs use ASan/UBSan instead.
+if [ "${SANITIZE:-}" = 1 ]; then VALGRIND=0; fi
 if [ "${VALGRIND:-1}" = 1 ]; then
     echo "== valgrind (PAM-level tests)"
     for t in "$B"/tests/pam_*; do
@@ -75,6 +123,13 @@ if [ "${VALGRIND:-1}" = 1 ]; then
             valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect \
             --errors-for-leak-kinds=definite,indirect --track-fds=no "$t"
     done
+fi
+
+if [ -n "$mock_pid" ]; then
+    echo "== mock Kakao API shutdown"
+    pid=$mock_pid
+    check "mock Kakao API stopped cleanly" stop_mock
+    check "mock Kakao API gone" sh -c '! kill -0 "$1" 2>/dev/null' sh "$pid"
 fi
 
 if [ "$failed" -ne 0 ]; then

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct pt_conv {
@@ -87,6 +88,7 @@ void pt_run(const char *service, const char *user, const char *token, bool with_
     FILE *capture = tmpfile();
     int saved = dup(STDERR_FILENO);
     const char *env;
+    struct timespec t0, t1;
 
     memset(r, 0, sizeof(*r));
     r->auth_rv = r->acct_rv = -1;
@@ -97,6 +99,8 @@ void pt_run(const char *service, const char *user, const char *token, bool with_
     fflush(stderr);
     if (dup2(fileno(capture), STDERR_FILENO) < 0)
         abort();
+    if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0)
+        abort();
     if (pam_start(service, user, &pc, &ph) == PAM_SUCCESS) {
         r->auth_rv = pam_authenticate(ph, 0);
         if (with_acct)
@@ -106,6 +110,9 @@ void pt_run(const char *service, const char *user, const char *token, bool with_
             (void)snprintf(r->kakao_id_env, sizeof(r->kakao_id_env), "%s", env);
         (void)pam_end(ph, r->auth_rv);
     }
+    if (clock_gettime(CLOCK_MONOTONIC, &t1) != 0)
+        abort();
+    r->elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     fflush(stderr);
     (void)dup2(saved, STDERR_FILENO);
     close(saved);

@@ -17,6 +17,7 @@ struct pt_run {
     char all_log[PT_LOG_MAX]; /* every SYSLOG(..) line, "\n"-separated */
     char errors[2048];     /* PAM_ERROR_MSG texts */
     char kakao_id_env[64]; /* KAKAO_ID value, "" when unset */
+    double elapsed;        /* seconds from pam_start to pam_end (CLOCK_MONOTONIC) */
 };
 
 /* Runs authenticate (then acct_mgmt when with_acct) for user on service,
