@@ -49,6 +49,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 }
 
 /* cur.conf = user_map + the given lines. */
+static void conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void conf(const char *fmt, ...)
 {
     char body[4096], text[8192];
@@ -120,6 +121,7 @@ static char *mint(const char *header, const char *payload, enum pk_alg alg)
     return mint_with(header, payload, alg, key_for(alg));
 }
 
+static char *claims(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *claims(const char *fmt, ...)
 {
     static char buf[4096];
