@@ -93,6 +93,8 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@sh tests/demo.sh
 
+# @@ extra targets (fuzz, analyze, bench, e2e) go below, one block each @@
+
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(B)/pam_kakao.so $(DESTDIR)$(PAMDIR)/pam_kakao.so

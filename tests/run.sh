@@ -114,6 +114,12 @@ if [ -x "$top/tests/mock/selftest.sh" ] || [ -f "$top/tests/mock/selftest.sh" ];
         "$top/tests/mock/selftest.sh" "$W/mock.log"
 fi
 
+# @@ cli tests (kakao-pam) go here @@
+
+# @@ end-to-end tests (sshd, sudo) go here @@
+
+# @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
+
 # valgrind cannot run sanitized binaries; SANITIZE=1 runs use ASan/UBSan instead.
 if [ "${SANITIZE:-}" = 1 ]; then VALGRIND=0; fi
 if [ "${VALGRIND:-1}" = 1 ]; then
