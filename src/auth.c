@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "safe_file.h"
@@ -64,7 +65,9 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
 
     /* The CA bundle decides whom the Kakao check trusts: same rules as the
      * config (no size cap: system bundles are large). curl opens it again. */
-    if ((pk_config_kinds(&a->cfg) & PK_KIND_KAKAO) != 0 && a->cfg.ca_file != NULL) {
+    if (((pk_config_kinds(&a->cfg) & PK_KIND_KAKAO) != 0 ||
+         ((pk_config_kinds(&a->cfg) & PK_KIND_ID_TOKEN) != 0 && a->cfg.jwks_file == NULL)) &&
+        a->cfg.ca_file != NULL) {
         int fd;
         enum pk_file_status st = pk_safe_open(a->cfg.ca_file, PK_FILE_USER_MAP, a->uid, &fd,
                                               problem, sizeof(problem));
@@ -87,6 +90,20 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
             return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
         case PK_KEY_BAD:
             return pk_result_set(res, PK_FILE_ERROR, "jwt_key %s", problem);
+        }
+    }
+    /* jwks_file trusted like a config file; jwks_url from cache_dir or
+     * fetched. A URL that cannot be had only fails ID tokens, later. */
+    if ((pk_config_kinds(&a->cfg) & PK_KIND_ID_TOKEN) != 0) {
+        switch (pk_jwks_store_load(&a->jwks, &a->cfg, a->uid, time(NULL), log, NULL, NULL,
+                                   problem, sizeof(problem))) {
+        case PK_JWKS_LOAD_OK:
+            a->have_jwks = true;
+            break;
+        case PK_JWKS_LOAD_NOMEM:
+            return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
+        case PK_JWKS_LOAD_BAD:
+            return pk_result_set(res, PK_FILE_ERROR, "jwks_file %s", problem);
         }
     }
     return PK_OK;
@@ -126,6 +143,7 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
     struct pk_validator v = {
         .cfg = &a->cfg,
         .jwt_key = a->have_jwt_key ? &a->jwt_key : NULL,
+        .jwks = a->have_jwks ? &a->jwks : NULL,
         .log = a->log,
         .now = now,
     };
@@ -136,7 +154,8 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
     if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
         out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
     /* A token that passed validation was not cut off; outages say nothing of it. */
-    if (out != PK_OK && out != PK_NOT_MAPPED && out != PK_KAKAO_UNAVAILABLE)
+    if (out != PK_OK && out != PK_NOT_MAPPED && out != PK_KAKAO_UNAVAILABLE &&
+        out != PK_JWKS_UNAVAILABLE)
         pk_auth_add_hint(raw, res);
     return out;
 }
@@ -145,6 +164,8 @@ void pk_auth_free(struct pk_auth *a)
 {
     if (a->have_jwt_key)
         pk_jwt_key_free(&a->jwt_key);
+    if (a->have_jwks)
+        pk_jwks_store_free(&a->jwks);
     pk_id_list_free(&a->ids);
     if (a->cfg_loaded)
         pk_config_free(&a->cfg);

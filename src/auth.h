@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "jwks_cache.h"
 #include "keys.h"
 #include "log.h"
 #include "user_map.h"
@@ -18,12 +19,15 @@ struct pk_auth {
     bool cfg_loaded;
     struct pk_jwt_key jwt_key;
     bool have_jwt_key;
+    struct pk_jwks_store jwks; /* the ID-token keys */
+    bool have_jwks;
     struct pk_id_list ids;
     const struct pk_logger *log;
     uid_t uid;
 };
 
-/* Loads config (args over file), finds the user's map lines and loads keys.
+/* Loads config (args over file), finds the user's map lines and loads keys
+ * (the app-JWT key; the JWKS, fetched when jwks_url needs it).
  * PK_OK means: ask for a token. Anything else is the final outcome. */
 enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
                                 const char *default_config, const char *user,

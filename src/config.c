@@ -615,8 +615,6 @@ static void pk_cross_check(struct pk_parse *p)
     if (kinds == 0 && !p->failed)
         pk_problem(p, "config",
                    "no token kind configured (set kakao_app_id, or jwt_key and jwt_alg)");
-    if ((kinds & PK_KIND_ID_TOKEN) != 0)
-        pk_problem(p, "config", "accept id_token: not supported yet in this version");
     if (cfg->cache_ttl != 0)
         pk_problem(p, "config", "cache_ttl: not supported yet in this version");
     if (cfg->require_email != PK_EMAIL_NO && (kinds & PK_KIND_KAKAO) == 0)

@@ -244,14 +244,16 @@ static CURLcode configure(CURL *h, const struct pk_http_request *req, struct cur
     return rc;
 }
 
-static bool request_ok(const struct pk_http_request *req, char *err, size_t err_len)
+static bool request_ok(const struct pk_http_request *req, bool with_bearer, char *err,
+                       size_t err_len)
 {
     if (req == NULL || req->url == NULL || strncasecmp(req->url, "https://", 8) != 0) {
         set_err(err, err_len, "URL is not https");
         return false;
     }
-    if (!bearer_ok(req->bearer, req->bearer_len)) {
-        set_err(err, err_len, "bearer token unusable in a header");
+    if (with_bearer ? !bearer_ok(req->bearer, req->bearer_len) : req->bearer != NULL) {
+        set_err(err, err_len, with_bearer ? "bearer token unusable in a header"
+                                          : "bearer token given for a public GET");
         return false;
     }
     if (req->timeout_ms <= 0 || req->timeout_ms > PK_HTTP_TIMEOUT_MAX_MS) {
@@ -265,8 +267,9 @@ static bool request_ok(const struct pk_http_request *req, char *err, size_t err_
     return true;
 }
 
-enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
-                                char *err, size_t err_len)
+static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, bool with_bearer,
+                                            struct pk_http_response *resp, char *err,
+                                            size_t err_len)
 {
     char curl_err[CURL_ERROR_SIZE];
     struct body_sink sink = {0};
@@ -284,14 +287,14 @@ enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_htt
     resp->status = 0;
     resp->body = NULL;
     resp->len = 0;
-    if (!request_ok(req, err, err_len))
+    if (!request_ok(req, with_bearer, err, err_len))
         return PK_HTTP_ERROR;
 
     sink.max = req->max_body;
     curl_err[0] = '\0';
 
-    headers = auth_header(req->bearer, req->bearer_len);
-    if (headers == NULL) {
+    headers = with_bearer ? auth_header(req->bearer, req->bearer_len) : NULL;
+    if (with_bearer && headers == NULL) {
         set_err(err, err_len, "out of memory");
         return PK_HTTP_NOMEM;
     }
@@ -342,6 +345,18 @@ out:
     return st;
 }
 
+enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
+                                char *err, size_t err_len)
+{
+    return pk_http_exchange(req, true, resp, err, err_len);
+}
+
+enum pk_http_status pk_http_get_public(const struct pk_http_request *req,
+                                       struct pk_http_response *resp, char *err, size_t err_len)
+{
+    return pk_http_exchange(req, false, resp, err, err_len);
+}
+
 void pk_http_response_free(struct pk_http_response *resp)
 {
     if (resp == NULL)
@@ -350,4 +365,121 @@ void pk_http_response_free(struct pk_http_response *resp)
     resp->body = NULL;
     resp->len = 0;
     resp->status = 0;
+}
+
+/* The form POST for the OAuth token endpoint: the same transport rules as
+ * the GET above. The body holds secrets (code, code_verifier, client
+ * secret): libcurl is handed our buffer, not a copy, so the caller's wipe
+ * covers it. */
+static bool form_request_ok(const struct pk_http_form_request *req, char *err, size_t err_len)
+{
+    if (req == NULL || req->url == NULL || strncasecmp(req->url, "https://", 8) != 0) {
+        set_err(err, err_len, "URL is not https");
+        return false;
+    }
+    if (req->body == NULL || req->body_len == 0 || req->body_len > PK_HTTP_FORM_MAX) {
+        set_err(err, err_len, "form body empty or too large");
+        return false;
+    }
+    if (req->timeout_ms <= 0 || req->timeout_ms > PK_HTTP_TIMEOUT_MAX_MS) {
+        set_err(err, err_len, "timeout out of range");
+        return false;
+    }
+    if (req->max_body == 0 || req->max_body > SIZE_MAX / 4) {
+        set_err(err, err_len, "body cap out of range");
+        return false;
+    }
+    return true;
+}
+
+enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
+                                      struct pk_http_response *resp, char *err, size_t err_len)
+{
+    static const char *const form_headers[] = {
+        "Content-Type: application/x-www-form-urlencoded;charset=utf-8",
+        "Accept: application/json",
+        /* No "Expect: 100-continue" round trip. */
+        "Expect:",
+    };
+    struct pk_http_request base;
+    char curl_err[CURL_ERROR_SIZE];
+    struct body_sink sink = {0};
+    struct curl_slist *headers = NULL;
+    enum pk_http_status st;
+    CURLcode rc;
+    CURL *h;
+
+    if (err != NULL && err_len > 0)
+        err[0] = '\0';
+    if (resp == NULL) {
+        set_err(err, err_len, "no response buffer");
+        return PK_HTTP_ERROR;
+    }
+    resp->status = 0;
+    resp->body = NULL;
+    resp->len = 0;
+    if (!form_request_ok(req, err, err_len))
+        return PK_HTTP_ERROR;
+
+    for (size_t i = 0; i < sizeof(form_headers) / sizeof(form_headers[0]); i++) {
+        struct curl_slist *n = curl_slist_append(headers, form_headers[i]);
+        if (n == NULL) {
+            curl_slist_free_all(headers);
+            set_err(err, err_len, "out of memory");
+            return PK_HTTP_NOMEM;
+        }
+        headers = n;
+    }
+    memset(&base, 0, sizeof(base));
+    base.url = req->url;
+    base.ca_file = req->ca_file;
+    base.proxy = req->proxy;
+    base.timeout_ms = req->timeout_ms;
+    base.max_body = req->max_body;
+    sink.max = req->max_body;
+    curl_err[0] = '\0';
+
+    h = curl_easy_init();
+    if (h == NULL) {
+        curl_slist_free_all(headers);
+        set_err(err, err_len, "curl_easy_init failed");
+        return PK_HTTP_ERROR;
+    }
+    rc = configure(h, &base, headers, &sink, curl_err);
+    PK_SETOPT(h, rc, CURLOPT_POST, 1L);
+    PK_SETOPT(h, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    PK_SETOPT(h, rc, CURLOPT_POSTFIELDS, req->body);
+    if (rc != CURLE_OK) {
+        set_err(err, err_len, curl_easy_strerror(rc));
+        st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
+        goto out;
+    }
+
+    rc = curl_easy_perform(h);
+    if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
+        resp->status = 0;
+    if (rc != CURLE_OK) {
+        st = map_curl_error(rc, &sink);
+        if (st == PK_HTTP_TOO_BIG)
+            set_err(err, err_len, "response body over the cap");
+        else
+            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+        goto out;
+    }
+    if (!sink_reserve(&sink, sink.len + 1)) {
+        set_err(err, err_len, "out of memory");
+        st = PK_HTTP_NOMEM;
+        goto out;
+    }
+    sink.buf[sink.len] = '\0';
+    resp->body = sink.buf;
+    resp->len = sink.len;
+    sink.buf = NULL;
+    st = PK_HTTP_OK;
+
+out:
+    sink_free(&sink);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(headers);
+    return st;
 }

@@ -1,4 +1,4 @@
-/* One bounded HTTPS GET with a bearer token: https only, peer and host
+/* One bounded HTTPS GET (with a bearer token, or public): https only, peer and host
  * verified, no redirects, capped body, one total deadline, no signals, no
  * proxy unless configured. */
 #ifndef PK_HTTP_H
@@ -35,6 +35,29 @@ enum pk_http_status {
 enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
                                 char *err, size_t err_len);
 
+/* The same GET without any Authorization header, for public documents such
+ * as a JWKS: req->bearer must be NULL. */
+enum pk_http_status pk_http_get_public(const struct pk_http_request *req,
+                                       struct pk_http_response *resp, char *err, size_t err_len);
+
 void pk_http_response_free(struct pk_http_response *resp);
+
+/* A form POST (application/x-www-form-urlencoded) under the same rules:
+ * https only, verified, no redirects, no proxy unless given, capped answer,
+ * one deadline. For the OAuth token endpoint (`kakao-pam login`). */
+#define PK_HTTP_FORM_MAX (64 * 1024)
+
+struct pk_http_form_request {
+    const char *url;
+    const char *body; /* already form-encoded; not copied: the caller wipes it */
+    size_t body_len;
+    const char *ca_file; /* NULL = system store */
+    const char *proxy;   /* NULL = none */
+    long timeout_ms;
+    size_t max_body;
+};
+
+enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
+                                      struct pk_http_response *resp, char *err, size_t err_len);
 
 #endif

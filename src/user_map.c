@@ -215,3 +215,39 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
                PK_MAP_MAX_IDS, dropped);
     return PK_MAP_OK;
 }
+
+enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
+                                    unsigned long *entries, char *problem, size_t problem_len)
+{
+    char line[PK_MAP_LINE_MAX];
+    FILE *fp;
+    unsigned long lineno = 0;
+    const char *why;
+    enum pk_file_status st;
+
+    *entries = 0;
+    st = pk_safe_fopen(path, PK_FILE_USER_MAP, uid, &fp, problem, problem_len);
+    if (st == PK_FILE_NOMEM)
+        return PK_MAP_NOMEM;
+    if (st != PK_FILE_OK)
+        return PK_MAP_FILE_ERROR;
+    while (pk_map_read_line(fp, line, sizeof(line), &why)) {
+        const char *id = NULL, *name = NULL;
+        size_t id_len = 0, name_len = 0;
+
+        lineno++;
+        if (why == NULL)
+            why = pk_map_parse_line(line, &id, &id_len, &name, &name_len);
+        if (why == NULL)
+            (*entries)++;
+        else if (why[0] != '\0')
+            report(ctx, path, lineno, why);
+    }
+    if (ferror(fp)) {
+        (void)snprintf(problem, problem_len, "%s: read error", path);
+        (void)fclose(fp);
+        return PK_MAP_FILE_ERROR;
+    }
+    (void)fclose(fp);
+    return PK_MAP_OK;
+}

@@ -26,6 +26,13 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
                                       const struct pk_logger *log, struct pk_id_list *out,
                                       char *problem, size_t problem_len);
 
+/* Reports every malformed line (no cap, unlike the lookup's log) and counts
+ * the well-formed entries: for `kakao-pam check`. */
+typedef void (*pk_map_report)(void *ctx, const char *path, unsigned long line,
+                              const char *problem);
+enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
+                                    unsigned long *entries, char *problem, size_t problem_len);
+
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id);
 void pk_id_list_free(struct pk_id_list *list);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app_jwt.h"
+#include "id_token.h"
 #include "jwt_common.h"
 #include "kakao_api.h"
 
@@ -36,7 +37,7 @@ enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
             res->kind = PK_KIND_ID_TOKEN;
             if ((kinds & PK_KIND_ID_TOKEN) == 0)
                 return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "iss is the id_token issuer; id_token is not in accept");
-            return pk_result_set(res, PK_CONFIG_ERROR, "id_token: not supported yet");
+            return pk_id_token_validate(cfg, v->jwks, &tok, v->now, res);
         }
     }
     res->kind = PK_KIND_JWT;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "jwks_cache.h"
 #include "keys.h"
 #include "log.h"
 #include "token.h"
@@ -14,6 +15,7 @@
 struct pk_validator {
     const struct pk_config *cfg;
     const struct pk_jwt_key *jwt_key; /* NULL when jwt is not configured */
+    struct pk_jwks_store *jwks;       /* NULL when id_token is not accepted; may refetch */
     const struct pk_logger *log;
     time_t now;
 };

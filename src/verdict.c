@@ -45,6 +45,7 @@ static const struct pk_outcome_row pk_outcome_table[PK_OUTCOME_COUNT] = {
     [PK_KAKAO_EMAIL_UNVERIFIED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "email not valid and verified"},
     [PK_USER_UNKNOWN] = {PAM_USER_UNKNOWN, PK_WORD_UNKNOWN, "no user map entry"},
     [PK_KAKAO_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PK_WORD_UNAVAILABLE, "kakao api unavailable"},
+    [PK_JWKS_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PK_WORD_UNAVAILABLE, "jwks unavailable"},
     [PK_CONFIG_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "config error"},
     [PK_FILE_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "file refused"},
     [PK_CONV_ERROR] = {PAM_CONV_ERR, PK_WORD_CONV, "conversation failed"},
@@ -127,7 +128,7 @@ void pk_verdict_line(char *buf, size_t len, const struct pk_result *res, const c
         n = snprintf(buf, len, "no user map entry for user=%s%s%s%s", who, sep, res->detail, end);
         break;
     case PK_WORD_UNAVAILABLE:
-        n = snprintf(buf, len, "kakao api unavailable for user=%s: %s", who,
+        n = snprintf(buf, len, "%s for user=%s: %s", row->reason, who,
                      res->detail[0] != '\0' ? res->detail : "unknown error");
         break;
     case PK_WORD_CONV:

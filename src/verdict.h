@@ -49,6 +49,7 @@ enum pk_outcome {
     PK_USER_UNKNOWN,
     /* PAM_AUTHINFO_UNAVAIL */
     PK_KAKAO_UNAVAILABLE,
+    PK_JWKS_UNAVAILABLE, /* no JWKS at all: no cached copy and the URL fails */
     /* PAM_SERVICE_ERR */
     PK_CONFIG_ERROR,
     PK_FILE_ERROR,
@@ -64,7 +65,7 @@ enum pk_wording {
     PK_WORD_ACCEPTED,    /* accepted <kind> kakao_id=N user=U */
     PK_WORD_REJECTED,    /* rejected <kind> for user=U: <reason> (<detail>) */
     PK_WORD_UNKNOWN,     /* no user map entry for user=U */
-    PK_WORD_UNAVAILABLE, /* kakao api unavailable for user=U: <detail> */
+    PK_WORD_UNAVAILABLE, /* <reason> for user=U: <detail> (kakao api / jwks unavailable) */
     PK_WORD_SERVICE,     /* <reason>: <detail> */
     PK_WORD_CONV,        /* conversation failed for user=U: <detail> */
 };

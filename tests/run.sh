@@ -115,8 +115,34 @@ if [ -x "$top/tests/mock/selftest.sh" ] || [ -f "$top/tests/mock/selftest.sh" ];
 fi
 
 # @@ cli tests (kakao-pam) go here @@
+if [ -n "$MOCK_PORT" ]; then
+    . "$top/tests/cli/cli.sh"
+else
+    bad "cli tests (kakao-pam): the mock Kakao API is not running"
+fi
 
 # @@ end-to-end tests (sshd, sudo) go here @@
+# Real sshd/ssh and sudo in private namespaces (tests/e2e/run.sh); as another
+# user than root it prints one SKIPPED line, which counts neither way.
+echo "== end-to-end: real sshd and sudo (tests/e2e/run.sh)"
+if [ "${SANITIZE:-}" = 1 ]; then
+    echo "SKIPPED (SANITIZE=1): sshd and sudo cannot load a module built with ASan; run make check or make e2e without SANITIZE"
+else
+    B="$B" bash "$top/tests/e2e/run.sh" >"$W/e2e.out" 2>&1
+    e2e_rc=$?
+    e2e_failed=$failed
+    while IFS= read -r line; do
+        case $line in
+        "PASS: "*) ok "e2e ${line#PASS: }" ;;
+        "FAIL: "*) bad "e2e ${line#FAIL: }" ;;
+        *" passed, "*" failed") ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done <"$W/e2e.out"
+    if [ "$e2e_rc" -ne 0 ] && [ "$failed" -eq "$e2e_failed" ]; then
+        bad "e2e: tests/e2e/run.sh exited with status $e2e_rc"
+    fi
+fi
 
 # @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
 

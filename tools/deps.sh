@@ -5,7 +5,7 @@ set -eu
 what=${1:-check}
 build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl"
 demo="libpam-wrapper pamtester python3"
-test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo"
+test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium"
 case "$what" in
   demo) want="$build $demo" ;;
   check) want="$build $demo $test" ;;

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "cli.h"
 #include "src/config.h"
 #include "src/jwt_sign.h"
 #include "src/keys.h"
@@ -21,17 +22,21 @@
 #include "src/secure.h"
 #include "src/user_map.h"
 
-#define EXIT_REFUSED 1
-#define EXIT_USAGE 2
+#define EXIT_USAGE PK_EXIT_USAGE
 
 static void usage_main(FILE *out)
 {
     fputs("usage: kakao-pam COMMAND [OPTIONS]\n"
           "\n"
           "commands:\n"
+          "  login    log in with Kakao in the browser and print the access token\n"
+          "  verify   the module's decision for a token and a user, without PAM\n"
+          "  check    every problem in the config, user map, key, CA and JWKS files\n"
           "  mint     issue an app JWT as the site's back end does\n"
           "\n"
-          "kakao-pam COMMAND --help shows a command's options.\n",
+          "kakao-pam COMMAND --help shows a command's options; man kakao-pam has them all.\n"
+          "Exit status: 0 success, 1 refused or problems found, 2 usage error, unusable\n"
+          "config or key, or service unavailable.\n",
           out);
 }
 
@@ -80,7 +85,7 @@ static bool rsa_too_weak(const char *pem, size_t len)
     return weak;
 }
 
-static int cmd_mint(int argc, char **argv)
+int pk_cmd_mint(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'}, {"alg", required_argument, NULL, 'a'},
@@ -221,8 +226,14 @@ int main(int argc, char **argv)
         usage_main(stdout);
         return 0;
     }
+    if (strcmp(argv[1], "login") == 0)
+        return pk_cmd_login(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify") == 0)
+        return pk_cmd_verify(argc - 1, argv + 1);
+    if (strcmp(argv[1], "check") == 0)
+        return pk_cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "mint") == 0)
-        return cmd_mint(argc - 1, argv + 1);
+        return pk_cmd_mint(argc - 1, argv + 1);
     fprintf(stderr, "kakao-pam: unknown command \"%s\"\n", argv[1]);
     usage_main(stderr);
     return EXIT_USAGE;

@@ -10,10 +10,13 @@ write a handler `def h(req) -> Resp | Fault` and add it to ROUTES.
 """
 
 import argparse
+import base64
 import collections
+import hashlib
 import json
 import os
 import re
+import secrets
 import signal
 import socket
 import socketserver
@@ -22,6 +25,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
+import urllib.parse
 from urllib.parse import urlsplit
 
 JSON_CT = "application/json;charset=UTF-8"
@@ -232,12 +236,221 @@ def token_endpoint(attr):
     return handler
 
 
+# --------------------------------------------------------------------------
+# OAuth (kauth.kakao.com) for `kakao-pam login`: GET /oauth/authorize answers
+# with the redirect a logged-in user's browser would get; POST /oauth/token
+# exchanges the code, checking what Kakao checks (client, secret, code once,
+# redirect_uri, PKCE S256). Errors have Kakao's shape:
+# {"error", "error_description", "error_code": "KOE..."}.
+
+
+class OAuthClient:
+    """user: whose access token the code yields; secret: required client_secret;
+    deny: authorize redirects with error=access_denied; token_answer: what the
+    token endpoint answers instead (a Resp or a Fault), after the client checks."""
+
+    def __init__(self, note, user=ALICE_ID, secret=None, deny=False, token_answer=None):
+        self.note = note
+        self.user = user
+        self.secret = secret
+        self.deny = deny
+        self.token_answer = token_answer
+
+
+OAUTH_CLIENTS = {
+    "mockRestApiKey_public_01": OAuthClient("public client: alice's token"),
+    "mockRestApiKey_secret_02": OAuthClient(
+        "needs client_secret mockClientSecret_0002: alice's token",
+        secret="mockClientSecret_0002"),
+    "mockRestApiKey_bob_00003": OAuthClient("public client: bob's token", user=BOB_ID),
+    "mockRestApiKey_denied_04": OAuthClient(
+        "authorize redirects with error=access_denied", deny=True),
+    "mockRestApiKey_5xx_00005": OAuthClient(
+        "token endpoint answers 500 (HTML)",
+        token_answer=raw("<html><body>500</body></html>", 500, HTML_CT)),
+    "mockRestApiKey_hang_0006": OAuthClient("token endpoint never answers", token_answer=HANG),
+    "mockRestApiKey_notjs_007": OAuthClient(
+        "token endpoint answers 200 with a non-JSON body", token_answer=raw("<html>ok</html>")),
+}
+OAUTH_ACCESS_TOKENS = {ALICE_ID: "mockValidAliceToken_0001", BOB_ID: "mockValidBobToken_000002"}
+OAUTH_REDIRECT_RE = re.compile(r"http://(localhost|127\.0\.0\.1):[1-9][0-9]{0,4}/[^?#\s]*")
+OAUTH_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
+OAUTH_VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+OAUTH_CODES = {}  # code -> dict(client_id, redirect_uri, challenge, scope, user, used)
+OAUTH_LOCK = threading.Lock()
+
+
+def koe(status, error, description, code):
+    return js({"error": error, "error_description": description, "error_code": code}, status)
+
+
+def form_fields(text):
+    """One value per name, or None when a name repeats or the text is malformed."""
+    try:
+        pairs = urllib.parse.parse_qsl(text, keep_blank_values=True, strict_parsing=bool(text))
+    except ValueError:
+        return None
+    fields = {}
+    for name, value in pairs:
+        if name in fields:
+            return None
+        fields[name] = value
+    return fields
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def oauth_authorize(req):
+    q = form_fields(req.query)
+    if q is None:
+        return koe(400, "invalid_request", "malformed or repeated parameter", "KOE002")
+    client = OAUTH_CLIENTS.get(q.get("client_id", ""))
+    if q.get("response_type") != "code":
+        return koe(400, "unsupported_response_type", "response_type must be code", "KOE002")
+    if client is None:
+        return koe(401, "invalid_client", "unknown client_id", "KOE101")
+    redirect_uri = q.get("redirect_uri", "")
+    if not OAUTH_REDIRECT_RE.fullmatch(redirect_uri):
+        return koe(400, "invalid_request", "redirect_uri not registered", "KOE006")
+    if not q.get("state"):
+        return koe(400, "invalid_request", "state is required by this mock", "KOE002")
+    if q.get("code_challenge_method") != "S256" or \
+            not OAUTH_CHALLENGE_RE.fullmatch(q.get("code_challenge", "")):
+        return koe(400, "invalid_request", "PKCE S256 code_challenge required", "KOE002")
+    sep = "&" if "?" in redirect_uri else "?"
+    if client.deny:
+        answer = {"error": "access_denied", "error_description": "User denied access",
+                  "state": q["state"]}
+    else:
+        code = "mockCode_" + secrets.token_urlsafe(24)
+        with OAUTH_LOCK:
+            OAUTH_CODES[code] = {"client_id": q["client_id"], "redirect_uri": redirect_uri,
+                                 "challenge": q["code_challenge"], "scope": q.get("scope", ""),
+                                 "user": client.user, "used": False}
+        answer = {"code": code, "state": q["state"]}
+    location = redirect_uri + sep + urllib.parse.urlencode(answer, quote_via=urllib.parse.quote)
+    return Resp(302, b"", HTML_CT, (("Location", location),))
+
+
+def mock_id_token(client_id, user):
+    """Kakao's ID token shape (RS256, kid); the signature is not a real one."""
+    now = int(time.time())
+    header = {"alg": "RS256", "typ": "JWT", "kid": "mockKid"}
+    claims = {"iss": "https://kauth.kakao.com", "aud": client_id, "sub": str(user),
+              "iat": now, "exp": now + 21600, "auth_time": now, "nickname": "Alice"}
+    return ".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()),
+                     b64url(b"mock signature, not valid" * 10)])
+
+
+def oauth_token(req):
+    ctype = req.headers.get("Content-Type", "")
+    if not ctype.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        return koe(400, "invalid_request", "form body required", "KOE002")
+    try:
+        f = form_fields(req.body.decode("utf-8"))
+    except UnicodeDecodeError:
+        f = None
+    if f is None:
+        return koe(400, "invalid_request", "malformed or repeated parameter", "KOE002")
+    if f.get("grant_type") != "authorization_code":
+        return koe(400, "unsupported_grant_type", "grant_type must be authorization_code",
+                   "KOE002")
+    client = OAUTH_CLIENTS.get(f.get("client_id", ""))
+    if client is None:
+        return koe(401, "invalid_client", "unknown client_id", "KOE101")
+    if client.secret is not None and f.get("client_secret") != client.secret:
+        return koe(401, "invalid_client", "Bad client credentials", "KOE010")
+    if client.token_answer is not None:
+        return client.token_answer
+    with OAUTH_LOCK:
+        grant = OAUTH_CODES.get(f.get("code", ""))
+        first_use = grant is not None and not grant["used"]
+        if grant is not None:
+            grant["used"] = True
+    if grant is None or not first_use:
+        return koe(400, "invalid_grant", "authorization code not found or already used",
+                   "KOE320")
+    if grant["client_id"] != f["client_id"]:
+        return koe(400, "invalid_grant", "code issued to another client", "KOE320")
+    if grant["redirect_uri"] != f.get("redirect_uri"):
+        return koe(400, "invalid_grant", "redirect_uri mismatched", "KOE303")
+    verifier = f.get("code_verifier", "")
+    if not OAUTH_VERIFIER_RE.fullmatch(verifier) or \
+            b64url(hashlib.sha256(verifier.encode()).digest()) != grant["challenge"]:
+        return koe(400, "invalid_grant", "code_verifier does not match code_challenge",
+                   "KOE320")
+    scope = grant["scope"] or "profile_nickname"
+    answer = {"access_token": OAUTH_ACCESS_TOKENS[grant["user"]], "token_type": "bearer",
+              "refresh_token": "mockRefreshToken_" + secrets.token_urlsafe(16),
+              "expires_in": 21599, "scope": scope.replace(",", " "),
+              "refresh_token_expires_in": 5183999}
+    if "openid" in re.split(r"[ ,]", scope):
+        answer["id_token"] = mock_id_token(f["client_id"], grant["user"])
+    return js(answer)
+
+
+# --------------------------------------------------------------------------
+# JWKS (kauth.kakao.com/.well-known/jwks.json) for ID tokens. Without a query:
+# the checked-in test set tests/fixtures/id_token/jwks.json. With ?ch=NAME:
+# what a test last stored for channel NAME with POST /mock/jwks?ch=NAME (the
+# body, served as is with 200), or with POST /mock/jwks?ch=NAME&fault=F a
+# fault: hang, 500 (HTML), notjson. Channels let one URL change its answer
+# (rotated keys, outages) and keep tests apart; an unknown channel is 404.
+
+JWKS_FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                            "id_token", "jwks.json")
+JWKS_CHANNEL_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+JWKS_FAULTS = {
+    "hang": HANG,
+    "500": raw("<html><body><h1>500 Internal Server Error</h1></body></html>", 500, HTML_CT),
+    "notjson": raw("<html>not json</html>"),
+}
+JWKS_CHANNELS = {}  # name -> Resp | Fault
+JWKS_LOCK = threading.Lock()
+
+
+def jwks_get(req):
+    q = form_fields(req.query)
+    if q is None or set(q) - {"ch"}:
+        return kerr(400, -2, "bad parameter")
+    if "ch" not in q:
+        try:
+            with open(JWKS_FIXTURE, "rb") as f:
+                return Resp(200, f.read())
+        except OSError:
+            return kerr(500, -1, "fixture missing")
+    with JWKS_LOCK:
+        answer = JWKS_CHANNELS.get(q["ch"])
+    return answer if answer is not None else kerr(404, -1, "unknown jwks channel")
+
+
+def jwks_set(req):
+    q = form_fields(req.query)
+    if q is None or not JWKS_CHANNEL_RE.fullmatch(q.get("ch", "")) or set(q) - {"ch", "fault"}:
+        return kerr(400, -2, "bad parameter")
+    if "fault" in q:
+        answer = JWKS_FAULTS.get(q["fault"])
+        if answer is None:
+            return kerr(400, -2, "unknown fault")
+    else:
+        answer = Resp(200, req.body)
+    with JWKS_LOCK:
+        JWKS_CHANNELS[q["ch"]] = answer
+    return js({"ch": q["ch"], "fault": q.get("fault", ""), "body_len": len(req.body)})
+
+
 # path -> {method: handler(Request) -> Resp | Fault}. A known path with another
 # method gets 405; an unknown path 404. Later: "/.well-known/jwks.json",
 # "/oauth/authorize", "/oauth/token".
 ROUTES = {
     "/v1/user/access_token_info": {"GET": token_endpoint("info")},
     "/v2/user/me": {"GET": token_endpoint("me")},
+    "/oauth/authorize": {"GET": oauth_authorize},
+    "/oauth/token": {"POST": oauth_token},
+    "/.well-known/jwks.json": {"GET": jwks_get},
+    "/mock/jwks": {"POST": jwks_set},
 }
 
 

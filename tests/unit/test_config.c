@@ -1032,16 +1032,20 @@ static void test_require_email_needs_kakao(void **state)
     assert_int_equal(cfg.require_email, PK_EMAIL_VERIFIED);
 }
 
-/* This version refuses what it cannot do yet instead of ignoring it. */
+/* This version refuses what it cannot do yet instead of ignoring it; ID
+ * tokens it can do. */
 static void test_not_yet_supported(void **state)
 {
     (void)state;
-    expect_problem(load(NULL, false, ARGS("kakao_rest_api_key=k", "jwks_file=/j")), "config",
-                   "accept id_token: not supported yet in this version");
-    expect_problem(load(NULL, false,
-                        ARGS("kakao_app_id=1", "kakao_rest_api_key=k",
-                             "jwks_url=https://kauth.kakao.com/.well-known/jwks.json")),
-                   "config", "accept id_token: not supported yet in this version");
+    expect_ok(load(NULL, false, ARGS("kakao_rest_api_key=k", "jwks_file=/j")));
+    assert_int_equal(pk_config_kinds(&cfg), PK_KIND_ID_TOKEN);
+    expect_ok(load(NULL, false,
+                   ARGS("kakao_app_id=1", "kakao_rest_api_key=k",
+                        "jwks_url=https://kauth.kakao.com/.well-known/jwks.json")));
+    assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO | PK_KIND_ID_TOKEN);
+    expect_ok(load(NULL, false,
+                   ARGS("kakao_rest_api_key=k", "jwks_file=/j", "accept=id_token")));
+    assert_int_equal(pk_config_kinds(&cfg), PK_KIND_ID_TOKEN);
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "cache_ttl=60")), "config",
                    "cache_ttl: not supported yet in this version");
 }

@@ -1,0 +1,53 @@
+#include "id_token.h"
+
+#include "jwt_common.h"
+
+enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
+                                     const struct pk_token *tok, time_t now,
+                                     struct pk_result *res)
+{
+    struct pk_jwt_header hdr;
+    struct pk_claim_rules rules = {
+        .now = now,
+        .leeway = cfg->leeway,
+        .max_token_age = cfg->max_token_age,
+        .issuer = cfg->id_token_issuer,
+        .audience = cfg->kakao_rest_api_key,
+    };
+    const struct pk_jwk *key = NULL;
+    json_t *claims;
+    int nomem = 0;
+    const char *why;
+    enum pk_outcome out;
+
+    res->kind = PK_KIND_ID_TOKEN;
+    if (jwks == NULL || cfg->kakao_rest_api_key == NULL)
+        return pk_result_set(res, PK_CONFIG_ERROR, "id_token keys not loaded");
+    /* Kakao signs with RS256 only: any other alg, HS256 made with the
+     * public key included, is refused before a key is looked at. */
+    out = pk_jwt_check_header(tok, PK_ALG_RS256, &hdr, res);
+    if (out != PK_OK)
+        return out;
+    if (hdr.kid[0] == '\0')
+        return pk_result_set(res, PK_JWT_BAD_HEADER, "no kid");
+    out = pk_jwks_store_key(jwks, hdr.kid, now, &key, res);
+    if (out != PK_OK)
+        return out;
+    out = pk_jwt_check_sig_length(tok, key->sig_len, res);
+    if (out != PK_OK)
+        return out;
+    /* Parsed before verification only to name a malformed payload exactly;
+     * trusted only after it. */
+    claims = pk_jwt_segment_json(tok, 1, &nomem, &why);
+    if (claims == NULL)
+        return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
+                     : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
+    out = pk_jwt_verify(tok, PK_ALG_RS256, key->pem, key->pem_len, res);
+    if (out == PK_OK)
+        out = pk_jwt_check_claims(claims, &rules, res);
+    if (out == PK_OK)
+        out = pk_jwt_read_id(claims, "sub", true, &res->kakao_id, res);
+    json_decref(claims);
+    res->kind = PK_KIND_ID_TOKEN;
+    return out;
+}

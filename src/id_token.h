@@ -1,0 +1,19 @@
+/* Kakao OIDC ID token validation (SPEC §1, §6): offline, RS256 only, the
+ * key chosen by kid from the JWKS, iss = id_token_issuer, aud contains
+ * kakao_rest_api_key, sub (a string of digits) is the kakao_id. Neither
+ * the app-JWT key nor its rules are ever used here. */
+#ifndef PK_ID_TOKEN_H
+#define PK_ID_TOKEN_H
+
+#include <time.h>
+
+#include "config.h"
+#include "jwks_cache.h"
+#include "token.h"
+#include "verdict.h"
+
+enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
+                                     const struct pk_token *tok, time_t now,
+                                     struct pk_result *res);
+
+#endif

@@ -1,0 +1,57 @@
+/* A JSON Web Key Set (RFC 7517) as the ID-token check needs it: only RSA
+ * signing keys of at least 2048 bits, each converted with OpenSSL 3 into
+ * the SPKI PEM text libjwt takes. Keys that do not fit are skipped, each
+ * with a log line; a kid named by several keys is refused as ambiguous.
+ * A kid is only ever compared: it never goes into a path or a URL. */
+#ifndef PK_JWKS_H
+#define PK_JWKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "log.h"
+
+#define PK_KID_MAX 128
+#define PK_JWKS_MAX (64 * 1024) /* bytes of JSON, file or fetched */
+#define PK_JWK_MAX_BITS 8192
+
+struct pk_jwk {
+    char kid[PK_KID_MAX];
+    unsigned char *pem; /* SPKI PEM text, NUL-terminated; pem_len excludes the NUL */
+    size_t pem_len;
+    size_t sig_len; /* modulus bytes: the RS256 signature length */
+    int bits;
+};
+
+/* A kid that names no usable key, and why (skipped key, ambiguous kid). */
+struct pk_jwk_unusable {
+    char kid[PK_KID_MAX];
+    char why[96];
+};
+
+struct pk_jwks {
+    struct pk_jwk *keys;
+    size_t count;
+    struct pk_jwk_unusable *unusable;
+    size_t unusable_count;
+};
+
+enum pk_jwks_status { PK_JWKS_OK = 0, PK_JWKS_BAD, PK_JWKS_NOMEM };
+
+/* Parses json (len bytes, NUL not required). `source` names the file or URL
+ * in log lines. PK_JWKS_BAD (with problem set) when the text is not a JSON
+ * object with a "keys" array; a set without any usable key is still OK. */
+enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *source,
+                                  const struct pk_logger *log, struct pk_jwks *set, char *problem,
+                                  size_t problem_len);
+
+enum pk_jwk_lookup { PK_JWK_FOUND = 0, PK_JWK_MISSING, PK_JWK_UNUSABLE };
+
+/* The key whose kid equals kid exactly; for PK_JWK_UNUSABLE, *why says why
+ * the set holds no usable key under that kid. */
+enum pk_jwk_lookup pk_jwks_find(const struct pk_jwks *set, const char *kid,
+                                const struct pk_jwk **key, const char **why);
+
+void pk_jwks_free(struct pk_jwks *set);
+
+#endif

@@ -1,0 +1,566 @@
+#include "jwks_cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "safe_file.h"
+
+#define PK_JWKS_FORMAT "pam_kakao jwks cache 1"
+/* The record holds the JWKS as a JSON string: escaping can grow it. */
+#define PK_JWKS_RECORD_MAX (8 * PK_JWKS_MAX)
+/* A recorded time this far ahead of the clock means the clock moved back. */
+#define PK_JWKS_CLOCK_SLACK 300
+
+/* ---- fetching ---- */
+
+static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const char *url,
+                               char **body, size_t *len, char *err, size_t err_len)
+{
+    struct pk_http_request req;
+    struct pk_http_response resp;
+    char why[256];
+    enum pk_http_status st;
+
+    (void)ctx;
+    memset(&req, 0, sizeof(req));
+    req.url = url;
+    req.ca_file = cfg->ca_file;
+    req.proxy = cfg->proxy;
+    req.timeout_ms = cfg->timeout * 1000;
+    req.max_body = PK_JWKS_MAX;
+    st = pk_http_get_public(&req, &resp, why, sizeof(why));
+    switch (st) {
+    case PK_HTTP_OK:
+        if (resp.status != 200) {
+            (void)snprintf(err, err_len, "HTTP %ld", resp.status);
+            pk_http_response_free(&resp);
+            return -1;
+        }
+        *body = resp.body;
+        *len = resp.len;
+        return 0;
+    case PK_HTTP_TIMEOUT:
+        (void)snprintf(err, err_len, "timeout after %ld s", cfg->timeout);
+        return -1;
+    case PK_HTTP_CONNECT:
+        (void)snprintf(err, err_len, "connect: %s", why);
+        return -1;
+    case PK_HTTP_TLS:
+        (void)snprintf(err, err_len, "TLS: %s", why);
+        return -1;
+    case PK_HTTP_TOO_BIG:
+        (void)snprintf(err, err_len, "response over %d bytes", PK_JWKS_MAX);
+        return -1;
+    case PK_HTTP_NOMEM:
+        (void)snprintf(err, err_len, "out of memory");
+        return -2;
+    case PK_HTTP_ERROR:
+        break;
+    }
+    (void)snprintf(err, err_len, "request failed: %s", why);
+    return -1;
+}
+
+/* ---- cache_dir and the cache file ---- */
+
+/* Opens (creating when missing) cache_dir if it is ours alone; -1 means
+ * "do not cache", with the reason logged. */
+static int pk_cache_dir_open(const char *path, uid_t uid, const struct pk_logger *log)
+{
+    struct stat st;
+    int fd;
+
+    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+        pk_log(log, LOG_NOTICE, "cache_dir %s: cannot create: %s; the JWKS is not cached", path,
+               strerror(errno));
+        return -1;
+    }
+    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
+        pk_log(log, LOG_NOTICE,
+               "cache_dir %s: not a directory (symbolic links are not followed); the JWKS is "
+               "not cached",
+               path);
+        return -1;
+    }
+    if (fd < 0) {
+        pk_log(log, LOG_NOTICE, "cache_dir %s: cannot open: %s; the JWKS is not cached", path,
+               strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0) {
+        pk_log(log, LOG_NOTICE, "cache_dir %s: cannot stat: %s; the JWKS is not cached", path,
+               strerror(errno));
+        (void)close(fd);
+        return -1;
+    }
+    if (st.st_uid != uid) {
+        pk_log(log, LOG_NOTICE, "cache_dir %s: owned by uid %u, not uid %u; the JWKS is not cached",
+               path, (unsigned)st.st_uid, (unsigned)uid);
+        (void)close(fd);
+        return -1;
+    }
+    if ((st.st_mode & 077) != 0) {
+        pk_log(log, LOG_NOTICE,
+               "cache_dir %s: mode %04o, not root-only (0700); the JWKS is not cached", path,
+               (unsigned)(st.st_mode & 07777));
+        (void)close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* "jwks-" and the first 16 bytes of SHA-256(url) in hex: the URL, not
+ * anything from a token, names the file. */
+static bool pk_cache_name(const char *url, char *name, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char digits[33];
+
+    if (EVP_Digest(url, strlen(url), md, &md_len, EVP_sha256(), NULL) != 1 || md_len < 16)
+        return false;
+    for (size_t i = 0; i < 16; i++) {
+        digits[2 * i] = hex[md[i] >> 4];
+        digits[2 * i + 1] = hex[md[i] & 0xf];
+    }
+    digits[32] = '\0';
+    return snprintf(name, len, "jwks-%s.json", digits) < (int)len;
+}
+
+/* Reads the cache file into memory under the same rules as a config file:
+ * no symlink, regular, ours, not writable by others, capped. */
+static char *pk_cache_slurp(int dirfd, const char *name, uid_t uid, size_t *len, bool *nomem,
+                            const char **why)
+{
+    struct stat st;
+    char *buf;
+    size_t used = 0;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+    *why = NULL;
+    if (fd < 0) {
+        *why = errno == ENOENT ? NULL : "cannot open";
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid ||
+        (st.st_mode & 022) != 0 || st.st_size > PK_JWKS_RECORD_MAX) {
+        (void)close(fd);
+        *why = "not a regular file of ours, or too large";
+        return NULL;
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL) {
+        (void)close(fd);
+        *nomem = true;
+        return NULL;
+    }
+    while (used < (size_t)st.st_size) {
+        ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        used += (size_t)n;
+    }
+    (void)close(fd);
+    buf[used] = '\0';
+    *len = used;
+    return buf;
+}
+
+static bool pk_time_member(json_t *rec, const char *name, time_t *out)
+{
+    json_t *v = json_object_get(rec, name);
+
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return false;
+    *out = (time_t)json_integer_value(v);
+    return true;
+}
+
+/* Loads the cached record for cfg->jwks_url into s (body and times).
+ * Returns -2 when out of memory, otherwise 0 (nothing usable is fine). */
+static int pk_cache_read(struct pk_jwks_store *s)
+{
+    bool nomem = false;
+    const char *why = NULL;
+    size_t len = 0;
+    char *text = pk_cache_slurp(s->dirfd, s->cache_name, s->uid, &len, &nomem, &why);
+    json_error_t err;
+    json_t *rec, *fmt, *url, *jwks;
+    time_t fetched = 0, failed = 0, kid_refetch = 0;
+
+    if (text == NULL) {
+        if (why != NULL)
+            pk_log(s->log, LOG_NOTICE, "cache_dir %s: %s: %s; ignored", s->cfg->cache_dir,
+                   s->cache_name, why);
+        return nomem ? -2 : 0;
+    }
+    rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    free(text);
+    if (rec == NULL && json_error_code(&err) == json_error_out_of_memory)
+        return -2;
+    fmt = json_object_get(rec, "format");
+    url = json_object_get(rec, "url");
+    jwks = json_object_get(rec, "jwks");
+    if (!json_is_string(fmt) || strcmp(json_string_value(fmt), PK_JWKS_FORMAT) != 0 ||
+        !json_is_string(url) || strcmp(json_string_value(url), s->cfg->jwks_url) != 0 ||
+        !json_is_string(jwks) || json_string_length(jwks) > PK_JWKS_MAX ||
+        !pk_time_member(rec, "fetched", &fetched) || fetched == 0 ||
+        !pk_time_member(rec, "failed", &failed) ||
+        !pk_time_member(rec, "kid_refetch", &kid_refetch)) {
+        pk_log(s->log, LOG_NOTICE, "cache_dir %s: %s: not a JWKS cache record for this URL; ignored",
+               s->cfg->cache_dir, s->cache_name);
+        json_decref(rec);
+        return 0;
+    }
+    s->body = malloc(json_string_length(jwks) + 1);
+    if (s->body == NULL) {
+        json_decref(rec);
+        return -2;
+    }
+    memcpy(s->body, json_string_value(jwks), json_string_length(jwks) + 1);
+    s->body_len = json_string_length(jwks);
+    s->fetched_at = fetched;
+    s->failed_at = failed;
+    s->kid_refetch_at = kid_refetch;
+    json_decref(rec);
+    return 0;
+}
+
+static bool pk_write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+/* Writes the record (s->body and the times) atomically: temp file, fsync,
+ * rename, fsync of the directory. Failure costs only the cache. */
+static void pk_cache_write(struct pk_jwks_store *s)
+{
+    char tmp[96];
+    char *text;
+    json_t *rec;
+    int fd;
+    bool ok;
+
+    if (s->dirfd < 0 || s->body == NULL)
+        return;
+    rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s%}", "format", PK_JWKS_FORMAT, "url",
+                    s->cfg->jwks_url, "fetched", (json_int_t)s->fetched_at, "failed",
+                    (json_int_t)s->failed_at, "kid_refetch", (json_int_t)s->kid_refetch_at,
+                    "jwks", s->body, s->body_len);
+    text = rec != NULL ? json_dumps(rec, JSON_COMPACT) : NULL;
+    json_decref(rec);
+    if (text == NULL) {
+        pk_log(s->log, LOG_NOTICE, "cache_dir %s: cannot write the JWKS cache: out of memory",
+               s->cfg->cache_dir);
+        return;
+    }
+    (void)snprintf(tmp, sizeof(tmp), ".%s.%ld.%ld.tmp", s->cache_name, (long)getpid(),
+                   (long)gettid());
+    fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno == EEXIST && unlinkat(s->dirfd, tmp, 0) == 0)
+        fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        pk_log(s->log, LOG_NOTICE, "cache_dir %s: cannot write the JWKS cache: %s",
+               s->cfg->cache_dir, strerror(errno));
+        free(text);
+        return;
+    }
+    ok = pk_write_all(fd, text, strlen(text)) && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    ok = ok && renameat(s->dirfd, tmp, s->dirfd, s->cache_name) == 0;
+    if (!ok) {
+        pk_log(s->log, LOG_NOTICE, "cache_dir %s: cannot write the JWKS cache: %s",
+               s->cfg->cache_dir, strerror(errno));
+        (void)unlinkat(s->dirfd, tmp, 0);
+    } else if (fsync(s->dirfd) != 0) {
+        pk_debug(s->log, "cache_dir %s: fsync: %s", s->cfg->cache_dir, strerror(errno));
+    }
+    free(text);
+}
+
+/* ---- the store ---- */
+
+/* Seconds since t, or -1 when t is unset or ahead of the clock (the clock
+ * moved back: the age is unknown). */
+static long pk_age(time_t now, time_t t)
+{
+    if (t <= 0 || t > now + PK_JWKS_CLOCK_SLACK)
+        return -1;
+    return t > now ? 0L : (long)(now - t);
+}
+
+static void pk_age_text(long age, char *buf, size_t len)
+{
+    if (age >= 0)
+        (void)snprintf(buf, len, "%ld s old", age);
+    else
+        (void)snprintf(buf, len, "of unknown age (the clock moved back)");
+}
+
+/* Fetches the URL and, when the answer is a JWKS, makes it the set.
+ * Returns 0, -1 (err set; the old set stays), -2 out of memory. */
+static int pk_store_fetch(struct pk_jwks_store *s, time_t now, char *err, size_t err_len)
+{
+    char *body = NULL;
+    size_t len = 0;
+    struct pk_jwks fresh;
+    char problem[128];
+    int rc;
+
+    s->fetched = true;
+    rc = s->fetch(s->fetch_ctx, s->cfg, s->cfg->jwks_url, &body, &len, err, err_len);
+    if (rc != 0) {
+        s->failed_at = now;
+        return rc == -2 ? -2 : -1;
+    }
+    switch (pk_jwks_parse(body, len, s->cfg->jwks_url, s->log, &fresh, problem,
+                          sizeof(problem))) {
+    case PK_JWKS_OK:
+        break;
+    case PK_JWKS_NOMEM:
+        free(body);
+        return -2;
+    case PK_JWKS_BAD:
+        free(body);
+        (void)snprintf(err, err_len, "not a JWKS (%s)", problem);
+        s->failed_at = now;
+        return -1;
+    }
+    pk_jwks_free(&s->set);
+    free(s->body);
+    s->set = fresh;
+    s->have_set = true;
+    s->body = body;
+    s->body_len = len;
+    s->fetched_at = now;
+    s->failed_at = 0;
+    return 0;
+}
+
+static enum pk_jwks_load pk_store_load_file(struct pk_jwks_store *s, char *problem,
+                                            size_t problem_len)
+{
+    const char *path = s->cfg->jwks_file;
+    char why[128];
+    char *data;
+    size_t len;
+    enum pk_jwks_status st;
+    enum pk_file_status fst =
+        pk_safe_read(path, PK_FILE_CONFIG, s->uid, &data, &len, problem, problem_len);
+
+    if (fst == PK_FILE_NOMEM)
+        return PK_JWKS_LOAD_NOMEM;
+    if (fst != PK_FILE_OK)
+        return PK_JWKS_LOAD_BAD;
+    st = pk_jwks_parse(data, len, path, s->log, &s->set, why, sizeof(why));
+    free(data);
+    if (st == PK_JWKS_NOMEM)
+        return PK_JWKS_LOAD_NOMEM;
+    if (st == PK_JWKS_BAD) {
+        (void)snprintf(problem, problem_len, "%s: %s", path, why);
+        return PK_JWKS_LOAD_BAD;
+    }
+    if (s->set.count == 0) {
+        (void)snprintf(problem, problem_len, "%s: no usable RSA signing key", path);
+        pk_jwks_free(&s->set);
+        return PK_JWKS_LOAD_BAD;
+    }
+    s->have_set = true;
+    return PK_JWKS_LOAD_OK;
+}
+
+/* Makes the cached copy (if any) the set; false when it is unusable. */
+static bool pk_store_use_cached(struct pk_jwks_store *s, int *nomem)
+{
+    char why[128];
+
+    if (s->body == NULL)
+        return false;
+    switch (pk_jwks_parse(s->body, s->body_len, s->cfg->jwks_url, s->log, &s->set, why,
+                          sizeof(why))) {
+    case PK_JWKS_OK:
+        s->have_set = true;
+        return true;
+    case PK_JWKS_NOMEM:
+        *nomem = 1;
+        break;
+    case PK_JWKS_BAD:
+        pk_log(s->log, LOG_NOTICE, "cache_dir %s: %s: cached JWKS unusable (%s); ignored",
+               s->cfg->cache_dir, s->cache_name, why);
+        break;
+    }
+    free(s->body);
+    s->body = NULL;
+    s->body_len = 0;
+    return false;
+}
+
+static enum pk_jwks_load pk_store_load_url(struct pk_jwks_store *s, time_t now)
+{
+    char err[256];
+    char age_text[48];
+    int nomem = 0;
+    long age, since_failure;
+    int rc;
+
+    s->from_url = true;
+    if (!pk_cache_name(s->cfg->jwks_url, s->cache_name, sizeof(s->cache_name)))
+        return PK_JWKS_LOAD_NOMEM;
+    s->dirfd = pk_cache_dir_open(s->cfg->cache_dir, s->uid, s->log);
+    if (s->dirfd >= 0 && pk_cache_read(s) != 0)
+        return PK_JWKS_LOAD_NOMEM;
+    age = pk_age(now, s->fetched_at);
+    since_failure = s->failed_at > s->fetched_at ? pk_age(now, s->failed_at) : -1;
+    pk_age_text(age, age_text, sizeof(age_text));
+    /* The copy is parsed only when it is to be used, so its lines about
+     * skipped keys appear once. */
+    if (age >= 0 && age < s->cfg->jwks_max_age) {
+        if (pk_store_use_cached(s, &nomem))
+            return PK_JWKS_LOAD_OK;
+    } else if (since_failure >= 0 && since_failure < PK_JWKS_RETRY) {
+        if (pk_store_use_cached(s, &nomem)) {
+            pk_log(s->log, LOG_WARNING,
+                   "jwks %s: using the cached copy, %s (fetching failed %ld s ago; next try in "
+                   "%ld s)",
+                   s->cfg->jwks_url, age_text, since_failure, PK_JWKS_RETRY - since_failure);
+            return PK_JWKS_LOAD_OK;
+        }
+    }
+    if (nomem)
+        return PK_JWKS_LOAD_NOMEM;
+    rc = pk_store_fetch(s, now, err, sizeof(err));
+    if (rc == -2)
+        return PK_JWKS_LOAD_NOMEM;
+    if (rc == 0) {
+        pk_cache_write(s);
+        return PK_JWKS_LOAD_OK;
+    }
+    if (pk_store_use_cached(s, &nomem)) {
+        pk_log(s->log, LOG_WARNING, "jwks %s: fetching failed (%s); using the cached copy, %s",
+               s->cfg->jwks_url, err, age_text);
+        pk_cache_write(s);
+        return PK_JWKS_LOAD_OK;
+    }
+    if (nomem)
+        return PK_JWKS_LOAD_NOMEM;
+    /* A long URL may cut the detail short: it is only a log line. */
+    if (snprintf(s->unavailable, sizeof(s->unavailable), "%s: %s (no cached copy)",
+                 s->cfg->jwks_url, err) < 0)
+        s->unavailable[0] = '\0';
+    return PK_JWKS_LOAD_OK;
+}
+
+enum pk_jwks_load pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_config *cfg,
+                                     uid_t uid, time_t now, const struct pk_logger *log,
+                                     pk_jwks_fetch_fn fetch, void *fetch_ctx, char *problem,
+                                     size_t problem_len)
+{
+    enum pk_jwks_load st;
+
+    memset(s, 0, sizeof(*s));
+    s->dirfd = -1;
+    s->cfg = cfg;
+    s->log = log;
+    s->uid = uid;
+    s->fetch = fetch != NULL ? fetch : pk_jwks_https_fetch;
+    s->fetch_ctx = fetch_ctx;
+    problem[0] = '\0';
+    if (cfg->jwks_file != NULL)
+        st = pk_store_load_file(s, problem, problem_len);
+    else if (cfg->jwks_url != NULL)
+        st = pk_store_load_url(s, now);
+    else {
+        (void)snprintf(problem, problem_len, "neither jwks_file nor jwks_url is set");
+        st = PK_JWKS_LOAD_BAD;
+    }
+    if (st == PK_JWKS_LOAD_NOMEM)
+        (void)snprintf(problem, problem_len, "out of memory");
+    if (st != PK_JWKS_LOAD_OK)
+        pk_jwks_store_free(s);
+    return st;
+}
+
+static enum pk_outcome pk_kid_refused(const char *shown, enum pk_jwk_lookup found,
+                                      const char *why, const char *suffix, struct pk_result *res)
+{
+    if (found == PK_JWK_UNUSABLE)
+        return pk_result_set(res, PK_JWT_UNKNOWN_KID, "kid=\"%s\": %s%s", shown, why, suffix);
+    return pk_result_set(res, PK_JWT_UNKNOWN_KID, "kid=\"%s\" not in the JWKS%s", shown, suffix);
+}
+
+enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time_t now,
+                                  const struct pk_jwk **key, struct pk_result *res)
+{
+    char shown[PK_KID_MAX];
+    char suffix[64] = "";
+    char err[256];
+    const char *why = NULL;
+    enum pk_jwk_lookup found;
+    long since;
+    int rc;
+
+    *key = NULL;
+    pk_log_escape(shown, sizeof(shown), kid);
+    if (!s->have_set)
+        return pk_result_set(res, PK_JWKS_UNAVAILABLE, "%s",
+                             s->unavailable[0] != '\0' ? s->unavailable : "no JWKS loaded");
+    found = pk_jwks_find(&s->set, kid, key, &why);
+    if (found == PK_JWK_FOUND)
+        return PK_OK;
+    if (!s->from_url)
+        return pk_kid_refused(shown, found, why, "", res);
+    if (s->fetched)
+        return pk_kid_refused(shown, found, why, " (fetched just now)", res);
+    since = pk_age(now, s->kid_refetch_at);
+    if (since >= 0 && since < PK_JWKS_RETRY) {
+        (void)snprintf(suffix, sizeof(suffix), " (last refetch %ld s ago)", since);
+        return pk_kid_refused(shown, found, why, suffix, res);
+    }
+    /* Keys rotate: a kid we do not know may be new. One refetch, recorded
+     * first so that a flood of made-up kids cannot hammer the URL. */
+    s->kid_refetch_at = now;
+    rc = pk_store_fetch(s, now, err, sizeof(err));
+    if (rc == -2)
+        return pk_result_set(res, PK_NO_MEMORY, "refetching the JWKS");
+    pk_cache_write(s);
+    if (rc != 0)
+        return pk_result_set(res, PK_JWKS_UNAVAILABLE,
+                             "kid=\"%s\" not in the cached JWKS; refetching %s failed: %s", shown,
+                             s->cfg->jwks_url, err);
+    found = pk_jwks_find(&s->set, kid, key, &why);
+    if (found == PK_JWK_FOUND)
+        return PK_OK;
+    return pk_kid_refused(shown, found, why, " (refetched)", res);
+}
+
+void pk_jwks_store_free(struct pk_jwks_store *s)
+{
+    pk_jwks_free(&s->set);
+    free(s->body);
+    if (s->dirfd >= 0)
+        (void)close(s->dirfd);
+    memset(s, 0, sizeof(*s));
+    s->dirfd = -1;
+}

@@ -1,0 +1,68 @@
+/* Where the ID-token keys come from: `jwks_file` (trusted like a config
+ * file), or `jwks_url` fetched over HTTPS and kept in `cache_dir`.
+ *
+ * The fetched copy is one file per URL in cache_dir (root-only 0700, owned
+ * by the running uid; created when missing and possible), named by the
+ * SHA-256 of the URL and written atomically. It is refreshed after
+ * jwks_max_age; after a failed fetch the stale copy is used, its age logged,
+ * and the URL tried again after PK_JWKS_RETRY seconds. A token naming an
+ * unknown kid makes one refetch, at most every PK_JWKS_RETRY seconds (the
+ * time is kept in the cache file). When cache_dir cannot be used, every
+ * attempt fetches once and nothing is written anywhere. */
+#ifndef PK_JWKS_CACHE_H
+#define PK_JWKS_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config.h"
+#include "jwks.h"
+#include "log.h"
+#include "verdict.h"
+
+#define PK_JWKS_RETRY 300
+
+/* Fetches url. Returns 0 with *body (malloc'd, NUL-terminated, *len bytes),
+ * -1 with err set, or -2 when out of memory. */
+typedef int (*pk_jwks_fetch_fn)(void *ctx, const struct pk_config *cfg, const char *url,
+                                char **body, size_t *len, char *err, size_t err_len);
+
+struct pk_jwks_store {
+    struct pk_jwks set;
+    bool have_set;       /* set holds a JWKS (possibly a stale copy) */
+    bool from_url;       /* jwks_url, not jwks_file */
+    bool fetched;        /* a fetch was tried during this attempt: no refetch */
+    int dirfd;           /* cache_dir, or -1 when not caching */
+    char cache_name[48]; /* "jwks-<sha256(url) prefix>.json" */
+    char *body;          /* the JWKS text behind set (url only) */
+    size_t body_len;
+    time_t fetched_at, failed_at, kid_refetch_at; /* 0 = never */
+    char unavailable[PK_DETAIL_MAX]; /* why there is no JWKS at all */
+    const struct pk_config *cfg;
+    const struct pk_logger *log;
+    uid_t uid;
+    pk_jwks_fetch_fn fetch;
+    void *fetch_ctx;
+};
+
+enum pk_jwks_load { PK_JWKS_LOAD_OK = 0, PK_JWKS_LOAD_BAD, PK_JWKS_LOAD_NOMEM };
+
+/* Loads the JWKS for cfg before the prompt. jwks_file problems are
+ * PK_JWKS_LOAD_BAD (problem names the file and the rule). A URL that cannot
+ * be fetched without a cached copy is not an error here: the store then has
+ * no set and an ID token gets PK_JWKS_UNAVAILABLE. fetch NULL = HTTPS. */
+enum pk_jwks_load pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_config *cfg,
+                                     uid_t uid, time_t now, const struct pk_logger *log,
+                                     pk_jwks_fetch_fn fetch, void *fetch_ctx, char *problem,
+                                     size_t problem_len);
+
+/* The key for kid. A kid the set has no usable key for makes one refetch
+ * when allowed; then PK_JWT_UNKNOWN_KID. No set: PK_JWKS_UNAVAILABLE. */
+enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time_t now,
+                                  const struct pk_jwk **key, struct pk_result *res);
+
+void pk_jwks_store_free(struct pk_jwks_store *s);
+
+#endif

@@ -1,0 +1,121 @@
+# kakao-pam check: every problem with its place, trust rules, key fit; exit
+# 0 only when clean, 1 with problems, 2 when there is nothing to check.
+echo "== kakao-pam check"
+K=$CLI_KEYS
+D="$CW/chk"
+mkdir -p "$D"
+cli_file "$D/users" 644 "3095134389 alice\n1122334455 bob\n# a comment\n\n3095134389 deploy # ok\n"
+cli_file "$D/clean.conf" 644 "user_map = $D/users\njwt_key = $K/hs256.key\njwt_alg = HS256\n"
+cli_expect "check: clean" 0 "ok config $D/clean.conf
+ok accept jwt
+ok user_map $D/users (3 entries)
+ok jwt_key $K/hs256.key (HS256)
+no problems found" "" "$KP" check --config "$D/clean.conf"
+cli_expect "check: KEY=VALUE arguments checked too" 1 "argument: bad value for \"leeway\": not a whole number in range
+1 problem found" "kakao-pam check: the user map and key files are checked once the config has no problems" \
+    "$KP" check --config "$D/clean.conf" leeway=601
+cli_expect "check: a key given twice as argument" 1 "argument: key \"leeway\" given twice
+1 problem found" "*" "$KP" check --config "$D/clean.conf" leeway=1 leeway=2
+cli_file "$D/many.conf" 644 "# comment\nuser_map = $D/users\nfrob = 1\ntimeout = 99\nleeway\njwt_key = $K/hs256.key\njwt_alg = HS256\njwt_alg = RS256\nprompt = \"a\"b\"\n"
+cli_expect "check: every config problem with PATH:LINE" 1 "argument: unknown key \"x\"
+$D/many.conf:3: unknown key \"frob\"
+$D/many.conf:4: bad value for \"timeout\": not a whole number in range
+$D/many.conf:5: expected key = value
+$D/many.conf:8: key \"jwt_alg\" given twice
+$D/many.conf:9: bad value for \"prompt\": stray double quote
+6 problems found" "*" "$KP" check --config "$D/many.conf" x=1
+cli_file "$D/cross.conf" 644 "user_map = $D/users\njwt_key = $K/hs256.key\naccept = kakao\n"
+cli_expect "check: cross-key problems" 1 "config: jwt_key and jwt_alg must be given together
+config: accept names kakao, which needs kakao_app_id
+2 problems found" "*" "$KP" check --config "$D/cross.conf"
+
+# the user map: every malformed line, beyond the module's 10 logged lines
+cli_file "$D/badmap" 644 "3095134389 alice\n"
+cli_want=""
+for cli_i in 2 3 4 5 6 7 8 9 10 11 12 13; do
+    printf '0123 user%s\n' "$cli_i" >>"$D/badmap"
+    cli_want="$cli_want$D/badmap:$cli_i: malformed line ignored: bad kakao_id
+"
+done
+printf '1122334455 bob extra\n3095134389 b@d\n3095134389\n' >>"$D/badmap"
+cli_want="$cli_want$D/badmap:14: malformed line ignored: more than two fields
+$D/badmap:15: malformed line ignored: bad local user name
+$D/badmap:16: malformed line ignored: missing local user"
+cli_expect "check: all 15 malformed user-map lines" 1 "ok config $D/clean.conf
+ok accept jwt
+$cli_want
+ok jwt_key $K/hs256.key (HS256)
+15 problems found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/badmap"
+cli_file "$D/emptymap" 644 "# nobody yet\n"
+cli_expect "check: user map without entries" 1 "*
+$D/emptymap: no valid entries: nobody can log in
+*1 problem found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/emptymap"
+cli_file "$D/openmap" 666 "3095134389 alice\n"
+cli_expect "check: user map writable by others" 1 "*
+$D/openmap: writable by group or others (mode 0666)
+*1 problem found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/openmap"
+cli_expect "check: user map missing" 1 "*
+$D/nomap: does not exist
+*1 problem found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/nomap"
+
+# keys
+cli_expect "check: HMAC key too short" 1 "*
+$K/hs_short.key: HMAC secret of 20 bytes, at least 32 needed
+1 problem found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$K/hs_short.key"
+cli_expect "check: key does not fit the alg" 1 "*
+$K/ec256.pub.pem: RS256 needs an RSA key
+1 problem found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$K/ec256.pub.pem" jwt_alg=RS256
+cli_expect "check: EC key on the wrong curve" 1 "*
+$K/ec384.pub.pem: ES256 needs an EC key on curve prime256v1
+1 problem found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$K/ec384.pub.pem" jwt_alg=ES256
+cli_expect "check: RSA key too small" 1 "*
+$K/rsa1024.pub.pem: RSA key of 1024 bits, at least 2048 needed
+1 problem found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$K/rsa1024.pub.pem" jwt_alg=RS256
+cli_expect "check: PEM key as HMAC secret" 1 "*
+$K/rsa.pub.pem: a PEM key cannot be an HS256 secret
+1 problem found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$K/rsa.pub.pem"
+cp "$K/hs256.key" "$D/open.key"
+chmod 644 "$D/open.key"
+cli_expect "check: key readable by others" 1 "*
+$D/open.key: key file readable by others (mode 0644)
+1 problem found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$D/open.key"
+cli_expect "check: RS256 public key" 0 "*
+ok jwt_key $K/rsa.pub.pem (RS256)
+no problems found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$K/rsa.pub.pem" jwt_alg=RS256
+
+# Kakao: app id and the CA bundle
+cli_file "$D/kakao.conf" 644 "user_map = $D/users\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\n"
+cli_expect "check: kakao with the test CA" 0 "ok config $D/kakao.conf
+ok accept kakao (kakao_app_id=1234567, https://127.0.0.1:$MOCK_PORT)
+ok user_map $D/users (3 entries)
+ok ca_file $CLI_CA (1 certificate)
+no problems found" "" "$KP" check --config "$D/kakao.conf"
+cli_file "$D/ca_open.pem" 646 "$(cat "$CLI_CA")\n"
+cli_expect "check: ca_file writable by others" 1 "*
+$D/ca_open.pem: writable by group or others (mode 0646)
+1 problem found" "" "$KP" check --config "$D/kakao.conf" "ca_file=$D/ca_open.pem"
+cli_file "$D/ca_empty.pem" 644 "not a certificate\n"
+cli_expect "check: ca_file without certificates" 1 "*
+$D/ca_empty.pem: no PEM certificate in the CA bundle
+1 problem found" "" "$KP" check --config "$D/kakao.conf" "ca_file=$D/ca_empty.pem"
+
+# JWKS file, read by the module's JWKS parser
+cli_file "$D/jwks.json" 644 '{"keys": []}\n'
+cli_expect "check: jwks_file without keys" 1 "*
+$D/jwks.json: no usable key (RSA, at least 2048 bits)
+1 problem found" "" "$KP" check --config "$D/kakao.conf" "jwks_file=$D/jwks.json"
+cli_file "$D/jwks.json" 644 '{"keys": [1, 2'
+cli_expect "check: jwks_file not JSON" 1 "*
+$D/jwks.json: not valid JSON
+1 problem found" "" "$KP" check --config "$D/kakao.conf" "jwks_file=$D/jwks.json"
+
+# the config file itself
+cli_file "$D/open.conf" 666 "user_map = $D/users\njwt_key = $K/hs256.key\njwt_alg = HS256\n"
+cli_expect "check: config writable by others" 1 "$D/open.conf: writable by group or others (mode 0666)
+1 problem found" "*" "$KP" check --config "$D/open.conf"
+cli_expect "check: config missing" 2 "" "kakao-pam check: $D/absent.conf: does not exist" \
+    "$KP" check --config "$D/absent.conf"
+cli_expect "check: config=PATH argument" 0 "ok config $D/clean.conf*no problems found" "" \
+    "$KP" check "config=$D/clean.conf"
+cli_expect "check: a word that is not KEY=VALUE" 2 "" \
+    'kakao-pam check: "frob" is not KEY=VALUE*usage: kakao-pam check *' "$KP" check frob

@@ -1,0 +1,43 @@
+/* kakao-pam subcommands and what they share (SPEC §10). Exit status: 0
+ * success, 1 refused or problems found, 2 usage error, unusable config or
+ * key, service unavailable. */
+#ifndef PK_CLI_H
+#define PK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "src/log.h"
+
+#define PK_EXIT_OK 0
+#define PK_EXIT_REFUSED 1
+#define PK_EXIT_USAGE 2
+
+int pk_cmd_mint(int argc, char **argv);
+int pk_cmd_verify(int argc, char **argv);
+int pk_cmd_check(int argc, char **argv);
+int pk_cmd_login(int argc, char **argv);
+
+/* Module arguments built from `--config F` and KEY=VALUE words, handed to
+ * pk_config_load exactly as the PAM line's arguments would be. */
+struct pk_cli_args {
+    const char **argv;
+    int argc;
+    char *config_arg; /* "config=F", owned */
+};
+
+/* KEY=VALUE, or one of the module's bare options (debug, use_first_pass,
+ * try_first_pass): none of them can be a token. */
+bool pk_cli_is_module_arg(const char *word);
+
+/* Returns false when out of memory. */
+bool pk_cli_args_init(struct pk_cli_args *a, int max);
+bool pk_cli_args_set_config(struct pk_cli_args *a, const char *path);
+void pk_cli_args_add(struct pk_cli_args *a, const char *word);
+void pk_cli_args_free(struct pk_cli_args *a);
+
+/* A logger that writes "kakao-pam CMD: message" lines on stderr; ctx is the
+ * command name. */
+void pk_cli_stderr_emit(void *ctx, int priority, const char *msg);
+
+#endif

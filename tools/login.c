@@ -1,0 +1,1142 @@
+/* kakao-pam login: the authorization code flow of Kakao Login for a terminal
+ * user (RFC 6749 with PKCE S256, RFC 7636; loopback redirect, RFC 8252).
+ *
+ * The authorize URL goes to the browser (xdg-open) and always to stderr; a
+ * listener on 127.0.0.1 at the redirect URI's port waits for the one callback
+ * on the redirect URI's path, checks `state` in constant time, and the code is
+ * exchanged at the token endpoint by a form POST over verified TLS. Only the
+ * token(s) go to stdout. Codes, verifiers, secrets and tokens are never
+ * printed elsewhere and are wiped after use. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/sha.h>
+#include <poll.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "src/b64url.h"
+#include "src/http.h"
+#include "src/safe_file.h"
+#include "src/secure.h"
+
+#define PK_LOGIN_AUTH_URL "https://kauth.kakao.com/oauth/authorize"
+#define PK_LOGIN_TOKEN_URL "https://kauth.kakao.com/oauth/token"
+#define PK_LOGIN_TIMEOUT 120L
+#define PK_LOGIN_TIMEOUT_MAX 3600L
+/* One request head from the browser; a callback URL is far shorter. */
+#define PK_LOGIN_REQ_MAX 8192
+/* Browsers open spare connections; each may idle this long. */
+#define PK_LOGIN_CONNS 16
+#define PK_LOGIN_CONN_MS 10000LL
+#define PK_LOGIN_ANSWER_MAX (64 * 1024)
+#define PK_LOGIN_ARG_MAX 2048
+#define PK_LOGIN_TOKEN_MAX 16384
+#define PK_LOGIN_SHOWN 200
+
+extern char **environ;
+
+struct pk_login_opts {
+    const char *client_id;
+    const char *redirect_uri;
+    const char *secret_file;
+    const char *scope;
+    const char *auth_url;
+    const char *token_url;
+    const char *ca_file;
+    bool id_token;
+    bool no_browser;
+    long timeout_s;
+    unsigned short port;
+    const char *path; /* into redirect_uri: from the first '/' after host:port */
+};
+
+/* A growable string; its bytes may be secret, so it is wiped, never realloc'd. */
+struct pk_buf {
+    char *p;
+    size_t len;
+    size_t cap;
+    bool oom;
+};
+
+struct pk_conn {
+    int fd;
+    size_t len;
+    long long deadline_ms;
+    char req[PK_LOGIN_REQ_MAX + 1];
+};
+
+enum pk_cb {
+    PK_CB_WAIT = 0, /* not the callback: keep waiting */
+    PK_CB_CODE,     /* a code with the right state */
+    PK_CB_REFUSED,  /* error redirect, state mismatch, malformed callback: exit 1 */
+};
+
+struct pk_login {
+    struct pk_login_opts o;
+    char state[64];
+    char verifier[96];
+    char challenge[64];
+    int listen_fd;
+    pid_t browser;
+    long long deadline_ms;
+    struct pk_conn *conns; /* PK_LOGIN_CONNS of them */
+    int callback_fd;       /* the browser's, answered once the code is exchanged */
+    char *code;
+};
+
+static void usage_login(FILE *out)
+{
+    fputs("usage: kakao-pam login --client-id KEY --redirect-uri http://localhost:PORT/PATH\n"
+          "                       [--client-secret-file FILE] [--scope SCOPES] [--id-token]\n"
+          "                       [--no-browser] [--timeout SECONDS] [--auth-url URL]\n"
+          "                       [--token-url URL] [--ca-file FILE]\n"
+          "\n"
+          "Logs in with Kakao in the browser and prints the access token on stdout (with\n"
+          "--id-token, the ID token on a second line). Authorization code flow with state\n"
+          "and PKCE S256; the browser comes back to the redirect URI, on which kakao-pam\n"
+          "listens (127.0.0.1 only).\n"
+          "\n"
+          "  --client-id KEY       the app's REST API key\n"
+          "  --redirect-uri URI    registered for the app, exactly: http://localhost:PORT/PATH\n"
+          "  --client-secret-file FILE\n"
+          "                        the client secret, when the app requires one (never on the\n"
+          "                        command line); owned by you or root, mode 0600\n"
+          "  --scope SCOPES        comma-separated Kakao scopes (e.g. account_email)\n"
+          "  --id-token            add the openid scope and print the ID token too\n"
+          "  --no-browser          do not run xdg-open; open the printed URL yourself\n"
+          "  --timeout SECONDS     for the whole login (default 120, at most 3600)\n"
+          "  --auth-url URL        default " PK_LOGIN_AUTH_URL "\n"
+          "  --token-url URL       default " PK_LOGIN_TOKEN_URL "\n"
+          "  --ca-file FILE        CA bundle for the token endpoint (default: system store)\n"
+          "\n"
+          "The authorize URL is always printed on stderr. Exit status: 0 token printed,\n"
+          "1 login refused (denied, state mismatch, error from Kakao), 2 usage error,\n"
+          "timeout, or the token endpoint unreachable.\n",
+          out);
+}
+
+static void pk_login_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void pk_login_err(const char *fmt, ...)
+{
+    va_list ap;
+
+    (void)fputs("kakao-pam login: ", stderr);
+    va_start(ap, fmt);
+    (void)vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    (void)fputc('\n', stderr);
+}
+
+static long long pk_now_ms(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+        return 0;
+    return (long long)ts.tv_sec * 1000LL + ts.tv_nsec / 1000000L;
+}
+
+/* ---- strings ------------------------------------------------------------ */
+
+static void pk_buf_add(struct pk_buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap != 0 ? b->cap : 256;
+        char *p;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        p = malloc(cap);
+        if (p == NULL) {
+            b->oom = true;
+            return;
+        }
+        if (b->p != NULL) {
+            memcpy(p, b->p, b->len);
+            pk_free_secret(b->p, b->cap);
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void pk_buf_adds(struct pk_buf *b, const char *s)
+{
+    pk_buf_add(b, s, strlen(s));
+}
+
+/* Percent-encodes all but the RFC 3986 unreserved characters. */
+static void pk_buf_add_enc(struct pk_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+
+    for (; *s != '\0'; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            pk_buf_add(b, s, 1);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            pk_buf_add(b, e, 3);
+        }
+    }
+}
+
+static void pk_buf_free(struct pk_buf *b)
+{
+    pk_free_secret(b->p, b->cap);
+    memset(b, 0, sizeof(*b));
+}
+
+static bool pk_printable_word(const char *s, size_t max)
+{
+    size_t n = 0;
+
+    for (; *s != '\0'; s++, n++)
+        if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || n >= max)
+            return false;
+    return n > 0;
+}
+
+/* ---- options ------------------------------------------------------------ */
+
+static bool pk_path_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           strchr("-._~!$&'()*+,;=:@/%", c) != NULL;
+}
+
+/* http://localhost:PORT/PATH (or 127.0.0.1): the port is required, the
+ * path is matched exactly. */
+static bool pk_parse_redirect(struct pk_login_opts *o)
+{
+    const char *u = o->redirect_uri, *p;
+    unsigned long port = 0;
+
+    if (strncmp(u, "http://localhost:", 17) == 0)
+        p = u + 17;
+    else if (strncmp(u, "http://127.0.0.1:", 17) == 0)
+        p = u + 17;
+    else
+        return false;
+    if (*p < '1' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        port = port * 10 + (unsigned long)(*p - '0');
+        if (port > 65535)
+            return false;
+    }
+    if (*p != '/' || strlen(p) > 1024)
+        return false;
+    o->path = p;
+    for (; *p != '\0'; p++)
+        if (!pk_path_char(*p))
+            return false;
+    o->port = (unsigned short)port;
+    return true;
+}
+
+static bool pk_https_url(const char *u)
+{
+    return strncmp(u, "https://", 8) == 0 && u[8] != '\0' && u[8] != '/' &&
+           pk_printable_word(u, PK_LOGIN_ARG_MAX) && strchr(u, '#') == NULL;
+}
+
+static int pk_login_parse(int argc, char **argv, struct pk_login_opts *o)
+{
+    static const struct option opts[] = {
+        {"client-id", required_argument, NULL, 'i'},
+        {"redirect-uri", required_argument, NULL, 'r'},
+        {"client-secret-file", required_argument, NULL, 's'},
+        {"scope", required_argument, NULL, 'S'},
+        {"id-token", no_argument, NULL, 'I'},
+        {"no-browser", no_argument, NULL, 'n'},
+        {"timeout", required_argument, NULL, 't'},
+        {"auth-url", required_argument, NULL, 'a'},
+        {"token-url", required_argument, NULL, 'T'},
+        {"ca-file", required_argument, NULL, 'c'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+
+    memset(o, 0, sizeof(*o));
+    /* getopt_long takes any unambiguous prefix: "--client-secret S" would
+     * name a file. Say plainly that a secret is never an argument. */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strncmp(argv[i], "--client-s", 10) == 0 &&
+            strncmp(argv[i], "--client-secret-file", 20) != 0) {
+            pk_login_err("a client secret is never taken from the command line: use "
+                         "--client-secret-file FILE");
+            return PK_EXIT_USAGE;
+        }
+    }
+    o->auth_url = PK_LOGIN_AUTH_URL;
+    o->token_url = PK_LOGIN_TOKEN_URL;
+    o->timeout_s = PK_LOGIN_TIMEOUT;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            o->client_id = optarg;
+            break;
+        case 'r':
+            o->redirect_uri = optarg;
+            break;
+        case 's':
+            o->secret_file = optarg;
+            break;
+        case 'S':
+            o->scope = optarg;
+            break;
+        case 'I':
+            o->id_token = true;
+            break;
+        case 'n':
+            o->no_browser = true;
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            o->timeout_s = strtol(optarg, &end, 10);
+            if (errno != 0 || *end != '\0' || *optarg < '0' || *optarg > '9' ||
+                o->timeout_s < 1 || o->timeout_s > PK_LOGIN_TIMEOUT_MAX) {
+                pk_login_err("--timeout must be 1 to %ld seconds", PK_LOGIN_TIMEOUT_MAX);
+                return PK_EXIT_USAGE;
+            }
+            break;
+        }
+        case 'a':
+            o->auth_url = optarg;
+            break;
+        case 'T':
+            o->token_url = optarg;
+            break;
+        case 'c':
+            o->ca_file = optarg;
+            break;
+        case 'h':
+            usage_login(stdout);
+            return -1;
+        default:
+            usage_login(stderr);
+            return PK_EXIT_USAGE;
+        }
+    }
+    if (optind != argc) {
+        pk_login_err("unexpected argument \"%s\"", argv[optind]);
+        return PK_EXIT_USAGE;
+    }
+    if (o->client_id == NULL || o->redirect_uri == NULL) {
+        pk_login_err("--client-id and --redirect-uri are required");
+        usage_login(stderr);
+        return PK_EXIT_USAGE;
+    }
+    if (!pk_printable_word(o->client_id, 256)) {
+        pk_login_err("--client-id must be printable ASCII without spaces");
+        return PK_EXIT_USAGE;
+    }
+    if (!pk_parse_redirect(o)) {
+        pk_login_err("--redirect-uri must be http://localhost:PORT/PATH (RFC 8252 loopback "
+                     "redirect, port 1-65535, as registered for the app)");
+        return PK_EXIT_USAGE;
+    }
+    if (o->scope != NULL && !pk_printable_word(o->scope, 1024)) {
+        pk_login_err("--scope must be a comma-separated list without spaces");
+        return PK_EXIT_USAGE;
+    }
+    if (!pk_https_url(o->auth_url)) {
+        pk_login_err("--auth-url must be an https:// URL");
+        return PK_EXIT_USAGE;
+    }
+    if (!pk_https_url(o->token_url)) {
+        pk_login_err("--token-url must be an https:// URL");
+        return PK_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- secrets ------------------------------------------------------------ */
+
+/* n random bytes as base64url into out (RFC 7636: 32 bytes -> 43 chars). */
+static bool pk_random_b64url(char *out, size_t out_len, size_t n)
+{
+    unsigned char raw[64];
+    size_t got = 0;
+    char *enc;
+    bool ok;
+
+    if (n > sizeof(raw))
+        return false;
+    while (got < n) {
+        ssize_t r = getrandom(raw + got, n - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            pk_wipe(raw, sizeof(raw));
+            return false;
+        }
+        got += (size_t)r;
+    }
+    enc = pk_b64url_encode(raw, n);
+    pk_wipe(raw, sizeof(raw));
+    if (enc == NULL)
+        return false;
+    ok = strlen(enc) < out_len;
+    if (ok)
+        memcpy(out, enc, strlen(enc) + 1);
+    pk_free_secret_str(enc);
+    return ok;
+}
+
+static bool pk_make_secrets(struct pk_login *l)
+{
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    char *enc;
+
+    /* 256 bits each: state well over the 128 asked for; the verifier is 43
+     * characters of [A-Za-z0-9_-], within RFC 7636's 43-128. */
+    if (!pk_random_b64url(l->state, sizeof(l->state), 32) ||
+        !pk_random_b64url(l->verifier, sizeof(l->verifier), 32))
+        return false;
+    if (SHA256((const unsigned char *)l->verifier, strlen(l->verifier), digest) == NULL)
+        return false;
+    enc = pk_b64url_encode(digest, sizeof(digest));
+    pk_wipe(digest, sizeof(digest));
+    if (enc == NULL || strlen(enc) >= sizeof(l->challenge)) {
+        pk_free_secret_str(enc);
+        return false;
+    }
+    memcpy(l->challenge, enc, strlen(enc) + 1);
+    pk_free_secret_str(enc);
+    return true;
+}
+
+/* The client secret: a key file under the key-file trust rules, one
+ * trailing newline stripped. */
+static int pk_read_client_secret(const char *path, char **secret)
+{
+    char problem[512];
+    size_t len;
+    enum pk_file_status st = pk_safe_read(path, PK_FILE_KEY, geteuid(), secret, &len, problem,
+                                          sizeof(problem));
+
+    if (st != PK_FILE_OK) {
+        pk_login_err("client secret file refused: %s", problem);
+        return PK_EXIT_USAGE;
+    }
+    if (len > 0 && (*secret)[len - 1] == '\n')
+        (*secret)[--len] = '\0';
+    if (len > 0 && (*secret)[len - 1] == '\r')
+        (*secret)[--len] = '\0';
+    if (!pk_printable_word(*secret, 1024)) {
+        pk_login_err("%s: the client secret must be one line of printable ASCII", path);
+        pk_free_secret(*secret, len + 1);
+        *secret = NULL;
+        return PK_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- the authorize URL and the browser --------------------------------- */
+
+static bool pk_scope_has(const char *scope, const char *want)
+{
+    size_t n = strlen(want);
+
+    for (const char *p = scope; p != NULL; p = strchr(p, ',')) {
+        if (*p == ',')
+            p++;
+        if (strncmp(p, want, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+            return true;
+    }
+    return false;
+}
+
+static void pk_authorize_url(const struct pk_login *l, struct pk_buf *u)
+{
+    const struct pk_login_opts *o = &l->o;
+
+    pk_buf_adds(u, o->auth_url);
+    pk_buf_adds(u, strchr(o->auth_url, '?') != NULL ? "&" : "?");
+    pk_buf_adds(u, "response_type=code&client_id=");
+    pk_buf_add_enc(u, o->client_id);
+    pk_buf_adds(u, "&redirect_uri=");
+    pk_buf_add_enc(u, o->redirect_uri);
+    pk_buf_adds(u, "&state=");
+    pk_buf_adds(u, l->state);
+    pk_buf_adds(u, "&code_challenge=");
+    pk_buf_adds(u, l->challenge);
+    pk_buf_adds(u, "&code_challenge_method=S256");
+    if (o->scope != NULL || o->id_token) {
+        pk_buf_adds(u, "&scope=");
+        if (o->scope != NULL)
+            pk_buf_add_enc(u, o->scope);
+        if (o->id_token && (o->scope == NULL || !pk_scope_has(o->scope, "openid")))
+            pk_buf_adds(u, o->scope != NULL ? "%2Copenid" : "openid");
+    }
+}
+
+/* xdg-open with nothing of ours: stdin, stdout (the token's) and stderr
+ * go to /dev/null. Returns its pid, or 0. */
+static pid_t pk_open_browser(const char *url)
+{
+    posix_spawn_file_actions_t fa;
+    char *argv[] = {(char *)"xdg-open", (char *)url, NULL};
+    pid_t pid = 0;
+    int rc;
+
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        return 0;
+    rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    if (rc == 0)
+        rc = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    if (rc == 0)
+        rc = posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ);
+    (void)posix_spawn_file_actions_destroy(&fa);
+    if (rc == ENOENT) {
+        pk_login_err("xdg-open not found: open the URL above in a browser");
+        return 0;
+    }
+    if (rc != 0) {
+        pk_login_err("cannot run xdg-open (%s): open the URL above in a browser",
+                     strerror(rc));
+        return 0;
+    }
+    return pid;
+}
+
+static void pk_reap_browser(struct pk_login *l)
+{
+    int status;
+
+    if (l->browser <= 0 || waitpid(l->browser, &status, WNOHANG) != l->browser)
+        return;
+    l->browser = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        pk_login_err("xdg-open failed: open the URL above in a browser");
+}
+
+/* ---- the loopback listener --------------------------------------------- */
+
+static int pk_listen(unsigned short port)
+{
+    struct sockaddr_in sa;
+    int one = 1;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+    if (fd < 0) {
+        pk_login_err("socket: %s", strerror(errno));
+        return -1;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0) {
+        int e = errno;
+        if (e == EADDRINUSE)
+            pk_login_err("127.0.0.1 port %u is in use: cannot receive the redirect", port);
+        else
+            pk_login_err("cannot listen on 127.0.0.1 port %u: %s", port, strerror(e));
+        (void)close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void pk_conn_close(struct pk_conn *c)
+{
+    if (c->fd >= 0)
+        (void)close(c->fd);
+    pk_wipe(c->req, c->len);
+    c->fd = -1;
+    c->len = 0;
+}
+
+/* A small answer on a fresh connection: it fits the socket buffer; a
+ * client that does not read it loses it. */
+static void pk_send_page(int fd, int status, const char *reason, const char *heading,
+                         const char *text)
+{
+    char body[1024], msg[1536];
+    size_t off = 0;
+    int blen, mlen;
+
+    blen = snprintf(body, sizeof(body),
+                    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+                    "<title>kakao-pam login</title></head>\n<body><h1>%s</h1>\n<p>%s</p>"
+                    "</body></html>\n",
+                    heading, text);
+    if (blen < 0 || (size_t)blen >= sizeof(body))
+        return;
+    mlen = snprintf(msg, sizeof(msg),
+                    "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
+                    "Content-Length: %d\r\nCache-Control: no-store\r\n"
+                    "Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n"
+                    "Connection: close\r\n\r\n%s",
+                    status, reason, blen, body);
+    if (mlen < 0 || (size_t)mlen >= sizeof(msg))
+        return;
+    while (off < (size_t)mlen) {
+        ssize_t n = send(fd, msg + off, (size_t)mlen - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;
+        off += (size_t)n;
+    }
+    (void)shutdown(fd, SHUT_WR);
+}
+
+static int pk_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes a query value (percent escapes, '+' as space) into a new string;
+ * NULL when malformed (bad escape, NUL) or out of memory. */
+static char *pk_query_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            int hi = i + 2 < n ? pk_hex(s[i + 1]) : -1;
+            int lo = i + 2 < n ? pk_hex(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                pk_free_secret(out, n + 1);
+                return NULL;
+            }
+            out[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            out[o++] = c == '+' ? ' ' : c;
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+struct pk_callback {
+    char *code;
+    char *state;
+    char *error;
+    char *error_description;
+    bool malformed;
+};
+
+static void pk_callback_free(struct pk_callback *cb)
+{
+    pk_free_secret_str(cb->code);
+    pk_free_secret_str(cb->state);
+    pk_free_secret_str(cb->error);
+    pk_free_secret_str(cb->error_description);
+    memset(cb, 0, sizeof(*cb));
+}
+
+/* code, state, error, error_description; each at most once. */
+static void pk_parse_query(const char *q, size_t n, struct pk_callback *cb)
+{
+    size_t i = 0;
+
+    while (i < n) {
+        size_t end = i, eq;
+        char **slot = NULL;
+
+        while (end < n && q[end] != '&')
+            end++;
+        for (eq = i; eq < end && q[eq] != '='; eq++)
+            ;
+#define PK_KEY_IS(name) (eq - i == sizeof(name) - 1 && memcmp(q + i, name, eq - i) == 0)
+        if (PK_KEY_IS("code"))
+            slot = &cb->code;
+        else if (PK_KEY_IS("state"))
+            slot = &cb->state;
+        else if (PK_KEY_IS("error"))
+            slot = &cb->error;
+        else if (PK_KEY_IS("error_description"))
+            slot = &cb->error_description;
+#undef PK_KEY_IS
+        if (slot != NULL) {
+            if (*slot != NULL || eq == end) {
+                cb->malformed = true;
+                return;
+            }
+            *slot = pk_query_decode(q + eq + 1, end - eq - 1);
+            if (*slot == NULL) {
+                cb->malformed = true;
+                return;
+            }
+        }
+        i = end + 1;
+    }
+}
+
+static const char pk_page_failed[] = "Kakao login failed";
+static const char pk_page_see_terminal[] =
+    "See the terminal for the reason. You may close this tab.";
+
+/* One complete request head in c->req. */
+static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
+{
+    char shown[PK_LOGIN_SHOWN], shown2[PK_LOGIN_SHOWN];
+    struct pk_callback cb;
+    char *sp1, *sp2, *eol, *q;
+    size_t path_len;
+    enum pk_cb out = PK_CB_REFUSED;
+
+    eol = strpbrk(c->req, "\r\n");
+    if (eol != NULL)
+        *eol = '\0';
+    sp1 = strchr(c->req, ' ');
+    sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
+    if (sp1 == NULL || sp2 == NULL || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
+        pk_send_page(c->fd, 400, "Bad Request", "Bad request", "");
+        return PK_CB_WAIT;
+    }
+    *sp1 = '\0';
+    *sp2 = '\0';
+    q = strchr(sp1 + 1, '?');
+    path_len = q != NULL ? (size_t)(q - (sp1 + 1)) : strlen(sp1 + 1);
+    /* favicon.ico and the like: not ours. */
+    if (path_len != strlen(l->o.path) || memcmp(sp1 + 1, l->o.path, path_len) != 0) {
+        pk_send_page(c->fd, 404, "Not Found", "Not found", "");
+        return PK_CB_WAIT;
+    }
+    if (strcmp(c->req, "GET") != 0) {
+        pk_send_page(c->fd, 405, "Method Not Allowed", "Method not allowed", "");
+        return PK_CB_WAIT;
+    }
+
+    memset(&cb, 0, sizeof(cb));
+    if (q != NULL)
+        pk_parse_query(q + 1, strlen(q + 1), &cb);
+    if (cb.malformed) {
+        pk_login_err("malformed redirect (a parameter repeated or badly encoded): login "
+                     "aborted");
+    } else if (cb.error != NULL) {
+        /* Kakao's text, or an attacker's: printable and short on the terminal. */
+        pk_log_escape(shown, sizeof(shown), cb.error);
+        pk_log_escape(shown2, sizeof(shown2),
+                      cb.error_description != NULL ? cb.error_description : "");
+        pk_login_err("login refused: %s%s%s", shown, shown2[0] != '\0' ? ": " : "", shown2);
+    } else if (cb.state == NULL ||
+               !pk_ct_equal(cb.state, strlen(cb.state), l->state, strlen(l->state))) {
+        pk_login_err("state mismatch in the redirect: login aborted (a redirect that this "
+                     "login did not start)");
+    } else if (cb.code == NULL || !pk_printable_word(cb.code, PK_LOGIN_ARG_MAX)) {
+        pk_login_err("the redirect carries no usable code: login aborted");
+    } else {
+        /* The browser waits for its page until the code is exchanged. */
+        out = PK_CB_CODE;
+        l->code = cb.code;
+        cb.code = NULL;
+        l->callback_fd = c->fd;
+        c->fd = -1;
+    }
+    if (out != PK_CB_CODE)
+        pk_send_page(c->fd, 400, "Bad Request", pk_page_failed, pk_page_see_terminal);
+    pk_callback_free(&cb);
+    return out;
+}
+
+static bool pk_head_complete(const struct pk_conn *c)
+{
+    return strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL;
+}
+
+/* Reads what c has sent; answers it when its head is complete. */
+static enum pk_cb pk_conn_read(struct pk_login *l, struct pk_conn *c)
+{
+    enum pk_cb out;
+    ssize_t n = recv(c->fd, c->req + c->len, PK_LOGIN_REQ_MAX - c->len, 0);
+
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return PK_CB_WAIT;
+    if (n <= 0) {
+        pk_conn_close(c);
+        return PK_CB_WAIT;
+    }
+    if (memchr(c->req + c->len, '\0', (size_t)n) != NULL) {
+        pk_send_page(c->fd, 400, "Bad Request", "Bad request", "");
+        pk_conn_close(c);
+        return PK_CB_WAIT;
+    }
+    c->len += (size_t)n;
+    c->req[c->len] = '\0';
+    if (!pk_head_complete(c)) {
+        if (c->len == PK_LOGIN_REQ_MAX) {
+            pk_send_page(c->fd, 431, "Request Header Fields Too Large", "Request too large",
+                         "");
+            pk_conn_close(c);
+        }
+        return PK_CB_WAIT;
+    }
+    out = pk_handle_request(l, c);
+    pk_conn_close(c);
+    return out;
+}
+
+static void pk_accept(struct pk_login *l, long long now)
+{
+    for (;;) {
+        struct pk_conn *slot = NULL;
+        int fd = accept4(l->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+
+        if (fd < 0)
+            return; /* EAGAIN, or a connection that went away */
+        for (int i = 0; i < PK_LOGIN_CONNS; i++) {
+            if (l->conns[i].fd < 0) {
+                slot = &l->conns[i];
+                break;
+            }
+            if (slot == NULL || l->conns[i].deadline_ms < slot->deadline_ms)
+                slot = &l->conns[i];
+        }
+        /* All busy: the oldest idle connection makes room. */
+        if (slot->fd >= 0)
+            pk_conn_close(slot);
+        slot->fd = fd;
+        slot->len = 0;
+        slot->deadline_ms = now + PK_LOGIN_CONN_MS;
+    }
+}
+
+/* Waits for the callback until the flow's deadline. Returns 0 with l->code
+ * set, or the exit status. */
+static int pk_wait_callback(struct pk_login *l)
+{
+    struct pollfd pfd[PK_LOGIN_CONNS + 1];
+
+    for (;;) {
+        long long now = pk_now_ms(), wait = l->deadline_ms - now;
+        int map[PK_LOGIN_CONNS + 1];
+        nfds_t n = 1;
+        int rc;
+
+        pk_reap_browser(l);
+        if (wait <= 0) {
+            pk_login_err("timed out: no redirect from the browser within %ld s", l->o.timeout_s);
+            return PK_EXIT_USAGE;
+        }
+        pfd[0].fd = l->listen_fd;
+        pfd[0].events = POLLIN;
+        for (int i = 0; i < PK_LOGIN_CONNS; i++) {
+            struct pk_conn *c = &l->conns[i];
+            if (c->fd < 0)
+                continue;
+            if (c->deadline_ms <= now) {
+                pk_conn_close(c);
+                continue;
+            }
+            if (c->deadline_ms - now < wait)
+                wait = c->deadline_ms - now;
+            pfd[n].fd = c->fd;
+            pfd[n].events = POLLIN;
+            map[n] = i;
+            n++;
+        }
+        /* Wake now and then to notice xdg-open's end. */
+        if (l->browser > 0 && wait > 500)
+            wait = 500;
+        rc = poll(pfd, n, (int)wait);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0) {
+            pk_login_err("poll: %s", strerror(errno));
+            return PK_EXIT_USAGE;
+        }
+        for (nfds_t i = 1; i < n; i++) {
+            if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+                continue;
+            switch (pk_conn_read(l, &l->conns[map[i]])) {
+            case PK_CB_WAIT:
+                break;
+            case PK_CB_CODE:
+                return 0;
+            case PK_CB_REFUSED:
+                return PK_EXIT_REFUSED;
+            }
+        }
+        if ((pfd[0].revents & POLLIN) != 0)
+            pk_accept(l, pk_now_ms());
+    }
+}
+
+/* ---- the token endpoint ------------------------------------------------- */
+
+static const char *pk_json_str(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* A KOE error answer: {"error", "error_description", "error_code"}. */
+static int pk_token_error(long status, json_t *doc)
+{
+    char e[PK_LOGIN_SHOWN], d[PK_LOGIN_SHOWN], k[64];
+    const char *error = doc != NULL ? pk_json_str(doc, "error") : NULL;
+    bool client_side = status == 400 || status == 401 || status == 403;
+
+    if (error == NULL) {
+        pk_login_err("token endpoint answered HTTP %ld without an OAuth error", status);
+        return client_side ? PK_EXIT_REFUSED : PK_EXIT_USAGE;
+    }
+    pk_log_escape(e, sizeof(e), error);
+    pk_log_escape(d, sizeof(d), pk_json_str(doc, "error_description"));
+    pk_log_escape(k, sizeof(k), pk_json_str(doc, "error_code"));
+    pk_login_err("token request refused (HTTP %ld): %s%s%s%s%s", status, e,
+                 k[0] != '\0' ? " " : "", k, d[0] != '\0' ? ": " : "", d);
+    return status >= 500 || status == 429 ? PK_EXIT_USAGE : PK_EXIT_REFUSED;
+}
+
+static bool pk_token_text_ok(const char *s)
+{
+    return s != NULL && pk_printable_word(s, PK_LOGIN_TOKEN_MAX);
+}
+
+/* A 200 answer: prints the token(s). */
+static int pk_token_success(const struct pk_login *l, json_t *doc)
+{
+    const char *access = pk_json_str(doc, "access_token");
+    const char *id = pk_json_str(doc, "id_token");
+    const char *type = pk_json_str(doc, "token_type");
+    json_t *expires = json_object_get(doc, "expires_in");
+
+    if (!pk_token_text_ok(access)) {
+        pk_login_err("the token endpoint's answer has no usable access_token");
+        return PK_EXIT_USAGE;
+    }
+    if (type != NULL && strcasecmp(type, "bearer") != 0)
+        pk_login_err("warning: token_type is not bearer");
+    if (l->o.id_token && !pk_token_text_ok(id)) {
+        pk_login_err("no id_token in the answer: is OpenID Connect enabled for the app?");
+        return PK_EXIT_REFUSED;
+    }
+    if (json_is_integer(expires))
+        pk_login_err("logged in; the access token expires in %lld s",
+                     (long long)json_integer_value(expires));
+    else
+        pk_login_err("logged in");
+    if (puts(access) == EOF || (l->o.id_token && puts(id) == EOF) || fflush(stdout) != 0) {
+        pk_login_err("cannot write the token: %s", strerror(errno));
+        return PK_EXIT_USAGE;
+    }
+    return PK_EXIT_OK;
+}
+
+static int pk_exchange(const struct pk_login *l, const char *secret)
+{
+    struct pk_buf form = {0};
+    struct pk_http_form_request req;
+    struct pk_http_response resp;
+    char err[256];
+    long long left = l->deadline_ms - pk_now_ms();
+    enum pk_http_status st;
+    json_error_t jerr;
+    json_t *doc;
+    int rc;
+
+    if (left <= 0) {
+        pk_login_err("timed out before the code could be exchanged (%ld s)", l->o.timeout_s);
+        return PK_EXIT_USAGE;
+    }
+    pk_buf_adds(&form, "grant_type=authorization_code&client_id=");
+    pk_buf_add_enc(&form, l->o.client_id);
+    pk_buf_adds(&form, "&redirect_uri=");
+    pk_buf_add_enc(&form, l->o.redirect_uri);
+    pk_buf_adds(&form, "&code=");
+    pk_buf_add_enc(&form, l->code);
+    pk_buf_adds(&form, "&code_verifier=");
+    pk_buf_adds(&form, l->verifier);
+    if (secret != NULL) {
+        pk_buf_adds(&form, "&client_secret=");
+        pk_buf_add_enc(&form, secret);
+    }
+    if (form.oom) {
+        pk_buf_free(&form);
+        pk_login_err("out of memory");
+        return PK_EXIT_USAGE;
+    }
+    memset(&req, 0, sizeof(req));
+    req.url = l->o.token_url;
+    req.body = form.p;
+    req.body_len = form.len;
+    req.ca_file = l->o.ca_file;
+    req.timeout_ms = (long)left;
+    req.max_body = PK_LOGIN_ANSWER_MAX;
+    st = pk_http_post_form(&req, &resp, err, sizeof(err));
+    pk_buf_free(&form);
+    switch (st) {
+    case PK_HTTP_OK:
+        break;
+    case PK_HTTP_TIMEOUT:
+        pk_login_err("timed out: the token endpoint did not answer within the %ld s of the "
+                     "login", l->o.timeout_s);
+        return PK_EXIT_USAGE;
+    default:
+        pk_login_err("token endpoint unavailable: %s", err);
+        return PK_EXIT_USAGE;
+    }
+    doc = json_loadb(resp.body, resp.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc != NULL && !json_is_object(doc)) {
+        json_decref(doc);
+        doc = NULL;
+    }
+    if (resp.status == 200 && doc != NULL)
+        rc = pk_token_success(l, doc);
+    else if (resp.status == 200)
+        rc = (pk_login_err("the token endpoint's answer is not a JSON object"), PK_EXIT_USAGE);
+    else if (resp.status >= 400)
+        rc = pk_token_error(resp.status, doc);
+    else
+        rc = (pk_login_err("token endpoint answered HTTP %ld", resp.status), PK_EXIT_USAGE);
+    /* jansson's copies of the tokens go with the document; wipe them first. */
+    if (doc != NULL) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(doc, key, v)
+        {
+            if (json_is_string(v))
+                pk_wipe((void *)(uintptr_t)json_string_value(v), json_string_length(v));
+        }
+        json_decref(doc);
+    }
+    pk_http_response_free(&resp);
+    return rc;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static void pk_login_free(struct pk_login *l)
+{
+    if (l->conns != NULL) {
+        for (int i = 0; i < PK_LOGIN_CONNS; i++)
+            pk_conn_close(&l->conns[i]);
+        free(l->conns);
+    }
+    if (l->listen_fd >= 0)
+        (void)close(l->listen_fd);
+    if (l->callback_fd >= 0)
+        (void)close(l->callback_fd);
+    pk_free_secret_str(l->code);
+    pk_wipe(l->state, sizeof(l->state));
+    pk_wipe(l->verifier, sizeof(l->verifier));
+    l->conns = NULL;
+    l->listen_fd = -1;
+    l->callback_fd = -1;
+    l->code = NULL;
+}
+
+int pk_cmd_login(int argc, char **argv)
+{
+    struct pk_login l;
+    struct pk_buf url = {0};
+    char *secret = NULL;
+    int rc;
+
+    memset(&l, 0, sizeof(l));
+    l.listen_fd = -1;
+    l.callback_fd = -1;
+    rc = pk_login_parse(argc, argv, &l.o);
+    if (rc != 0)
+        return rc < 0 ? PK_EXIT_OK : rc;
+    l.deadline_ms = pk_now_ms() + l.o.timeout_s * 1000LL;
+    if (l.o.ca_file != NULL) {
+        /* It decides whom the token exchange trusts: the module's rules. */
+        char problem[512];
+        int fd;
+        if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem,
+                         sizeof(problem)) != PK_FILE_OK) {
+            pk_login_err("--ca-file refused: %s", problem);
+            return PK_EXIT_USAGE;
+        }
+        (void)close(fd);
+    }
+    if (l.o.secret_file != NULL) {
+        rc = pk_read_client_secret(l.o.secret_file, &secret);
+        if (rc != 0)
+            return rc;
+    }
+    l.conns = calloc(PK_LOGIN_CONNS, sizeof(*l.conns));
+    if (l.conns == NULL || !pk_make_secrets(&l)) {
+        pk_login_err(l.conns == NULL ? "out of memory" : "cannot make state and PKCE verifier");
+        rc = PK_EXIT_USAGE;
+        goto out;
+    }
+    for (int i = 0; i < PK_LOGIN_CONNS; i++)
+        l.conns[i].fd = -1;
+    /* Listening before the browser is sent off: the redirect cannot race us. */
+    l.listen_fd = pk_listen(l.o.port);
+    if (l.listen_fd < 0) {
+        rc = PK_EXIT_USAGE;
+        goto out;
+    }
+    pk_authorize_url(&l, &url);
+    if (url.oom) {
+        pk_login_err("out of memory");
+        rc = PK_EXIT_USAGE;
+        goto out;
+    }
+    (void)fprintf(stderr, "kakao-pam login: open this URL in a browser to log in with "
+                          "Kakao:\n\n  %s\n\n", url.p);
+    (void)fprintf(stderr, "kakao-pam login: waiting up to %ld s for the redirect to %s\n",
+                  l.o.timeout_s, l.o.redirect_uri);
+    (void)fflush(stderr);
+    if (!l.o.no_browser)
+        l.browser = pk_open_browser(url.p);
+    rc = pk_wait_callback(&l);
+    /* The listener is not needed past the callback. */
+    for (int i = 0; i < PK_LOGIN_CONNS; i++)
+        pk_conn_close(&l.conns[i]);
+    (void)close(l.listen_fd);
+    l.listen_fd = -1;
+    if (rc == 0) {
+        rc = pk_exchange(&l, secret);
+        if (rc == PK_EXIT_OK)
+            pk_send_page(l.callback_fd, 200, "OK", "Kakao login complete",
+                         "You may close this tab and return to the terminal.");
+        else
+            pk_send_page(l.callback_fd, 502, "Bad Gateway", pk_page_failed,
+                         pk_page_see_terminal);
+    }
+out:
+    pk_buf_free(&url);
+    if (secret != NULL)
+        pk_free_secret_str(secret);
+    pk_login_free(&l);
+    return rc;
+}
