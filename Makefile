@@ -2,9 +2,12 @@
 # `make` builds; `make check` runs the whole test suite; `make demo` shows it work.
 
 CC ?= cc
-PKGS := pam libcurl jansson libjwt libcrypto
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# libcurl is not linked: src/http.c dlopen()s it by absolute path on the first
+# Kakao call, so processes that never call Kakao never load its ~30 libraries.
+PKGS := pam jansson libjwt libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LIBCURL_PATH ?= $(shell pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so.4
 
 WERROR ?= 1
 SANITIZE ?=
@@ -14,7 +17,8 @@ WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wconversion -Wstric
 	-Wmissing-prototypes -Wpointer-arith -Wvla
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow -fvisibility=hidden
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. -Isrc $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. -Isrc \
+	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' $(CFLAGS)
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
@@ -43,7 +47,7 @@ MODULE_OBJ := $(filter-out $(B)/src/jwt_sign.o,$(OBJ))
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
-TEST_LIBS := $(shell pkg-config --libs cmocka libpamtest 2>/dev/null)
+TEST_LIBS := $(shell pkg-config --libs cmocka libpamtest libcurl 2>/dev/null)
 
 .PHONY: all install uninstall check demo clean deps deps-check test-bin
 

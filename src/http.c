@@ -11,10 +11,16 @@
  * The deadline: CURLOPT_NOSIGNAL keeps libcurl away from SIGALRM (sshd uses
  * it for LoginGraceTime); the threaded resolver lets CURLOPT_TIMEOUT_MS bound
  * name resolution too, so one total timeout covers the whole exchange and a
- * server dripping bytes. */
+ * server dripping bytes.
+ *
+ * Loading: libcurl (and the ~30 libraries it pulls in) is dlopen()ed from its
+ * absolute path on the first request of a process, so a process that only
+ * checks app JWTs never loads it. RTLD_NODELETE keeps it mapped once loaded;
+ * the function table lives on the caller's stack, nothing global. */
 #include "http.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +35,23 @@
 /* Far above any sane config (timeout is 1-60 s); keeps the ms value small. */
 #define PK_HTTP_TIMEOUT_MAX_MS 3600000L
 #define PK_HTTP_BODY_INITIAL 4096u
+
+#ifndef PK_LIBCURL_PATH
+#define PK_LIBCURL_PATH "/usr/lib/x86_64-linux-gnu/libcurl.so.4"
+#endif
+
+/* The libcurl functions we use, resolved per request. */
+struct pk_curl_api {
+    void *dl;
+    CURL *(*easy_init)(void);
+    CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+    CURLcode (*easy_perform)(CURL *);
+    CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+    void (*easy_cleanup)(CURL *);
+    const char *(*easy_strerror)(CURLcode);
+    struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+    void (*slist_free_all)(struct curl_slist *);
+};
 
 struct body_sink {
     char *buf;
@@ -61,6 +84,50 @@ static void set_err(char *err, size_t err_len, const char *msg)
 
 /* Grows geometrically; the old buffer is wiped rather than realloc'd so no
  * copy of the (personal) response is left behind in freed memory. */
+/* dlsym returns void *; POSIX guarantees it converts to a function pointer. */
+#define PK_CURL_SYM(api, field, name)                                                              \
+    do {                                                                                           \
+        void *sym_ = dlsym((api)->dl, (name));                                                     \
+        if (sym_ == NULL)                                                                          \
+            ok_ = false;                                                                           \
+        else                                                                                       \
+            memcpy(&(api)->field, &sym_, sizeof(sym_));                                            \
+    } while (0)
+
+static bool pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
+{
+    bool ok_ = true;
+
+    memset(api, 0, sizeof(*api));
+    api->dl = dlopen(PK_LIBCURL_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (api->dl == NULL) {
+        set_err(err, err_len, "cannot load " PK_LIBCURL_PATH);
+        return false;
+    }
+    PK_CURL_SYM(api, easy_init, "curl_easy_init");
+    PK_CURL_SYM(api, easy_setopt, "curl_easy_setopt");
+    PK_CURL_SYM(api, easy_perform, "curl_easy_perform");
+    PK_CURL_SYM(api, easy_getinfo, "curl_easy_getinfo");
+    PK_CURL_SYM(api, easy_cleanup, "curl_easy_cleanup");
+    PK_CURL_SYM(api, easy_strerror, "curl_easy_strerror");
+    PK_CURL_SYM(api, slist_append, "curl_slist_append");
+    PK_CURL_SYM(api, slist_free_all, "curl_slist_free_all");
+    if (!ok_) {
+        (void)dlclose(api->dl);
+        api->dl = NULL;
+        set_err(err, err_len, "libcurl lacks a needed function");
+        return false;
+    }
+    return true;
+}
+
+static void pk_curl_unload(struct pk_curl_api *api)
+{
+    if (api->dl != NULL)
+        (void)dlclose(api->dl);
+    api->dl = NULL;
+}
+
 static bool sink_reserve(struct body_sink *s, size_t need)
 {
     size_t cap = s->cap != 0 ? s->cap : PK_HTTP_BODY_INITIAL;
@@ -117,13 +184,13 @@ static void sink_free(struct body_sink *s)
 }
 
 /* libcurl copies each header into the list; wipe those copies too. */
-static void free_headers(struct curl_slist *headers)
+static void free_headers(const struct pk_curl_api *api, struct curl_slist *headers)
 {
     for (struct curl_slist *h = headers; h != NULL; h = h->next) {
         if (h->data != NULL)
             pk_wipe(h->data, strlen(h->data));
     }
-    curl_slist_free_all(headers);
+    api->slist_free_all(headers);
 }
 
 static bool bearer_ok(const char *bearer, size_t len)
@@ -140,7 +207,7 @@ static bool bearer_ok(const char *bearer, size_t len)
 }
 
 /* NULL only when out of memory. */
-static struct curl_slist *auth_header(const char *bearer, size_t len)
+static struct curl_slist *auth_header(const struct pk_curl_api *api, const char *bearer, size_t len)
 {
     size_t plen = sizeof(PK_HTTP_AUTH_PREFIX) - 1;
     struct curl_slist *list;
@@ -154,7 +221,7 @@ static struct curl_slist *auth_header(const char *bearer, size_t len)
     memcpy(line, PK_HTTP_AUTH_PREFIX, plen);
     memcpy(line + plen, bearer, len);
     line[plen + len] = '\0';
-    list = curl_slist_append(NULL, line);
+    list = api->slist_append(NULL, line);
     pk_free_secret(line, plen + len + 1);
     return list;
 }
@@ -199,48 +266,48 @@ static enum pk_http_status map_curl_error(CURLcode rc, const struct body_sink *s
 }
 
 /* Sets every option; the first failure sticks in *rc. */
-#define PK_SETOPT(h, rc, opt, val)                                                                 \
+#define PK_SETOPT(a, h, rc, opt, val)                                                                 \
     do {                                                                                           \
         if ((rc) == CURLE_OK)                                                                      \
-            (rc) = curl_easy_setopt((h), (opt), (val));                                            \
+            (rc) = (a)->easy_setopt((h), (opt), (val));                                            \
     } while (0)
 
-static CURLcode configure(CURL *h, const struct pk_http_request *req, struct curl_slist *headers,
+static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct pk_http_request *req, struct curl_slist *headers,
                           struct body_sink *sink, char *curl_err)
 {
     CURLcode rc = CURLE_OK;
     long ms = req->timeout_ms;
     const char *proxy = (req->proxy != NULL) ? req->proxy : "";
 
-    PK_SETOPT(h, rc, CURLOPT_ERRORBUFFER, curl_err);
-    PK_SETOPT(h, rc, CURLOPT_VERBOSE, 0L);
-    PK_SETOPT(h, rc, CURLOPT_NOSIGNAL, 1L);
-    PK_SETOPT(h, rc, CURLOPT_URL, req->url);
-    PK_SETOPT(h, rc, CURLOPT_PROTOCOLS_STR, "https");
-    PK_SETOPT(h, rc, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-    PK_SETOPT(h, rc, CURLOPT_FOLLOWLOCATION, 0L);
-    PK_SETOPT(h, rc, CURLOPT_SSL_VERIFYPEER, 1L);
-    PK_SETOPT(h, rc, CURLOPT_SSL_VERIFYHOST, 2L);
-    PK_SETOPT(h, rc, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    PK_SETOPT(api, h, rc, CURLOPT_ERRORBUFFER, curl_err);
+    PK_SETOPT(api, h, rc, CURLOPT_VERBOSE, 0L);
+    PK_SETOPT(api, h, rc, CURLOPT_NOSIGNAL, 1L);
+    PK_SETOPT(api, h, rc, CURLOPT_URL, req->url);
+    PK_SETOPT(api, h, rc, CURLOPT_PROTOCOLS_STR, "https");
+    PK_SETOPT(api, h, rc, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+    PK_SETOPT(api, h, rc, CURLOPT_FOLLOWLOCATION, 0L);
+    PK_SETOPT(api, h, rc, CURLOPT_SSL_VERIFYPEER, 1L);
+    PK_SETOPT(api, h, rc, CURLOPT_SSL_VERIFYHOST, 2L);
+    PK_SETOPT(api, h, rc, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (req->ca_file != NULL) {
         /* The configured bundle replaces the system store, not adds to it. */
-        PK_SETOPT(h, rc, CURLOPT_CAINFO, req->ca_file);
-        PK_SETOPT(h, rc, CURLOPT_CAPATH, (const char *)NULL);
+        PK_SETOPT(api, h, rc, CURLOPT_CAINFO, req->ca_file);
+        PK_SETOPT(api, h, rc, CURLOPT_CAPATH, (const char *)NULL);
     }
     /* "" disables proxies, including http(s)_proxy from the environment. */
-    PK_SETOPT(h, rc, CURLOPT_PROXY, proxy);
-    PK_SETOPT(h, rc, CURLOPT_TIMEOUT_MS, ms);
-    PK_SETOPT(h, rc, CURLOPT_CONNECTTIMEOUT_MS, ms);
-    PK_SETOPT(h, rc, CURLOPT_TCP_KEEPALIVE, 0L);
-    PK_SETOPT(h, rc, CURLOPT_USERAGENT, PK_HTTP_USER_AGENT);
-    PK_SETOPT(h, rc, CURLOPT_HTTPHEADER, headers);
+    PK_SETOPT(api, h, rc, CURLOPT_PROXY, proxy);
+    PK_SETOPT(api, h, rc, CURLOPT_TIMEOUT_MS, ms);
+    PK_SETOPT(api, h, rc, CURLOPT_CONNECTTIMEOUT_MS, ms);
+    PK_SETOPT(api, h, rc, CURLOPT_TCP_KEEPALIVE, 0L);
+    PK_SETOPT(api, h, rc, CURLOPT_USERAGENT, PK_HTTP_USER_AGENT);
+    PK_SETOPT(api, h, rc, CURLOPT_HTTPHEADER, headers);
     /* Our headers (the bearer token) never go to a proxy's CONNECT. */
-    PK_SETOPT(h, rc, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
+    PK_SETOPT(api, h, rc, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
     /* No CURLOPT_ACCEPT_ENCODING: a compressed body could expand past the cap
      * inside libcurl before our callback sees it. */
-    PK_SETOPT(h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
-    PK_SETOPT(h, rc, CURLOPT_WRITEFUNCTION, sink_write);
-    PK_SETOPT(h, rc, CURLOPT_WRITEDATA, sink);
+    PK_SETOPT(api, h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
+    PK_SETOPT(api, h, rc, CURLOPT_WRITEFUNCTION, sink_write);
+    PK_SETOPT(api, h, rc, CURLOPT_WRITEDATA, sink);
     return rc;
 }
 
@@ -274,6 +341,7 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
     char curl_err[CURL_ERROR_SIZE];
     struct body_sink sink = {0};
     struct curl_slist *headers;
+    struct pk_curl_api api;
     enum pk_http_status st;
     CURLcode rc;
     CURL *h;
@@ -289,38 +357,42 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
     resp->len = 0;
     if (!request_ok(req, with_bearer, err, err_len))
         return PK_HTTP_ERROR;
+    if (!pk_curl_load(&api, err, err_len))
+        return PK_HTTP_ERROR;
 
     sink.max = req->max_body;
     curl_err[0] = '\0';
 
-    headers = with_bearer ? auth_header(req->bearer, req->bearer_len) : NULL;
+    headers = with_bearer ? auth_header(&api, req->bearer, req->bearer_len) : NULL;
     if (with_bearer && headers == NULL) {
+        pk_curl_unload(&api);
         set_err(err, err_len, "out of memory");
         return PK_HTTP_NOMEM;
     }
-    h = curl_easy_init();
+    h = api.easy_init();
     if (h == NULL) {
-        free_headers(headers);
+        free_headers(&api, headers);
+        pk_curl_unload(&api);
         set_err(err, err_len, "curl_easy_init failed");
         return PK_HTTP_ERROR;
     }
 
-    rc = configure(h, req, headers, &sink, curl_err);
+    rc = configure(&api, h, req, headers, &sink, curl_err);
     if (rc != CURLE_OK) {
-        set_err(err, err_len, curl_easy_strerror(rc));
+        set_err(err, err_len, api.easy_strerror(rc));
         st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
         goto out;
     }
 
-    rc = curl_easy_perform(h);
-    if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
+    rc = api.easy_perform(h);
+    if (api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
         resp->status = 0;
     if (rc != CURLE_OK) {
         st = map_curl_error(rc, &sink);
         if (st == PK_HTTP_TOO_BIG)
             set_err(err, err_len, "response body over the cap");
         else
-            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : api.easy_strerror(rc));
         goto out;
     }
 
@@ -340,8 +412,9 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
 
 out:
     sink_free(&sink);
-    curl_easy_cleanup(h);
-    free_headers(headers);
+    api.easy_cleanup(h);
+    free_headers(&api, headers);
+    pk_curl_unload(&api);
     return st;
 }
 
@@ -405,6 +478,7 @@ enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
     char curl_err[CURL_ERROR_SIZE];
     struct body_sink sink = {0};
     struct curl_slist *headers = NULL;
+    struct pk_curl_api api;
     enum pk_http_status st;
     CURLcode rc;
     CURL *h;
@@ -420,11 +494,14 @@ enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
     resp->len = 0;
     if (!form_request_ok(req, err, err_len))
         return PK_HTTP_ERROR;
+    if (!pk_curl_load(&api, err, err_len))
+        return PK_HTTP_ERROR;
 
     for (size_t i = 0; i < sizeof(form_headers) / sizeof(form_headers[0]); i++) {
-        struct curl_slist *n = curl_slist_append(headers, form_headers[i]);
+        struct curl_slist *n = api.slist_append(headers, form_headers[i]);
         if (n == NULL) {
-            curl_slist_free_all(headers);
+            api.slist_free_all(headers);
+            pk_curl_unload(&api);
             set_err(err, err_len, "out of memory");
             return PK_HTTP_NOMEM;
         }
@@ -439,31 +516,32 @@ enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
     sink.max = req->max_body;
     curl_err[0] = '\0';
 
-    h = curl_easy_init();
+    h = api.easy_init();
     if (h == NULL) {
-        curl_slist_free_all(headers);
+        api.slist_free_all(headers);
+        pk_curl_unload(&api);
         set_err(err, err_len, "curl_easy_init failed");
         return PK_HTTP_ERROR;
     }
-    rc = configure(h, &base, headers, &sink, curl_err);
-    PK_SETOPT(h, rc, CURLOPT_POST, 1L);
-    PK_SETOPT(h, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    PK_SETOPT(h, rc, CURLOPT_POSTFIELDS, req->body);
+    rc = configure(&api, h, &base, headers, &sink, curl_err);
+    PK_SETOPT(&api, h, rc, CURLOPT_POST, 1L);
+    PK_SETOPT(&api, h, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+    PK_SETOPT(&api, h, rc, CURLOPT_POSTFIELDS, req->body);
     if (rc != CURLE_OK) {
-        set_err(err, err_len, curl_easy_strerror(rc));
+        set_err(err, err_len, api.easy_strerror(rc));
         st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
         goto out;
     }
 
-    rc = curl_easy_perform(h);
-    if (curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
+    rc = api.easy_perform(h);
+    if (api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
         resp->status = 0;
     if (rc != CURLE_OK) {
         st = map_curl_error(rc, &sink);
         if (st == PK_HTTP_TOO_BIG)
             set_err(err, err_len, "response body over the cap");
         else
-            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : curl_easy_strerror(rc));
+            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : api.easy_strerror(rc));
         goto out;
     }
     if (!sink_reserve(&sink, sink.len + 1)) {
@@ -479,7 +557,8 @@ enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
 
 out:
     sink_free(&sink);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(headers);
+    api.easy_cleanup(h);
+    api.slist_free_all(headers);
+    pk_curl_unload(&api);
     return st;
 }
