@@ -1,5 +1,6 @@
 #include "auth.h"
 
+#include <openssl/err.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -29,9 +30,9 @@ static void pk_auth_config_report(void *ctx, const char *where, const char *prob
         (void)pk_result_set(rc->res, PK_CONFIG_ERROR, "%s: %s", where, problem);
 }
 
-enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
-                                const char *default_config, const char *user,
-                                const struct pk_logger *log, struct pk_result *res)
+static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **argv,
+                                    const char *default_config, const char *user,
+                                    const struct pk_logger *log, struct pk_result *res)
 {
     struct pk_report_ctx rc = {res, false};
     char problem[512];
@@ -109,6 +110,21 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
     return PK_OK;
 }
 
+/* OpenSSL's error queue is per thread and belongs to the host (sshd, sudo):
+ * what OpenSSL, libjwt or libcurl queue while we work is dropped, and
+ * whatever the host had queued is left as it was. */
+enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
+                                const char *default_config, const char *user,
+                                const struct pk_logger *log, struct pk_result *res)
+{
+    enum pk_outcome out;
+
+    (void)ERR_set_mark();
+    out = pk_auth_load(a, argc, argv, default_config, user, log, res);
+    (void)ERR_pop_to_mark();
+    return out;
+}
+
 /* Tells the user (and the log) when the token was probably cut short. */
 static void pk_auth_add_hint(const char *raw, struct pk_result *res)
 {
@@ -146,11 +162,14 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
         .jwks = a->have_jwks ? &a->jwks : NULL,
         .log = a->log,
         .now = now,
+        .uid = a->uid,
     };
     enum pk_outcome out;
 
     memset(res, 0, sizeof(*res));
+    (void)ERR_set_mark(); /* see pk_auth_prepare */
     out = pk_validate_token(&v, raw, res);
+    (void)ERR_pop_to_mark();
     if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
         out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
     /* A token that passed validation was not cut off; outages say nothing of it. */

@@ -3,6 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "secure.h"
+
 static int pk_b64url_value(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
@@ -37,7 +39,7 @@ unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int
     for (size_t i = 0; i < len; i++) {
         int v = pk_b64url_value((unsigned char)in[i]);
         if (v < 0) {
-            free(out);
+            pk_free_secret(out, o); /* a token's partly decoded signature */
             return NULL;
         }
         acc = (acc << 6) | (uint32_t)v;
@@ -50,7 +52,7 @@ unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int
     }
     /* Leftover bits must be zero, or two texts would decode alike. */
     if (acc != 0) {
-        free(out);
+        pk_free_secret(out, o);
         return NULL;
     }
     out[o] = '\0';

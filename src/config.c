@@ -615,8 +615,6 @@ static void pk_cross_check(struct pk_parse *p)
     if (kinds == 0 && !p->failed)
         pk_problem(p, "config",
                    "no token kind configured (set kakao_app_id, or jwt_key and jwt_alg)");
-    if (cfg->cache_ttl != 0)
-        pk_problem(p, "config", "cache_ttl: not supported yet in this version");
     if (cfg->require_email != PK_EMAIL_NO && (kinds & PK_KIND_KAKAO) == 0)
         pk_problem(p, "config",
                    "require_email applies to kakao access tokens, but kakao is not accepted");

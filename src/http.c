@@ -289,6 +289,10 @@ static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct p
     PK_SETOPT(api, h, rc, CURLOPT_SSL_VERIFYPEER, 1L);
     PK_SETOPT(api, h, rc, CURLOPT_SSL_VERIFYHOST, 2L);
     PK_SETOPT(api, h, rc, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    /* One handle per request never resumes a TLS session; and libcurl
+     * 7.88's session cache double-frees when an allocation in it fails
+     * (tests/alloc/alloc_fail.c found it). */
+    PK_SETOPT(api, h, rc, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     if (req->ca_file != NULL) {
         /* The configured bundle replaces the system store, not adds to it. */
         PK_SETOPT(api, h, rc, CURLOPT_CAINFO, req->ca_file);

@@ -1,16 +1,13 @@
 #include "jwks_cache.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
+#include "cache_dir.h"
 #include "http.h"
 #include "safe_file.h"
 
@@ -72,50 +69,15 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
 
 /* ---- cache_dir and the cache file ---- */
 
-/* Opens (creating when missing) cache_dir if it is ours alone; -1 means
- * "do not cache", with the reason logged. */
-static int pk_cache_dir_open(const char *path, uid_t uid, const struct pk_logger *log)
+/* Opens cache_dir if it is ours alone; -1 means "do not cache", with the
+ * reason logged. */
+static int pk_jwks_dir_open(const char *path, uid_t uid, const struct pk_logger *log)
 {
-    struct stat st;
-    int fd;
+    char why[160];
+    int fd = pk_cache_dir_open(path, uid, why, sizeof(why));
 
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        pk_log(log, LOG_NOTICE, "cache_dir %s: cannot create: %s; the JWKS is not cached", path,
-               strerror(errno));
-        return -1;
-    }
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
-        pk_log(log, LOG_NOTICE,
-               "cache_dir %s: not a directory (symbolic links are not followed); the JWKS is "
-               "not cached",
-               path);
-        return -1;
-    }
-    if (fd < 0) {
-        pk_log(log, LOG_NOTICE, "cache_dir %s: cannot open: %s; the JWKS is not cached", path,
-               strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0) {
-        pk_log(log, LOG_NOTICE, "cache_dir %s: cannot stat: %s; the JWKS is not cached", path,
-               strerror(errno));
-        (void)close(fd);
-        return -1;
-    }
-    if (st.st_uid != uid) {
-        pk_log(log, LOG_NOTICE, "cache_dir %s: owned by uid %u, not uid %u; the JWKS is not cached",
-               path, (unsigned)st.st_uid, (unsigned)uid);
-        (void)close(fd);
-        return -1;
-    }
-    if ((st.st_mode & 077) != 0) {
-        pk_log(log, LOG_NOTICE,
-               "cache_dir %s: mode %04o, not root-only (0700); the JWKS is not cached", path,
-               (unsigned)(st.st_mode & 07777));
-        (void)close(fd);
-        return -1;
-    }
+    if (fd < 0)
+        pk_log(log, LOG_NOTICE, "cache_dir %s: %s; the JWKS is not cached", path, why);
     return fd;
 }
 
@@ -123,60 +85,11 @@ static int pk_cache_dir_open(const char *path, uid_t uid, const struct pk_logger
  * anything from a token, names the file. */
 static bool pk_cache_name(const char *url, char *name, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0;
-    char digits[33];
+    char digest[65];
 
-    if (EVP_Digest(url, strlen(url), md, &md_len, EVP_sha256(), NULL) != 1 || md_len < 16)
+    if (!pk_sha256_hex(url, strlen(url), digest))
         return false;
-    for (size_t i = 0; i < 16; i++) {
-        digits[2 * i] = hex[md[i] >> 4];
-        digits[2 * i + 1] = hex[md[i] & 0xf];
-    }
-    digits[32] = '\0';
-    return snprintf(name, len, "jwks-%s.json", digits) < (int)len;
-}
-
-/* Reads the cache file into memory under the same rules as a config file:
- * no symlink, regular, ours, not writable by others, capped. */
-static char *pk_cache_slurp(int dirfd, const char *name, uid_t uid, size_t *len, bool *nomem,
-                            const char **why)
-{
-    struct stat st;
-    char *buf;
-    size_t used = 0;
-    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-    *why = NULL;
-    if (fd < 0) {
-        *why = errno == ENOENT ? NULL : "cannot open";
-        return NULL;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid ||
-        (st.st_mode & 022) != 0 || st.st_size > PK_JWKS_RECORD_MAX) {
-        (void)close(fd);
-        *why = "not a regular file of ours, or too large";
-        return NULL;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL) {
-        (void)close(fd);
-        *nomem = true;
-        return NULL;
-    }
-    while (used < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        used += (size_t)n;
-    }
-    (void)close(fd);
-    buf[used] = '\0';
-    *len = used;
-    return buf;
+    return snprintf(name, len, "jwks-%.32s.json", digest) < (int)len;
 }
 
 static bool pk_time_member(json_t *rec, const char *name, time_t *out)
@@ -196,7 +109,8 @@ static int pk_cache_read(struct pk_jwks_store *s)
     bool nomem = false;
     const char *why = NULL;
     size_t len = 0;
-    char *text = pk_cache_slurp(s->dirfd, s->cache_name, s->uid, &len, &nomem, &why);
+    char *text = pk_cache_file_read(s->dirfd, s->cache_name, s->uid, 022, PK_JWKS_RECORD_MAX,
+                                    &len, &nomem, &why);
     json_error_t err;
     json_t *rec, *fmt, *url, *jwks;
     time_t fetched = 0, failed = 0, kid_refetch = 0;
@@ -239,29 +153,13 @@ static int pk_cache_read(struct pk_jwks_store *s)
     return 0;
 }
 
-static bool pk_write_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, buf, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
 /* Writes the record (s->body and the times) atomically: temp file, fsync,
  * rename, fsync of the directory. Failure costs only the cache. */
 static void pk_cache_write(struct pk_jwks_store *s)
 {
-    char tmp[96];
     char *text;
     json_t *rec;
-    int fd;
-    bool ok;
+    int err;
 
     if (s->dirfd < 0 || s->body == NULL)
         return;
@@ -276,27 +174,10 @@ static void pk_cache_write(struct pk_jwks_store *s)
                s->cfg->cache_dir);
         return;
     }
-    (void)snprintf(tmp, sizeof(tmp), ".%s.%ld.%ld.tmp", s->cache_name, (long)getpid(),
-                   (long)gettid());
-    fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST && unlinkat(s->dirfd, tmp, 0) == 0)
-        fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
+    err = pk_cache_file_write(s->dirfd, s->cache_name, text, strlen(text), s->log);
+    if (err != 0)
         pk_log(s->log, LOG_NOTICE, "cache_dir %s: cannot write the JWKS cache: %s",
-               s->cfg->cache_dir, strerror(errno));
-        free(text);
-        return;
-    }
-    ok = pk_write_all(fd, text, strlen(text)) && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    ok = ok && renameat(s->dirfd, tmp, s->dirfd, s->cache_name) == 0;
-    if (!ok) {
-        pk_log(s->log, LOG_NOTICE, "cache_dir %s: cannot write the JWKS cache: %s",
-               s->cfg->cache_dir, strerror(errno));
-        (void)unlinkat(s->dirfd, tmp, 0);
-    } else if (fsync(s->dirfd) != 0) {
-        pk_debug(s->log, "cache_dir %s: fsync: %s", s->cfg->cache_dir, strerror(errno));
-    }
+               s->cfg->cache_dir, strerror(err));
     free(text);
 }
 
@@ -428,7 +309,7 @@ static enum pk_jwks_load pk_store_load_url(struct pk_jwks_store *s, time_t now)
     s->from_url = true;
     if (!pk_cache_name(s->cfg->jwks_url, s->cache_name, sizeof(s->cache_name)))
         return PK_JWKS_LOAD_NOMEM;
-    s->dirfd = pk_cache_dir_open(s->cfg->cache_dir, s->uid, s->log);
+    s->dirfd = pk_jwks_dir_open(s->cfg->cache_dir, s->uid, s->log);
     if (s->dirfd >= 0 && pk_cache_read(s) != 0)
         return PK_JWKS_LOAD_NOMEM;
     age = pk_age(now, s->fetched_at);

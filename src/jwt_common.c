@@ -118,7 +118,7 @@ enum pk_outcome pk_jwt_check_sig_length(const struct pk_token *tok, size_t sig_l
         return pk_result_set(res, PK_NO_MEMORY, NULL);
     if (sig == NULL)
         return pk_result_set(res, PK_JWT_BAD_SIGNATURE, "signature is not canonical base64url");
-    free(sig);
+    pk_free_secret(sig, len);
     return PK_OK;
 }
 

@@ -69,9 +69,9 @@ static void fail(char *err, size_t err_len, const char *what)
         if (code != 0) {
             char detail[256];
             ERR_error_string_n(code, detail, sizeof detail);
-            snprintf(err, err_len, "%s (%s)", what, detail);
+            (void)snprintf(err, err_len, "%s (%s)", what, detail);
         } else {
-            snprintf(err, err_len, "%s", what);
+            (void)snprintf(err, err_len, "%s", what);
         }
     }
     ERR_clear_error();
@@ -158,24 +158,24 @@ static bool key_fits(EVP_PKEY *pkey, const struct sign_alg *a, char *err, size_t
     if (a->family == FAMILY_RSA) {
         if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
             return true;
-        snprintf(msg, sizeof msg, "the algorithm needs an RSA key, not %s", type);
+        (void)snprintf(msg, sizeof msg, "the algorithm needs an RSA key, not %s", type);
         fail(err, err_len, msg);
         return false;
     }
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) {
-        snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s", a->curve_name,
+        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s", a->curve_name,
                  type);
         fail(err, err_len, msg);
         return false;
     }
     if (EVP_PKEY_get_group_name(pkey, group, sizeof group, &group_len) != 1) {
-        snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not explicit parameters",
+        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not explicit parameters",
                  a->curve_name);
         fail(err, err_len, msg);
         return false;
     }
     if (OBJ_txt2nid(group) != a->curve_nid) {
-        snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s", a->curve_name,
+        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s", a->curve_name,
                  group);
         fail(err, err_len, msg);
         return false;

@@ -132,11 +132,11 @@ static enum pk_outcome classify_error(long status, const struct kakao_error *e,
     }
 
     if (e->has_code)
-        snprintf(code_part, sizeof(code_part), " code=%lld", (long long)e->code);
+        (void)snprintf(code_part, sizeof(code_part), " code=%lld", (long long)e->code);
     if (label != NULL)
-        snprintf(label_part, sizeof(label_part), " (%s)", label);
+        (void)snprintf(label_part, sizeof(label_part), " (%s)", label);
     if (e->has_msg)
-        snprintf(msg_part, sizeof(msg_part), " msg=\"%s\"", e->msg);
+        (void)snprintf(msg_part, sizeof(msg_part), " msg=\"%s\"", e->msg);
     return pk_result_set(res, o, "HTTP %ld%s%s%s", status, code_part, label_part, msg_part);
 }
 
@@ -418,7 +418,8 @@ static bool token_bytes_ok(const char *token, size_t len)
 }
 
 enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, size_t token_len,
-                               const struct pk_logger *log, struct pk_result *res)
+                               const struct pk_logger *log, struct pk_result *res,
+                               int64_t *valid_for)
 {
     struct pk_http_response resp;
     int64_t id = 0;
@@ -429,6 +430,8 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
     enum pk_outcome o;
     struct timespec start;
 
+    if (valid_for != NULL)
+        *valid_for = 0;
     if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
         return finish(res, pk_result_set(res, PK_KAKAO_UNAVAILABLE, "no monotonic clock"), 0);
     if (cfg == NULL || !cfg->has_app_id)
@@ -457,8 +460,13 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
         return finish(res, o, 0);
     o = token_info(resp.body, resp.len, resp.status, cfg->kakao_app_id, &id, &expires_in, res);
     pk_http_response_free(&resp);
-    if (o != PK_OK || cfg->require_email == PK_EMAIL_NO)
+    if (o != PK_OK)
+        return finish(res, o, 0);
+    if (cfg->require_email == PK_EMAIL_NO) {
+        if (valid_for != NULL)
+            *valid_for = expires_in;
         return finish(res, o, id);
+    }
 
     o = call_api(cfg, base, base_len, PK_KAKAO_USER_ME_PATH, token, token_len, log, &start, &resp,
                  res);
@@ -475,5 +483,7 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
                                     " token info id=%" PRId64,
                                     me_id, id),
                       0);
+    if (valid_for != NULL)
+        *valid_for = expires_in;
     return finish(res, pk_result_set(res, PK_OK, "expires_in=%" PRId64, expires_in), id);
 }

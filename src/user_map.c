@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include "safe_file.h"
 
@@ -13,34 +14,54 @@
 /* Malformed lines logged per lookup; the rest are counted. */
 #define PK_MAP_LOG_MAX 10
 
-bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out)
+/* Character classes for the map's syntax, one table lookup per byte: the
+ * map may have a million lines. */
+enum {
+    PK_CH_BLANK = 1,     /* ' ' '\t' '\r' '\n': separates fields */
+    PK_CH_HASH = 2,      /* '#': starts a comment */
+    PK_CH_NAME = 4,      /* [A-Za-z0-9._-] */
+    PK_CH_NAME_FIRST = 8 /* [A-Za-z0-9._] */
+};
+#define PK_CH(c)                                                                                 \
+    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' ? PK_CH_BLANK                        \
+     : (c) == '#'                                             ? PK_CH_HASH                         \
+     : ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || \
+             (c) == '.' || (c) == '_'                                                            \
+         ? PK_CH_NAME | PK_CH_NAME_FIRST                                                         \
+     : (c) == '-' ? PK_CH_NAME                                                                   \
+                  : 0)
+#define PK_CH4(c) PK_CH(c), PK_CH((c) + 1), PK_CH((c) + 2), PK_CH((c) + 3)
+#define PK_CH16(c) PK_CH4(c), PK_CH4((c) + 4), PK_CH4((c) + 8), PK_CH4((c) + 12)
+#define PK_CH64(c) PK_CH16(c), PK_CH16((c) + 16), PK_CH16((c) + 32), PK_CH16((c) + 48)
+static const unsigned char pk_ch[256] = {PK_CH64(0), PK_CH64(64), PK_CH64(128), PK_CH64(192)};
+
+static inline unsigned pk_class(char c)
 {
-    static const char max[] = "9223372036854775807";
-    int64_t v = 0;
+    return pk_ch[(unsigned char)c];
+}
+
+/* The checks behind pk_valid_kakao_id_text and pk_valid_local_user, kept
+ * inline for the map's hot loop. */
+static inline bool pk_id_text(const char *s, size_t len, int64_t *out)
+{
+    uint64_t v = 0; /* 19 digits always fit in 64 unsigned bits */
 
     if (len == 0 || len > 19 || s[0] == '0')
         return false;
-    for (size_t i = 0; i < len; i++)
-        if (s[i] < '0' || s[i] > '9')
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
             return false;
-    if (len == 19 && memcmp(s, max, 19) > 0)
+        v = v * 10 + d;
+    }
+    if (v > (uint64_t)INT64_MAX)
         return false;
-    for (size_t i = 0; i < len; i++)
-        v = v * 10 + (s[i] - '0');
     if (out != NULL)
-        *out = v;
+        *out = (int64_t)v;
     return true;
 }
 
-static bool pk_name_char(char c, bool first)
-{
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
-        c == '_')
-        return true;
-    return !first && c == '-';
-}
-
-bool pk_valid_local_user(const char *s, size_t len)
+static inline bool pk_user_text(const char *s, size_t len)
 {
     size_t n = len;
 
@@ -48,12 +69,22 @@ bool pk_valid_local_user(const char *s, size_t len)
         return false;
     if (s[len - 1] == '$')
         n--;
-    if (n == 0)
+    if (n == 0 || (pk_class(s[0]) & PK_CH_NAME_FIRST) == 0)
         return false;
-    for (size_t i = 0; i < n; i++)
-        if (!pk_name_char(s[i], i == 0))
+    for (size_t i = 1; i < n; i++)
+        if ((pk_class(s[i]) & PK_CH_NAME) == 0)
             return false;
     return true;
+}
+
+bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out)
+{
+    return pk_id_text(s, len, out);
+}
+
+bool pk_valid_local_user(const char *s, size_t len)
+{
+    return pk_user_text(s, len);
 }
 
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id)
@@ -71,71 +102,154 @@ void pk_id_list_free(struct pk_id_list *list)
     list->count = 0;
 }
 
-static bool pk_blank(char c)
+/* Splits "id user [# comment]" (len bytes, no newline, no NUL); returns a
+ * reason when malformed, "" for a blank or comment line. A '#' anywhere
+ * ends the line. One pass: each field is checked while it is scanned, with
+ * the rules of pk_id_text and pk_user_text. */
+static const char *pk_map_parse_line(const char *line, size_t len, const char **id,
+                                     size_t *id_len, const char **name, size_t *name_len)
 {
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
+    const unsigned stop = PK_CH_BLANK | PK_CH_HASH;
+    const char *p = line, *end = line + len;
+    uint64_t v = 0;
+    unsigned nondigit = 0, c, first, last, middle = PK_CH_NAME;
 
-/* Splits "id user [# comment]"; returns a reason when malformed. */
-static const char *pk_map_parse_line(char *line, const char **id, size_t *id_len,
-                                     const char **name, size_t *name_len)
-{
-    char *hash = strchr(line, '#');
-    char *p = line;
-
-    if (hash != NULL)
-        *hash = '\0';
-    while (pk_blank(*p))
+    while (p < end && (pk_class(*p) & PK_CH_BLANK) != 0)
         p++;
-    if (*p == '\0')
+    if (p == end || *p == '#')
         return "";
     *id = p;
-    while (*p != '\0' && !pk_blank(*p))
-        p++;
+    for (; p < end && ((c = pk_class(*p)) & stop) == 0; p++) {
+        unsigned d = (unsigned)(unsigned char)*p - '0';
+        nondigit |= d > 9;
+        v = v * 10 + d; /* meaningful only for up to 19 digits */
+    }
     *id_len = (size_t)(p - *id);
-    while (pk_blank(*p))
+    while (p < end && (pk_class(*p) & PK_CH_BLANK) != 0)
         p++;
-    if (*p == '\0')
+    if (p == end || *p == '#')
         return "missing local user";
     *name = p;
-    while (*p != '\0' && !pk_blank(*p))
-        p++;
+    first = last = pk_class(*p++);
+    for (; p < end && ((c = pk_class(*p)) & stop) == 0; p++) {
+        middle &= last; /* every byte but the first and the last */
+        last = c;
+    }
     *name_len = (size_t)(p - *name);
-    while (pk_blank(*p))
+    while (p < end && (pk_class(*p) & PK_CH_BLANK) != 0)
         p++;
-    if (*p != '\0')
+    if (p != end && *p != '#')
         return "more than two fields";
-    if (!pk_valid_kakao_id_text(*id, *id_len, NULL))
+    if (nondigit || *id_len > 19 || **id == '0' || v > (uint64_t)INT64_MAX)
         return "bad kakao_id";
-    if (!pk_valid_local_user(*name, *name_len))
+    /* first [A-Za-z0-9._], then [A-Za-z0-9._-], the last may be '$' */
+    if (*name_len > 32 || (first & PK_CH_NAME_FIRST) == 0 ||
+        (*name_len > 1 && ((middle & PK_CH_NAME) == 0 ||
+                           ((last & PK_CH_NAME) == 0 && (*name)[*name_len - 1] != '$'))))
         return "bad local user name";
     return NULL;
 }
 
-/* Reads one line, without its newline, into buf; false at end of file. Unlike
- * fgets, a NUL byte neither hides the rest of its line nor lets the next line
- * be skipped or the tail of a last line be dropped: *why names the problem. */
-static bool pk_map_read_line(FILE *fp, char *buf, size_t size, const char **why)
-{
-    size_t n = 0;
-    bool any = false, nul = false, too_long = false;
-    int c;
+/* The map is read with read(2) in large blocks and split with memchr: a
+ * million lines take a few tens of milliseconds, and memory stays at one
+ * block whatever the file's size. */
+#define PK_MAP_BLOCK (64 * 1024)
 
-    while ((c = getc(fp)) != EOF) {
-        any = true;
-        if (c == '\n')
-            break;
-        if (c == '\0')
-            nul = true;
-        /* Room for size - 2 bytes, as fgets left with the newline kept. */
-        if (n + 2 < size)
-            buf[n++] = (char)c;
-        else
-            too_long = true;
+struct pk_map_reader {
+    int fd;
+    char *buf; /* PK_MAP_BLOCK bytes */
+    size_t pos, end;
+    bool error;
+};
+
+static bool pk_map_fill(struct pk_map_reader *r)
+{
+    ssize_t n;
+
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+        r->end -= r->pos;
+        r->pos = 0;
     }
-    buf[n] = '\0';
-    *why = too_long ? "line too long" : nul ? "NUL byte" : NULL;
-    return any;
+    do
+        n = read(r->fd, r->buf + r->end, PK_MAP_BLOCK - r->end);
+    while (n < 0 && errno == EINTR);
+    if (n < 0)
+        r->error = true;
+    if (n <= 0)
+        return false;
+    r->end += (size_t)n;
+    return true;
+}
+
+/* The next line, without its newline, in *line and *len; false at end of file.
+ * Unlike fgets, a NUL byte neither hides the rest of its line nor lets the
+ * next line be skipped or the tail of a last line be dropped: *why names
+ * the problem ("line too long" beyond PK_MAP_LINE_MAX - 2 bytes). */
+static bool pk_map_next_line(struct pk_map_reader *r, const char **line, size_t *len,
+                             const char **why)
+{
+    bool too_long = false;
+
+    *why = NULL;
+    for (;;) {
+        const char *start = r->buf + r->pos;
+        const char *nl = memchr(start, '\n', r->end - r->pos);
+
+        if (nl != NULL) {
+            *line = start;
+            *len = (size_t)(nl - start);
+            r->pos += *len + 1;
+            break;
+        }
+        if (r->end - r->pos >= PK_MAP_LINE_MAX - 1) {
+            /* Cannot be valid: drop what we have and find its end. */
+            too_long = true;
+            r->pos = r->end;
+        }
+        if (!pk_map_fill(r)) {
+            if (r->pos == r->end && !too_long)
+                return false;
+            *line = r->buf + r->pos;
+            *len = r->end - r->pos;
+            r->pos = r->end;
+            break;
+        }
+    }
+    if (too_long || *len > PK_MAP_LINE_MAX - 2)
+        *why = "line too long";
+    else if (memchr(*line, '\0', *len) != NULL)
+        *why = "NUL byte";
+    return true;
+}
+
+/* Opens path under the map's trust rules and readies the reader. */
+static enum pk_map_status pk_map_open(struct pk_map_reader *r, const char *path, uid_t uid,
+                                      char *problem, size_t problem_len)
+{
+    enum pk_file_status st;
+
+    memset(r, 0, sizeof(*r));
+    st = pk_safe_open(path, PK_FILE_USER_MAP, uid, &r->fd, problem, problem_len);
+    if (st == PK_FILE_NOMEM)
+        return PK_MAP_NOMEM;
+    if (st != PK_FILE_OK)
+        return PK_MAP_FILE_ERROR;
+    /* Zeroed: a recycled block may still hold another library's secrets
+     * (libcurl's buffer, a token), which must not pass through ours. */
+    r->buf = calloc(1, PK_MAP_BLOCK);
+    if (r->buf == NULL) {
+        (void)close(r->fd);
+        return PK_MAP_NOMEM;
+    }
+    return PK_MAP_OK;
+}
+
+static void pk_map_close(struct pk_map_reader *r)
+{
+    free(r->buf);
+    (void)close(r->fd);
+    memset(r, 0, sizeof(*r));
 }
 
 static int pk_id_list_add(struct pk_id_list *list, size_t *cap, int64_t id)
@@ -158,28 +272,27 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
                                       const struct pk_logger *log, struct pk_id_list *out,
                                       char *problem, size_t problem_len)
 {
-    char line[PK_MAP_LINE_MAX];
-    FILE *fp;
+    struct pk_map_reader r;
+    const char *line;
+    size_t len;
     unsigned long lineno = 0, malformed = 0, dropped = 0;
     size_t cap = 0, user_len = strlen(user);
     const char *why;
-    enum pk_file_status st;
+    enum pk_map_status st;
 
     out->ids = NULL;
     out->count = 0;
-    st = pk_safe_fopen(path, PK_FILE_USER_MAP, uid, &fp, problem, problem_len);
-    if (st == PK_FILE_NOMEM)
-        return PK_MAP_NOMEM;
-    if (st != PK_FILE_OK)
-        return PK_MAP_FILE_ERROR;
-    while (pk_map_read_line(fp, line, sizeof(line), &why)) {
+    st = pk_map_open(&r, path, uid, problem, problem_len);
+    if (st != PK_MAP_OK)
+        return st;
+    while (pk_map_next_line(&r, &line, &len, &why)) {
         const char *id = NULL, *name = NULL;
         size_t id_len = 0, name_len = 0;
-        int64_t value;
+        int64_t value = 0;
 
         lineno++;
         if (why == NULL)
-            why = pk_map_parse_line(line, &id, &id_len, &name, &name_len);
+            why = pk_map_parse_line(line, len, &id, &id_len, &name, &name_len);
         if (why != NULL && why[0] == '\0')
             continue;
         if (why != NULL) {
@@ -195,18 +308,18 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
         }
         (void)pk_valid_kakao_id_text(id, id_len, &value);
         if (pk_id_list_add(out, &cap, value) != 0) {
-            (void)fclose(fp);
+            pk_map_close(&r);
             pk_id_list_free(out);
             return PK_MAP_NOMEM;
         }
     }
-    if (ferror(fp)) {
+    if (r.error) {
         (void)snprintf(problem, problem_len, "%s: read error", path);
-        (void)fclose(fp);
+        pk_map_close(&r);
         pk_id_list_free(out);
         return PK_MAP_FILE_ERROR;
     }
-    (void)fclose(fp);
+    pk_map_close(&r);
     if (malformed > PK_MAP_LOG_MAX)
         pk_log(log, LOG_WARNING, "%s: %lu more malformed lines ignored", path,
                malformed - PK_MAP_LOG_MAX);
@@ -219,35 +332,34 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
 enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
                                     unsigned long *entries, char *problem, size_t problem_len)
 {
-    char line[PK_MAP_LINE_MAX];
-    FILE *fp;
+    struct pk_map_reader r;
+    const char *line;
+    size_t len;
     unsigned long lineno = 0;
     const char *why;
-    enum pk_file_status st;
+    enum pk_map_status st;
 
     *entries = 0;
-    st = pk_safe_fopen(path, PK_FILE_USER_MAP, uid, &fp, problem, problem_len);
-    if (st == PK_FILE_NOMEM)
-        return PK_MAP_NOMEM;
-    if (st != PK_FILE_OK)
-        return PK_MAP_FILE_ERROR;
-    while (pk_map_read_line(fp, line, sizeof(line), &why)) {
+    st = pk_map_open(&r, path, uid, problem, problem_len);
+    if (st != PK_MAP_OK)
+        return st;
+    while (pk_map_next_line(&r, &line, &len, &why)) {
         const char *id = NULL, *name = NULL;
         size_t id_len = 0, name_len = 0;
 
         lineno++;
         if (why == NULL)
-            why = pk_map_parse_line(line, &id, &id_len, &name, &name_len);
+            why = pk_map_parse_line(line, len, &id, &id_len, &name, &name_len);
         if (why == NULL)
             (*entries)++;
         else if (why[0] != '\0')
             report(ctx, path, lineno, why);
     }
-    if (ferror(fp)) {
+    if (r.error) {
         (void)snprintf(problem, problem_len, "%s: read error", path);
-        (void)fclose(fp);
+        pk_map_close(&r);
         return PK_MAP_FILE_ERROR;
     }
-    (void)fclose(fp);
+    pk_map_close(&r);
     return PK_MAP_OK;
 }

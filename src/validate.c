@@ -6,6 +6,30 @@
 #include "id_token.h"
 #include "jwt_common.h"
 #include "kakao_api.h"
+#include "kakao_cache.h"
+
+/* The online check, or its cached result (cache_ttl): a hit stands for
+ * the same answer, and the caller still checks the user map. */
+static enum pk_outcome pk_validate_kakao(const struct pk_validator *v, const struct pk_token *tok,
+                                         struct pk_result *res)
+{
+    struct pk_kakao_cache cache;
+    int64_t kakao_id = 0, valid_for = 0;
+    enum pk_outcome out;
+
+    pk_kakao_cache_open(&cache, v->cfg, v->uid, tok->text, tok->len, v->log);
+    if (pk_kakao_cache_get(&cache, v->now, &kakao_id)) {
+        pk_kakao_cache_close(&cache);
+        out = pk_result_set(res, PK_OK, "cached");
+        res->kakao_id = kakao_id;
+        return out;
+    }
+    out = pk_kakao_check(v->cfg, tok->text, tok->len, v->log, res, &valid_for);
+    if (out == PK_OK)
+        pk_kakao_cache_put(&cache, v->now, res->kakao_id, valid_for);
+    pk_kakao_cache_close(&cache);
+    return out;
+}
 
 enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
                                   struct pk_result *res)
@@ -24,7 +48,7 @@ enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
         res->kind = PK_KIND_KAKAO;
         if ((kinds & PK_KIND_KAKAO) == 0)
             return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "kakao is not in accept");
-        out = pk_kakao_check(cfg, tok.text, tok.len, v->log, res);
+        out = pk_validate_kakao(v, &tok, res);
         res->kind = PK_KIND_KAKAO;
         return out;
     }

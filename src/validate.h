@@ -3,6 +3,7 @@
 #ifndef PK_VALIDATE_H
 #define PK_VALIDATE_H
 
+#include <sys/types.h>
 #include <time.h>
 
 #include "config.h"
@@ -18,6 +19,7 @@ struct pk_validator {
     struct pk_jwks_store *jwks;       /* NULL when id_token is not accepted; may refetch */
     const struct pk_logger *log;
     time_t now;
+    uid_t uid; /* who must own cache_dir (the Kakao check cache) */
 };
 
 /* raw is what the user typed (NUL-terminated). */

@@ -19,11 +19,15 @@ sed "s|pam_kakao\.so|$MOD|g; s|/etc/security/pam_kakao\.conf|$E/pam_kakao.conf|g
     "$top/pam.d-example/pamtester" >"$E/services/pamtester"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$E/services/other"
 
-mint() { "$top/build/kakao-pam" mint --key "$W/keys/hs256.key" --alg HS256 --kakao-id "$1" --ttl "$2" 2>/dev/null; }
+mint() { "$(dirname "$MOD")/kakao-pam" mint --key "$W/keys/hs256.key" --alg HS256 --kakao-id "$1" --ttl "$2" 2>/dev/null; }
 
 # run NAME USER TOKEN WANT_RC WANT_LOG_GLOB
 run() {
-    out=$(printf '%s\n' "$3" | LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 \
+    # PK_PRELOAD, PK_SAN_ENV: see tests/run.sh (SANITIZE=1); pamtester itself
+    # is not built with ASan, so its own leaks are not reported.
+    # shellcheck disable=SC2086
+    out=$(printf '%s\n' "$3" | env ${PK_SAN_ENV:+$PK_SAN_ENV ASAN_OPTIONS=detect_leaks=0} \
+        LD_PRELOAD="${PK_PRELOAD:-libpam_wrapper.so}" PAM_WRAPPER=1 \
         PAM_WRAPPER_SERVICE_DIR="$E/services" PAM_WRAPPER_DEBUGLEVEL=2 \
         pamtester -v pamtester "$2" authenticate acct_mgmt 2>&1)
     rc=$?

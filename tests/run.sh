@@ -53,13 +53,23 @@ svc pk_acct_only "account required $MOD $C"
 
 # The mock Kakao API's ports, CA and request log (set once the mock is up).
 MOCK_PORT="" MOCK_ROGUE_PORT="" MOCK_HANG_PORT="" MOCK_CLOSED_PORT=""
+# SANITIZE=1: a module built with gcc's ASan needs its runtime loaded first
+# (before pam_wrapper) and pam_wrapper must not load it with RTLD_DEEPBIND.
+PK_PRELOAD=libpam_wrapper.so
+PK_SAN_ENV=""
+if [ "${SANITIZE:-}" = 1 ]; then
+    asan_rt=$(ldd "$MOD" 2>/dev/null | awk '/libasan/ { print $3 }')
+    [ -n "$asan_rt" ] && PK_PRELOAD="$asan_rt $PK_PRELOAD"
+    PK_SAN_ENV="PAM_WRAPPER_DISABLE_DEEPBIND=1"
+fi
+export PK_PRELOAD PK_SAN_ENV
 pamenv() {
     env PK_TEST_DIR="$W" PK_TEST_KEYS="$W/keys" \
         PK_MOCK_PORT="$MOCK_PORT" PK_MOCK_ROGUE_PORT="$MOCK_ROGUE_PORT" \
         PK_MOCK_HANG_PORT="$MOCK_HANG_PORT" PK_MOCK_CLOSED_PORT="$MOCK_CLOSED_PORT" \
         PK_MOCK_CA="$W/certs/ca.pem" PK_MOCK_LOG="$W/requests.jsonl" \
         PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S" \
-        PAM_WRAPPER_DEBUGLEVEL=2 LD_PRELOAD=libpam_wrapper.so "$@"
+        PAM_WRAPPER_DEBUGLEVEL=2 $PK_SAN_ENV LD_PRELOAD="$PK_PRELOAD" "$@"
 }
 
 # Starts the mock Kakao API (tests/mock/README.md) with all four listeners;
@@ -145,6 +155,29 @@ else
 fi
 
 # @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
+# (The concurrency test is tests/pam/pam_threads.c, run with the PAM-level tests.)
+echo "== hardening: fuzz corpora replayed through the harnesses (tests/fuzz)"
+for name in token jwt config user_map kakao_api; do
+    n=$(ls "$top/tests/fuzz/corpus/$name" | wc -l)
+    check "fuzz corpus $name ($n inputs)" sh -c '"$1" "$2" >"$3" 2>&1 || { tail -n 20 "$3"; exit 1; }' \
+        sh "$B/tests/fuzz_$name" "$top/tests/fuzz/corpus/$name" "$W/fuzz_$name.log"
+done
+
+echo "== hardening: allocation failures and wiped secrets (tests/alloc)"
+# Prints the summary lines (allocations exercised per scenario), or the tail on failure.
+hard_run() {
+    log=$1
+    shift
+    pamenv "$@" >"$log" 2>&1
+    rc=$?
+    grep -E '^[a-z_0-9]+ +clean: |^alloc_(fail|wipe): |^(ok  |FAIL|OURS )' "$log"
+    [ "$rc" -eq 0 ] || tail -n 30 "$log"
+    return "$rc"
+}
+check "allocation failures: every Nth allocation fails along the JWT and Kakao paths" \
+    hard_run "$W/alloc_fail.log" "$B/tests/alloc_fail"
+check "secrets (token, signature, HMAC key, response bodies) wiped before free" \
+    hard_run "$W/alloc_wipe.log" "$B/tests/alloc_wipe"
 
 # valgrind cannot run sanitized binaries; SANITIZE=1 runs use ASan/UBSan instead.
 if [ "${SANITIZE:-}" = 1 ]; then VALGRIND=0; fi

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Installs the Debian packages that `make demo` / `make check` need when run as
-# root; otherwise prints the exact apt-get line and fails.
+# Installs the Debian packages that `make demo`, `make bench` or `make check`
+# need when run as root; otherwise prints the exact apt-get line and fails.
 set -eu
 what=${1:-check}
 build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl"
@@ -8,8 +8,9 @@ demo="libpam-wrapper pamtester python3"
 test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium"
 case "$what" in
   demo) want="$build $demo" ;;
+  bench) want="$build $demo" ;;
   check) want="$build $demo $test" ;;
-  *) echo "usage: $0 [demo|check]" >&2; exit 2 ;;
+  *) echo "usage: $0 [demo|bench|check]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

@@ -12,11 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__clang__) && defined(__has_feature)
-#if __has_feature(address_sanitizer)
+/* clang links its ASan runtime into the executable, where its malloc and
+ * ours would collide (the Makefile says when the tests are sanitized). */
+#if defined(IA_SANITIZED) && defined(__clang__)
 #define IA_STATIC_ASAN 1
 #endif
-#endif
+
+/* The build hides symbols by default: these must interpose process-wide. */
+#define IA_EXPORT __attribute__((visibility("default")))
 
 #ifdef IA_STATIC_ASAN
 
@@ -42,9 +45,23 @@ unsigned long ia_leftovers(FILE *out, bool (*ignore)(const char *object), unsign
 void ia_clear_tracked(void)
 {
 }
+const void *ia_allocated_by(const void *p)
+{
+    (void)p;
+    return NULL;
+}
+const char *ia_object_of(const void *addr)
+{
+    (void)addr;
+    return "?";
+}
 void ia_set_free_hook(ia_free_hook hook)
 {
     (void)hook;
+}
+void ia_fill_new_blocks(bool on)
+{
+    (void)on;
 }
 bool ia_available(void)
 {
@@ -70,6 +87,21 @@ static atomic_ulong fail_at;
 static atomic_ulong counted;
 static atomic_bool injected;
 static _Atomic(ia_free_hook) free_hook;
+static atomic_bool fill_new;
+
+/* A new block holds only what its owner writes into it (up to its usable
+ * size: the slack past `to` too). */
+static void *filled(void *p, size_t from, size_t to)
+{
+    if (p != NULL && atomic_load(&fill_new)) {
+        size_t end = malloc_usable_size(p);
+        if (end < to)
+            end = to;
+        if (end > from)
+            memset((char *)p + from, 0xa5, end - from);
+    }
+    return p;
+}
 
 /* Blocks allocated while armed, with their caller, to name what leaked:
  * open addressing, 1 marks a freed slot. */
@@ -179,15 +211,15 @@ static void *born_at(void *p, const void *caller)
 
 #define born(p) born_at((p), __builtin_return_address(0))
 
-void *malloc(size_t n)
+IA_EXPORT void *malloc(size_t n)
 {
     if (resolving)
         return boot_alloc(n);
     resolve();
-    return fail_this() ? NULL : born(next_malloc(n));
+    return fail_this() ? NULL : filled(born(next_malloc(n)), 0, n);
 }
 
-void *calloc(size_t n, size_t size)
+IA_EXPORT void *calloc(size_t n, size_t size)
 {
     if (resolving)
         return n != 0 && size > SIZE_MAX / n ? NULL : boot_alloc(n * size);
@@ -195,7 +227,7 @@ void *calloc(size_t n, size_t size)
     return fail_this() ? NULL : born(next_calloc(n, size));
 }
 
-void free(void *p)
+IA_EXPORT void free(void *p)
 {
     ia_free_hook hook;
 
@@ -209,15 +241,16 @@ void free(void *p)
     next_free(p);
 }
 
-void *realloc(void *p, size_t n)
+IA_EXPORT void *realloc(void *p, size_t n)
 {
+    size_t old_size;
     void *r;
 
     if (p == NULL) {
         if (resolving)
             return boot_alloc(n);
         resolve();
-        return fail_this() ? NULL : born(next_malloc(n));
+        return fail_this() ? NULL : filled(born(next_malloc(n)), 0, n);
     }
     if (in_boot(p)) {
         size_t room = (size_t)(boot + sizeof(boot) - (unsigned char *)p);
@@ -233,13 +266,14 @@ void *realloc(void *p, size_t n)
     }
     if (fail_this())
         return NULL;
+    old_size = malloc_usable_size(p);
     r = next_realloc(p, n);
     if (r != NULL && r != p)
         track_move(p, atomic_load(&armed) ? r : NULL, __builtin_return_address(0));
-    return r;
+    return filled(r, old_size, n);
 }
 
-void *reallocarray(void *p, size_t n, size_t size)
+IA_EXPORT void *reallocarray(void *p, size_t n, size_t size)
 {
     if (size != 0 && n > SIZE_MAX / size) {
         errno = ENOMEM;
@@ -248,7 +282,7 @@ void *reallocarray(void *p, size_t n, size_t size)
     return realloc(p, n * size);
 }
 
-int posix_memalign(void **out, size_t align, size_t n)
+IA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     int rc;
 
@@ -257,24 +291,24 @@ int posix_memalign(void **out, size_t align, size_t n)
         return ENOMEM;
     rc = next_posix_memalign(out, align, n);
     if (rc == 0)
-        (void)born(*out);
+        (void)filled(born(*out), 0, n);
     return rc;
 }
 
-void *aligned_alloc(size_t align, size_t n)
+IA_EXPORT void *aligned_alloc(size_t align, size_t n)
 {
     resolve();
-    return fail_this() ? NULL : born(next_aligned_alloc(align, n));
+    return fail_this() ? NULL : filled(born(next_aligned_alloc(align, n)), 0, n);
 }
 
-void *memalign(size_t align, size_t n)
+IA_EXPORT void *memalign(size_t align, size_t n)
 {
     resolve();
-    return fail_this() ? NULL : born(next_memalign(align, n));
+    return fail_this() ? NULL : filled(born(next_memalign(align, n)), 0, n);
 }
 
 /* Sanitizers intercept these with their own allocator: keep them on ours. */
-char *strdup(const char *s)
+IA_EXPORT char *strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     char *p;
@@ -286,7 +320,7 @@ char *strdup(const char *s)
     return p;
 }
 
-char *strndup(const char *s, size_t max)
+IA_EXPORT char *strndup(const char *s, size_t max)
 {
     size_t n = strnlen(s, max);
     char *p;
@@ -341,6 +375,32 @@ unsigned long ia_leftovers(FILE *out, bool (*ignore)(const char *object), unsign
     return n;
 }
 
+const void *ia_allocated_by(const void *p)
+{
+    const void *caller = NULL;
+    size_t i = track_slot(p);
+
+    while (atomic_flag_test_and_set(&track_lock))
+        ;
+    for (size_t k = 0; k < IA_TRACK_SLOTS && track[i].p != NULL; k++) {
+        if (track[i].p == p) {
+            caller = track[i].caller;
+            break;
+        }
+        i = (i + 1) % IA_TRACK_SLOTS;
+    }
+    atomic_flag_clear(&track_lock);
+    return caller;
+}
+
+const char *ia_object_of(const void *addr)
+{
+    const char *fn;
+    unsigned long off;
+
+    return addr != NULL ? object_of(addr, &fn, &off) : "?";
+}
+
 void ia_clear_tracked(void)
 {
     while (atomic_flag_test_and_set(&track_lock))
@@ -371,6 +431,11 @@ unsigned long ia_counted(void)
 void ia_set_free_hook(ia_free_hook hook)
 {
     atomic_store(&free_hook, hook);
+}
+
+void ia_fill_new_blocks(bool on)
+{
+    atomic_store(&fill_new, on);
 }
 
 bool ia_available(void)

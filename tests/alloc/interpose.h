@@ -26,11 +26,20 @@ unsigned long ia_counted(void);
  * function that allocated it. */
 unsigned long ia_leftovers(FILE *out, bool (*ignore)(const char *object), unsigned long *ignored);
 void ia_clear_tracked(void);
+/* Where a block still allocated was allocated from (NULL: not tracked), and
+ * the file name of the object that holds a code address. */
+const void *ia_allocated_by(const void *p);
+const char *ia_object_of(const void *addr);
 
 /* Called for every block before it is freed, with its usable size and the
  * address free() was called from. Must not allocate. */
 typedef void (*ia_free_hook)(const void *p, size_t size, const void *caller);
 void ia_set_free_hook(ia_free_hook hook);
+
+/* Fills every new block (malloc, realloc's new part, aligned allocators)
+ * with 0xa5, so a block holds only what was written into it since: stale
+ * bytes of blocks freed earlier never show up as its content. */
+void ia_fill_new_blocks(bool on);
 
 /* False when this build cannot interpose (clang links its ASan runtime into
  * the executable, where its malloc and ours would collide). */

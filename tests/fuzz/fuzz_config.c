@@ -55,9 +55,8 @@ static void check_loaded(const struct pk_config *cfg)
                   "unknown kind bits");
     PK_FUZZ_CHECK((kinds & PK_KIND_KAKAO) == 0 || (cfg->has_app_id && cfg->kakao_app_id > 0),
                   "kakao without an app id");
-    PK_FUZZ_CHECK((kinds & PK_KIND_JWT) == 0 ||
-                      (cfg->jwt_key != NULL && cfg->jwt_key[0] == '/' &&
-                       cfg->jwt_alg != PK_ALG_NONE),
+    PK_FUZZ_CHECK((kinds & PK_KIND_JWT) == 0 || (cfg->jwt_key != NULL && cfg->jwt_key[0] == '/' &&
+                                                 cfg->jwt_alg != PK_ALG_NONE),
                   "jwt without key and alg");
     PK_FUZZ_CHECK(cfg->timeout >= 1 && cfg->timeout <= 60, "timeout out of range");
     PK_FUZZ_CHECK(cfg->leeway >= 0 && cfg->leeway <= 600, "leeway out of range");
@@ -70,8 +69,7 @@ static void check_loaded(const struct pk_config *cfg)
     PK_FUZZ_CHECK(cfg->proxy == NULL || strncmp(cfg->proxy, "http://", 7) == 0 ||
                       strncmp(cfg->proxy, "https://", 8) == 0,
                   "proxy scheme");
-    PK_FUZZ_CHECK(cfg->jwt_id_claim != NULL && cfg->jwt_id_claim[0] != '\0',
-                  "empty jwt_id_claim");
+    PK_FUZZ_CHECK(cfg->jwt_id_claim != NULL && cfg->jwt_id_claim[0] != '\0', "empty jwt_id_claim");
     PK_FUZZ_CHECK(str_ok(cfg->prompt) && str_ok(cfg->jwt_issuer) && str_ok(cfg->jwt_audience) &&
                       str_ok(cfg->jwt_id_claim) && str_ok(cfg->kakao_api_url) &&
                       str_ok(cfg->user_map) && str_ok(cfg->jwt_key) && str_ok(cfg->ca_file) &&

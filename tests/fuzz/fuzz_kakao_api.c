@@ -26,8 +26,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static void oracle(bool info, enum pk_email_rule rule, const char *body, size_t len,
-                   int64_t id)
+static void oracle(bool info, enum pk_email_rule rule, const char *body, size_t len, int64_t id)
 {
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
     json_t *v;
@@ -42,8 +41,7 @@ static void oracle(bool info, enum pk_email_rule rule, const char *body, size_t 
         PK_FUZZ_CHECK(json_is_integer(v) && json_integer_value(v) == APP_ID,
                       "accepted a token of another app");
         v = json_object_get(root, "expires_in");
-        PK_FUZZ_CHECK(json_is_integer(v) && json_integer_value(v) > 0,
-                      "accepted a dead token");
+        PK_FUZZ_CHECK(json_is_integer(v) && json_integer_value(v) > 0, "accepted a dead token");
     } else if (rule != PK_EMAIL_NO) {
         json_t *acct = json_object_get(root, "kakao_account");
         json_t *email = json_object_get(acct, "email");

@@ -59,8 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void)snprintf(digits, sizeof(digits), "%" PRId64, ids.ids[i]);
         PK_FUZZ_CHECK(pk_valid_kakao_id_text(digits, strlen(digits), &back) && back == ids.ids[i],
                       "invalid kakao_id returned");
-        PK_FUZZ_CHECK(memmem(file, file_len, digits, strlen(digits)) != NULL,
-                      "id not in the file");
+        PK_FUZZ_CHECK(memmem(file, file_len, digits, strlen(digits)) != NULL, "id not in the file");
         for (size_t j = 0; j < i; j++)
             PK_FUZZ_CHECK(ids.ids[j] != ids.ids[i], "id returned twice");
     }

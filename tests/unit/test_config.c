@@ -313,6 +313,8 @@ static const struct valid_case valid_cases[] = {
     {"jwks_max_age", "60", "60", {NULL}},
     {"jwks_max_age", "2592000", "2592000", {NULL}},
     {"cache_ttl", "0", "0", {NULL}},
+    {"cache_ttl", "300", "300", {NULL}},
+    {"cache_ttl", "86400", "86400", {NULL}},
     {"cache_dir", "/run/pam_kakao_test", "/run/pam_kakao_test", {NULL}},
 };
 
@@ -961,10 +963,9 @@ static void test_keep_going_reports_everything(void **state)
     expect_report(0, "config", "jwt_key and jwt_alg must be given together");
     expect_report(1, "config", "accept names kakao, which needs kakao_app_id");
     expect_report(2, "config", "accept names jwt, which needs jwt_key and jwt_alg");
-    expect_report(3, "config", "cache_ttl: not supported yet in this version");
-    expect_report(4, "config",
+    expect_report(3, "config",
                   "require_email applies to kakao access tokens, but kakao is not accepted");
-    assert_int_equal(reps.count, 5);
+    assert_int_equal(reps.count, 4);
 
     /* and a clean config reports nothing */
     expect_ok(load("kakao_app_id = 1\n", true, ARGS("timeout=3")));
@@ -1046,8 +1047,8 @@ static void test_not_yet_supported(void **state)
     expect_ok(load(NULL, false,
                    ARGS("kakao_rest_api_key=k", "jwks_file=/j", "accept=id_token")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_ID_TOKEN);
-    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "cache_ttl=60")), "config",
-                   "cache_ttl: not supported yet in this version");
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "cache_ttl=60")));
+    assert_int_equal(cfg.cache_ttl, 60);
 }
 
 static void test_config_kinds(void **state)

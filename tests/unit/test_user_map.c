@@ -450,6 +450,63 @@ static void test_large_map(void **state)
     assert_int_equal(cap.count, 0);
 }
 
+/* The map is read in 64 KiB blocks: lines cut by a block's end are read
+ * whole, with the same rules, whatever part falls where. */
+#define BLOCK (64 * 1024)
+
+/* Comment lines up to offset `to` (from `from`), exactly. */
+static size_t pad_to(char *buf, size_t from, size_t to)
+{
+    while (from < to) {
+        size_t n = to - from > 200 ? 200 : to - from;
+        memset(buf + from, 'c', n);
+        buf[from] = '#';
+        buf[from + n - 1] = '\n';
+        from += n;
+    }
+    return from;
+}
+
+static void test_block_boundaries(void **state)
+{
+    size_t size = 4 * BLOCK + 4096, at;
+    char *buf = malloc(size);
+    char *line;
+
+    (void)state;
+    assert_non_null(buf);
+    /* a good line cut by the first block's end */
+    at = pad_to(buf, 0, BLOCK - 4);
+    memcpy(buf + at, "7 alice\n", 8);
+    at += 8;
+    /* a 1022-byte line (the longest allowed) across the second */
+    at = pad_to(buf, at, 2 * BLOCK - 500);
+    line = padded_line(1022);
+    memcpy(line, "8 alice #", 9);
+    memcpy(buf + at, line, 1022);
+    free(line);
+    buf[at + 1022] = '\n';
+    at += 1023;
+    /* a 1023-byte line across the third: too long, and only it */
+    at = pad_to(buf, at, 3 * BLOCK - 1000);
+    line = padded_line(1023);
+    memcpy(line, "5 alice #", 9);
+    memcpy(buf + at, line, 1023);
+    free(line);
+    buf[at + 1023] = '\n';
+    at += 1024;
+    /* a NUL byte just after the fourth block's start */
+    at = pad_to(buf, at, 4 * BLOCK - 5);
+    memcpy(buf + at, "6 alice\0x\n9 alice", 17);
+    at += 17;
+    write_map_bytes(buf, at, 0644);
+    free(buf);
+    expect_ids("alice", 3, (int64_t)7, (int64_t)8, (int64_t)9);
+    assert_int_equal(cap.count, 2);
+    assert_non_null(strstr(cap.msg[0], ": malformed line ignored: line too long"));
+    assert_non_null(strstr(cap.msg[1], ": malformed line ignored: NUL byte"));
+}
+
 static void test_max_ids_per_user(void **state)
 {
     FILE *fp;
@@ -620,6 +677,7 @@ int main(void)
         cmocka_unit_test_setup(test_nul_byte_last_line, reset_capture),
         cmocka_unit_test_setup(test_nul_byte_in_long_line, reset_capture),
         cmocka_unit_test_setup(test_large_map, reset_capture),
+        cmocka_unit_test_setup(test_block_boundaries, reset_capture),
         cmocka_unit_test_setup(test_max_ids_per_user, reset_capture),
         cmocka_unit_test_setup(test_unsafe_file, reset_capture),
         cmocka_unit_test_setup(test_valid_kakao_id_text, reset_capture),
