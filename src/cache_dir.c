@@ -12,14 +12,18 @@
 
 int pk_cache_dir_open(const char *path, uid_t uid, char *why, size_t why_len)
 {
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     struct stat st;
-    int fd;
+    int fd = open(path, flags);
 
-    if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-        (void)snprintf(why, why_len, "cannot create: %s", strerror(errno));
-        return -1;
+    /* Made when missing; the checks below apply to it like to any other. */
+    if (fd < 0 && errno == ENOENT) {
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            (void)snprintf(why, why_len, "cannot create: %s", strerror(errno));
+            return -1;
+        }
+        fd = open(path, flags);
     }
-    fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && (errno == ENOTDIR || errno == ELOOP)) {
         (void)snprintf(why, why_len, "not a directory (symbolic links are not followed)");
         return -1;

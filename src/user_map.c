@@ -119,7 +119,7 @@ static const char *pk_map_parse_line(const char *line, size_t len, const char **
     if (p == end || *p == '#')
         return "";
     *id = p;
-    for (; p < end && ((c = pk_class(*p)) & stop) == 0; p++) {
+    for (; p < end && (pk_class(*p) & stop) == 0; p++) {
         unsigned d = (unsigned)(unsigned char)*p - '0';
         nondigit |= d > 9;
         v = v * 10 + d; /* meaningful only for up to 19 digits */

@@ -56,7 +56,7 @@ static char work[400];
  * makes failed for lack of memory (jwt_verify_sha_pem); glibc answers NULL
  * and libjwt fails the verification, so under ASan do the same. */
 const char *__asan_default_options(void);
-const char *__asan_default_options(void)
+__attribute__((visibility("default"))) const char *__asan_default_options(void)
 {
     return "allocator_may_return_null=1";
 }
