@@ -321,6 +321,10 @@ static void pamtester_at(const char *when, const char *user, const char *token,
     FILE *f;
     int rc;
 
+    /* libfaketime and an ASan-built module hang or abort together
+     * (SANITIZE=1 runs): these clock cases run in the normal pass. */
+    if (getenv("PK_SANITIZE") != NULL)
+        skip();
     memset(t, 0, sizeof(*t));
     write_file(tok_path, token, 0600);
     (void)snprintf(cmd, sizeof(cmd),
