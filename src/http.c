@@ -300,6 +300,9 @@ static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct p
     }
     /* "" disables proxies, including http(s)_proxy from the environment. */
     PK_SETOPT(api, h, rc, CURLOPT_PROXY, proxy);
+    /* Without it libcurl reads NO_PROXY/no_proxy, and "*" there would send
+     * the request around a configured proxy. */
+    PK_SETOPT(api, h, rc, CURLOPT_NOPROXY, "");
     PK_SETOPT(api, h, rc, CURLOPT_TIMEOUT_MS, ms);
     PK_SETOPT(api, h, rc, CURLOPT_CONNECTTIMEOUT_MS, ms);
     PK_SETOPT(api, h, rc, CURLOPT_TCP_KEEPALIVE, 0L);
