@@ -16,7 +16,14 @@
  * Loading: libcurl (and the ~30 libraries it pulls in) is dlopen()ed from its
  * absolute path on the first request of a process, so a process that only
  * checks app JWTs never loads it. RTLD_NODELETE keeps it mapped once loaded;
- * the function table lives on the caller's stack, nothing global. */
+ * the function table lives on the caller's stack, nothing global.
+ *
+ * The caller's environment: su and sudo run us with the environment of the
+ * user who started them. libcurl reads proxy variables, NO_PROXY and
+ * SSLKEYLOGFILE with plain getenv(); the options set in configure() make it
+ * ignore all but SSLKEYLOGFILE, which pk_curl_load() refuses in such a
+ * process before libcurl is even loaded (SECURITY.md, "The caller's
+ * environment", lists every variable on this path). */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -27,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/auxv.h>
 
 #include "secure.h"
 
@@ -94,15 +102,31 @@ static void set_err(char *err, size_t err_len, const char *msg)
             memcpy(&(api)->field, &sym_, sizeof(sym_));                                            \
     } while (0)
 
-static bool pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
+bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len)
+{
+    if (secure && keylog != NULL) {
+        set_err(err, err_len, PK_HTTP_KEYLOG_REFUSAL);
+        return false;
+    }
+    return true;
+}
+
+/* The one way to libcurl: every request starts here, so the environment is
+ * checked before libcurl's first (lazy, process-wide) initialisation, which
+ * is where it opens the key log file. */
+static enum pk_http_status pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
 {
     bool ok_ = true;
 
     memset(api, 0, sizeof(*api));
+    /* getenv, not secure_getenv: libcurl reads it with getenv, and
+     * secure_getenv would hide it in exactly the processes at risk. */
+    if (!pk_http_env_safe(getauxval(AT_SECURE) != 0, getenv("SSLKEYLOGFILE"), err, err_len))
+        return PK_HTTP_UNSAFE_ENV;
     api->dl = dlopen(PK_LIBCURL_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (api->dl == NULL) {
         set_err(err, err_len, "cannot load " PK_LIBCURL_PATH);
-        return false;
+        return PK_HTTP_ERROR;
     }
     PK_CURL_SYM(api, easy_init, "curl_easy_init");
     PK_CURL_SYM(api, easy_setopt, "curl_easy_setopt");
@@ -116,9 +140,9 @@ static bool pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
         (void)dlclose(api->dl);
         api->dl = NULL;
         set_err(err, err_len, "libcurl lacks a needed function");
-        return false;
+        return PK_HTTP_ERROR;
     }
-    return true;
+    return PK_HTTP_OK;
 }
 
 static void pk_curl_unload(struct pk_curl_api *api)
@@ -300,6 +324,9 @@ static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct p
     }
     /* "" disables proxies, including http(s)_proxy from the environment. */
     PK_SETOPT(api, h, rc, CURLOPT_PROXY, proxy);
+    /* Without it libcurl reads NO_PROXY/no_proxy, and "*" there would send
+     * the request around a configured proxy. */
+    PK_SETOPT(api, h, rc, CURLOPT_NOPROXY, "");
     PK_SETOPT(api, h, rc, CURLOPT_TIMEOUT_MS, ms);
     PK_SETOPT(api, h, rc, CURLOPT_CONNECTTIMEOUT_MS, ms);
     PK_SETOPT(api, h, rc, CURLOPT_TCP_KEEPALIVE, 0L);
@@ -361,8 +388,9 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
     resp->len = 0;
     if (!request_ok(req, with_bearer, err, err_len))
         return PK_HTTP_ERROR;
-    if (!pk_curl_load(&api, err, err_len))
-        return PK_HTTP_ERROR;
+    st = pk_curl_load(&api, err, err_len);
+    if (st != PK_HTTP_OK)
+        return st;
 
     sink.max = req->max_body;
     curl_err[0] = '\0';
@@ -498,8 +526,9 @@ enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
     resp->len = 0;
     if (!form_request_ok(req, err, err_len))
         return PK_HTTP_ERROR;
-    if (!pk_curl_load(&api, err, err_len))
-        return PK_HTTP_ERROR;
+    st = pk_curl_load(&api, err, err_len);
+    if (st != PK_HTTP_OK)
+        return st;
 
     for (size_t i = 0; i < sizeof(form_headers) / sizeof(form_headers[0]); i++) {
         struct curl_slist *n = api.slist_append(headers, form_headers[i]);

@@ -1,9 +1,10 @@
 /* One bounded HTTPS GET (with a bearer token, or public): https only, peer and host
  * verified, no redirects, capped body, one total deadline, no signals, no
- * proxy unless configured. */
+ * proxy unless configured, nothing taken from the caller's environment. */
 #ifndef PK_HTTP_H
 #define PK_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct pk_http_request {
@@ -30,7 +31,22 @@ enum pk_http_status {
     PK_HTTP_TOO_BIG,  /* body over max_body */
     PK_HTTP_ERROR,    /* anything else; err says what */
     PK_HTTP_NOMEM,
+    /* refused before any network call (pk_http_env_safe); err says why */
+    PK_HTTP_UNSAFE_ENV,
 };
+
+/* The detail of PK_HTTP_UNSAFE_ENV when SSLKEYLOGFILE is the reason. */
+#define PK_HTTP_KEYLOG_REFUSAL "unsafe environment: SSLKEYLOGFILE is set in a setuid process"
+
+/* Whether a process may make HTTPS calls in its environment. libcurl opens
+ * the file SSLKEYLOGFILE names (creating it, mode 0666 less the umask) on
+ * its first TLS use, and no option stops it: in a process started setuid or
+ * setgid (secure: getauxval(AT_SECURE) != 0) that would let the caller make
+ * root create or append to any file. keylog is the variable's value, NULL
+ * when unset; any value counts, even "". A process that is not secure runs
+ * with its own user's environment: its choice. False sets err to
+ * PK_HTTP_KEYLOG_REFUSAL. Every request function below calls it first. */
+bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len);
 
 enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
                                 char *err, size_t err_len);

@@ -60,6 +60,9 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
     case PK_HTTP_NOMEM:
         (void)snprintf(err, err_len, "out of memory");
         return -2;
+    case PK_HTTP_UNSAFE_ENV:
+        (void)snprintf(err, err_len, "%s", why);
+        return -1;
     case PK_HTTP_ERROR:
         break;
     }

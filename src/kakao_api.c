@@ -400,6 +400,8 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
                              (size_t)PK_KAKAO_BODY_MAX);
     case PK_HTTP_NOMEM:
         return pk_result_set(res, PK_NO_MEMORY, "out of memory");
+    case PK_HTTP_UNSAFE_ENV:
+        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "%s", err);
     case PK_HTTP_OK:
     case PK_HTTP_ERROR:
     default:

@@ -520,6 +520,54 @@ out_is ""
 log_is "pam_kakao(sudo:auth): rejected jwt for user=alice: authentication too old (iat=[0-9]* now=[0-9]* max_token_age=300)"
 finish "sudo token and password: stale token, right password refused"
 
+# ------------------------------------------------------------------------- su
+# util-linux su is setuid root and keeps the caller's environment. libcurl
+# would open the file SSLKEYLOGFILE names on its first TLS use, as root: the
+# module must refuse before any network call (SECURITY.md, "The caller's
+# environment"). bob runs su to alice, answering alice's Kakao access token.
+rm -f "$T/etc/pam.d/su"
+cat >"$T/etc/pam.d/su" <<SU
+# Test su service (tests/e2e/ns.sh): a Kakao access token, nothing else.
+auth     required  $MOD config=$C/pam_kakao.conf accept=kakao
+account  required  $MOD config=$C/pam_kakao.conf
+session  required  pam_permit.so
+SU
+chmod 0644 "$T/etc/pam.d/su"
+# Only root can create files here: a key log that appears was made by su.
+mkdir -m 0755 "$T/keylog"
+# su_as UID INPUT [env assignments]: the real setuid su, run by the test
+# user with the given environment, to alice; runs id -u. Sets out, err, rc
+# and mock_before (requests the mock had logged before).
+su_as() {
+    local uid=$1 input=$2
+    shift 2
+    mark_logs
+    mock_before=$(wc -l <"$T/requests.jsonl")
+    out=$(printf '%s\n' "$input" | env "$@" timeout 30 setpriv --reuid="$uid" --regid="$uid" \
+        --clear-groups /usr/bin/su alice -c 'id -u' 2>"$T/su.err")
+    rc=$?
+    err=$(cat "$T/su.err")
+}
+mock_requests_since() { tail -n "+$((mock_before + 1))" "$T/requests.jsonl" | grep -c '^'; }
+
+[ -u /usr/bin/su ] || die "/usr/bin/su is not setuid"
+su_as 4243 "$kakao_alice" SSLKEYLOGFILE="$T/keylog/keys.log"
+rc_not su $rc 0
+out_is ""
+log_is "pam_kakao(su:auth): kakao api unavailable for user=alice: unsafe environment: SSLKEYLOGFILE is set in a setuid process"
+[ ! -e "$T/keylog/keys.log" ] || problem "the key log file was created: $(ls -l "$T/keylog/keys.log")"
+n=$(mock_requests_since)
+[ "$n" -eq 0 ] || problem "the mock Kakao API got $n request(s)"
+finish "su with SSLKEYLOGFILE: refused before any network call, no key log written"
+
+su_as 4243 "$kakao_alice"
+rc_is su $rc 0
+out_is 4242
+log_is "pam_kakao(su:auth): accepted kakao kakao_id=$ALICE_ID user=alice"
+n=$(mock_requests_since)
+[ "$n" -eq 1 ] || problem "the mock Kakao API got $n request(s), want 1"
+finish "su without SSLKEYLOGFILE: the same Kakao access token asked of the mock and accepted"
+
 # ------------------------------------------------------------------- shutdown
 pids="$sshd_pids $mock_pid $sink_pid"
 stop_all

@@ -781,6 +781,30 @@ static void tunnel_stop(struct tunnel *t)
 
 static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
                                          "ALL_PROXY", "all_proxy"};
+/* "*" exempts every host from proxying, for libcurl when nothing overrides it. */
+static const char *const no_proxy_vars[] = {"NO_PROXY", "no_proxy"};
+
+/* One Kakao check through a CONNECT proxy configured in the config file:
+ * the proxy must get the tunnel, and only the tunnel request. */
+static void through_configured_proxy(void)
+{
+    static struct tunnel t; /* outlives this frame if an assertion fails */
+    struct pt_run r;
+    char want[128];
+
+    tunnel_start(&t);
+    kconf("proxy = http://127.0.0.1:%ld\ntimeout = %d\n", t.port, FAULT_TIMEOUT);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
+    tunnel_stop(&t);
+    if (!t.tunnelled)
+        fail_msg("the request did not go through the configured proxy");
+    (void)snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%ld HTTP/1.1\r\n", port_main);
+    if (strncmp(t.said, want, strlen(want)) != 0)
+        fail_msg("the proxy was told: %s", t.said);
+    if (strstr(t.said, T_ALICE) != NULL || strcasestr(t.said, "Authorization") != NULL)
+        fail_msg("the token went to the proxy: %s", t.said);
+}
 
 static void proxies(void **state)
 {
@@ -800,21 +824,14 @@ static void proxies(void **state)
 
     /* a configured proxy is used: a tunnel through it; the token goes
      * inside TLS to the API, never to the proxy */
-    {
-        static struct tunnel t; /* outlives this frame if an assertion fails */
-        char want[128];
+    through_configured_proxy();
 
-        tunnel_start(&t);
-        kconf("proxy = http://127.0.0.1:%ld\ntimeout = %d\n", t.port, FAULT_TIMEOUT);
-        attempt_sent(T_ALICE, "alice", PAM_SUCCESS,
-                     "accepted kakao kakao_id=3095134389 user=alice", 1, &r);
-        tunnel_stop(&t);
-        assert_true(t.tunnelled);
-        (void)snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%ld HTTP/1.1\r\n", port_main);
-        if (strncmp(t.said, want, strlen(want)) != 0)
-            fail_msg("the proxy was told: %s", t.said);
-        if (strstr(t.said, T_ALICE) != NULL || strcasestr(t.said, "Authorization") != NULL)
-            fail_msg("the token went to the proxy: %s", t.said);
+    /* NO_PROXY=* or no_proxy=* in the caller's environment does not route
+     * around it: the same tunnel, the same decision */
+    for (size_t i = 0; i < sizeof(no_proxy_vars) / sizeof(no_proxy_vars[0]); i++) {
+        assert_int_equal(setenv(no_proxy_vars[i], "*", 1), 0);
+        through_configured_proxy();
+        assert_int_equal(unsetenv(no_proxy_vars[i]), 0);
     }
 
     /* a configured proxy that refuses connections */
@@ -1041,6 +1058,8 @@ static int cleanup(void **state)
     (void)alarm(0);
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         (void)unsetenv(proxy_vars[i]);
+    for (size_t i = 0; i < sizeof(no_proxy_vars) / sizeof(no_proxy_vars[0]); i++)
+        (void)unsetenv(no_proxy_vars[i]);
     return 0;
 }
 
