@@ -695,6 +695,15 @@ int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
     return pk_config_load_mode(cfg, argc, argv, NULL, true, true, report, ctx);
 }
 
+bool pk_config_key_is_path(const char *key, size_t len)
+{
+    size_t idx;
+    const struct pk_key_def *def = pk_find_key(key, len, &idx);
+
+    return (len == 6 && strncmp(key, "config", 6) == 0) ||
+           (def != NULL && def->type == PK_T_PATH);
+}
+
 void pk_config_free(struct pk_config *cfg)
 {
     free(cfg->config_path);

@@ -84,6 +84,11 @@ int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
 int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
                          pk_config_report report, void *ctx);
 
+/* Whether the value of KEY (key[0..len)) is a file path: config and every
+ * path key of the table. The CLI resolves relative ones; the module never
+ * does. */
+bool pk_config_key_is_path(const char *key, size_t len);
+
 /* Kinds that are both configured and accepted (enum pk_kind bits). */
 unsigned pk_config_kinds(const struct pk_config *cfg);
 

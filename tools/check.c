@@ -45,6 +45,8 @@ static void usage_check(FILE *out)
           "  --config FILE  the config file (default /etc/security/pam_kakao.conf); the same\n"
           "                 as the module argument config=FILE\n"
           "  KEY=VALUE      a config key, as a module argument: overrides the file\n"
+          "Relative paths in --config FILE and KEY=VALUE are taken from the current\n"
+          "directory; paths inside the config file must be absolute, as for the module.\n"
           "\n"
           "Run it as the user the module runs as (root for sshd and sudo): file ownership\n"
           "is judged against the running uid.\n"
@@ -335,8 +337,8 @@ int pk_cmd_check(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (!pk_cli_args_init(&args, argc)) {
-        fputs("kakao-pam check: out of memory\n", stderr);
+    if (!pk_cli_args_init(&args, argc, "check")) {
+        pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }
     for (int i = optind; i < argc; i++) {
@@ -346,10 +348,12 @@ int pk_cmd_check(int argc, char **argv)
             pk_cli_args_free(&args);
             return PK_EXIT_USAGE;
         }
-        pk_cli_args_add(&args, argv[i]);
+        if (!pk_cli_args_add(&args, argv[i])) {
+            pk_cli_args_free(&args);
+            return PK_EXIT_USAGE;
+        }
     }
     if (config != NULL && !pk_cli_args_set_config(&args, config)) {
-        fputs("kakao-pam check: out of memory\n", stderr);
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }

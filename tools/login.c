@@ -99,6 +99,8 @@ struct pk_login {
     int callback_fd;       /* the browser's, answered once the code is exchanged */
     char *code;
     unsigned long strays; /* requests to the redirect path without this login's state */
+    char *ca_file;        /* --ca-file and --client-secret-file made absolute */
+    char *secret_file;
 };
 
 static void usage_login(FILE *out)
@@ -128,9 +130,9 @@ static void usage_login(FILE *out)
           "\n"
           "The authorize URL is always printed on stderr. A request to the redirect URI\n"
           "without this login's state (another program, a web page) is answered 400 and\n"
-          "ignored; the login goes on waiting. Exit status: 0 token printed, 1 login\n"
-          "refused (denied, error from Kakao), 2 usage error, timeout, or the token\n"
-          "endpoint unreachable.\n",
+          "ignored; the login goes on waiting. Relative FILEs are taken from the current\n"
+          "directory. Exit status: 0 token printed, 1 login refused (denied, error from\n"
+          "Kakao), 2 usage error, timeout, or the token endpoint unreachable.\n",
           out);
 }
 
@@ -1090,12 +1092,16 @@ static void pk_login_free(struct pk_login *l)
     if (l->callback_fd >= 0)
         (void)close(l->callback_fd);
     pk_free_secret_str(l->code);
+    free(l->ca_file);
+    free(l->secret_file);
     pk_wipe(l->state, sizeof(l->state));
     pk_wipe(l->verifier, sizeof(l->verifier));
     l->conns = NULL;
     l->listen_fd = -1;
     l->callback_fd = -1;
     l->code = NULL;
+    l->ca_file = NULL;
+    l->secret_file = NULL;
 }
 
 int pk_cmd_login(int argc, char **argv)
@@ -1112,6 +1118,15 @@ int pk_cmd_login(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? PK_EXIT_OK : rc;
     l.deadline_ms = pk_now_ms() + l.o.timeout_s * 1000LL;
+    /* Relative file names are the user's, from where kakao-pam runs. */
+    if ((l.o.ca_file != NULL && (l.ca_file = pk_cli_path("login", l.o.ca_file)) == NULL) ||
+        (l.o.secret_file != NULL &&
+         (l.secret_file = pk_cli_path("login", l.o.secret_file)) == NULL)) {
+        rc = PK_EXIT_USAGE;
+        goto out;
+    }
+    l.o.ca_file = l.ca_file;
+    l.o.secret_file = l.secret_file;
     if (l.o.ca_file != NULL) {
         /* It decides whom the token exchange trusts: the module's rules. */
         char problem[512];
@@ -1119,14 +1134,15 @@ int pk_cmd_login(int argc, char **argv)
         if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem,
                          sizeof(problem)) != PK_FILE_OK) {
             pk_login_err("--ca-file refused: %s", problem);
-            return PK_EXIT_USAGE;
+            rc = PK_EXIT_USAGE;
+            goto out;
         }
         (void)close(fd);
     }
     if (l.o.secret_file != NULL) {
         rc = pk_read_client_secret(l.o.secret_file, &secret);
         if (rc != 0)
-            return rc;
+            goto out;
     }
     l.conns = calloc(PK_LOGIN_CONNS, sizeof(*l.conns));
     if (l.conns == NULL || !pk_make_secrets(&l)) {

@@ -710,6 +710,21 @@ static void test_load_check_reports_all(void **state)
     pk_config_free(&cfg);
 }
 
+static void test_key_is_path(void **state)
+{
+    static const char *const paths[] = {"config", "user_map", "jwt_key", "ca_file", "jwks_file",
+                                        "cache_dir"};
+    static const char *const others[] = {"prompt", "jwt_alg", "kakao_api_url", "jwks_url",
+                                         "timeout", "frob", "user_mapx", ""};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        assert_true(pk_config_key_is_path(paths[i], strlen(paths[i])));
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        assert_false(pk_config_key_is_path(others[i], strlen(others[i])));
+    assert_true(pk_config_key_is_path("user_map=./x", 8));
+}
+
 static void test_no_newline_at_end(void **state)
 {
     (void)state;
@@ -1204,6 +1219,7 @@ int main(void)
         T(test_alg_names),
         T(test_free_is_idempotent),
         T(test_load_check_reports_all),
+        T(test_key_is_path),
     };
     return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
 }
