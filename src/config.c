@@ -75,6 +75,7 @@ struct pk_parse {
     bool set_by_arg[PK_KEY_COUNT];
     bool set_in_file[PK_KEY_COUNT];
     bool keep_going;
+    bool check; /* kakao-pam check: see pk_config_load_check */
     bool failed;
     bool nomem;
     pk_config_report report;
@@ -417,6 +418,13 @@ static int pk_apply(struct pk_parse *p, const char *where, const char *key, size
     }
     if (rc != 0) {
         pk_problem(p, where, "bad value for \"%s\": %s", def->name, why);
+        /* A file named by a bad value is unknown: check must not go on to
+         * the default instead. */
+        if (p->check && def->type == PK_T_PATH && !(from_file && p->set_by_arg[idx])) {
+            char **slot = (char **)(void *)((char *)p->cfg + def->offset);
+            free(*slot);
+            *slot = NULL;
+        }
         return 0;
     }
     /* Arguments override the file: a file value is checked, then dropped. */
@@ -519,14 +527,16 @@ static char *pk_trim(char *s)
 
 static int pk_parse_file(struct pk_parse *p, uid_t uid)
 {
-    char problem[512];
+    char problem[512], trust[512];
     char *data;
     size_t len;
     char *line;
     unsigned lineno = 0;
     const char *path = p->cfg->config_path;
-    enum pk_file_status st = pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem,
-                                          sizeof(problem));
+    enum pk_file_status st =
+        p->check ? pk_check_read(path, PK_FILE_CONFIG, uid, &data, &len, trust, sizeof(trust),
+                                 problem, sizeof(problem))
+                 : pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem, sizeof(problem));
 
     if (st == PK_FILE_NOMEM)
         return -2;
@@ -536,6 +546,8 @@ static int pk_parse_file(struct pk_parse *p, uid_t uid)
         pk_problem(p, "config", "%s", problem);
         return 0;
     }
+    if (p->check && trust[0] != '\0')
+        pk_problem(p, "config", "%s", trust);
     if (memchr(data, '\0', len) != NULL) {
         pk_problem(p, "config", "%s: contains a NUL byte", path);
         pk_free_secret(data, len);
@@ -640,23 +652,27 @@ static int pk_set_defaults(struct pk_config *cfg, const char *default_path)
     return 0;
 }
 
-int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
-                   bool keep_going, pk_config_report report, void *ctx)
+static int pk_config_load_mode(struct pk_config *cfg, int argc, const char **argv,
+                               const char *default_path, bool keep_going, bool check,
+                               pk_config_report report, void *ctx)
 {
     struct pk_parse p;
 
     memset(&p, 0, sizeof(p));
     p.cfg = cfg;
-    p.keep_going = keep_going;
+    p.keep_going = keep_going || check;
+    p.check = check;
     p.report = report;
     p.ctx = ctx;
     if (pk_set_defaults(cfg, default_path) != 0 || pk_parse_args(&p, argc, argv) != 0)
         goto nomem;
-    if (!p.failed || keep_going)
+    if (!p.failed || p.keep_going)
         if (pk_parse_file(&p, geteuid()) != 0)
             goto nomem;
-    if (!p.failed || keep_going)
+    if (!p.failed || p.keep_going)
         pk_cross_check(&p);
+    if (p.failed && check)
+        return -1;
     if (p.failed) {
         pk_config_free(cfg);
         return -1;
@@ -665,6 +681,27 @@ int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const cha
 nomem:
     pk_config_free(cfg);
     return -2;
+}
+
+int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
+                   bool keep_going, pk_config_report report, void *ctx)
+{
+    return pk_config_load_mode(cfg, argc, argv, default_path, keep_going, false, report, ctx);
+}
+
+int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
+                         pk_config_report report, void *ctx)
+{
+    return pk_config_load_mode(cfg, argc, argv, NULL, true, true, report, ctx);
+}
+
+bool pk_config_key_is_path(const char *key, size_t len)
+{
+    size_t idx;
+    const struct pk_key_def *def = pk_find_key(key, len, &idx);
+
+    return (len == 6 && strncmp(key, "config", 6) == 0) ||
+           (def != NULL && def->type == PK_T_PATH);
 }
 
 void pk_config_free(struct pk_config *cfg)

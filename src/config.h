@@ -75,6 +75,20 @@ int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
                    const char *default_path, bool keep_going,
                    pk_config_report report, void *ctx);
 
+/* For `kakao-pam check` only, never the module: every problem is reported
+ * as with keep_going, a config file that breaks a trust rule is still read
+ * (the broken rule is one of the problems), and cfg keeps what parsed even
+ * when -1 is returned, so the files it names can be checked too; a path key
+ * whose value was bad is NULL (its file is unknown). The caller frees cfg
+ * unless -2 (out of memory) is returned. */
+int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
+                         pk_config_report report, void *ctx);
+
+/* Whether the value of KEY (key[0..len)) is a file path: config and every
+ * path key of the table. The CLI resolves relative ones; the module never
+ * does. */
+bool pk_config_key_is_path(const char *key, size_t len);
+
 /* Kinds that are both configured and accepted (enum pk_kind bits). */
 unsigned pk_config_kinds(const struct pk_config *cfg);
 

@@ -102,7 +102,6 @@ enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
     char *data;
     size_t len;
     enum pk_file_status fst;
-    enum pk_key_status st;
 
     memset(key, 0, sizeof(*key));
     fst = pk_safe_read(path, PK_FILE_KEY, uid, &data, &len, problem, problem_len);
@@ -110,6 +109,15 @@ enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
         return PK_KEY_NOMEM;
     if (fst != PK_FILE_OK)
         return PK_KEY_BAD;
+    return pk_jwt_key_parse(path, data, len, alg, key, problem, problem_len);
+}
+
+enum pk_key_status pk_jwt_key_parse(const char *path, char *data, size_t len, enum pk_alg alg,
+                                    struct pk_jwt_key *key, char *problem, size_t problem_len)
+{
+    enum pk_key_status st;
+
+    memset(key, 0, sizeof(*key));
     if (pk_alg_is_hmac(alg)) {
         /* The secret is the file's bytes less one trailing newline. */
         if (len > 0 && data[len - 1] == '\n')

@@ -25,6 +25,12 @@ enum pk_key_status { PK_KEY_OK = 0, PK_KEY_BAD, PK_KEY_NOMEM };
 enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
                                    struct pk_jwt_key *key, char *problem, size_t problem_len);
 
+/* The checks of pk_jwt_key_load on bytes already read (data: len bytes
+ * and a NUL, from pk_safe_read or, in `kakao-pam check`, pk_check_read).
+ * Takes data: it becomes key->bytes, or is wiped and freed on failure. */
+enum pk_key_status pk_jwt_key_parse(const char *path, char *data, size_t len, enum pk_alg alg,
+                                    struct pk_jwt_key *key, char *problem, size_t problem_len);
+
 void pk_jwt_key_free(struct pk_jwt_key *key);
 
 bool pk_alg_is_hmac(enum pk_alg alg);

@@ -32,20 +32,48 @@ static enum pk_file_status pk_refuse(char *problem, size_t len, enum pk_file_sta
     return st;
 }
 
-enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid,
-                                 int *fd_out, char *problem, size_t problem_len)
+/* Appends one broken trust rule to trust ("PATH: rule; rule"). */
+static void pk_note_trust(char *trust, size_t len, const char *path, const char *rule)
+{
+    size_t used = strlen(trust);
+
+    if (used == 0)
+        (void)snprintf(trust, len, "%s: %s", path, rule);
+    else if (used < len)
+        (void)snprintf(trust + used, len - used, "; %s", rule);
+}
+
+/* The rules of pk_safe_open. With trust == NULL (the module) the first
+ * broken rule refuses the file. With trust set (`kakao-pam check`, which
+ * grants nothing) a broken owner, mode or no-symlink rule is noted there and
+ * the file is opened anyway so its syntax can be checked as well; a file that
+ * is not regular, or over the size cap, is still refused: reading it could
+ * hang or be unbounded. */
+static enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_t uid,
+                                         int *fd_out, char *trust, size_t trust_len,
+                                         char *problem, size_t problem_len)
 {
     struct stat st;
     size_t cap = pk_file_cap(kind);
+    char rule[128];
     int fd;
 
     *fd_out = -1;
     problem[0] = '\0';
+    if (trust != NULL && trust_len > 0)
+        trust[0] = '\0';
     if (path == NULL || path[0] != '/')
         return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path ? path : "(null)",
                          "path must be absolute", 0);
     /* O_NONBLOCK: a FIFO planted at the path must not hang the login. */
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0 && errno == ELOOP && trust != NULL) {
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd >= 0)
+            pk_note_trust(trust, trust_len, path, "is a symbolic link (not followed)");
+        else
+            errno = ELOOP;
+    }
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
@@ -66,20 +94,34 @@ enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t
         return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path, "not a regular file", 0);
     }
     if (st.st_uid != 0 && st.st_uid != uid) {
-        (void)close(fd);
-        (void)snprintf(problem, problem_len, "%s: owned by uid %u, not root or uid %u", path,
+        (void)snprintf(rule, sizeof(rule), "owned by uid %u, not root or uid %u",
                        (unsigned)st.st_uid, (unsigned)uid);
-        return PK_FILE_UNSAFE;
+        if (trust == NULL) {
+            (void)close(fd);
+            (void)snprintf(problem, problem_len, "%s: %s", path, rule);
+            return PK_FILE_UNSAFE;
+        }
+        pk_note_trust(trust, trust_len, path, rule);
     }
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        (void)close(fd);
-        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
-                         "writable by group or others", (unsigned)st.st_mode);
+        if (trust == NULL) {
+            (void)close(fd);
+            return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
+                             "writable by group or others", (unsigned)st.st_mode);
+        }
+        (void)snprintf(rule, sizeof(rule), "writable by group or others (mode %04o)",
+                       (unsigned)st.st_mode & 07777u);
+        pk_note_trust(trust, trust_len, path, rule);
     }
     if (kind == PK_FILE_KEY && (st.st_mode & S_IROTH) != 0) {
-        (void)close(fd);
-        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
-                         "key file readable by others", (unsigned)st.st_mode);
+        if (trust == NULL) {
+            (void)close(fd);
+            return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
+                             "key file readable by others", (unsigned)st.st_mode);
+        }
+        (void)snprintf(rule, sizeof(rule), "key file readable by others (mode %04o)",
+                       (unsigned)st.st_mode & 07777u);
+        pk_note_trust(trust, trust_len, path, rule);
     }
     if (cap != 0 && (unsigned long long)st.st_size > cap) {
         (void)close(fd);
@@ -96,8 +138,22 @@ enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t
     return PK_FILE_OK;
 }
 
-enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
-                                 char **data, size_t *len, char *problem, size_t problem_len)
+enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid,
+                                 int *fd_out, char *problem, size_t problem_len)
+{
+    return pk_open_rules(path, kind, uid, fd_out, NULL, 0, problem, problem_len);
+}
+
+enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid,
+                                  int *fd_out, char *trust, size_t trust_len, char *problem,
+                                  size_t problem_len)
+{
+    return pk_open_rules(path, kind, uid, fd_out, trust, trust_len, problem, problem_len);
+}
+
+static enum pk_file_status pk_read_rules(const char *path, enum pk_file_kind kind, uid_t uid,
+                                         char **data, size_t *len, char *trust,
+                                         size_t trust_len, char *problem, size_t problem_len)
 {
     size_t cap = pk_file_cap(kind);
     char *buf;
@@ -109,7 +165,7 @@ enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t
     *len = 0;
     if (cap == 0)
         cap = PK_CONFIG_MAX;
-    st = pk_safe_open(path, kind, uid, &fd, problem, problem_len);
+    st = pk_open_rules(path, kind, uid, &fd, trust, trust_len, problem, problem_len);
     if (st != PK_FILE_OK)
         return st;
     buf = malloc(cap + 1);
@@ -144,6 +200,19 @@ enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t
     *data = buf;
     *len = used;
     return PK_FILE_OK;
+}
+
+enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
+                                 char **data, size_t *len, char *problem, size_t problem_len)
+{
+    return pk_read_rules(path, kind, uid, data, len, NULL, 0, problem, problem_len);
+}
+
+enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid,
+                                  char **data, size_t *len, char *trust, size_t trust_len,
+                                  char *problem, size_t problem_len)
+{
+    return pk_read_rules(path, kind, uid, data, len, trust, trust_len, problem, problem_len);
 }
 
 enum pk_file_status pk_safe_fopen(const char *path, enum pk_file_kind kind, uid_t uid, FILE **fp,

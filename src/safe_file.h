@@ -35,6 +35,19 @@ enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t
 enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
                                  char **data, size_t *len, char *problem, size_t problem_len);
 
+/* For `kakao-pam check` only, never the module: check grants nothing, so a
+ * file that breaks the owner, mode or no-symlink rule is still opened (and
+ * read) to have its syntax checked too. Each broken rule is written to trust
+ * as "PATH: rule[; rule]" (empty when none; meaningful with PK_FILE_OK
+ * only); the status and problem are as for pk_safe_open otherwise (a file
+ * that is not regular, or too large, is still refused). */
+enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid,
+                                  int *fd_out, char *trust, size_t trust_len, char *problem,
+                                  size_t problem_len);
+enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid,
+                                  char **data, size_t *len, char *trust, size_t trust_len,
+                                  char *problem, size_t problem_len);
+
 /* Opens as a stdio stream for line-by-line reading (the user map). */
 enum pk_file_status pk_safe_fopen(const char *path, enum pk_file_kind kind, uid_t uid,
                                   FILE **fp, char *problem, size_t problem_len);

@@ -223,14 +223,19 @@ static bool pk_map_next_line(struct pk_map_reader *r, const char **line, size_t 
     return true;
 }
 
-/* Opens path under the map's trust rules and readies the reader. */
+/* Opens path under the map's trust rules and readies the reader; with
+ * trust set (the scan for `kakao-pam check`) a broken owner, mode or
+ * no-symlink rule is noted there instead of refusing the file. */
 static enum pk_map_status pk_map_open(struct pk_map_reader *r, const char *path, uid_t uid,
-                                      char *problem, size_t problem_len)
+                                      char *trust, size_t trust_len, char *problem,
+                                      size_t problem_len)
 {
     enum pk_file_status st;
 
     memset(r, 0, sizeof(*r));
-    st = pk_safe_open(path, PK_FILE_USER_MAP, uid, &r->fd, problem, problem_len);
+    st = trust != NULL ? pk_check_open(path, PK_FILE_USER_MAP, uid, &r->fd, trust, trust_len,
+                                       problem, problem_len)
+                       : pk_safe_open(path, PK_FILE_USER_MAP, uid, &r->fd, problem, problem_len);
     if (st == PK_FILE_NOMEM)
         return PK_MAP_NOMEM;
     if (st != PK_FILE_OK)
@@ -282,7 +287,7 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
 
     out->ids = NULL;
     out->count = 0;
-    st = pk_map_open(&r, path, uid, problem, problem_len);
+    st = pk_map_open(&r, path, uid, NULL, 0, problem, problem_len);
     if (st != PK_MAP_OK)
         return st;
     while (pk_map_next_line(&r, &line, &len, &why)) {
@@ -337,12 +342,15 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
     size_t len;
     unsigned long lineno = 0;
     const char *why;
+    char trust[512];
     enum pk_map_status st;
 
     *entries = 0;
-    st = pk_map_open(&r, path, uid, problem, problem_len);
+    st = pk_map_open(&r, path, uid, trust, sizeof(trust), problem, problem_len);
     if (st != PK_MAP_OK)
         return st;
+    if (trust[0] != '\0')
+        report(ctx, path, 0, trust);
     while (pk_map_next_line(&r, &line, &len, &why)) {
         const char *id = NULL, *name = NULL;
         size_t id_len = 0, name_len = 0;

@@ -27,7 +27,9 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
                                       char *problem, size_t problem_len);
 
 /* Reports every malformed line (no cap, unlike the lookup's log) and counts
- * the well-formed entries: for `kakao-pam check`. */
+ * the well-formed entries: for `kakao-pam check`. A file that breaks the
+ * owner, mode or no-symlink rule is still read: the broken rules come first,
+ * as one report with line 0 and problem "PATH: rule[; rule]". */
 typedef void (*pk_map_report)(void *ctx, const char *path, unsigned long line,
                               const char *problem);
 enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,

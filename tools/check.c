@@ -1,6 +1,10 @@
 /* kakao-pam check: every problem in the config (file and KEY=VALUE
  * arguments), the user map, the jwt key, the CA bundle and the JWKS file,
- * found with the module's own loaders; one finding per line on stdout. */
+ * found with the module's own loaders; one finding per line on stdout.
+ * check grants nothing, so it reads on where the module stops: a file that
+ * breaks a trust rule is still read for syntax, and a config with problems
+ * still leads to the files it names. */
+#include <errno.h>
 #include <getopt.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -34,11 +38,15 @@ static void usage_check(FILE *out)
           "(every problem, as PATH:LINE: problem or argument: problem), the trust rules\n"
           "for each file (owner, mode, no symbolic link, size), every malformed user-map\n"
           "line, the jwt_key against jwt_alg, the ca_file and the jwks_file. Prints one\n"
-          "line per finding: \"ok WHAT ...\" or the problem.\n"
+          "line per finding: \"ok WHAT ...\" or the problem. A file that breaks a trust\n"
+          "rule is still read for its syntax, and a config with problems still leads to\n"
+          "the files it names: one run shows every problem.\n"
           "\n"
           "  --config FILE  the config file (default /etc/security/pam_kakao.conf); the same\n"
           "                 as the module argument config=FILE\n"
           "  KEY=VALUE      a config key, as a module argument: overrides the file\n"
+          "Relative paths in --config FILE and KEY=VALUE are taken from the current\n"
+          "directory; paths inside the config file must be absolute, as for the module.\n"
           "\n"
           "Run it as the user the module runs as (root for sshd and sudo): file ownership\n"
           "is judged against the running uid.\n"
@@ -73,10 +81,14 @@ static void pk_check_config_report(void *ctx, const char *where, const char *pro
         pk_check_problem(ck, "%s: %s", where, problem);
 }
 
+/* line 0: the trust rules the file breaks, "PATH: rule". */
 static void pk_check_map_report(void *ctx, const char *path, unsigned long line,
                                 const char *problem)
 {
-    pk_check_problem(ctx, "%s:%lu: malformed line ignored: %s", path, line, problem);
+    if (line == 0)
+        pk_check_problem(ctx, "%s", problem);
+    else
+        pk_check_problem(ctx, "%s:%lu: malformed line ignored: %s", path, line, problem);
 }
 
 static void pk_check_user_map(struct pk_check *ck, const char *path)
@@ -101,15 +113,36 @@ static void pk_check_user_map(struct pk_check *ck, const char *path)
     }
 }
 
+/* Read past a broken trust rule; without jwt_alg (a config problem
+ * already) only the file itself can be judged. */
 static void pk_check_jwt_key(struct pk_check *ck, const struct pk_config *cfg)
 {
     struct pk_jwt_key key;
-    char problem[512];
+    char problem[512], trust[512];
+    char *data;
+    size_t len;
+    enum pk_file_status st = pk_check_read(cfg->jwt_key, PK_FILE_KEY, geteuid(), &data, &len,
+                                           trust, sizeof(trust), problem, sizeof(problem));
 
-    switch (pk_jwt_key_load(cfg->jwt_key, cfg->jwt_alg, geteuid(), &key, problem,
-                            sizeof(problem))) {
+    if (st == PK_FILE_NOMEM) {
+        ck->nomem = true;
+        return;
+    }
+    if (st != PK_FILE_OK) {
+        pk_check_problem(ck, "%s", problem);
+        return;
+    }
+    if (trust[0] != '\0')
+        pk_check_problem(ck, "%s", trust);
+    if (cfg->jwt_alg == PK_ALG_NONE) {
+        pk_free_secret(data, len);
+        return;
+    }
+    switch (pk_jwt_key_parse(cfg->jwt_key, data, len, cfg->jwt_alg, &key, problem,
+                             sizeof(problem))) {
     case PK_KEY_OK:
-        printf("ok jwt_key %s (%s)\n", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
+        if (trust[0] == '\0')
+            printf("ok jwt_key %s (%s)\n", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
         pk_jwt_key_free(&key);
         break;
     case PK_KEY_NOMEM:
@@ -124,12 +157,13 @@ static void pk_check_jwt_key(struct pk_check *ck, const struct pk_config *cfg)
 /* The trust rules the module applies, then: does it hold certificates? */
 static void pk_check_ca_file(struct pk_check *ck, const char *path)
 {
-    char problem[512];
+    char problem[512], trust[512];
     unsigned long certs = 0;
     X509 *x;
     FILE *fp;
-    enum pk_file_status st = pk_safe_fopen(path, PK_FILE_USER_MAP, geteuid(), &fp, problem,
-                                           sizeof(problem));
+    int fd;
+    enum pk_file_status st = pk_check_open(path, PK_FILE_USER_MAP, geteuid(), &fd, trust,
+                                           sizeof(trust), problem, sizeof(problem));
 
     if (st == PK_FILE_NOMEM) {
         ck->nomem = true;
@@ -137,6 +171,14 @@ static void pk_check_ca_file(struct pk_check *ck, const char *path)
     }
     if (st != PK_FILE_OK) {
         pk_check_problem(ck, "%s", problem);
+        return;
+    }
+    if (trust[0] != '\0')
+        pk_check_problem(ck, "%s", trust);
+    fp = fdopen(fd, "re");
+    if (fp == NULL) {
+        pk_check_problem(ck, "%s: fdopen: %s", path, strerror(errno));
+        (void)close(fd);
         return;
     }
     while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
@@ -147,7 +189,7 @@ static void pk_check_ca_file(struct pk_check *ck, const char *path)
     (void)fclose(fp);
     if (certs == 0)
         pk_check_problem(ck, "%s: no PEM certificate in the CA bundle", path);
-    else
+    else if (trust[0] == '\0')
         printf("ok ca_file %s (%lu certificate%s)\n", path, certs, certs == 1 ? "" : "s");
 }
 
@@ -164,12 +206,12 @@ static void pk_check_jwks_file(struct pk_check *ck, const char *path)
 {
     struct pk_logger log = {pk_check_jwks_emit, ck, false};
     struct pk_jwks set;
-    char problem[512];
+    char problem[512], trust[512];
     char *data;
     size_t len;
     enum pk_jwks_status js;
-    enum pk_file_status st = pk_safe_read(path, PK_FILE_CONFIG, geteuid(), &data, &len, problem,
-                                          sizeof(problem));
+    enum pk_file_status st = pk_check_read(path, PK_FILE_CONFIG, geteuid(), &data, &len, trust,
+                                           sizeof(trust), problem, sizeof(problem));
 
     if (st == PK_FILE_NOMEM) {
         ck->nomem = true;
@@ -179,6 +221,8 @@ static void pk_check_jwks_file(struct pk_check *ck, const char *path)
         pk_check_problem(ck, "%s", problem);
         return;
     }
+    if (trust[0] != '\0')
+        pk_check_problem(ck, "%s", trust);
     memset(&set, 0, sizeof(set));
     js = pk_jwks_parse(data, len, path, &log, &set, problem, sizeof(problem));
     pk_free_secret(data, len);
@@ -190,7 +234,7 @@ static void pk_check_jwks_file(struct pk_check *ck, const char *path)
         pk_check_problem(ck, "%s: %s", path, problem);
     else if (set.count == 0)
         pk_check_problem(ck, "%s: no usable key (RSA, at least 2048 bits)", path);
-    else
+    else if (trust[0] == '\0')
         printf("ok jwks_file %s (%zu usable key%s)\n", path, set.count,
                set.count == 1 ? "" : "s");
     pk_jwks_free(&set);
@@ -293,8 +337,8 @@ int pk_cmd_check(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (!pk_cli_args_init(&args, argc)) {
-        fputs("kakao-pam check: out of memory\n", stderr);
+    if (!pk_cli_args_init(&args, argc, "check")) {
+        pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }
     for (int i = optind; i < argc; i++) {
@@ -304,10 +348,12 @@ int pk_cmd_check(int argc, char **argv)
             pk_cli_args_free(&args);
             return PK_EXIT_USAGE;
         }
-        pk_cli_args_add(&args, argv[i]);
+        if (!pk_cli_args_add(&args, argv[i])) {
+            pk_cli_args_free(&args);
+            return PK_EXIT_USAGE;
+        }
     }
     if (config != NULL && !pk_cli_args_set_config(&args, config)) {
-        fputs("kakao-pam check: out of memory\n", stderr);
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }
@@ -317,20 +363,21 @@ int pk_cmd_check(int argc, char **argv)
         return rv;
     }
 
-    rv = pk_config_load(&cfg, args.argc, args.argv, NULL, true, pk_check_config_report, &ck);
+    rv = pk_config_load_check(&cfg, args.argc, args.argv, pk_check_config_report, &ck);
     if (rv == -2) {
         ck.nomem = true;
-    } else if (rv != 0) {
-        /* The loader keeps nothing of a config with problems. */
-        fputs("kakao-pam check: the user map and key files are checked once the config has "
-              "no problems\n", stderr);
     } else {
-        const char *path = pk_check_config_path(&args, &explicit_path);
-        printf("ok config %s%s\n", path,
-               cfg.config_explicit || access(path, F_OK) == 0 ? "" : " (absent: arguments only)");
-        pk_check_accept(&cfg);
-        pk_check_user_map(&ck, cfg.user_map);
-        if (cfg.jwt_key != NULL && cfg.jwt_alg != PK_ALG_NONE)
+        /* With problems too: the files named are checked as far as known. */
+        if (rv == 0) {
+            const char *path = pk_check_config_path(&args, &explicit_path);
+            printf("ok config %s%s\n", path,
+                   cfg.config_explicit || access(path, F_OK) == 0 ? ""
+                                                                   : " (absent: arguments only)");
+            pk_check_accept(&cfg);
+        }
+        if (cfg.user_map != NULL)
+            pk_check_user_map(&ck, cfg.user_map);
+        if (cfg.jwt_key != NULL)
             pk_check_jwt_key(&ck, &cfg);
         if (cfg.ca_file != NULL)
             pk_check_ca_file(&ck, cfg.ca_file);

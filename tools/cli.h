@@ -19,21 +19,33 @@ int pk_cmd_check(int argc, char **argv);
 int pk_cmd_login(int argc, char **argv);
 
 /* Module arguments built from `--config F` and KEY=VALUE words, handed to
- * pk_config_load exactly as the PAM line's arguments would be. */
+ * pk_config_load exactly as the PAM line's arguments would be, except that a
+ * relative path (in config= and the path keys) is made absolute against the
+ * working directory: the CLI runs where its user is; the module has no such
+ * place and keeps requiring absolute paths. */
 struct pk_cli_args {
     const char **argv;
     int argc;
-    char *config_arg; /* "config=F", owned */
+    char **owned; /* the words made here, freed with the args */
+    int owned_count;
+    const char *cmd; /* for messages: "kakao-pam CMD: ..." */
 };
 
 /* KEY=VALUE, or one of the module's bare options (debug, use_first_pass,
  * try_first_pass): none of them can be a token. */
 bool pk_cli_is_module_arg(const char *word);
 
-/* Returns false when out of memory. */
-bool pk_cli_args_init(struct pk_cli_args *a, int max);
+/* path itself when absolute (or empty), else the working directory joined
+ * with it ("./" prefixes dropped, symbolic links left alone so that the
+ * trust rules still see them): a new string, or NULL with a message on
+ * stderr. */
+char *pk_cli_path(const char *cmd, const char *path);
+
+/* These return false (with a message on stderr) when out of memory or when
+ * a relative path cannot be resolved. */
+bool pk_cli_args_init(struct pk_cli_args *a, int max, const char *cmd);
 bool pk_cli_args_set_config(struct pk_cli_args *a, const char *path);
-void pk_cli_args_add(struct pk_cli_args *a, const char *word);
+bool pk_cli_args_add(struct pk_cli_args *a, const char *word);
 void pk_cli_args_free(struct pk_cli_args *a);
 
 /* A logger that writes "kakao-pam CMD: message" lines on stderr; ctx is the

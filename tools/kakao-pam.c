@@ -93,12 +93,13 @@ int pk_cmd_mint(int argc, char **argv)
         {"iss", required_argument, NULL, 's'}, {"aud", required_argument, NULL, 'u'},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
-    const char *key_path = NULL, *alg_name = NULL, *id_text = NULL, *iss = NULL, *aud = NULL;
+    const char *key_arg = NULL, *alg_name = NULL, *id_text = NULL, *iss = NULL, *aud = NULL;
     long ttl = 300;
     int64_t kakao_id = 0;
     enum pk_alg alg;
     char problem[512], header[64], payload[2048], iss_q[600], aud_q[600];
-    char *key = NULL, *token;
+    char *key = NULL, *key_path, *token;
+    enum pk_file_status st;
     size_t key_len = 0;
     long long now;
     int c, n;
@@ -107,7 +108,7 @@ int pk_cmd_mint(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
-            key_path = optarg;
+            key_arg = optarg;
             break;
         case 'a':
             alg_name = optarg;
@@ -141,7 +142,7 @@ int pk_cmd_mint(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind != argc || key_path == NULL || alg_name == NULL || id_text == NULL) {
+    if (optind != argc || key_arg == NULL || alg_name == NULL || id_text == NULL) {
         usage_mint(stderr);
         return EXIT_USAGE;
     }
@@ -162,8 +163,14 @@ int pk_cmd_mint(int argc, char **argv)
                         "256 characters\n");
         return EXIT_USAGE;
     }
-    if (pk_safe_read(key_path, PK_FILE_KEY, geteuid(), &key, &key_len, problem,
-                     sizeof(problem)) != PK_FILE_OK) {
+    /* --key jwt.key names a file where the user is, as a shell user expects. */
+    key_path = pk_cli_path("mint", key_arg);
+    if (key_path == NULL)
+        return EXIT_USAGE;
+    st = pk_safe_read(key_path, PK_FILE_KEY, geteuid(), &key, &key_len, problem,
+                      sizeof(problem));
+    free(key_path);
+    if (st != PK_FILE_OK) {
         fprintf(stderr, "kakao-pam mint: key refused: %s\n", problem);
         return EXIT_USAGE;
     }
@@ -172,7 +179,7 @@ int pk_cmd_mint(int argc, char **argv)
             key[--key_len] = '\0';
         if (key_len < PK_HMAC_MIN) {
             fprintf(stderr, "kakao-pam mint: %s: HMAC secret of %zu bytes, at least %d needed\n",
-                    key_path, key_len, PK_HMAC_MIN);
+                    key_arg, key_len, PK_HMAC_MIN);
             pk_free_secret(key, key_len + 1);
             return EXIT_USAGE;
         }
@@ -188,7 +195,7 @@ int pk_cmd_mint(int argc, char **argv)
     }
     if (!pk_alg_is_hmac(alg) && rsa_too_weak(key, key_len)) {
         /* The module refuses such verification keys; do not mint for them. */
-        fprintf(stderr, "kakao-pam mint: %s: RSA key shorter than %d bits\n", key_path,
+        fprintf(stderr, "kakao-pam mint: %s: RSA key shorter than %d bits\n", key_arg,
                 PK_RSA_MIN_BITS);
         pk_free_secret(key, key_len);
         return EXIT_USAGE;
@@ -197,7 +204,7 @@ int pk_cmd_mint(int argc, char **argv)
                         sizeof(problem));
     pk_free_secret(key, key_len);
     if (token == NULL) {
-        fprintf(stderr, "kakao-pam mint: %s: %s\n", key_path, problem);
+        fprintf(stderr, "kakao-pam mint: %s: %s\n", key_arg, problem);
         return EXIT_USAGE;
     }
     if (strlen(token) >= 512)

@@ -46,6 +46,8 @@
 #define PK_LOGIN_ARG_MAX 2048
 #define PK_LOGIN_TOKEN_MAX 16384
 #define PK_LOGIN_SHOWN 200
+/* Stray requests told on stderr; more are ignored silently. */
+#define PK_LOGIN_STRAY_NOTES 10
 
 extern char **environ;
 
@@ -80,9 +82,9 @@ struct pk_conn {
 };
 
 enum pk_cb {
-    PK_CB_WAIT = 0, /* not the callback: keep waiting */
+    PK_CB_WAIT = 0, /* not this login's callback (no or wrong state): keep waiting */
     PK_CB_CODE,     /* a code with the right state */
-    PK_CB_REFUSED,  /* error redirect, state mismatch, malformed callback: exit 1 */
+    PK_CB_REFUSED,  /* the right state with an error, or without a usable code: exit 1 */
 };
 
 struct pk_login {
@@ -96,6 +98,9 @@ struct pk_login {
     struct pk_conn *conns; /* PK_LOGIN_CONNS of them */
     int callback_fd;       /* the browser's, answered once the code is exchanged */
     char *code;
+    unsigned long strays; /* requests to the redirect path without this login's state */
+    char *ca_file;        /* --ca-file and --client-secret-file made absolute */
+    char *secret_file;
 };
 
 static void usage_login(FILE *out)
@@ -123,9 +128,11 @@ static void usage_login(FILE *out)
           "  --token-url URL       default " PK_LOGIN_TOKEN_URL "\n"
           "  --ca-file FILE        CA bundle for the token endpoint (default: system store)\n"
           "\n"
-          "The authorize URL is always printed on stderr. Exit status: 0 token printed,\n"
-          "1 login refused (denied, state mismatch, error from Kakao), 2 usage error,\n"
-          "timeout, or the token endpoint unreachable.\n",
+          "The authorize URL is always printed on stderr. A request to the redirect URI\n"
+          "without this login's state (another program, a web page) is answered 400 and\n"
+          "ignored; the login goes on waiting. Relative FILEs are taken from the current\n"
+          "directory. Exit status: 0 token printed, 1 login refused (denied, error from\n"
+          "Kakao), 2 usage error, timeout, or the token endpoint unreachable.\n",
           out);
 }
 
@@ -708,6 +715,32 @@ static void pk_parse_query(const char *q, size_t n, struct pk_callback *cb)
 static const char pk_page_failed[] = "Kakao login failed";
 static const char pk_page_see_terminal[] =
     "See the terminal for the reason. You may close this tab.";
+static const char pk_page_stray[] = "Not this login";
+static const char pk_page_stray_text[] =
+    "This request does not carry the state of the login in progress and was ignored.";
+
+/* Tells the terminal user about a stray request, escaped and bounded: at
+ * most PK_LOGIN_STRAY_NOTES lines, whoever keeps sending them. */
+static void pk_note_stray(struct pk_login *l, const struct pk_callback *cb)
+{
+    char shown[PK_LOGIN_SHOWN];
+
+    l->strays++;
+    if (l->strays > PK_LOGIN_STRAY_NOTES) {
+        if (l->strays == PK_LOGIN_STRAY_NOTES + 1)
+            pk_login_err("more requests without this login's state: ignored without notice");
+        return;
+    }
+    if (cb->malformed) {
+        pk_login_err("ignored a malformed redirect (a parameter repeated or badly encoded); "
+                     "still waiting");
+        return;
+    }
+    pk_log_escape(shown, sizeof(shown), cb->error != NULL ? cb->error : "");
+    pk_login_err("ignored a redirect %s%s%s%s: not from this login; still waiting",
+                 cb->state == NULL ? "without state" : "with a wrong state",
+                 cb->error != NULL ? " (error=" : "", shown, cb->error != NULL ? ")" : "");
+}
 
 /* One complete request head in c->req. */
 static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
@@ -744,19 +777,25 @@ static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
     memset(&cb, 0, sizeof(cb));
     if (q != NULL)
         pk_parse_query(q + 1, strlen(q + 1), &cb);
-    if (cb.malformed) {
-        pk_login_err("malformed redirect (a parameter repeated or badly encoded): login "
-                     "aborted");
-    } else if (cb.error != NULL) {
+    /* Only this login's browser holds the state. Without it the request may
+     * come from any local program or web page (an <img> pointed at the
+     * loopback port): it must not end the login, whatever it carries. A
+     * malformed query cannot show its state either. */
+    if (cb.malformed || cb.state == NULL ||
+        !pk_ct_equal(cb.state, strlen(cb.state), l->state, strlen(l->state))) {
+        pk_note_stray(l, &cb);
+        pk_send_page(c->fd, 400, "Bad Request", pk_page_stray, pk_page_stray_text);
+        pk_callback_free(&cb);
+        return PK_CB_WAIT;
+    }
+    /* The right state: this is the one redirect of this login, so an error,
+     * or no usable code, ends it now (Kakao will not send another). */
+    if (cb.error != NULL) {
         /* Kakao's text, or an attacker's: printable and short on the terminal. */
         pk_log_escape(shown, sizeof(shown), cb.error);
         pk_log_escape(shown2, sizeof(shown2),
                       cb.error_description != NULL ? cb.error_description : "");
         pk_login_err("login refused: %s%s%s", shown, shown2[0] != '\0' ? ": " : "", shown2);
-    } else if (cb.state == NULL ||
-               !pk_ct_equal(cb.state, strlen(cb.state), l->state, strlen(l->state))) {
-        pk_login_err("state mismatch in the redirect: login aborted (a redirect that this "
-                     "login did not start)");
     } else if (cb.code == NULL || !pk_printable_word(cb.code, PK_LOGIN_ARG_MAX)) {
         pk_login_err("the redirect carries no usable code: login aborted");
     } else {
@@ -1053,12 +1092,16 @@ static void pk_login_free(struct pk_login *l)
     if (l->callback_fd >= 0)
         (void)close(l->callback_fd);
     pk_free_secret_str(l->code);
+    free(l->ca_file);
+    free(l->secret_file);
     pk_wipe(l->state, sizeof(l->state));
     pk_wipe(l->verifier, sizeof(l->verifier));
     l->conns = NULL;
     l->listen_fd = -1;
     l->callback_fd = -1;
     l->code = NULL;
+    l->ca_file = NULL;
+    l->secret_file = NULL;
 }
 
 int pk_cmd_login(int argc, char **argv)
@@ -1075,6 +1118,15 @@ int pk_cmd_login(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? PK_EXIT_OK : rc;
     l.deadline_ms = pk_now_ms() + l.o.timeout_s * 1000LL;
+    /* Relative file names are the user's, from where kakao-pam runs. */
+    if ((l.o.ca_file != NULL && (l.ca_file = pk_cli_path("login", l.o.ca_file)) == NULL) ||
+        (l.o.secret_file != NULL &&
+         (l.secret_file = pk_cli_path("login", l.o.secret_file)) == NULL)) {
+        rc = PK_EXIT_USAGE;
+        goto out;
+    }
+    l.o.ca_file = l.ca_file;
+    l.o.secret_file = l.secret_file;
     if (l.o.ca_file != NULL) {
         /* It decides whom the token exchange trusts: the module's rules. */
         char problem[512];
@@ -1082,14 +1134,15 @@ int pk_cmd_login(int argc, char **argv)
         if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem,
                          sizeof(problem)) != PK_FILE_OK) {
             pk_login_err("--ca-file refused: %s", problem);
-            return PK_EXIT_USAGE;
+            rc = PK_EXIT_USAGE;
+            goto out;
         }
         (void)close(fd);
     }
     if (l.o.secret_file != NULL) {
         rc = pk_read_client_secret(l.o.secret_file, &secret);
         if (rc != 0)
-            return rc;
+            goto out;
     }
     l.conns = calloc(PK_LOGIN_CONNS, sizeof(*l.conns));
     if (l.conns == NULL || !pk_make_secrets(&l)) {

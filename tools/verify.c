@@ -161,14 +161,17 @@ int pk_cmd_verify(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (!pk_cli_args_init(&args, argc)) {
-        fputs("kakao-pam verify: out of memory\n", stderr);
+    if (!pk_cli_args_init(&args, argc, "verify")) {
+        pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }
     for (int i = optind; i < argc; i++) {
         /* A token never contains '=': a word with one is a config key. */
         if (pk_cli_is_module_arg(argv[i])) {
-            pk_cli_args_add(&args, argv[i]);
+            if (!pk_cli_args_add(&args, argv[i])) {
+                pk_cli_args_free(&args);
+                return PK_EXIT_USAGE;
+            }
         } else if (token_arg == NULL) {
             token_arg = argv[i];
         } else {
@@ -184,7 +187,6 @@ int pk_cmd_verify(int argc, char **argv)
         return PK_EXIT_USAGE;
     }
     if (config != NULL && !pk_cli_args_set_config(&args, config)) {
-        fputs("kakao-pam verify: out of memory\n", stderr);
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }

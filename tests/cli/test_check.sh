@@ -11,11 +11,15 @@ ok accept jwt
 ok user_map $D/users (3 entries)
 ok jwt_key $K/hs256.key (HS256)
 no problems found" "" "$KP" check --config "$D/clean.conf"
+# A config with problems still leads to the files it names (no "ok config").
 cli_expect "check: KEY=VALUE arguments checked too" 1 "argument: bad value for \"leeway\": not a whole number in range
-1 problem found" "kakao-pam check: the user map and key files are checked once the config has no problems" \
-    "$KP" check --config "$D/clean.conf" leeway=601
+ok user_map $D/users (3 entries)
+ok jwt_key $K/hs256.key (HS256)
+1 problem found" "" "$KP" check --config "$D/clean.conf" leeway=601
 cli_expect "check: a key given twice as argument" 1 "argument: key \"leeway\" given twice
-1 problem found" "*" "$KP" check --config "$D/clean.conf" leeway=1 leeway=2
+ok user_map $D/users (3 entries)
+ok jwt_key $K/hs256.key (HS256)
+1 problem found" "" "$KP" check --config "$D/clean.conf" leeway=1 leeway=2
 cli_file "$D/many.conf" 644 "# comment\nuser_map = $D/users\nfrob = 1\ntimeout = 99\nleeway\njwt_key = $K/hs256.key\njwt_alg = HS256\njwt_alg = RS256\nprompt = \"a\"b\"\n"
 cli_expect "check: every config problem with PATH:LINE" 1 "argument: unknown key \"x\"
 $D/many.conf:3: unknown key \"frob\"
@@ -23,11 +27,14 @@ $D/many.conf:4: bad value for \"timeout\": not a whole number in range
 $D/many.conf:5: expected key = value
 $D/many.conf:8: key \"jwt_alg\" given twice
 $D/many.conf:9: bad value for \"prompt\": stray double quote
-6 problems found" "*" "$KP" check --config "$D/many.conf" x=1
+ok user_map $D/users (3 entries)
+ok jwt_key $K/hs256.key (HS256)
+6 problems found" "" "$KP" check --config "$D/many.conf" x=1
 cli_file "$D/cross.conf" 644 "user_map = $D/users\njwt_key = $K/hs256.key\naccept = kakao\n"
 cli_expect "check: cross-key problems" 1 "config: jwt_key and jwt_alg must be given together
 config: accept names kakao, which needs kakao_app_id
-2 problems found" "*" "$KP" check --config "$D/cross.conf"
+ok user_map $D/users (3 entries)
+2 problems found" "" "$KP" check --config "$D/cross.conf"
 
 # the user map: every malformed line, beyond the module's 10 logged lines
 cli_file "$D/badmap" 644 "3095134389 alice\n"
@@ -112,10 +119,88 @@ $D/jwks.json: not valid JSON
 # the config file itself
 cli_file "$D/open.conf" 666 "user_map = $D/users\njwt_key = $K/hs256.key\njwt_alg = HS256\n"
 cli_expect "check: config writable by others" 1 "$D/open.conf: writable by group or others (mode 0666)
-1 problem found" "*" "$KP" check --config "$D/open.conf"
+ok user_map $D/users (3 entries)
+ok jwt_key $K/hs256.key (HS256)
+1 problem found" "" "$KP" check --config "$D/open.conf"
 cli_expect "check: config missing" 2 "" "kakao-pam check: $D/absent.conf: does not exist" \
     "$KP" check --config "$D/absent.conf"
 cli_expect "check: config=PATH argument" 0 "ok config $D/clean.conf*no problems found" "" \
     "$KP" check "config=$D/clean.conf"
 cli_expect "check: a word that is not KEY=VALUE" 2 "" \
     'kakao-pam check: "frob" is not KEY=VALUE*usage: kakao-pam check *' "$KP" check frob
+
+# check grants nothing: a file that breaks a trust rule is still read for
+# syntax, and a config with problems still leads to the files it names, so
+# one run shows every problem.
+echo "== kakao-pam check: every problem in one run"
+cli_file "$D/open_bad.conf" 666 "user_map = $D/users\njwt_key = $K/hs256.key\njwt_alg = HS256\ntimeout = 99\n"
+cli_expect "check: config writable by others, with a syntax error" 1 "$D/open_bad.conf: writable by group or others (mode 0666)
+$D/open_bad.conf:4: bad value for \"timeout\": not a whole number in range
+ok user_map $D/users (3 entries)
+ok jwt_key $K/hs256.key (HS256)
+2 problems found" "" "$KP" check --config "$D/open_bad.conf"
+cli_file "$D/gwmap" 664 "3095134389 alice\n0123 bob\n"
+cli_expect "check: user map writable by group, with a malformed line" 1 "ok config $D/clean.conf
+ok accept jwt
+$D/gwmap: writable by group or others (mode 0664)
+$D/gwmap:2: malformed line ignored: bad kakao_id
+ok jwt_key $K/hs256.key (HS256)
+2 problems found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/gwmap"
+cli_file "$D/brokenmap" 644 "3095134389 alice\n3095134389 b@d\n"
+cli_file "$D/cfgmap.conf" 644 "user_map = $D/brokenmap\njwt_key = $K/hs256.key\njwt_alg = HS256\nfrob = 1\n"
+cli_expect "check: a config error and a broken user map" 1 "$D/cfgmap.conf:4: unknown key \"frob\"
+$D/brokenmap:2: malformed line ignored: bad local user name
+ok jwt_key $K/hs256.key (HS256)
+2 problems found" "" "$KP" check --config "$D/cfgmap.conf"
+ln -sf "$D/brokenmap" "$D/linkmap"
+cli_expect "check: user map through a symbolic link, with a malformed line" 1 "ok config $D/clean.conf
+ok accept jwt
+$D/linkmap: is a symbolic link (not followed)
+$D/linkmap:2: malformed line ignored: bad local user name
+ok jwt_key $K/hs256.key (HS256)
+2 problems found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/linkmap"
+cli_file "$D/open_short.key" 644 "$(cat "$K/hs_short.key")"
+cli_expect "check: key readable by others and too short" 1 "*
+$D/open_short.key: key file readable by others (mode 0644)
+$D/open_short.key: HMAC secret of 20 bytes, at least 32 needed
+2 problems found" "" "$KP" check --config "$D/clean.conf" "jwt_key=$D/open_short.key"
+cli_file "$D/noalg.conf" 644 "user_map = $D/users\njwt_key = $D/open_short.key\n"
+cli_expect "check: key without jwt_alg still judged as a file" 1 "config: jwt_key and jwt_alg must be given together
+ok user_map $D/users (3 entries)
+$D/open_short.key: key file readable by others (mode 0644)
+2 problems found" "" "$KP" check --config "$D/noalg.conf"
+cli_file "$D/ca_open_empty.pem" 646 "not a certificate\n"
+cli_expect "check: ca_file writable by others and without certificates" 1 "*
+$D/ca_open_empty.pem: writable by group or others (mode 0646)
+$D/ca_open_empty.pem: no PEM certificate in the CA bundle
+2 problems found" "" "$KP" check --config "$D/kakao.conf" "ca_file=$D/ca_open_empty.pem"
+cli_file "$D/jwks_open.json" 666 '{"keys": [1, 2'
+cli_expect "check: jwks_file writable by others and not JSON" 1 "*
+$D/jwks_open.json: writable by group or others (mode 0666)
+$D/jwks_open.json: not valid JSON
+2 problems found" "" "$KP" check --config "$D/kakao.conf" "jwks_file=$D/jwks_open.json"
+if [ "$(id -u)" = 0 ]; then
+    cli_file "$D/nobodymap" 666 "0 alice\n"
+    chown 65534 "$D/nobodymap"
+    cli_expect "check: every trust rule a user map breaks, and its syntax" 1 "*
+$D/nobodymap: owned by uid 65534, not root or uid 0; writable by group or others (mode 0666)
+$D/nobodymap:1: malformed line ignored: bad kakao_id
+$D/nobodymap: no valid entries: nobody can log in
+*3 problems found" "" "$KP" check --config "$D/clean.conf" "user_map=$D/nobodymap"
+fi
+# A file whose path key has a bad value is unknown: check does not fall back
+# to the default file instead.
+cli_file "$D/relmap.conf" 644 "user_map = users\njwt_key = $K/hs256.key\njwt_alg = HS256\n"
+cli_expect "check: a bad user_map value is not replaced by the default" 1 "$D/relmap.conf:1: bad value for \"user_map\": must be an absolute path
+ok jwt_key $K/hs256.key (HS256)
+1 problem found" "" "$KP" check --config "$D/relmap.conf"
+# The module itself stays strict about the same files.
+cli_file "$CLI_CONF" 644 "user_map = $D/gwmap\njwt_key = $K/hs256.key\njwt_alg = HS256\n"
+cli_pam_line "" alice "$("$KP" mint --key "$K/hs256.key" --alg HS256 --kakao-id 3095134389)"
+check "cli check: the module still refuses the group-writable user map ($cli_pam)" \
+    test "$cli_pam" = "file refused: $D/gwmap: writable by group or others (mode 0664)" -a "$cli_pam_rc" -ne 0
+cli_file "$CLI_CONF" 666 "user_map = $D/users\njwt_key = $K/hs256.key\njwt_alg = HS256\n"
+cli_pam_line "" alice "$("$KP" mint --key "$K/hs256.key" --alg HS256 --kakao-id 3095134389)"
+check "cli check: the module still refuses a config writable by others ($cli_pam)" \
+    test "$cli_pam" = "config error: $CLI_CONF: writable by group or others (mode 0666)" -a "$cli_pam_rc" -ne 0
+chmod 644 "$CLI_CONF"

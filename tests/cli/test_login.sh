@@ -80,11 +80,69 @@ kakao-pam login: login refused: access_denied: User denied access"
 case $cli_page in *"Kakao login failed"*) ok "cli login: the browser is told the login failed" ;;
 *) bad "cli login: the browser is told the login failed ($cli_page)" ;; esac
 
+# Requests without this login's state come from anyone (another local
+# program, a web page's <img src=http://localhost:PORT/callback?error=...>):
+# each is answered 400 and ignored, and the login still completes.
 cli_login_start --client-id "$PUB" --timeout 30
-curl -4 -sS --max-time 10 -o /dev/null "http://127.0.0.1:$cli_lport/callback?code=forged&state=wrong"
+cli_stray() {
+    curl -4 -sS --max-time 10 -o "$CW/stray.html" -w '%{http_code}' "http://127.0.0.1:$cli_lport/callback?$1"
+}
+cli_codes="$(cli_stray error=access_denied) $(cli_stray 'code=forged&state=wrong')"
+cli_codes="$cli_codes $(cli_stray 'error=access_denied&state=wrong') $(cli_stray 'state=a&state=b')"
+cli_codes="$cli_codes $(cli_stray "error=access_denied&state=${cli_state}x")"
+cli_page=$(cli_browse "$cli_url")
 cli_login_end
-cli_judge "login: state mismatch" 1 "" "*
-kakao-pam login: state mismatch in the redirect: login aborted (a redirect that this login did not start)"
+check "cli login: stray callbacks answered 400 ($cli_codes)" test "$cli_codes" = "400 400 400 400 400"
+check "cli login: the stray page says it was ignored" grep -q "does not carry the state of the login in progress and was ignored" "$CW/stray.html"
+cli_judge "login: stray callbacks ignored, the right one completes" 0 "mockValidAliceToken_0001" \
+"kakao-pam login: open this URL in a browser to log in with Kakao:
+
+  $cli_url
+
+kakao-pam login: waiting up to 30 s for the redirect to http://localhost:$cli_lport/callback
+kakao-pam login: ignored a redirect without state (error=access_denied): not from this login; still waiting
+kakao-pam login: ignored a redirect with a wrong state: not from this login; still waiting
+kakao-pam login: ignored a redirect with a wrong state (error=access_denied): not from this login; still waiting
+kakao-pam login: ignored a malformed redirect (a parameter repeated or badly encoded); still waiting
+kakao-pam login: ignored a redirect with a wrong state (error=access_denied): not from this login; still waiting
+kakao-pam login: logged in; the access token expires in 21599 s"
+case $cli_page in *"You may close this tab"*) ok "cli login: after stray callbacks the browser gets its page" ;;
+*) bad "cli login: after stray callbacks the browser gets its page ($cli_page)" ;; esac
+cli_pam_accepts alice "$cli_out" 3095134389
+
+# What a stray request shows is escaped and bounded: ten notices, then one
+# line saying the rest are ignored without notice.
+cli_login_start --client-id "$PUB" --timeout 30
+cli_stray 'error=%1b%5b31mred%0aline' >/dev/null
+cli_i=0
+while [ "$cli_i" -lt 12 ]; do
+    cli_stray error=x >/dev/null
+    cli_i=$((cli_i + 1))
+done
+cli_stray "state=$cli_state&error=access_denied" >/dev/null
+cli_login_end
+cli_want='*kakao-pam login: ignored a redirect without state (error=\\x1b[[]31mred\\x0aline): not from this login; still waiting'
+cli_i=0
+while [ "$cli_i" -lt 9 ]; do
+    cli_want="$cli_want
+kakao-pam login: ignored a redirect without state (error=x): not from this login; still waiting"
+    cli_i=$((cli_i + 1))
+done
+cli_judge "login: stray notices escaped, at most ten" 1 "" "$cli_want
+kakao-pam login: more requests without this login's state: ignored without notice
+kakao-pam login: login refused: access_denied"
+check "cli login: no escape byte from a stray request reaches the terminal" \
+    sh -c '! grep -q "$(printf "\033")" "$1"' sh "$CW/login.err"
+
+# The right state but neither code nor error: only this login's browser
+# holds the state and Kakao redirects once, so waiting longer cannot bring a
+# code: the login ends at once (status 1) instead of running into the timeout.
+cli_login_start --client-id "$PUB" --timeout 30
+cli_codes=$(cli_stray "state=$cli_state")
+cli_login_end
+check "cli login: right state without a code answered 400 ($cli_codes)" test "$cli_codes" = 400
+cli_judge "login: right state without a code ends the login" 1 "" "*
+kakao-pam login: the redirect carries no usable code: login aborted"
 
 cli_login_start --client-id "$PUB" --timeout 30
 curl -4 -sS --max-time 10 -o /dev/null \

@@ -669,6 +669,62 @@ static void test_crlf_line_endings(void **state)
     assert_int_equal(cfg.accept, PK_KIND_KAKAO);
 }
 
+/* kakao-pam check's load: the trust problem of the file and its syntax
+ * problems, cfg kept with a bad path value made unknown; pk_config_load stays
+ * strict on the same file. */
+static void test_load_check_reports_all(void **state)
+{
+    static const char text[] = "user_map = users\njwt_key = /k\njwt_alg = HS256\nfrob = 1\n";
+    char want[PATH_MAX + 64], arg[PATH_MAX + 16];
+    const char *argv[2];
+    int rc;
+
+    (void)state;
+    pk_config_free(&cfg);
+    memset(&reps, 0, sizeof(reps));
+    write_conf_bytes(text, sizeof(text) - 1, 0666);
+    rc = pk_config_load(&cfg, 0, NULL, conf_path, true, record, &reps);
+    (void)snprintf(want, sizeof(want), "%s: writable by group or others (mode 0666)", conf_path);
+    expect_problem(rc, "config", want);
+
+    memset(&reps, 0, sizeof(reps));
+    (void)snprintf(arg, sizeof(arg), "config=%s", conf_path);
+    argv[0] = arg;
+    argv[1] = "cache_dir=./c";
+    rc = pk_config_load_check(&cfg, 2, argv, record, &reps);
+    assert_int_equal(rc, -1);
+    assert_int_equal(reps.count, 4);
+    assert_string_equal(reps.r[0].where, "argument");
+    assert_string_equal(reps.r[0].problem, "bad value for \"cache_dir\": must be an absolute path");
+    assert_string_equal(reps.r[1].where, "config");
+    assert_string_equal(reps.r[1].problem, want);
+    assert_string_equal(reps.r[2].where, file_line(1));
+    assert_string_equal(reps.r[2].problem, "bad value for \"user_map\": must be an absolute path");
+    assert_string_equal(reps.r[3].where, file_line(4));
+    assert_string_equal(reps.r[3].problem, "unknown key \"frob\"");
+    /* Kept for check to go on: the key file, not the default user map. */
+    assert_null(cfg.user_map);
+    assert_null(cfg.cache_dir);
+    assert_string_equal(cfg.jwt_key, "/k");
+    assert_int_equal(cfg.jwt_alg, PK_ALG_HS256);
+    pk_config_free(&cfg);
+}
+
+static void test_key_is_path(void **state)
+{
+    static const char *const paths[] = {"config", "user_map", "jwt_key", "ca_file", "jwks_file",
+                                        "cache_dir"};
+    static const char *const others[] = {"prompt", "jwt_alg", "kakao_api_url", "jwks_url",
+                                         "timeout", "frob", "user_mapx", ""};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+        assert_true(pk_config_key_is_path(paths[i], strlen(paths[i])));
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+        assert_false(pk_config_key_is_path(others[i], strlen(others[i])));
+    assert_true(pk_config_key_is_path("user_map=./x", 8));
+}
+
 static void test_no_newline_at_end(void **state)
 {
     (void)state;
@@ -1162,6 +1218,8 @@ int main(void)
         T(test_config_kinds),
         T(test_alg_names),
         T(test_free_is_idempotent),
+        T(test_load_check_reports_all),
+        T(test_key_is_path),
     };
     return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
 }

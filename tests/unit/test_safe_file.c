@@ -462,6 +462,59 @@ static void test_small_problem_buffer(void **state)
     assert_int_equal(fd, -1);
 }
 
+/* kakao-pam check's open: a broken owner, mode or no-symlink rule is noted
+ * and the file read anyway; what cannot be read safely is still refused; the
+ * module's open stays strict on the same files. */
+static void test_check_open_notes_trust(void **state)
+{
+    const char *p = write_file("open.key", "0123456789abcdef0123456789abcdef\n", 33, 0666);
+    const char *link = at("link.key");
+    char problem[256], trust[256], want[PATH_MAX + 128];
+    char *data = NULL;
+    size_t len = 0;
+    int fd = -1;
+
+    (void)state;
+    assert_int_equal(pk_check_read(p, PK_FILE_KEY, geteuid(), &data, &len, trust,
+                                   sizeof(trust), problem, sizeof(problem)),
+                     PK_FILE_OK);
+    assert_int_equal(len, 33);
+    assert_memory_equal(data, "0123456789abcdef0123456789abcdef\n", 33);
+    free(data);
+    (void)snprintf(want, sizeof(want),
+                   "%s: writable by group or others (mode 0666); key file readable by others "
+                   "(mode 0666)",
+                   p);
+    assert_string_equal(trust, want);
+    assert_string_equal(problem, "");
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+                expected(p, "writable by group or others (mode 0666)"));
+
+    assert_int_equal(chmod(p, 0600), 0);
+    (void)unlink(link);
+    assert_int_equal(symlink(p, link), 0);
+    assert_int_equal(pk_check_open(link, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust),
+                                   problem, sizeof(problem)),
+                     PK_FILE_OK);
+    assert_true(fd >= 0);
+    assert_int_equal(close(fd), 0);
+    assert_string_equal(trust, expected(link, "is a symbolic link (not followed)"));
+    expect_open(link, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+                expected(link, "is a symbolic link (not followed)"));
+
+    /* A clean file: no trust note. A directory is still refused. */
+    assert_int_equal(pk_check_open(p, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust),
+                                   problem, sizeof(problem)),
+                     PK_FILE_OK);
+    assert_int_equal(close(fd), 0);
+    assert_string_equal(trust, "");
+    assert_int_equal(pk_check_open(tmpdir, PK_FILE_CONFIG, geteuid(), &fd, trust,
+                                   sizeof(trust), problem, sizeof(problem)),
+                     PK_FILE_UNSAFE);
+    assert_int_equal(fd, -1);
+    assert_string_equal(problem, expected(tmpdir, "not a regular file"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_fopen_reads_lines),
         cmocka_unit_test(test_small_problem_buffer),
+        cmocka_unit_test(test_check_open_notes_trust),
     };
     return cmocka_run_group_tests_name("safe_file", tests, setup, teardown);
 }
