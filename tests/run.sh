@@ -85,9 +85,11 @@ start_mock() {
         --closed-port-file "$W/mock.closed.port" --log "$W/requests.jsonl" \
         --lifetime 1200 --parent-pid $$ </dev/null >"$W/mock.out" 2>&1 &
     mock_pid=$!
+    # Polls for the port file; 30 s only give up on a mock that never
+    # starts (python3 can take seconds to start on a loaded machine).
     i=0
     while [ ! -s "$W/mock.port" ]; do
-        if ! kill -0 "$mock_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+        if ! kill -0 "$mock_pid" 2>/dev/null || [ "$i" -ge 300 ]; then
             cat "$W/mock.out" >&2
             return 1
         fi
