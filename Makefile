@@ -125,7 +125,7 @@ e2e: deps
 # make check replays every fuzz corpus through the harnesses built with a
 # plain main() (tests/fuzz/driver.c) by $(CC), so the replay also runs under
 # SANITIZE=1; `make fuzz` builds them with clang's libFuzzer into build-fuzz/.
-FUZZ_NAMES := token jwt config user_map kakao_api
+FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache
 FUZZ_COMMON := tests/fuzz/fuzz_util.c tests/fuzz/fuzz_common_auth.c
 FUZZ_DEPS := $(FUZZ_COMMON) tests/fuzz/fuzz.h tests/fuzz/fuzz_common_auth.h
 HARD_BIN := $(patsubst %,$(B)/tests/fuzz_%,$(FUZZ_NAMES)) $(B)/tests/alloc_fail $(B)/tests/alloc_wipe
@@ -149,6 +149,8 @@ $(B)/tests/alloc_%: tests/alloc/alloc_%.c tests/alloc/interpose.h $(B)/tests/int
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
+# make fuzz FUZZ_ONLY="jwks kakao_cache" runs only those harnesses.
+FUZZ_ONLY ?= $(FUZZ_NAMES)
 FUZZ_B := build-fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer $(WARN) $(PKG_CFLAGS) -I. -Isrc \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
@@ -167,11 +169,11 @@ $(FUZZ_B) $(FUZZ_B)/src:
 
 fuzz-bin:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (FUZZ_CC=$(FUZZ_CC))" >&2; exit 1; }
-	@$(MAKE) --no-print-directory $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_NAMES))
+	@$(MAKE) --no-print-directory $(patsubst %,$(FUZZ_B)/fuzz_%,$(FUZZ_ONLY))
 
 # FUZZ_SECONDS per harness; prints a table, fails on any finding.
 fuzz: fuzz-bin
-	@sh tests/fuzz/run_fuzz.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+	@sh tests/fuzz/run_fuzz.sh $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_ONLY)
 
 # Static analysis of the module's code: zero findings, or a written reason
 # next to each suppression (inline for cppcheck, .clang-tidy for clang-tidy).

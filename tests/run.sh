@@ -85,9 +85,11 @@ start_mock() {
         --closed-port-file "$W/mock.closed.port" --log "$W/requests.jsonl" \
         --lifetime 1200 --parent-pid $$ </dev/null >"$W/mock.out" 2>&1 &
     mock_pid=$!
+    # Polls for the port file; 30 s only give up on a mock that never
+    # starts (python3 can take seconds to start on a loaded machine).
     i=0
     while [ ! -s "$W/mock.port" ]; do
-        if ! kill -0 "$mock_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+        if ! kill -0 "$mock_pid" 2>/dev/null || [ "$i" -ge 300 ]; then
             cat "$W/mock.out" >&2
             return 1
         fi
@@ -159,7 +161,7 @@ fi
 # @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
 # (The concurrency test is tests/pam/pam_threads.c, run with the PAM-level tests.)
 echo "== hardening: fuzz corpora replayed through the harnesses (tests/fuzz)"
-for name in token jwt config user_map kakao_api; do
+for name in token jwt config user_map kakao_api jwks kakao_cache; do
     n=$(ls "$top/tests/fuzz/corpus/$name" | wc -l)
     check "fuzz corpus $name ($n inputs)" sh -c '"$1" "$2" >"$3" 2>&1 || { tail -n 20 "$3"; exit 1; }' \
         sh "$B/tests/fuzz_$name" "$top/tests/fuzz/corpus/$name" "$W/fuzz_$name.log"

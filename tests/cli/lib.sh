@@ -105,8 +105,9 @@ cli_login_start() {
         </dev/null >"$CW/login.out" 2>"$CW/login.err" &
     cli_lpid=$!
     cli_i=0
+    # Waits for the URL (up to 30 s: a generous bound, not a timing check).
     while ! grep -q 'authorize?' "$CW/login.err" 2>/dev/null; do
-        if ! kill -0 "$cli_lpid" 2>/dev/null || [ "$cli_i" -ge 100 ]; then
+        if ! kill -0 "$cli_lpid" 2>/dev/null || [ "$cli_i" -ge 300 ]; then
             break
         fi
         sleep 0.1

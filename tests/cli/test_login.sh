@@ -195,7 +195,7 @@ kakao-pam login: token endpoint unavailable: *" sh -c '
         --auth-url "https://127.0.0.1:$4/oauth/authorize" --token-url "https://127.0.0.1:$5/oauth/token" \
         --timeout 30 2>"$6" &
     pid=$!
-    i=0; while ! grep -q authorize? "$6" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    i=0; while ! grep -q authorize? "$6" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     url=$(sed -n "s/^  \(https:.*\)$/\1/p" "$6")
     curl -4 -sS --max-time 10 --cacert "$7" -L --max-redirs 1 -o /dev/null "$url"
     wait $pid; rc=$?; cat "$6" >&2; exit $rc' sh "$KP" "$PUB" "$cli_lport" "$MOCK_PORT" "$MOCK_ROGUE_PORT" \

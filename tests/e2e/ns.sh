@@ -47,12 +47,13 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 1' HUP INT TERM
 
-# Waits up to 10 s for file $1 to be non-empty while process $2 lives.
+# Waits up to 30 s for file $1 to be non-empty while process $2 lives (a
+# bound that only trips when $2 never gets there, even on a loaded machine).
 wait_file() {
     local i=0
     while [ ! -s "$1" ]; do
         kill -0 "$2" 2>/dev/null || return 1
-        [ "$i" -ge 100 ] && return 1
+        [ "$i" -ge 300 ] && return 1
         sleep 0.1
         i=$((i + 1))
     done
@@ -83,7 +84,7 @@ python3 "$E2E/syslog_sink.py" --socket "$T/dev/log" --out "$LOG" --parent-pid $$
 sink_pid=$!
 i=0
 while [ ! -S "$T/dev/log" ]; do
-    { kill -0 "$sink_pid" 2>/dev/null && [ "$i" -lt 100 ]; } ||
+    { kill -0 "$sink_pid" 2>/dev/null && [ "$i" -lt 300 ]; } ||
         die "syslog sink did not start: $(cat "$T/sink.out")"
     sleep 0.1
     i=$((i + 1))
@@ -201,18 +202,18 @@ problems=""
 problem() { problems="$problems$1"$'\n'; }
 # log_is PATTERN...: exactly these pam_kakao lines (in order) since the mark.
 log_is() {
-    local lines n i=0
-    # The client has finished, so every line is in the sink's socket already;
-    # give the sink up to 5 s to write the wanted number (0.5 s when none).
-    [ "$#" -eq 0 ] && sleep 0.5
-    while :; do
-        lines=$(pk_lines)
-        n=$(printf '%s' "$lines" | grep -c '^')
-        [ "$n" -ge "$#" ] && break
-        [ "$i" -ge 50 ] && break
+    local lines n i=0 flush="pk-e2e-flush-$$-$RANDOM$RANDOM"
+    # The client has finished, so every line is queued in the sink's socket
+    # already, ahead of this marker: once the sink has written the marker, it
+    # has written them all (up to 30 s for a busy machine, then a failure).
+    logger -u "$T/dev/log" -- "$flush" 2>/dev/null
+    while ! grep -qF -- "$flush" "$LOG"; do
+        [ "$i" -ge 300 ] && { problem "syslog sink: marker not written within 30 s"; break; }
         sleep 0.1
         i=$((i + 1))
     done
+    lines=$(pk_lines)
+    n=$(printf '%s' "$lines" | grep -c '^')
     local want
     want=$(printf '%s\n' "$@")
     [ "$#" -eq 0 ] && want=""
@@ -236,7 +237,7 @@ sshd_logged() {
             # shellcheck disable=SC2053
             [[ $line == $1 ]] && return 0
         done < <(sshd_lines)
-        [ "$i" -ge 30 ] && break
+        [ "$i" -ge 200 ] && break # 20 s: only a missing line waits this long
         sleep 0.1
         i=$((i + 1))
     done

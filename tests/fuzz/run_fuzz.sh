@@ -18,6 +18,9 @@ max_len() {
     case $1 in
     token) echo 9000 ;;   # PK_TOKEN_MAX is 8192
     jwt) echo 4096 ;;
+    # PK_JWKS_MAX (64 KiB) is one length test; 16 KiB hold 25 RSA 2048 keys
+    jwks) echo 16384 ;;
+    kakao_cache) echo 600 ;; # PK_KAKAO_ENTRY_MAX is 512
     *) echo 8192 ;;
     esac
 }

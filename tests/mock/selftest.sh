@@ -35,10 +35,13 @@ for tool in openssl curl "$PY"; do
     fi
 done
 
+# The waits below poll for a condition and return as soon as it holds; their
+# bounds only say when to give up, so they are generous (a loaded 2-core
+# machine can take seconds to start python3), never a timing requirement.
 # wait_file FILE SECONDS
 wait_file() {
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
+    local end=$((SECONDS + $2))
+    while [ "$SECONDS" -le "$end" ]; do
         [ -s "$1" ] && return 0
         sleep 0.1
     done
@@ -46,15 +49,33 @@ wait_file() {
 }
 # wait_gone PID SECONDS
 wait_gone() {
-    local i
-    for ((i = 0; i < $2 * 10; i++)); do
+    local end=$((SECONDS + $2))
+    while [ "$SECONDS" -le "$end" ]; do
         kill -0 "$1" 2>/dev/null || return 0
         sleep 0.1
     done
     return 1
 }
+# wait_zombie PID SECONDS: PID is dead but not reaped
+wait_zombie() {
+    local end=$((SECONDS + $2))
+    while [ "$SECONDS" -le "$end" ]; do
+        [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+# wait_grep PATTERN FILE SECONDS: FILE has a line with PATTERN
+wait_grep() {
+    local end=$((SECONDS + $3))
+    while [ "$SECONDS" -le "$end" ]; do
+        grep -q -- "$1" "$2" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
 # start_mock NAME [extra args...]: starts a mock with files under $tmp/NAME,
-# sets MPID; returns non-zero if its port file did not appear within 10 s.
+# sets MPID; returns non-zero if its port file did not appear within 30 s.
 start_mock() {
     local d=$tmp/$1
     shift
@@ -63,7 +84,7 @@ start_mock() {
         --port-file "$d/port" --log "$d/requests.jsonl" "$@" 2>"$d/stderr" &
     MPID=$!
     pids+=("$MPID")
-    wait_file "$d/port" 10
+    wait_file "$d/port" 30
 }
 
 # ---------------------------------------------------------------- certificates
@@ -186,13 +207,17 @@ get mockFaultRedirect_0026 /v1/user/access_token_info
 check "redirect: 302 with Location to the mock" test "$CODE" = 302 -a \
     "$(grep -i '^location:' <<<"$HDRS")" = "Location: https://127.0.0.1:$port/v1/user/access_token_info?redirected=1"
 
-# timing faults
+# timing faults: curl's exit status 28 says its own --max-time ended the
+# request; the elapsed bound only catches a curl that hung past it (20 s:
+# far above 2 s plus a slow start on a loaded machine).
 t0=$SECONDS
 curl -sS --cacert "$certs/ca.pem" --max-time 2 -o /dev/null \
     -H "Authorization: Bearer mockFaultHang_00000020" "$base/v1/user/access_token_info" 2>/dev/null
 rc=$?
-check "hang token: client times out (28)" test "$rc" = 28 -a $((SECONDS - t0)) -le 4
-out=$(curl -sS --cacert "$certs/ca.pem" --max-time 3 \
+check "hang token: client times out (28)" test "$rc" = 28 -a $((SECONDS - t0)) -le 20
+# 6 s: enough for the handshake and the first byte even when the machine is
+# busy; at one byte a second the body stays far below its 200 bytes.
+out=$(curl -sS --cacert "$certs/ca.pem" --max-time 6 \
     -H "Authorization: Bearer mockFaultDrip_00000021" "$base/v1/user/access_token_info" 2>/dev/null)
 rc=$?
 check "drip token: partial body then timeout" test "$rc" = 28 -a -n "$out" -a "${#out}" -lt 10
@@ -253,14 +278,20 @@ rs = [json.loads(l) for l in open(sys.argv[1]) ]
 assert sum(r["listener"] == "rogue" for r in rs) == 1
 ' "$log"
 
-# SIGTERM while a hanging request is held open
-curl -sS --cacert "$certs/ca.pem" --max-time 30 -o /dev/null \
+# SIGTERM while a hanging request is held open: the mock logs a request
+# before answering, so its log line says the request is open.
+hangs_before=$(grep -c '"Bearer mockFaultHang_00000020"' "$d/requests.jsonl")
+curl -sS --cacert "$certs/ca.pem" --max-time 120 -o /dev/null -H "X-Hold: sigterm" \
     -H "Authorization: Bearer mockFaultHang_00000020" "$base/v1/user/access_token_info" 2>/dev/null &
 curl_pid=$!
 pids+=("$curl_pid")
-sleep 0.5
+check "SIGTERM: the hanging request is open" wait_grep '"X-Hold": "sigterm"' "$d/requests.jsonl" 30
+check "SIGTERM: one more hanging request logged" \
+    test "$(grep -c '"Bearer mockFaultHang_00000020"' "$d/requests.jsonl")" = $((hangs_before + 1))
 kill -TERM "$main_pid"
-check "SIGTERM: mock exits within 3 s despite an open hanging request" wait_gone "$main_pid" 3
+# The mock checks for a stop every 0.5 s and its lifetime is 120 s: 30 s
+# tell a mock that ignores SIGTERM from a slow one.
+check "SIGTERM: mock exits despite an open hanging request" wait_gone "$main_pid" 30
 wait "$main_pid" 2>/dev/null
 rc=$?
 check "SIGTERM: exit status 0" test "$rc" = 0
@@ -274,30 +305,38 @@ pids+=("$fake_parent")
 if start_mock parent --parent-pid "$fake_parent" --lifetime 120; then
     kill "$fake_parent"
     wait "$fake_parent" 2>/dev/null
-    check "exits by itself within 3 s when --parent-pid disappears" wait_gone "$MPID" 3
+    # polled every 0.5 s; --lifetime 120 would end it much later
+    check "exits by itself when --parent-pid disappears" wait_gone "$MPID" 30
 else
     bad "exits by itself when --parent-pid disappears" "did not start"
 fi
 
-# parent dead but not yet reaped (a zombie) counts as gone: the short sleep's
-# parent becomes the long sleep (exec), which never reaps it.
-bash -c 'sleep 1 & echo $! >"$1"; exec sleep 30' _ "$tmp/zombie.pid" &
+# parent dead but not yet reaped (a zombie) counts as gone. The parent-to-be
+# (head, reading a FIFO) lives until the mock is up, then is told to exit;
+# its own parent is the long sleep (exec), which never reaps it.
+mkfifo "$tmp/zombie.go"
+bash -c 'head -c 1 "$2" >/dev/null & echo $! >"$1"; exec sleep 300' _ "$tmp/zombie.pid" \
+    "$tmp/zombie.go" &
 reaper=$!
 pids+=("$reaper")
-wait_file "$tmp/zombie.pid" 5
-zombie=$(cat "$tmp/zombie.pid")
-if start_mock zombie --parent-pid "$zombie" --lifetime 120; then
-    check "exits when --parent-pid is a zombie (dead, not reaped)" wait_gone "$MPID" 4
+zombie=""
+wait_file "$tmp/zombie.pid" 30 && zombie=$(cat "$tmp/zombie.pid")
+if [ -n "$zombie" ] && start_mock zombie --parent-pid "$zombie" --lifetime 120; then
+    timeout 30 bash -c 'echo >"$1"' _ "$tmp/zombie.go"
+    check "zombie test really had a zombie" wait_zombie "$zombie" 30
+    check "exits when --parent-pid is a zombie (dead, not reaped)" wait_gone "$MPID" 30
 else
     bad "exits when --parent-pid is a zombie" "did not start"
 fi
-check "zombie test really had a zombie" bash -c '
-    [ "$(awk "{print \$3}" "/proc/$1/stat" 2>/dev/null)" = Z ]' _ "$zombie"
+# head if it never got to exit (its parent, the sleep, still holds its pid)
+[ -n "$zombie" ] && kill "$zombie" 2>/dev/null
 kill "$reaper" 2>/dev/null
 wait "$reaper" 2>/dev/null
 
+# the lifetime counts from the mock's start; without it the mock would run
+# until this script ends, so 30 s only tell a broken lifetime from a slow one
 if start_mock lifetime --lifetime 1.5; then
-    check "exits by itself after --lifetime" wait_gone "$MPID" 4
+    check "exits by itself after --lifetime" wait_gone "$MPID" 30
 else
     bad "exits by itself after --lifetime" "did not start"
 fi

@@ -800,6 +800,8 @@ static void max_age_and_outages(void **state)
     if (strstr(t.all_log, want) == NULL)
         fail_msg("no stale-copy line \"%s\" in:\n%s", want, t.all_log);
     assert_int_equal(fetches("age") - before, 1);
+    /* the module's bound is timeout + 1 s; 2 s more for starting pamtester
+     * under faketime, which takes longest on a busy machine */
     if (t.elapsed < FAULT_TIMEOUT - 0.5 || t.elapsed > FAULT_TIMEOUT + 3.0)
         fail_msg("took %.3f s with a hanging JWKS URL and timeout %d", t.elapsed, FAULT_TIMEOUT);
     /* right after: no new try, the copy at once */
@@ -810,7 +812,10 @@ static void max_age_and_outages(void **state)
     if (strstr(t.all_log, want) == NULL || strstr(t.all_log, "next try in") == NULL)
         fail_msg("no back-off line in:\n%s", t.all_log);
     assert_int_equal(fetches("age") - before, 0);
-    if (t.elapsed > FAULT_TIMEOUT - 0.5)
+    /* A new try would cost the whole timeout on its own (the URL hangs), and
+     * the fetch count above already shows none was made; a run without one
+     * gets all of that time, even on a busy machine. */
+    if (t.elapsed >= FAULT_TIMEOUT)
         fail_msg("took %.3f s: the hanging URL was tried again", t.elapsed);
 
     /* without any copy the hanging URL costs `timeout`, then AUTHINFO_UNAVAIL */
@@ -821,6 +826,8 @@ static void max_age_and_outages(void **state)
                    "jwks unavailable for user=alice: %s: timeout after %d s (no cached copy)",
                    jwks_url("age"), FAULT_TIMEOUT);
     attempt_fetching("age", 1, tok_a, "alice", PAM_AUTHINFO_UNAVAIL, want, &r);
+    /* at least the timeout; the module's timeout + 1 s plus 0.5 s for
+     * reading the cache directory on a busy machine */
     assert_elapsed(&r, FAULT_TIMEOUT - 0.5, FAULT_TIMEOUT + 1.5);
     free(a);
     free(ab);
@@ -878,7 +885,9 @@ static void bad_answers_from_url(void **state)
     attempt(tok, "alice", PAM_AUTHINFO_UNAVAIL, "jwks unavailable for user=alice: *", &r);
     if (strstr(r.log, "connect: ") == NULL || strstr(r.log, "(no cached copy)") == NULL)
         fail_msg("log: %s", r.log);
-    assert_elapsed(&r, 0.0, 1.5);
+    /* refused at once: 3 s leave a busy machine room and still stay under
+     * the default timeout (5 s) that a wait for an answer would cost */
+    assert_elapsed(&r, 0.0, 3.0);
     free(a);
     free(tok);
 }

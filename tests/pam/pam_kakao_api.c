@@ -225,7 +225,14 @@ static void assert_token_only_in_header(const char *lines, const char *token)
 
 /* ---- running one attempt ---- */
 
-/* Upper bound slack for slow runs (valgrind): PK_TEST_TIME_SLACK seconds. */
+/* Bounds of a faulty exchange (pam_start to pam_end, in this process):
+ * - lower, timeout - 0.5 s: the module must wait out its timeout; a busy
+ *   machine only makes it later, so load never trips it;
+ * - upper, timeout + 1 s: the module's promise (one deadline for the whole
+ *   exchange). Outside the deadline it only reads its config and logs, a
+ *   few ms; with three busy loops on two cores the hanging cases took
+ *   2.01-2.05 s for timeout 2, so 1 s of margin is robust, not tight.
+ * Upper bound slack for slow runs (valgrind): PK_TEST_TIME_SLACK seconds. */
 static double time_slack(void)
 {
     const char *s = getenv("PK_TEST_TIME_SLACK");
