@@ -62,7 +62,7 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
         return -2;
     case PK_HTTP_UNSAFE_ENV:
         (void)snprintf(err, err_len, "%s", why);
-        return -1;
+        return -3;
     case PK_HTTP_ERROR:
         break;
     }
@@ -216,7 +216,10 @@ static int pk_store_fetch(struct pk_jwks_store *s, time_t now, char *err, size_t
     s->fetched = true;
     rc = s->fetch(s->fetch_ctx, s->cfg, s->cfg->jwks_url, &body, &len, err, err_len);
     if (rc != 0) {
-        s->failed_at = now;
+        /* A request this process was not allowed to make (-3) tells nothing
+         * of the URL: other processes keep trying it. */
+        if (rc != -3)
+            s->failed_at = now;
         return rc == -2 ? -2 : -1;
     }
     switch (pk_jwks_parse(body, len, s->cfg->jwks_url, s->log, &fresh, problem,

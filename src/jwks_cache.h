@@ -25,7 +25,10 @@
 #define PK_JWKS_RETRY 300
 
 /* Fetches url. Returns 0 with *body (malloc'd, NUL-terminated, *len bytes),
- * -1 with err set, or -2 when out of memory. */
+ * -1 with err set, -2 when out of memory, or -3 with err set when no request
+ * was made because this process may not make one (the caller's environment,
+ * docs/DESIGN.md §7.4): that says nothing about the URL, so it is not recorded
+ * as a failed fetch in the cache that every process shares. */
 typedef int (*pk_jwks_fetch_fn)(void *ctx, const struct pk_config *cfg, const char *url,
                                 char **body, size_t *len, char *err, size_t err_len);
 

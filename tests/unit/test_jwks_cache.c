@@ -44,7 +44,7 @@ static void capture_emit(void *ctx, int priority, const char *msg)
 
 struct fake {
     const char *body;
-    int rc; /* what the fetch returns: 0, -1 (err), -2 */
+    int rc; /* what the fetch returns: 0, -1 (err), -2, -3 (not allowed here) */
     const char *err;
     int calls;
 };
@@ -292,6 +292,37 @@ static void stale_copy_while_url_fails(void **state)
     assert_int_equal(key_for(&s, "b", t + 2 * PK_JWKS_RETRY, &res), PK_OK);
     pk_jwks_store_free(&s);
     assert_int_equal(record_int("failed"), 0);
+}
+
+/* A fetch this process may not make (an unsafe environment in a setuid
+ * process) is not an outage of the URL: the shared record keeps no failure,
+ * so a user cannot hold off every other login's refetch for PK_JWKS_RETRY. */
+static void not_allowed_here_is_no_outage(void **state)
+{
+    struct pk_jwks_store s;
+    struct pk_result res;
+    long t = T0 + 7200;
+    (void)state;
+
+    load(&s, T0);
+    pk_jwks_store_free(&s);
+    fake.rc = -3;
+    fake.err = "unsafe environment: SSLKEYLOGFILE is set in a setuid process";
+    load(&s, t);
+    assert_int_equal(fake.calls, 2);
+    assert_string_equal(cap.lines[0], "jwks " URL ": fetching failed (unsafe environment: "
+                                      "SSLKEYLOGFILE is set in a setuid process); using the "
+                                      "cached copy, 7200 s old");
+    assert_int_equal(key_for(&s, "a", t, &res), PK_OK);
+    pk_jwks_store_free(&s);
+    assert_int_equal(record_int("failed"), 0);
+    /* the next process (a safe one) fetches at once */
+    fake.rc = 0;
+    fake.body = jwks_ab;
+    load(&s, t + 10);
+    assert_int_equal(fake.calls, 3);
+    assert_int_equal(key_for(&s, "b", t + 10, &res), PK_OK);
+    pk_jwks_store_free(&s);
 }
 
 static void no_copy_at_all(void **state)
@@ -667,6 +698,7 @@ int main(void)
         cmocka_unit_test_setup(first_fetch_creates_cache, setup),
         cmocka_unit_test_setup(refresh_after_max_age, setup),
         cmocka_unit_test_setup(stale_copy_while_url_fails, setup),
+        cmocka_unit_test_setup(not_allowed_here_is_no_outage, setup),
         cmocka_unit_test_setup(no_copy_at_all, setup),
         cmocka_unit_test_setup(unknown_kid_refetch, setup),
         cmocka_unit_test_setup(no_refetch_right_after_a_fetch, setup),
