@@ -32,6 +32,8 @@ enum pk_http_status {
     PK_HTTP_NOMEM,
 };
 
+/* err says what failed, escaped as quoted text (pk_log_text): show it
+ * inside double quotes. */
 enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
                                 char *err, size_t err_len);
 
