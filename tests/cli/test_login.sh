@@ -76,7 +76,7 @@ cli_login_start --client-id mockRestApiKey_denied_04 --timeout 30
 cli_page=$(cli_browse "$cli_url")
 cli_login_end
 cli_judge "login: user denies access" 1 "" "*
-kakao-pam login: login refused: access_denied: User denied access"
+kakao-pam login: login refused: access_denied: \"User denied access\""
 case $cli_page in *"Kakao login failed"*) ok "cli login: the browser is told the login failed" ;;
 *) bad "cli login: the browser is told the login failed ($cli_page)" ;; esac
 
