@@ -392,7 +392,7 @@ static int pk_apply(struct pk_parse *p, const char *where, const char *key, size
         size_t n = key_len < sizeof(tmp) - 1 ? key_len : sizeof(tmp) - 1;
         memcpy(tmp, key, n);
         tmp[n] = '\0';
-        pk_log_escape(shown, sizeof(shown), tmp);
+        pk_log_field(shown, sizeof(shown), tmp);
     }
     def = pk_find_key(key, key_len, &idx);
     if (def == NULL) {
@@ -466,7 +466,7 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
         }
         if (eq == NULL) {
             char shown[80];
-            pk_log_escape(shown, sizeof(shown), arg);
+            pk_log_field(shown, sizeof(shown), arg);
             pk_problem(p, "argument", "unknown option \"%s\"", shown);
             continue;
         }

@@ -36,6 +36,7 @@
 #include <strings.h>
 #include <sys/auxv.h>
 
+#include "log.h"
 #include "secure.h"
 
 #define PK_HTTP_USER_AGENT "pam_kakao/0.1"
@@ -72,22 +73,22 @@ struct body_sink {
 
 static void set_err(char *err, size_t err_len, const char *msg)
 {
+    char trimmed[CURL_ERROR_SIZE];
     size_t n = (msg != NULL) ? strlen(msg) : 0;
-    size_t i;
 
     if (err == NULL || err_len == 0)
         return;
     /* curl's error buffer sometimes ends with a newline. */
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r' || msg[n - 1] == ' '))
         n--;
-    if (n > err_len - 1)
-        n = err_len - 1;
-    /* Library messages may quote server-provided text: keep them printable. */
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)msg[i];
-        err[i] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
-    }
-    err[i] = '\0';
+    if (n > sizeof(trimmed) - 1)
+        n = sizeof(trimmed) - 1;
+    if (n > 0)
+        memcpy(trimmed, msg, n);
+    trimmed[n] = '\0';
+    /* Library messages may quote server-provided text: escaped as quoted
+     * text, which callers show inside double quotes. */
+    pk_log_text(err, err_len, trimmed);
 }
 
 /* Grows geometrically; the old buffer is wiped rather than realloc'd so no

@@ -48,6 +48,8 @@ enum pk_http_status {
  * PK_HTTP_KEYLOG_REFUSAL. Every request function below calls it first. */
 bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len);
 
+/* err says what failed, escaped as quoted text (pk_log_text): show it
+ * inside double quotes. */
 enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
                                 char *err, size_t err_len);
 

@@ -144,17 +144,17 @@ static bool pk_jwk_convert(json_t *entry, struct pk_jwk *out, bool *nomem, char 
         return false;
     }
     if (strcmp(json_string_value(kty), "RSA") != 0) {
-        pk_log_escape(shown, sizeof(shown), json_string_value(kty));
+        pk_log_field(shown, sizeof(shown), json_string_value(kty));
         (void)snprintf(why, why_len, "kty \"%s\" is not RSA", shown);
         return false;
     }
     if (use != NULL && !(json_is_string(use) && strcmp(json_string_value(use), "sig") == 0)) {
-        pk_log_escape(shown, sizeof(shown), json_is_string(use) ? json_string_value(use) : "?");
+        pk_log_field(shown, sizeof(shown), json_is_string(use) ? json_string_value(use) : "?");
         (void)snprintf(why, why_len, "use \"%s\" is not sig", shown);
         return false;
     }
     if (alg != NULL && !(json_is_string(alg) && strcmp(json_string_value(alg), "RS256") == 0)) {
-        pk_log_escape(shown, sizeof(shown), json_is_string(alg) ? json_string_value(alg) : "?");
+        pk_log_field(shown, sizeof(shown), json_is_string(alg) ? json_string_value(alg) : "?");
         (void)snprintf(why, why_len, "alg \"%s\" is not RS256", shown);
         return false;
     }
@@ -287,7 +287,7 @@ enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *sour
         char kid_shown[PK_KID_MAX * 4];
         bool nomem = false;
 
-        pk_log_escape(kid_shown, sizeof(kid_shown), kid != NULL ? kid : "");
+        pk_log_field(kid_shown, sizeof(kid_shown), kid != NULL ? kid : "");
         if (same > 1) {
             /* Either key could be the one meant: use neither. */
             (void)snprintf(why, sizeof(why), "kid names %zu keys in the set (ambiguous)", same);

@@ -49,10 +49,10 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
         (void)snprintf(err, err_len, "timeout after %ld s", cfg->timeout);
         return -1;
     case PK_HTTP_CONNECT:
-        (void)snprintf(err, err_len, "connect: %s", why);
+        (void)snprintf(err, err_len, "connect: \"%s\"", why);
         return -1;
     case PK_HTTP_TLS:
-        (void)snprintf(err, err_len, "TLS: %s", why);
+        (void)snprintf(err, err_len, "TLS: \"%s\"", why);
         return -1;
     case PK_HTTP_TOO_BIG:
         (void)snprintf(err, err_len, "response over %d bytes", PK_JWKS_MAX);
@@ -66,7 +66,7 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
     case PK_HTTP_ERROR:
         break;
     }
-    (void)snprintf(err, err_len, "request failed: %s", why);
+    (void)snprintf(err, err_len, "request failed: \"%s\"", why);
     return -1;
 }
 
@@ -409,7 +409,7 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
     int rc;
 
     *key = NULL;
-    pk_log_escape(shown, sizeof(shown), kid);
+    pk_log_field(shown, sizeof(shown), kid);
     if (!s->have_set)
         return pk_result_set(res, PK_JWKS_UNAVAILABLE, "%s",
                              s->unavailable[0] != '\0' ? s->unavailable : "no JWKS loaded");

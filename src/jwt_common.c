@@ -53,11 +53,6 @@ json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, con
     return json;
 }
 
-static void pk_copy_shown(char *dst, size_t len, const char *s)
-{
-    pk_log_escape(dst, len, s);
-}
-
 enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want,
                                     struct pk_jwt_header *hdr, struct pk_result *res)
 {
@@ -78,7 +73,7 @@ enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want
         out = pk_result_set(res, PK_JWT_BAD_HEADER, "alg missing or not a string");
     } else if (strcmp(json_string_value(alg), pk_alg_name(want)) != 0) {
         char shown[24];
-        pk_copy_shown(shown, sizeof(shown), json_string_value(alg));
+        pk_log_field(shown, sizeof(shown), json_string_value(alg));
         out = pk_result_set(res, PK_JWT_ALG_MISMATCH, "alg=\"%s\", configured %s", shown,
                             pk_alg_name(want));
     } else if (json_object_get(h, "crit") != NULL) {
@@ -264,14 +259,17 @@ enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules 
         return pk_result_set(res, PK_JWT_BAD_CLAIMS, "aud is not a string or array of strings");
     if (rules->issuer != NULL && !pk_json_str_eq(iss, rules->issuer)) {
         char shown[96];
-        pk_log_escape(shown, sizeof(shown), iss != NULL ? json_string_value(iss) : "");
+        pk_log_field(shown, sizeof(shown), iss != NULL ? json_string_value(iss) : "");
         return iss == NULL ? pk_result_set(res, PK_JWT_WRONG_ISS, "iss missing")
                            : pk_result_set(res, PK_JWT_WRONG_ISS, "iss=\"%s\"", shown);
     }
-    if (rules->audience != NULL && (aud == NULL || !pk_aud_contains(aud, rules->audience)))
-        return aud == NULL ? pk_result_set(res, PK_JWT_WRONG_AUD, "aud missing")
-                           : pk_result_set(res, PK_JWT_WRONG_AUD, "aud does not contain \"%s\"",
-                                           rules->audience);
+    if (rules->audience != NULL && (aud == NULL || !pk_aud_contains(aud, rules->audience))) {
+        char shown[96];
+        pk_log_field(shown, sizeof(shown), rules->audience);
+        return aud == NULL
+                   ? pk_result_set(res, PK_JWT_WRONG_AUD, "aud missing")
+                   : pk_result_set(res, PK_JWT_WRONG_AUD, "aud does not contain \"%s\"", shown);
+    }
     if (rules->max_token_age > 0) {
         json_int_t when = has_auth ? auth_time : iat;
         const char *name = has_auth ? "auth_time" : "iat";
@@ -291,7 +289,7 @@ enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_onl
     char shown[72];
     json_t *c = json_object_get(claims, name);
 
-    pk_log_escape(shown, sizeof(shown), name);
+    pk_log_field(shown, sizeof(shown), name);
     if (c == NULL)
         return pk_result_set(res, PK_JWT_BAD_ID, "%s missing", shown);
     if (json_is_integer(c) && !string_only) {

@@ -3,7 +3,7 @@
  * Refusals about the token (401/-401, the 4xx codes about the token, a token
  * of another app, a bad id, a dead token) are PAM_AUTH_ERR outcomes; anything
  * that says "we could not get a trustworthy answer" is PK_KAKAO_UNAVAILABLE.
- * Details are built from numbers, field names and Kakao's sanitized `msg`,
+ * Details are built from numbers, field names and Kakao's escaped `msg`,
  * never from the token or the body itself. */
 #include "kakao_api.h"
 
@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "log.h"
 
 #define PK_KAKAO_TOKEN_INFO_PATH "/v1/user/access_token_info"
 #define PK_KAKAO_USER_ME_PATH "/v2/user/me"
@@ -30,39 +31,8 @@ struct kakao_error {
     bool has_code;
     json_int_t code;
     bool has_msg;
-    char msg[PK_KAKAO_MSG_MAX + 1];
+    char msg[PK_KAKAO_MSG_MAX + 1]; /* pk_log_text: escaped, "..." marks a cut */
 };
-
-static size_t escaped_len(unsigned char c)
-{
-    return (c == '"' || c == '\\') ? 2 : 1;
-}
-
-/* Printable ASCII only (others become '?'), quotes and backslashes escaped,
- * at most PK_KAKAO_MSG_MAX characters with "..." marking a cut. */
-static void sanitize_msg(char out[PK_KAKAO_MSG_MAX + 1], const char *in)
-{
-    size_t total = 0;
-    size_t budget;
-    size_t o = 0;
-
-    for (const char *p = in; *p != '\0'; p++)
-        total += escaped_len((unsigned char)*p);
-    budget = total <= PK_KAKAO_MSG_MAX ? PK_KAKAO_MSG_MAX : PK_KAKAO_MSG_MAX - 3;
-    for (const char *p = in; *p != '\0'; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (o + escaped_len(c) > budget)
-            break;
-        if (c == '"' || c == '\\')
-            out[o++] = '\\';
-        out[o++] = (char)((c >= 0x20 && c < 0x7f) ? c : '?');
-    }
-    if (total > PK_KAKAO_MSG_MAX) {
-        memcpy(out + o, "...", 3);
-        o += 3;
-    }
-    out[o] = '\0';
-}
 
 static void read_error(json_t *root, struct kakao_error *e)
 {
@@ -80,7 +50,7 @@ static void read_error(json_t *root, struct kakao_error *e)
     }
     if (json_is_string(msg)) {
         e->has_msg = true;
-        sanitize_msg(e->msg, json_string_value(msg));
+        pk_log_text(e->msg, sizeof(e->msg), json_string_value(msg));
     }
 }
 
@@ -386,15 +356,15 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
         return PK_OK;
     }
     if (log != NULL)
-        pk_debug(log, "kakao api %s: failed after %ld ms: %s", path, ms, err);
+        pk_debug(log, "kakao api %s: failed after %ld ms: \"%s\"", path, ms, err);
     pk_http_response_free(resp);
     switch (st) {
     case PK_HTTP_TIMEOUT:
         return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "timeout after %ld s", cfg->timeout);
     case PK_HTTP_CONNECT:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "connect: %s", err);
+        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "connect: \"%s\"", err);
     case PK_HTTP_TLS:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "TLS: %s", err);
+        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "TLS: \"%s\"", err);
     case PK_HTTP_TOO_BIG:
         return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "response over %zu bytes",
                              (size_t)PK_KAKAO_BODY_MAX);
@@ -405,7 +375,7 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
     case PK_HTTP_OK:
     case PK_HTTP_ERROR:
     default:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "request failed: %s", err);
+        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "request failed: \"%s\"", err);
     }
 }
 

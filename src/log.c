@@ -1,6 +1,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <syslog.h>
 
@@ -38,27 +39,58 @@ void pk_debug(const struct pk_logger *log, const char *fmt, ...)
     va_end(ap);
 }
 
-void pk_log_escape(char *buf, size_t len, const char *s)
+/* Whether c is written as itself; everything else becomes \xNN. */
+static bool pk_escape_keeps(unsigned char c, bool text)
+{
+    if (c == '"' || c == '\\')
+        return false;
+    return (c > 0x20 && c < 0x7f) || (text && c == 0x20);
+}
+
+static void pk_escape(char *buf, size_t len, const char *s, bool text)
 {
     static const char hex[] = "0123456789abcdef";
+    static const char mark[] = "...";
+    size_t room;
+    size_t need = 0;
     size_t o = 0;
+    bool cut;
 
-    if (len == 0)
+    if (buf == NULL || len == 0)
         return;
-    for (; s != NULL && *s != '\0'; s++) {
+    if (s == NULL)
+        s = "";
+    room = len - 1;
+    for (const char *p = s; *p != '\0' && need <= room; p++)
+        need += pk_escape_keeps((unsigned char)*p, text) ? 1 : 4;
+    cut = need > room;
+    if (cut)
+        room = room > sizeof(mark) - 1 ? room - (sizeof(mark) - 1) : 0;
+    for (; *s != '\0'; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c >= 0x20 && c < 0x7f && c != '\\') {
-            if (o + 1 >= len)
-                break;
+        bool keep = pk_escape_keeps(c, text);
+        if (o + (keep ? 1 : 4) > room)
+            break;
+        if (keep) {
             buf[o++] = (char)c;
         } else {
-            if (o + 4 >= len)
-                break;
             buf[o++] = '\\';
             buf[o++] = 'x';
             buf[o++] = hex[c >> 4];
             buf[o++] = hex[c & 0xf];
         }
     }
+    for (size_t i = 0; cut && i < sizeof(mark) - 1 && o < len - 1; i++)
+        buf[o++] = mark[i];
     buf[o] = '\0';
+}
+
+void pk_log_field(char *buf, size_t len, const char *s)
+{
+    pk_escape(buf, len, s, false);
+}
+
+void pk_log_text(char *buf, size_t len, const char *s)
+{
+    pk_escape(buf, len, s, true);
 }

@@ -18,7 +18,19 @@ void pk_log(const struct pk_logger *log, int priority, const char *fmt, ...)
 void pk_debug(const struct pk_logger *log, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Copies s into buf with bytes outside printable ASCII as \xNN, truncated. */
-void pk_log_escape(char *buf, size_t len, const char *s);
+/* The only two ways a value from outside (a user name, a JWT header field,
+ * a server's message, a config value echoed back) enters a log line or a
+ * pk_result detail, so that no input can forge a field or a second decision.
+ * Escaped bytes are written as \xNN (lower-case hex). A value that does not
+ * fit ends in "..." and is never cut inside an escape; buf is always
+ * NUL-terminated (len > 0). s may be NULL (written as nothing). */
+
+/* For an unquoted field (user=, alg=, kid=) or an identifier: every byte
+ * outside 0x21-0x7e, '"' and '\' is escaped, so the value holds no space. */
+void pk_log_field(char *buf, size_t len, const char *s);
+
+/* For free text shown inside double quotes (msg="..."): the same, except
+ * that spaces (0x20) stay as they are. */
+void pk_log_text(char *buf, size_t len, const char *s);
 
 #endif

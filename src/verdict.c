@@ -114,7 +114,7 @@ void pk_verdict_line(char *buf, size_t len, const struct pk_result *res, const c
     const char *end = res->detail[0] != '\0' ? ")" : "";
     int n = 0;
 
-    pk_log_escape(who, sizeof(who), user != NULL ? user : "(none)");
+    pk_log_field(who, sizeof(who), user != NULL ? user : "(none)");
     switch (row->wording) {
     case PK_WORD_ACCEPTED:
         n = snprintf(buf, len, "accepted %s kakao_id=%lld user=%s", pk_kind_name(res->kind),

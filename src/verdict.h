@@ -92,8 +92,9 @@ const char *pk_outcome_reason(enum pk_outcome outcome);
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome);
 const char *pk_kind_name(enum pk_kind kind);
 
-/* Formats the single log line for a decision into buf. `user` is printed
- * with non-printable bytes escaped. */
+/* Formats the single log line for a decision into buf. `user` is escaped
+ * as a field (pk_log_field: no raw space, quote or control byte), so a user
+ * name cannot forge a field or a second decision. */
 void pk_verdict_line(char *buf, size_t len, const struct pk_result *res,
                      const char *user);
 

@@ -736,7 +736,7 @@ static void pk_note_stray(struct pk_login *l, const struct pk_callback *cb)
                      "still waiting");
         return;
     }
-    pk_log_escape(shown, sizeof(shown), cb->error != NULL ? cb->error : "");
+    pk_log_field(shown, sizeof(shown), cb->error != NULL ? cb->error : "");
     pk_login_err("ignored a redirect %s%s%s%s: not from this login; still waiting",
                  cb->state == NULL ? "without state" : "with a wrong state",
                  cb->error != NULL ? " (error=" : "", shown, cb->error != NULL ? ")" : "");
@@ -791,11 +791,13 @@ static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
     /* The right state: this is the one redirect of this login, so an error,
      * or no usable code, ends it now (Kakao will not send another). */
     if (cb.error != NULL) {
-        /* Kakao's text, or an attacker's: printable and short on the terminal. */
-        pk_log_escape(shown, sizeof(shown), cb.error);
-        pk_log_escape(shown2, sizeof(shown2),
-                      cb.error_description != NULL ? cb.error_description : "");
-        pk_login_err("login refused: %s%s%s", shown, shown2[0] != '\0' ? ": " : "", shown2);
+        /* Kakao's text, or an attacker's: escaped and short on the terminal,
+         * the free-text description inside quotes. */
+        pk_log_field(shown, sizeof(shown), cb.error);
+        pk_log_text(shown2, sizeof(shown2),
+                    cb.error_description != NULL ? cb.error_description : "");
+        pk_login_err("login refused: %s%s%s%s", shown, shown2[0] != '\0' ? ": \"" : "", shown2,
+                     shown2[0] != '\0' ? "\"" : "");
     } else if (cb.code == NULL || !pk_printable_word(cb.code, PK_LOGIN_ARG_MAX)) {
         pk_login_err("the redirect carries no usable code: login aborted");
     } else {
@@ -954,11 +956,12 @@ static int pk_token_error(long status, json_t *doc)
         pk_login_err("token endpoint answered HTTP %ld without an OAuth error", status);
         return client_side ? PK_EXIT_REFUSED : PK_EXIT_USAGE;
     }
-    pk_log_escape(e, sizeof(e), error);
-    pk_log_escape(d, sizeof(d), pk_json_str(doc, "error_description"));
-    pk_log_escape(k, sizeof(k), pk_json_str(doc, "error_code"));
-    pk_login_err("token request refused (HTTP %ld): %s%s%s%s%s", status, e,
-                 k[0] != '\0' ? " " : "", k, d[0] != '\0' ? ": " : "", d);
+    pk_log_field(e, sizeof(e), error);
+    pk_log_text(d, sizeof(d), pk_json_str(doc, "error_description"));
+    pk_log_field(k, sizeof(k), pk_json_str(doc, "error_code"));
+    pk_login_err("token request refused (HTTP %ld): %s%s%s%s%s%s", status, e,
+                 k[0] != '\0' ? " " : "", k, d[0] != '\0' ? ": \"" : "", d,
+                 d[0] != '\0' ? "\"" : "");
     return status >= 500 || status == 429 ? PK_EXIT_USAGE : PK_EXIT_REFUSED;
 }
 

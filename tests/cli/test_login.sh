@@ -64,7 +64,7 @@ cli_login_start --client-id mockRestApiKey_secret_02 --timeout 30
 cli_browse "$cli_url" >/dev/null
 cli_login_end
 cli_judge "login: client secret missing (KOE010)" 1 "" "*
-kakao-pam login: token request refused (HTTP 401): invalid_client KOE010: Bad client credentials"
+kakao-pam login: token request refused (HTTP 401): invalid_client KOE010: \"Bad client credentials\""
 cli_file "$CW/secret_open" 644 "mockClientSecret_0002\n"
 cli_expect "login: client secret file readable by others" 2 "" \
     "kakao-pam login: client secret file refused: $CW/secret_open: key file readable by others (mode 0644)" \
@@ -76,7 +76,7 @@ cli_login_start --client-id mockRestApiKey_denied_04 --timeout 30
 cli_page=$(cli_browse "$cli_url")
 cli_login_end
 cli_judge "login: user denies access" 1 "" "*
-kakao-pam login: login refused: access_denied: User denied access"
+kakao-pam login: login refused: access_denied: \"User denied access\""
 case $cli_page in *"Kakao login failed"*) ok "cli login: the browser is told the login failed" ;;
 *) bad "cli login: the browser is told the login failed ($cli_page)" ;; esac
 
@@ -149,7 +149,7 @@ curl -4 -sS --max-time 10 -o /dev/null \
     "http://127.0.0.1:$cli_lport/callback?error=access_denied&error_description=%1b%5b31mred%0aline&state=$cli_state"
 cli_login_end
 cli_judge "login: error text escaped" 1 "" '*
-kakao-pam login: login refused: access_denied: \\x1b[[]31mred\\x0aline'
+kakao-pam login: login refused: access_denied: "\\x1b[[]31mred\\x0aline"'
 check "cli login: no escape byte reaches the terminal" sh -c '! grep -q "$(printf "\033")" "$1"' sh "$CW/login.err"
 
 cli_login_start --client-id "$PUB" --timeout 30
@@ -170,7 +170,7 @@ curl -4 -sS --max-time 10 --cacert "$CLI_CA" -o /dev/null -d grant_type=authoriz
 curl -4 -sS --max-time 10 -o /dev/null "$cli_loc"
 cli_login_end
 cli_judge "login: code already used (KOE320)" 1 "" "*
-kakao-pam login: token request refused (HTTP 400): invalid_grant KOE320: authorization code not found or already used"
+kakao-pam login: token request refused (HTTP 400): invalid_grant KOE320: \"authorization code not found or already used\""
 
 # the token endpoint misbehaves
 for cli_case in "mockRestApiKey_5xx_00005|token endpoint answered HTTP 500 without an OAuth error" \

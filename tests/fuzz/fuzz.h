@@ -36,6 +36,15 @@ void pk_fuzz_write_file(const char *path, const uint8_t *data, size_t size);
  * what a corpus reaches). */
 void pk_fuzz_trace(enum pk_outcome outcome, const char *detail);
 
+/* A user name made of the last (up to 24) bytes of data, NUL bytes read as
+ * spaces, so crafted names reach the decision line. */
+void pk_fuzz_user(const uint8_t *data, size_t size, char out[25]);
+
+/* Formats the decision line for res and user and checks it: printable, and
+ * its user= field holds no raw space or quote, never half an escape, and
+ * decodes back to exactly user (no field or decision can be forged). */
+void pk_fuzz_check_decision(const struct pk_result *res, const char *user);
+
 /* A logger that checks every message is printable and drops it. */
 struct pk_logger;
 const struct pk_logger *pk_fuzz_logger(void);

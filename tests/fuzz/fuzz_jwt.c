@@ -9,7 +9,8 @@
  * Invariant: PK_OK only when an independent reading of the same JSON says
  * the rules of SPEC §6.1 hold (alg exactly HS256, no crit, exp in force,
  * nbf/iat not in the future, iss/aud/age as configured, the id claim is the
- * accepted id). */
+ * accepted id); the decision line for a user name taken from the input
+ * cannot be forged. */
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     PK_FUZZ_CHECK(pk_fuzz_printable(res.detail), "detail not printable");
     pk_verdict_line(line, sizeof(line), &res, "alice");
     PK_FUZZ_CHECK(pk_fuzz_printable(line), "log line not printable");
+    {
+        char user[25];
+        pk_fuzz_user(data, size, user);
+        pk_fuzz_check_decision(&res, user);
+    }
     if (out == PK_OK)
         oracle(variant, &auths[variant].cfg, header, payload, res.kakao_id);
     free(token);

@@ -7,7 +7,8 @@
  * Invariants: PK_OK only for HTTP 200 with a positive id, and (token info)
  * an app_id equal to ours or (user/me, verified) an email that is valid
  * and verified, as an independent reading of the JSON says; the returned
- * outcome is the recorded one; details are printable. */
+ * outcome is the recorded one; details are printable; Kakao's msg stays inside
+ * its quotes; the decision line's user= field cannot be forged. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     PK_FUZZ_CHECK(res.kind == PK_KIND_KAKAO, "kind not kakao");
     PK_FUZZ_CHECK(pk_fuzz_printable(res.detail), "detail not printable");
     PK_FUZZ_CHECK(out == PK_OK || res.kakao_id == 0, "refused but an id is set");
+    {
+        /* Kakao's msg is the last part of a detail and stays inside its quotes. */
+        const char *msg = strstr(res.detail, " msg=\"");
+        char user[25];
+        if (msg != NULL) {
+            const char *close = strchr(msg + 6, '"');
+            PK_FUZZ_CHECK(close != NULL && close[1] == '\0', "msg=\"...\" not closed at the end");
+        }
+        pk_fuzz_user(data, size, user);
+        pk_fuzz_check_decision(&res, user);
+    }
     if (out == PK_OK) {
         PK_FUZZ_CHECK(status == 200, "accepted a non-200 answer");
         oracle(info, rule, body, len, res.kakao_id);

@@ -7,7 +7,8 @@
  *
  * Invariants: the returned outcome is the one recorded for the log line;
  * PK_OK only with a mapped id; details and the log line are printable and
- * never quote the token; pk_token_parse's segments lie inside the token. */
+ * never quote the token; pk_token_parse's segments lie inside the token; the
+ * decision line for a user name taken from the input cannot be forged. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +93,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     PK_FUZZ_CHECK(pk_fuzz_printable(res.detail), "detail not printable");
     pk_verdict_line(line, sizeof(line), &res, "alice");
     PK_FUZZ_CHECK(pk_fuzz_printable(line), "log line not printable");
+    {
+        char user[25];
+        pk_fuzz_user(data, size, user);
+        pk_fuzz_check_decision(&res, user);
+    }
     memset(&scratch, 0, sizeof(scratch));
     if (pk_token_parse(raw, &view, &scratch) == PK_OK && view.len >= 16) {
         char head[17];

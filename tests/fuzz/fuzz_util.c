@@ -23,6 +23,66 @@ bool pk_fuzz_printable(const char *s)
     return true;
 }
 
+void pk_fuzz_user(const uint8_t *data, size_t size, char out[25])
+{
+    size_t n = size < 24 ? size : 24;
+
+    for (size_t i = 0; i < n; i++)
+        out[i] = data[size - n + i] != 0 ? (char)data[size - n + i] : ' ';
+    out[n] = '\0';
+}
+
+static int pk_fuzz_hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+void pk_fuzz_check_decision(const struct pk_result *res, const char *user)
+{
+    char line[1024];
+    const char *p;
+    const char *end;
+    size_t ulen = strlen(user);
+    size_t u = 0;
+
+    pk_verdict_line(line, sizeof(line), res, user);
+    PK_FUZZ_CHECK(pk_fuzz_printable(line), "decision line not printable");
+    if (pk_outcome_wording(res->outcome) == PK_WORD_SERVICE)
+        return;
+    /* The words before the first user= are ours: it is the user field. */
+    p = strstr(line, "user=");
+    PK_FUZZ_CHECK(p != NULL, "decision line without user=");
+    p += 5;
+    end = strchr(p, ' ');
+    if (end == NULL)
+        end = p + strlen(p);
+    while (p < end) {
+        unsigned char c;
+        if (*p == '\\') {
+            PK_FUZZ_CHECK(end - p >= 4 && p[1] == 'x' && pk_fuzz_hex(p[2]) >= 0 &&
+                              pk_fuzz_hex(p[3]) >= 0,
+                          "half an escape in user=");
+            c = (unsigned char)(pk_fuzz_hex(p[2]) * 16 + pk_fuzz_hex(p[3]));
+            p += 4;
+        } else {
+            PK_FUZZ_CHECK(*p != '"' && *p > 0x20 && *p < 0x7f, "raw byte in user=");
+            c = (unsigned char)*p++;
+        }
+        if (u < ulen) {
+            PK_FUZZ_CHECK(c == (unsigned char)user[u], "user= differs from the user name");
+            u++;
+        } else {
+            /* only the ':' that ends "for user=U: reason" may follow */
+            PK_FUZZ_CHECK(c == ':' && p == end, "user= longer than the user name");
+        }
+    }
+    PK_FUZZ_CHECK(u == ulen, "user= shorter than the user name");
+}
+
 static char pk_fuzz_dir[64];
 static char pk_fuzz_files[8][128];
 static int pk_fuzz_nfiles;

@@ -194,6 +194,10 @@ FIXTURES = {
     "mockHugeId_000000037": Fixture(
         "200, id 99999999999999999999 (beyond int64)",
         raw('{"id":99999999999999999999,"expires_in":21599,"app_id":1234567}')),
+    # a msg that tries to forge log fields: a quote, a backslash, a newline
+    "mockForgedMsg_000000038": Fixture(
+        "401 -401 msg 'x\" user=root\\ok<LF>accepted kakao kakao_id=1 user=root'",
+        kerr(401, -401, 'x" user=root\\ok\naccepted kakao kakao_id=1 user=root')),
 }
 
 for _tok in FIXTURES:

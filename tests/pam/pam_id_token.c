@@ -508,6 +508,15 @@ static void attacks(void **state)
     tok = jt_sign_rs256(key_x, "{\"kid\":\"" KA "\",\"typ\":\"JWT\",\"alg\":\"RS256\"}", claims);
     attempt(tok, "alice", PAM_AUTH_ERR, "rejected id_token for user=alice: bad signature", &r);
     free(tok);
+    /* a kid with a space, a quote and a backslash is escaped in the one line */
+    tok = jt_sign_rs256(key_a, "{\"kid\":\"k 1\\\"2\\\\\",\"typ\":\"JWT\",\"alg\":\"RS256\"}",
+                        claims);
+    attempt(tok, "alice", PAM_AUTH_ERR,
+            "rejected id_token for user=alice: unknown kid (kid=\"k\\x201\\x222\\x5c\" not in "
+            "the JWKS)",
+            &r);
+    assert_string_equal(r.all_log, r.log);
+    free(tok);
     /* no kid: no key is guessed */
     tok = jt_sign_rs256(key_a, "{\"typ\":\"JWT\",\"alg\":\"RS256\"}", claims);
     attempt(tok, "alice", PAM_AUTH_ERR, "rejected id_token for user=alice: bad header (no kid)",

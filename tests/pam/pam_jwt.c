@@ -220,6 +220,40 @@ static void user_without_map_line(void **state)
     assert_int_equal(r.acct_rv == PAM_SUCCESS, 0);
 }
 
+/* Values from outside never forge a field: a user name with spaces and
+ * quotes, a JWT header alg with a quote and spaces. */
+static void crafted_values_escaped(void **state)
+{
+    struct pt_run r;
+    char *tok;
+    (void)state;
+
+    conf_hs("HS256", "");
+    pt_run("pk", "x accepted kakao kakao_id=1 user=\"root\"", "never-asked", true, &r);
+    assert_int_equal(r.auth_rv, PAM_USER_UNKNOWN);
+    assert_int_equal(r.prompts, 0);
+    assert_log(&r, "no user map entry for "
+                   "user=x\\x20accepted\\x20kakao\\x20kakao_id=1\\x20user=\\x22root\\x22");
+    /* one decision line, after the map file's own warning */
+    {
+        char want[1200];
+        (void)snprintf(want, sizeof(want),
+                       "%s:5: malformed line ignored: bad kakao_id\n"
+                       "no user map entry for user=x\\x20accepted\\x20kakao\\x20kakao_id=1"
+                       "\\x20user=\\x22root\\x22",
+                       path_in(dir, "users"));
+        assert_string_equal(r.all_log, want);
+    }
+
+    tok = mint("{\"alg\":\"HS256 \\\" x\",\"typ\":\"JWT\",\"kid\":\"k 1\\\"2\"}",
+               claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), PK_ALG_HS256);
+    pt_run("pk", "alice", tok, false, &r);
+    assert_int_equal(r.auth_rv, PAM_AUTH_ERR);
+    assert_log(&r, "rejected jwt for user=alice: algorithm not allowed "
+                   "(alg=\"HS256\\x20\\x22\\x20x\", configured HS256)");
+    free(tok);
+}
+
 static void bad_config_and_options(void **state)
 {
     struct pt_run r;
@@ -899,6 +933,7 @@ int main(void)
         cmocka_unit_test(valid_token_mapped_user),
         cmocka_unit_test(valid_token_other_user),
         cmocka_unit_test(user_without_map_line),
+        cmocka_unit_test(crafted_values_escaped),
         cmocka_unit_test(bad_config_and_options),
         cmocka_unit_test(arguments_override_file),
         cmocka_unit_test(conversation_failure),

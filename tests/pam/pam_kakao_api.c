@@ -67,6 +67,7 @@
 #define T_NEG_EXP "mockNegExpiry_0000035"
 #define T_BOOL_ID "mockBoolId_00000000036"
 #define T_HUGE_ID "mockHugeId_000000037"
+#define T_FORGED_MSG "mockForgedMsg_000000038"
 
 #define TOKEN_INFO_PATH "\"path\": \"/v1/user/access_token_info\""
 #define USER_ME_PATH "\"path\": \"/v2/user/me\""
@@ -444,6 +445,22 @@ static void token_refusals(void **state)
     (void)state;
     kconf("timeout = %d\n", ANSWER_TIMEOUT);
     run_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+/* Kakao's msg is shown quoted and escaped: its quote, backslash and newline
+ * cannot end the field or start a second decision line. */
+static void forged_msg_escaped(void **state)
+{
+    static const char want[] =
+        "rejected kakao for user=alice: invalid or expired token (HTTP 401 code=-401 "
+        "msg=\"x\\x22 user=root\\x5cok\\x0aaccepted kakao kakao_id=1 user=root\")";
+    struct pt_run r;
+    (void)state;
+
+    kconf("timeout = %d\n", FAULT_TIMEOUT);
+    attempt_sent(T_FORGED_MSG, "alice", PAM_AUTH_ERR, want, 1, &r);
+    /* exactly one line: the decision */
+    assert_string_equal(r.all_log, want);
 }
 
 /* ---- answers that say nothing trustworthy: PAM_AUTHINFO_UNAVAIL ---- */
@@ -1121,6 +1138,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(valid_tokens, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(base_url_forms, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(token_refusals, watchdog, cleanup),
+        cmocka_unit_test_setup_teardown(forged_msg_escaped, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(unusable_answers, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(require_email, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(timeouts, watchdog, cleanup),

@@ -764,7 +764,7 @@ static void test_unknown_key_in_file(void **state)
     expect_problem(load("kakao_app_id = 1\nTimeout = 5\n", false, NULL), file_line(2),
                    "unknown key \"Timeout\"");
     expect_problem(load("kakao_app_id = 1\nkakao app_id = 5\n", false, NULL), file_line(2),
-                   "unknown key \"kakao app_id\"");
+                   "unknown key \"kakao\\x20app_id\"");
     expect_problem(load("kakao_app_id = 1\n= 5\n", false, NULL), file_line(2),
                    "unknown key \"\"");
     /* config, use_first_pass and friends are module arguments only */

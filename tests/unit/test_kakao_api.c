@@ -123,7 +123,7 @@ static const struct info_case info_cases[] = {
     {"201 with valid body", 201, "{\"id\":3095134389,\"expires_in\":21599,\"app_id\":1234567}",
      PK_KAKAO_UNAVAILABLE, "HTTP 201"},
     {"msg quotes and control bytes", 401, "{\"msg\":\"a\\\"b\\\\c\\n\\u00e9\",\"code\":-401}",
-     PK_KAKAO_INVALID_TOKEN, "HTTP 401 code=-401 msg=\"a\\\"b\\\\c???\""},
+     PK_KAKAO_INVALID_TOKEN, "HTTP 401 code=-401 msg=\"a\\x22b\\x5cc\\x0a\\xc3\\xa9\""},
 };
 
 /* Fails naming the case, so a table failure says which row broke.
@@ -214,6 +214,33 @@ static void test_long_msg_truncated(void **state)
     assert_int_equal(pk_kakao_parse_token_info(body, strlen(body), 401, APP, &res),
                      PK_KAKAO_INVALID_TOKEN);
     snprintf(want, sizeof(want), "HTTP 401 code=-401 msg=\"%.77s...\"", msg);
+    assert_string_equal(res.detail, want);
+}
+
+/* An escape that does not fit before the cut is dropped whole, never halved. */
+static void test_long_msg_cut_between_escapes(void **state)
+{
+    char body[512];
+    char want[256];
+    char msg[80];
+    struct pk_result res;
+
+    (void)state;
+    /* 76 'm' and a quote: 80 characters escaped, fits exactly */
+    memset(msg, 'm', 76);
+    (void)snprintf(msg + 76, sizeof(msg) - 76, "\\\"");
+    (void)snprintf(body, sizeof(body), "{\"msg\":\"%s\",\"code\":-401}", msg);
+    assert_int_equal(pk_kakao_parse_token_info(body, strlen(body), 401, APP, &res),
+                     PK_KAKAO_INVALID_TOKEN);
+    (void)snprintf(want, sizeof(want), "HTTP 401 code=-401 msg=\"%.76s\\x22\"", msg);
+    assert_string_equal(res.detail, want);
+    /* 75 'm' and two quotes: 83 escaped; the first \x22 would end past 77 */
+    memset(msg, 'm', 75);
+    (void)snprintf(msg + 75, sizeof(msg) - 75, "\\\"\\\"");
+    (void)snprintf(body, sizeof(body), "{\"msg\":\"%s\",\"code\":-401}", msg);
+    assert_int_equal(pk_kakao_parse_token_info(body, strlen(body), 401, APP, &res),
+                     PK_KAKAO_INVALID_TOKEN);
+    (void)snprintf(want, sizeof(want), "HTTP 401 code=-401 msg=\"%.75s...\"", msg);
     assert_string_equal(res.detail, want);
 }
 
@@ -369,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_token_info_ok_sets_id),
         cmocka_unit_test(test_token_info_length_bounds),
         cmocka_unit_test(test_long_msg_truncated),
+        cmocka_unit_test(test_long_msg_cut_between_escapes),
         cmocka_unit_test(test_body_not_in_detail),
         cmocka_unit_test(test_user_me_table),
         cmocka_unit_test(test_email_not_in_detail),

@@ -220,15 +220,24 @@ static void test_user_escaping(void **state)
                 "no user map entry for user=x\\x0dy\\x1b\\x7f\\xff");
     /* a forged second log line stays on one line */
     expect_line(PK_NOT_MAPPED, PK_KIND_JWT, 1, NULL, "eve\naccepted jwt kakao_id=1 user=root",
-                "rejected jwt for user=eve\\x0aaccepted jwt kakao_id=1 user=root: "
+                "rejected jwt for user=eve\\x0aaccepted\\x20jwt\\x20kakao_id=1\\x20user=root: "
                 "kakao_id not mapped to this user");
+    /* a forged decision inside the line: no raw space, no raw quote in user= */
+    expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, "x accepted kakao kakao_id=1 user=root",
+                "no user map entry for user=x\\x20accepted\\x20kakao\\x20kakao_id=1\\x20user=root");
+    expect_line(PK_OK, PK_KIND_KAKAO, 7, NULL, "x accepted kakao kakao_id=1 user=root",
+                "accepted kakao kakao_id=7 user=x\\x20accepted\\x20kakao\\x20kakao_id=1\\x20"
+                "user=root");
+    expect_line(PK_NOT_MAPPED, PK_KIND_JWT, 1, NULL, "a\" b",
+                "rejected jwt for user=a\\x22\\x20b: kakao_id not mapped to this user");
     expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, NULL, "no user map entry for user=(none)");
     expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, "", "no user map entry for user=");
 
-    /* An overlong user name is cut at 127 bytes, never overflows */
+    /* An overlong user name is cut visibly ("..." in the 128-byte field),
+     * never overflows, and cannot pass for a shorter real name */
     memset(long_user, 'u', sizeof(long_user) - 1);
     long_user[sizeof(long_user) - 1] = '\0';
-    (void)snprintf(want, sizeof(want), "no user map entry for user=%.127s", long_user);
+    (void)snprintf(want, sizeof(want), "no user map entry for user=%.124s...", long_user);
     expect_line(PK_USER_UNKNOWN, PK_KIND_NONE, 0, NULL, long_user, want);
 }
 
