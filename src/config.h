@@ -36,6 +36,7 @@ struct pk_config {
     char *config_path;
     bool config_explicit;
     enum pk_authtok_mode authtok;
+    bool nodelay; /* module argument only: see pk_config_args_nodelay */
 
     char *user_map;
     unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
@@ -62,6 +63,7 @@ struct pk_config {
     long jwks_max_age;
     long cache_ttl;
     char *cache_dir;
+    bool prompt_unmapped;
 };
 
 /* Reports one problem: where is "file:line", "argument" or "config". */
@@ -74,6 +76,12 @@ typedef void (*pk_config_report)(void *ctx, const char *where, const char *probl
 int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
                    const char *default_path, bool keep_going,
                    pk_config_report report, void *ctx);
+
+/* Whether the module arguments ask for no failure delay. The glue asks
+ * libpam for the delay before the config is read, so that every failure,
+ * a broken config included, is delayed: `nodelay` is an argument, never a
+ * config file key. */
+bool pk_config_args_nodelay(int argc, const char **argv);
 
 /* Kinds that are both configured and accepted (enum pk_kind bits). */
 unsigned pk_config_kinds(const struct pk_config *cfg);
