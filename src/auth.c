@@ -153,8 +153,8 @@ static void pk_auth_add_hint(const char *raw, struct pk_result *res)
                    hint);
 }
 
-enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
-                               struct pk_result *res)
+static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t now,
+                                     bool first_pass, struct pk_result *res)
 {
     struct pk_validator v = {
         .cfg = &a->cfg,
@@ -163,6 +163,7 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
         .log = a->log,
         .now = now,
         .uid = a->uid,
+        .first_pass = first_pass,
     };
     enum pk_outcome out;
 
@@ -174,9 +175,21 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
         out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
     /* A token that passed validation was not cut off; outages say nothing of it. */
     if (out != PK_OK && out != PK_NOT_MAPPED && out != PK_KAKAO_UNAVAILABLE &&
-        out != PK_JWKS_UNAVAILABLE)
+        out != PK_JWKS_UNAVAILABLE && out != PK_AUTHTOK_NOT_JWT && out != PK_SSHD_INCORRECT)
         pk_auth_add_hint(raw, res);
     return out;
+}
+
+enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
+                               struct pk_result *res)
+{
+    return pk_auth_judge(a, raw, now, false, res);
+}
+
+enum pk_outcome pk_auth_decide_first_pass(struct pk_auth *a, const char *authtok, time_t now,
+                                          struct pk_result *res)
+{
+    return pk_auth_judge(a, authtok, now, true, res);
 }
 
 void pk_auth_free(struct pk_auth *a)

@@ -37,6 +37,12 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
 enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
                                struct pk_result *res);
 
+/* Judges a PAM_AUTHTOK that another module set: only as a JWT, offline
+ * (app JWT or ID token, no JWKS refetch), then the mapping. It may be that
+ * module's password, so nothing about it is sent anywhere. */
+enum pk_outcome pk_auth_decide_first_pass(struct pk_auth *a, const char *authtok, time_t now,
+                                          struct pk_result *res);
+
 void pk_auth_free(struct pk_auth *a);
 
 #endif

@@ -64,6 +64,7 @@ static const struct pk_key_def pk_keys[] = {
     {"jwks_max_age", PK_T_LONG, PK_FIELD(jwks_max_age), 60, 2592000},
     {"cache_ttl", PK_T_LONG, PK_FIELD(cache_ttl), 0, 86400},
     {"cache_dir", PK_T_PATH, PK_FIELD(cache_dir), 0, 0},
+    {"prompt_unmapped", PK_T_BOOL, PK_FIELD(prompt_unmapped), 0, 0},
 };
 
 #define PK_KEY_COUNT (sizeof(pk_keys) / sizeof(pk_keys[0]))
@@ -438,6 +439,7 @@ static int pk_apply(struct pk_parse *p, const char *where, const char *key, size
 static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
 {
     bool seen_config = false, seen_debug_flag = false, seen_use = false, seen_try = false;
+    bool seen_nodelay = false;
 
     for (int i = 0; i < argc; i++) {
         const char *arg = argv[i];
@@ -452,6 +454,13 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
             if (*seen)
                 pk_problem(p, "argument", "option \"%s\" given twice", arg);
             *seen = true;
+            continue;
+        }
+        if (strcmp(arg, "nodelay") == 0) {
+            if (seen_nodelay)
+                pk_problem(p, "argument", "option \"nodelay\" given twice");
+            seen_nodelay = true;
+            p->cfg->nodelay = true;
             continue;
         }
         if (strcmp(arg, "debug") == 0) {
@@ -511,6 +520,14 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
     else if (seen_try)
         p->cfg->authtok = PK_AUTHTOK_TRY_FIRST;
     return 0;
+}
+
+bool pk_config_args_nodelay(int argc, const char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (argv[i] != NULL && strcmp(argv[i], "nodelay") == 0)
+            return true;
+    return false;
 }
 
 static char *pk_trim(char *s)

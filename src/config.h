@@ -36,6 +36,7 @@ struct pk_config {
     char *config_path;
     bool config_explicit;
     enum pk_authtok_mode authtok;
+    bool nodelay; /* module argument only: see pk_config_args_nodelay */
 
     char *user_map;
     unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
@@ -62,6 +63,7 @@ struct pk_config {
     long jwks_max_age;
     long cache_ttl;
     char *cache_dir;
+    bool prompt_unmapped;
 };
 
 /* Reports one problem: where is "file:line", "argument" or "config". */
@@ -88,6 +90,12 @@ int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
  * path key of the table. The CLI resolves relative ones; the module never
  * does. */
 bool pk_config_key_is_path(const char *key, size_t len);
+
+/* Whether the module arguments ask for no failure delay. The glue asks
+ * libpam for the delay before the config is read, so that every failure,
+ * a broken config included, is delayed: `nodelay` is an argument, never a
+ * config file key. */
+bool pk_config_args_nodelay(int argc, const char **argv);
 
 /* Kinds that are both configured and accepted (enum pk_kind bits). */
 unsigned pk_config_kinds(const struct pk_config *cfg);

@@ -420,6 +420,8 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
         return pk_kid_refused(shown, found, why, "", res);
     if (s->fetched)
         return pk_kid_refused(shown, found, why, " (fetched just now)", res);
+    if (s->no_fetch)
+        return pk_kid_refused(shown, found, why, " (no refetch for PAM_AUTHTOK)", res);
     since = pk_age(now, s->kid_refetch_at);
     if (since >= 0 && since < PK_JWKS_RETRY) {
         (void)snprintf(suffix, sizeof(suffix), " (last refetch %ld s ago)", since);

@@ -55,12 +55,33 @@ static bool pk_is_opaque(const struct pk_token *tok)
     return true;
 }
 
+/* PK_SSHD_BADPW repeated or cut to some non-zero length, and nothing else.
+ * No user types these control bytes: sshd sent them. */
+static bool pk_is_sshd_badpw(const char *raw, size_t *len)
+{
+    static const char junk[] = PK_SSHD_BADPW;
+    size_t i;
+
+    for (i = 0; raw[i] != '\0'; i++)
+        if (raw[i] != junk[i % (sizeof(junk) - 1)])
+            return false;
+    *len = i;
+    return i > 0;
+}
+
 enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_result *res)
 {
     const char *hint;
     size_t len;
 
     memset(tok, 0, sizeof(*tok));
+    /* sshd's bytes, before any trimming; otherwise it would only be "byte
+     * 0x08 at offset 0", which tells the administrator nothing. */
+    if (pk_is_sshd_badpw(raw, &len)) {
+        tok->text = raw;
+        tok->len = len;
+        return pk_result_set(res, PK_SSHD_INCORRECT, NULL);
+    }
     while (pk_is_space(*raw))
         raw++;
     /* One linear pass even for a huge answer; only trimmed bytes count. */

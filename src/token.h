@@ -11,6 +11,11 @@
 #define PK_KAKAO_TOKEN_MIN 16
 #define PK_KAKAO_TOKEN_MAX 512
 
+/* What OpenSSH's sshd hands PAM in place of the user's answer for an invalid
+ * user, or for root when PermitRootLogin forbids it: these bytes repeated or
+ * cut to the answer's length (auth.c, fake_password()). */
+#define PK_SSHD_BADPW "\b\n\r\177INCORRECT"
+
 enum pk_token_shape {
     PK_SHAPE_INVALID = 0,
     PK_SHAPE_JWT,   /* three base64url segments */
@@ -27,7 +32,8 @@ struct pk_token {
     size_t seg_len[3];
 };
 
-/* Classifies raw (NUL-terminated). On refusal returns the outcome with a
+/* Classifies raw (NUL-terminated). sshd's stand-in answer (PK_SSHD_BADPW,
+ * untrimmed) is PK_SSHD_INCORRECT. On refusal returns the outcome with a
  * detail in res; the token itself never goes into the detail. */
 enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_result *res);
 

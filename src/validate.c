@@ -42,6 +42,9 @@ enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
     res->kind = PK_KIND_NONE;
     res->kakao_id = 0;
     out = pk_token_parse(raw, &tok, res);
+    if (v->first_pass && (out != PK_OK || tok.shape != PK_SHAPE_JWT))
+        /* No detail: its length or bytes would say something of a password. */
+        return pk_result_set(res, PK_AUTHTOK_NOT_JWT, NULL);
     if (out != PK_OK)
         return out;
     if (tok.shape == PK_SHAPE_OPAQUE) {
@@ -61,6 +64,8 @@ enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
             res->kind = PK_KIND_ID_TOKEN;
             if ((kinds & PK_KIND_ID_TOKEN) == 0)
                 return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "iss is the id_token issuer; id_token is not in accept");
+            if (v->jwks != NULL)
+                v->jwks->no_fetch = v->first_pass;
             return pk_id_token_validate(cfg, v->jwks, &tok, v->now, res);
         }
     }

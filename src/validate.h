@@ -20,9 +20,12 @@ struct pk_validator {
     const struct pk_logger *log;
     time_t now;
     uid_t uid; /* who must own cache_dir (the Kakao check cache) */
+    bool first_pass; /* raw is PAM_AUTHTOK from another module: JWTs only, offline */
 };
 
-/* raw is what the user typed (NUL-terminated). */
+/* raw is what the user typed (NUL-terminated). With first_pass it may be
+ * another module's password: anything but a JWT is PK_AUTHTOK_NOT_JWT, and
+ * nothing is fetched or sent over the network on its account. */
 enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
                                   struct pk_result *res);
 

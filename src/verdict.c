@@ -21,6 +21,10 @@ static const struct pk_outcome_row pk_outcome_table[PK_OUTCOME_COUNT] = {
     [PK_TOKEN_MALFORMED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "malformed token"},
     [PK_KIND_NOT_ACCEPTED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token kind not accepted"},
     [PK_NO_AUTHTOK] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "use_first_pass but no PAM_AUTHTOK"},
+    [PK_AUTHTOK_NOT_JWT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "PAM_AUTHTOK is not a JWT"},
+    [PK_SSHD_INCORRECT] = {PAM_AUTH_ERR, PK_WORD_REJECTED,
+                           "sshd refused the user (invalid or not allowed; sent its INCORRECT "
+                           "password)"},
     [PK_JWT_BAD_HEADER] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad header"},
     [PK_JWT_ALG_MISMATCH] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "algorithm not allowed"},
     [PK_JWT_CRIT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "crit header not supported"},
@@ -49,6 +53,7 @@ static const struct pk_outcome_row pk_outcome_table[PK_OUTCOME_COUNT] = {
     [PK_CONFIG_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "config error"},
     [PK_FILE_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "file refused"},
     [PK_CONV_ERROR] = {PAM_CONV_ERR, PK_WORD_CONV, "conversation failed"},
+    [PK_CONV_AGAIN] = {PAM_INCOMPLETE, PK_WORD_INCOMPLETE, "authentication incomplete"},
     [PK_NO_MEMORY] = {PAM_BUF_ERR, PK_WORD_SERVICE, "out of memory"},
 };
 
@@ -134,6 +139,10 @@ void pk_verdict_line(char *buf, size_t len, const struct pk_result *res, const c
     case PK_WORD_CONV:
         n = snprintf(buf, len, "conversation failed for user=%s: %s", who,
                      res->detail[0] != '\0' ? res->detail : "no answer");
+        break;
+    case PK_WORD_INCOMPLETE:
+        n = snprintf(buf, len, "%s for user=%s: %s", row->reason, who,
+                     res->detail[0] != '\0' ? res->detail : "no detail");
         break;
     case PK_WORD_SERVICE:
         n = snprintf(buf, len, "%s: %s", row->reason,

@@ -23,6 +23,8 @@ enum pk_outcome {
     PK_TOKEN_MALFORMED,
     PK_KIND_NOT_ACCEPTED,
     PK_NO_AUTHTOK,
+    PK_AUTHTOK_NOT_JWT, /* a PAM_AUTHTOK from another module is used only as a JWT */
+    PK_SSHD_INCORRECT,  /* sshd's stand-in answer for a user it will not let in */
     PK_JWT_BAD_HEADER,
     PK_JWT_ALG_MISMATCH,
     PK_JWT_CRIT,
@@ -55,6 +57,8 @@ enum pk_outcome {
     PK_FILE_ERROR,
     /* PAM_CONV_ERR */
     PK_CONV_ERROR,
+    /* PAM_INCOMPLETE */
+    PK_CONV_AGAIN, /* the conversation answered PAM_CONV_AGAIN */
     /* PAM_BUF_ERR */
     PK_NO_MEMORY,
     PK_OUTCOME_COUNT
@@ -68,6 +72,7 @@ enum pk_wording {
     PK_WORD_UNAVAILABLE, /* <reason> for user=U: <detail> (kakao api / jwks unavailable) */
     PK_WORD_SERVICE,     /* <reason>: <detail> */
     PK_WORD_CONV,        /* conversation failed for user=U: <detail> */
+    PK_WORD_INCOMPLETE,  /* <reason> for user=U: <detail> (PAM_INCOMPLETE) */
 };
 
 #define PK_DETAIL_MAX 256

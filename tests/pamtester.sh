@@ -15,7 +15,8 @@ sed "s|^user_map *=.*|user_map = $E/pam_kakao.users|; s|^jwt_key *=.*|jwt_key = 
     "$top/pam.d-example/pam_kakao.conf" >"$E/pam_kakao.conf"
 cp "$top/pam.d-example/pam_kakao.users" "$E/pam_kakao.users"
 chmod 644 "$E/pam_kakao.conf" "$E/pam_kakao.users"
-sed "s|pam_kakao\.so|$MOD|g; s|/etc/security/pam_kakao\.conf|$E/pam_kakao.conf|g" \
+# nodelay: the refusals below must not each wait libpam's failure delay.
+sed "s|pam_kakao\.so|$MOD nodelay|g; s|/etc/security/pam_kakao\.conf|$E/pam_kakao.conf|g" \
     "$top/pam.d-example/pamtester" >"$E/services/pamtester"
 printf 'auth required pam_deny.so\naccount required pam_deny.so\n' >"$E/services/other"
 

@@ -34,22 +34,27 @@ check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
 sh "$top/tests/keys/make_keys.sh" "$W/keys" || { echo "cannot make test keys" >&2; exit 1; }
 
 # PAM services for the PAM-level tests; configs are written by the tests.
+# nodelay everywhere but pk_delay: hundreds of refusals must not each wait
+# for libpam's failure delay (about 2 s).
 S="$W/services"
 mkdir -p "$S"
 svc() { name=$1; shift; printf '%s\n' "$@" >"$S/$name"; }
 C="config=$W/cur.conf"
 svc other "auth required pam_deny.so" "account required pam_deny.so"
-svc pk "auth required $MOD $C" "account required $MOD $C"
-svc pk_unknown_opt "auth required $MOD $C frobnicate"
-svc pk_twice "auth required $MOD $C leeway=10 leeway=20"
-svc pk_use_try "auth required $MOD $C use_first_pass try_first_pass"
-svc pk_use_first "auth required $MOD $C use_first_pass"
-svc pk_try_first "auth required $MOD $C try_first_pass"
-svc pk_use_first_set "auth required $PWDIR/pam_set_items.so" "auth required $MOD $C use_first_pass"
-svc pk_try_first_set "auth required $PWDIR/pam_set_items.so" "auth required $MOD $C try_first_pass"
-svc pk_missing_conf "auth required $MOD config=$W/does-not-exist.conf"
-svc pk_override "auth required $MOD $C leeway=0"
-svc pk_acct_only "account required $MOD $C"
+svc pk "auth required $MOD nodelay $C" "account required $MOD nodelay $C"
+svc pk_unknown_opt "auth required $MOD nodelay $C frobnicate"
+svc pk_twice "auth required $MOD nodelay $C leeway=10 leeway=20"
+svc pk_use_try "auth required $MOD nodelay $C use_first_pass try_first_pass"
+svc pk_use_first "auth required $MOD nodelay $C use_first_pass"
+svc pk_try_first "auth required $MOD nodelay $C try_first_pass"
+svc pk_use_first_set "auth required $PWDIR/pam_set_items.so" "auth required $MOD nodelay $C use_first_pass"
+svc pk_try_first_set "auth required $PWDIR/pam_set_items.so" "auth required $MOD nodelay $C try_first_pass"
+svc pk_missing_conf "auth required $MOD nodelay config=$W/does-not-exist.conf"
+svc pk_override "auth required $MOD nodelay $C leeway=0"
+svc pk_acct_only "account required $MOD nodelay $C"
+svc pk_delay "auth required $MOD $C"
+svc pk_nodelay_twice "auth required $MOD nodelay $C nodelay"
+svc pk_unmapped_arg "auth required $MOD nodelay $C prompt_unmapped=yes"
 
 # The mock Kakao API's ports, CA and request log (set once the mock is up).
 MOCK_PORT="" MOCK_ROGUE_PORT="" MOCK_HANG_PORT="" MOCK_CLOSED_PORT=""

@@ -70,7 +70,7 @@ cli_file() {
 # (config $CLI_CONF); sets cli_pam_rc and cli_pam (the module's decision line).
 cli_pam_line() {
     # shellcheck disable=SC2086
-    printf 'auth required %s config=%s %s\n' "$MOD" "$CLI_CONF" "$1" >"$CW/services/clipk"
+    printf 'auth required %s nodelay config=%s %s\n' "$MOD" "$CLI_CONF" "$1" >"$CW/services/clipk"
     printf '%s\n' "$3" | LD_PRELOAD="$CLI_PRELOAD" PAM_WRAPPER=1 \
         PAM_WRAPPER_SERVICE_DIR="$CW/services" PAM_WRAPPER_DEBUGLEVEL=2 \
         ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}" \

@@ -8,7 +8,8 @@
 # plus our own /dev/log socket so pam_syslog lines are captured), /run (empty),
 # /etc/pam.d, /etc/passwd, /etc/group, /etc/shadow, /etc/sudoers (test copies
 # with users alice 4242, bob 4243 and carol 4244, who has no line in the user
-# map), and the login record files. sshd runs
+# map; deploy, mapped in the example user map, is no account here), and the
+# login record files. sshd runs
 # on 127.0.0.1 with its own config; the PAM service files are the
 # pam.d-example files with only paths substituted.
 set -u
@@ -108,7 +109,7 @@ done
 mkdir -p "$T/etc" "$T/home"
 cp -a /etc/pam.d "$T/etc/pam.d" || die "copy /etc/pam.d"
 for f in passwd group shadow; do
-    grep -v -e '^alice:' -e '^bob:' -e '^carol:' "/etc/$f" >"$T/etc/$f"
+    grep -v -e '^alice:' -e '^bob:' -e '^carol:' -e '^deploy:' "/etc/$f" >"$T/etc/$f"
     { chown --reference="/etc/$f" "$T/etc/$f" && chmod --reference="/etc/$f" "$T/etc/$f"; } ||
         die "copy /etc/$f"
 done
@@ -316,13 +317,14 @@ CFG
 
 # sshc USER TOKEN [ssh options]: the real ssh client through sshpass, which
 # answers the "Kakao token" prompt; runs a command that shows KAKAO_ID.
-# Sets out, err, rc.
+# Sets out, err, rc. With sshpass_v=1, sshpass says on stderr when it saw
+# the prompt.
 sshc() {
     local user=$1 token=$2
     shift 2
     mark_logs
     # shellcheck disable=SC2016 # $KAKAO_ID is for the remote shell
-    out=$(SSHPASS=$token timeout 30 sshpass -e -P 'Kakao token' \
+    out=$(SSHPASS=$token timeout 30 sshpass ${sshpass_v:+-v} -e -P 'Kakao token' \
         ssh -F /dev/null -p "$sshd_port" -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
         -o ConnectTimeout=10 -o NumberOfPasswordPrompts=1 "$@" \
@@ -385,12 +387,25 @@ out_is ""
 log_is "pam_kakao(sshd:auth): rejected kakao for user=bob: kakao_id not mapped to this user (kakao_id=$ALICE_ID)"
 finish "sshd: alice's Kakao access token refused for bob"
 
-sshc carol "$jwt_alice" "${KBD[@]}"
+# prompt_unmapped=yes in the example: carol is asked like anyone, and refused.
+sshpass_v=1 sshc carol "$jwt_alice" "${KBD[@]}"
 rc_not ssh $rc 0
 out_is ""
 has stderr "$err" "Permission denied (keyboard-interactive)"
+has "stderr (sshpass saw the prompt)" "$err" "SSHPASS: detected prompt. Sending password."
 log_is "pam_kakao(sshd:auth): no user map entry for user=carol"
-finish "sshd: user with no map line refused without a prompt"
+finish "sshd: user with no map line asked for a token (prompt_unmapped=yes), then refused"
+
+# deploy has a map line but no account: sshd asks, then hands PAM its own
+# "\b\n\r\177INCORRECT" instead of the answer.
+sshpass_v=1 sshc deploy "$jwt_alice" "${KBD[@]}"
+rc_not ssh $rc 0
+out_is ""
+has stderr "$err" "Permission denied (keyboard-interactive)"
+has "stderr (sshpass saw the prompt)" "$err" "SSHPASS: detected prompt. Sending password."
+log_is "pam_kakao(sshd:auth): rejected token for user=deploy: sshd refused the user (invalid or not allowed; sent its INCORRECT password)"
+sshd_logged "Invalid user deploy from 127.0.0.1 port *"
+finish "sshd: mapped name without an account, sshd's INCORRECT answer named as such"
 
 sshc alice "$jwt_long" "${KBD[@]}"
 rc_not ssh $rc 0

@@ -723,6 +723,56 @@ static void unknown_kid_refetch(void **state)
     free(stranger2);
 }
 
+/* A PAM_AUTHTOK left by an earlier module is judged offline only: an
+ * unknown kid in it makes no refetch (the same token typed at the prompt
+ * does), and nothing at all is sent for it. */
+static void first_pass_never_fetches(void **state)
+{
+    struct pt_run r;
+    const char *cache = fresh_cache("idt_cache_first");
+    char *a = jt_jwks(jwk_a, NULL);
+    char *tok = id_token(key_a, KA, ALICE);
+    char *stranger = id_token(key_x, "unknown-kid-first", ALICE);
+    size_t before;
+    (void)state;
+
+    mock_jwks("first", a, NULL);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("first"), mock_ca, cache);
+    attempt_fetching("first", 1, tok, "alice", PAM_SUCCESS,
+                     "accepted id_token kakao_id=3095134389 user=alice", &r);
+    /* a good ID token in PAM_AUTHTOK: accepted from the cached JWKS */
+    assert_int_equal(setenv("PAM_AUTHTOK", tok, 1), 0);
+    before = fetches("first");
+    pt_run("pk_use_first_set", "alice", "never-asked", false, &r);
+    assert_int_equal(r.auth_rv, PAM_SUCCESS);
+    assert_int_equal(r.prompts, 0);
+    assert_string_equal(r.all_log, "accepted id_token kakao_id=3095134389 user=alice");
+    /* an unknown kid: refused without the refetch a typed token would get */
+    assert_int_equal(setenv("PAM_AUTHTOK", stranger, 1), 0);
+    pt_run("pk_use_first_set", "alice", "never-asked", false, &r);
+    assert_int_equal(r.auth_rv, PAM_AUTH_ERR);
+    assert_int_equal(r.prompts, 0);
+    assert_string_equal(r.all_log,
+                        "rejected id_token for user=alice: unknown kid (kid=\"unknown-kid-first\" "
+                        "not in the JWKS (no refetch for PAM_AUTHTOK))");
+    /* try_first_pass: the prompt, and the typed token is judged as always */
+    pt_run("pk_try_first_set", "alice", tok, false, &r);
+    assert_int_equal(r.auth_rv, PAM_SUCCESS);
+    assert_int_equal(r.prompts, 1);
+    assert_string_equal(r.all_log, "accepted id_token kakao_id=3095134389 user=alice");
+    assert_int_equal(fetches("first"), before);
+    assert_int_equal(unsetenv("PAM_AUTHTOK"), 0);
+    /* the same token typed at the prompt does refetch: the refusal above
+     * was the first-pass rule, not the refetch limit */
+    attempt_fetching("first", 1, stranger, "alice", PAM_AUTH_ERR,
+                     "rejected id_token for user=alice: unknown kid (kid=\"unknown-kid-first\" "
+                     "not in the JWKS (refetched))",
+                     &r);
+    free(a);
+    free(tok);
+    free(stranger);
+}
+
 static void rotated_keys(void **state)
 {
     struct pt_run r;
@@ -1126,6 +1176,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(bad_jwks_files, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(fetched_and_cached, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(unknown_kid_refetch, watchdog, cleanup),
+        cmocka_unit_test_setup_teardown(first_pass_never_fetches, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(rotated_keys, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(max_age_and_outages, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(bad_answers_from_url, watchdog, cleanup),

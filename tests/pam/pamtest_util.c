@@ -11,6 +11,7 @@
 struct pt_conv {
     const char *token;
     struct pt_run *r;
+    bool again; /* answer the next prompt PAM_CONV_AGAIN */
 };
 
 static void pt_append(char *buf, size_t cap, const char *text)
@@ -32,11 +33,12 @@ static int pt_conv_fn(int n, const struct pam_message **msg, struct pam_response
         case PAM_PROMPT_ECHO_OFF:
         case PAM_PROMPT_ECHO_ON:
             c->r->prompts++;
-            if (c->token == NULL) {
+            if (c->token == NULL || c->again) {
+                c->again = false;
                 for (int j = 0; j < i; j++)
                     free(out[j].resp);
                 free(out);
-                return PAM_CONV_ERR;
+                return c->token == NULL ? PAM_CONV_ERR : PAM_CONV_AGAIN;
             }
             out[i].resp = strdup(c->token);
             if (out[i].resp == NULL) {
@@ -79,10 +81,26 @@ static void pt_collect_log(FILE *f, struct pt_run *r)
     }
 }
 
+/* libpam calls this instead of sleeping; appdata is the conversation's. */
+static void pt_delay_fn(int status, unsigned usec, void *appdata)
+{
+    struct pt_conv *c = appdata;
+
+    (void)status;
+    c->r->delay_calls++;
+    c->r->delay_usec = usec;
+}
+
 void pt_run(const char *service, const char *user, const char *token, bool with_acct,
             struct pt_run *r)
 {
-    struct pt_conv conv = {token, r};
+    pt_run_ex(service, user, token, with_acct, 0, r);
+}
+
+void pt_run_ex(const char *service, const char *user, const char *token, bool with_acct,
+               unsigned flags, struct pt_run *r)
+{
+    struct pt_conv conv = {token, r, (flags & PT_CONV_AGAIN) != 0};
     struct pam_conv pc = {pt_conv_fn, &conv};
     pam_handle_t *ph = NULL;
     FILE *capture = tmpfile();
@@ -101,8 +119,19 @@ void pt_run(const char *service, const char *user, const char *token, bool with_
         abort();
     if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0)
         abort();
+    r->first_rv = -1;
     if (pam_start(service, user, &pc, &ph) == PAM_SUCCESS) {
+        if ((flags & PT_RECORD_DELAY) != 0) {
+            void (*fn)(int, unsigned, void *) = pt_delay_fn;
+            if (pam_set_item(ph, PAM_FAIL_DELAY, (const void *)fn) != PAM_SUCCESS)
+                abort();
+        }
         r->auth_rv = pam_authenticate(ph, 0);
+        if ((flags & PT_CONV_AGAIN) != 0) {
+            r->first_rv = r->auth_rv;
+            if (r->first_rv == PAM_INCOMPLETE)
+                r->auth_rv = pam_authenticate(ph, 0);
+        }
         if (with_acct)
             r->acct_rv = pam_acct_mgmt(ph, 0);
         env = pam_getenv(ph, "KAKAO_ID");

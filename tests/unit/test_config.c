@@ -210,6 +210,8 @@ static const char *field(const char *key)
         return pk_alg_name(cfg.jwt_alg);
     if (strcmp(key, "debug") == 0)
         return cfg.debug ? "yes" : "no";
+    if (strcmp(key, "prompt_unmapped") == 0)
+        return cfg.prompt_unmapped ? "yes" : "no";
     fail_msg("unknown field %s", key);
     return NULL;
 }
@@ -239,6 +241,8 @@ static void test_defaults(void **state)
     assert_string_equal(field("leeway"), "60");
     assert_string_equal(field("max_token_age"), "0");
     assert_string_equal(field("debug"), "no");
+    assert_string_equal(field("prompt_unmapped"), "no");
+    assert_false(cfg.nodelay);
     assert_string_equal(field("proxy"), "(null)");
     assert_string_equal(field("kakao_rest_api_key"), "(null)");
     assert_string_equal(field("id_token_issuer"), "https://kauth.kakao.com");
@@ -300,6 +304,10 @@ static const struct valid_case valid_cases[] = {
     {"debug", "true", "yes", {NULL}},
     {"debug", "no", "no", {NULL}},
     {"debug", "false", "no", {NULL}},
+    {"prompt_unmapped", "yes", "yes", {NULL}},
+    {"prompt_unmapped", "true", "yes", {NULL}},
+    {"prompt_unmapped", "no", "no", {NULL}},
+    {"prompt_unmapped", "false", "no", {NULL}},
     {"proxy", "http://proxy.example:3128", "http://proxy.example:3128", {NULL}},
     {"proxy", "https://proxy.example", "https://proxy.example", {NULL}},
     {"kakao_rest_api_key", "0123456789abcdef0123456789abcdef",
@@ -462,6 +470,9 @@ static const struct bad_case bad_cases[] = {
     {"debug", "1", "must be yes or no", false},
     {"debug", "on", "must be yes or no", false},
     {"debug", "YES", "must be yes or no", false},
+    {"prompt_unmapped", "1", "must be yes or no", false},
+    {"prompt_unmapped", "Yes", "must be yes or no", false},
+    {"prompt_unmapped", "", "empty value", false},
     {"proxy", "socks5://proxy:1080", "must be an http:// or https:// proxy URL", false},
     {"proxy", "proxy.example:3128", "must be an http:// or https:// proxy URL", false},
     {"proxy", "http://", "must be an http:// or https:// proxy URL", false},
@@ -564,7 +575,8 @@ static void test_all_keys_in_one_file(void **state)
                    "jwks_url = https://jwks\n"
                    "jwks_max_age = 3600\n"
                    "cache_ttl = 0\n"
-                   "cache_dir = /run/pk\n",
+                   "cache_dir = /run/pk\n"
+                   "prompt_unmapped = yes\n",
                    false, NULL));
     assert_string_equal(field("user_map"), "/etc/u");
     assert_string_equal(field("accept"), "kakao,jwt,");
@@ -590,6 +602,7 @@ static void test_all_keys_in_one_file(void **state)
     assert_string_equal(field("jwks_max_age"), "3600");
     assert_string_equal(field("cache_ttl"), "0");
     assert_string_equal(field("cache_dir"), "/run/pk");
+    assert_string_equal(field("prompt_unmapped"), "yes");
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO | PK_KIND_JWT);
     assert_false(cfg.config_explicit);
     assert_string_equal(cfg.config_path, conf_path);
@@ -928,6 +941,35 @@ static void test_argument_given_twice(void **state)
                    "argument", "option \"use_first_pass\" given twice");
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "try_first_pass", "try_first_pass")),
                    "argument", "option \"try_first_pass\" given twice");
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "nodelay", "nodelay")), "argument",
+                   "option \"nodelay\" given twice");
+    expect_problem(load(NULL, false,
+                        ARGS("kakao_app_id=1", "prompt_unmapped=yes", "prompt_unmapped=no")),
+                   "argument", "key \"prompt_unmapped\" given twice");
+    expect_problem(load("kakao_app_id = 1\nprompt_unmapped = yes\nprompt_unmapped = yes\n", false,
+                        NULL),
+                   file_line(3), "key \"prompt_unmapped\" given twice");
+}
+
+/* nodelay is a flag among the arguments, never a key: libpam is asked for
+ * the delay before the file is read (pam_kakao(8)). */
+static void test_nodelay(void **state)
+{
+    (void)state;
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "nodelay")));
+    assert_true(cfg.nodelay);
+    assert_true(pk_config_args_nodelay(2, (const char *[]){"kakao_app_id=1", "nodelay"}));
+    assert_false(pk_config_args_nodelay(1, (const char *[]){"kakao_app_id=1"}));
+    assert_false(pk_config_args_nodelay(1, (const char *[]){"nodelay=yes"}));
+    assert_false(pk_config_args_nodelay(0, NULL));
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "nodelay=yes")), "argument",
+                   "unknown key \"nodelay\"");
+    expect_problem(load("kakao_app_id = 1\nnodelay = yes\n", false, NULL), file_line(2),
+                   "unknown key \"nodelay\"");
+    /* prompt_unmapped as an argument overrides the file */
+    expect_ok(load("kakao_app_id = 1\nprompt_unmapped = yes\n", false,
+                   ARGS("prompt_unmapped=no")));
+    assert_string_equal(field("prompt_unmapped"), "no");
 }
 
 static void test_unknown_argument(void **state)
@@ -1205,6 +1247,7 @@ int main(void)
         T(test_arguments_override_file),
         T(test_malformed_file_value_despite_override),
         T(test_argument_given_twice),
+        T(test_nodelay),
         T(test_unknown_argument),
         T(test_first_pass_options),
         T(test_stops_at_first_problem),

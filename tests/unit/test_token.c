@@ -201,6 +201,49 @@ static void test_bad_bytes(void **state)
     }
 }
 
+/* sshd answers "\b\n\r\177INCORRECT", repeated or cut to the length of the
+ * user's answer, for users it will not let in: named as such, and only
+ * exactly that pattern. */
+static void test_sshd_incorrect(void **state)
+{
+    struct pk_token tok;
+    struct pk_result res;
+
+    (void)state;
+    reset(&res);
+    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT", &tok, &res), PK_SSHD_INCORRECT);
+    assert_int_equal(res.outcome, PK_SSHD_INCORRECT);
+    assert_string_equal(res.detail, "");
+    assert_int_equal(tok.len, 13);
+    assert_int_equal(tok.shape, PK_SHAPE_INVALID);
+    assert_string_equal(PK_SSHD_BADPW, "\b\n\r\177INCORRECT");
+    /* cut to the answer's length, or repeated */
+    reset(&res);
+    assert_int_equal(pk_token_parse("\b\n\r\177INC", &tok, &res), PK_SSHD_INCORRECT);
+    assert_int_equal(tok.len, 7);
+    reset(&res);
+    assert_int_equal(pk_token_parse("\b", &tok, &res), PK_SSHD_INCORRECT);
+    reset(&res);
+    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\b\n\r\177INCORRECT\b\n\r\177IN",
+                                    &tok, &res),
+                     PK_SSHD_INCORRECT);
+    assert_int_equal(tok.len, 32);
+    assert_string_equal(res.detail, "");
+    /* anything else around it makes it an ordinary bad byte */
+    reset(&res);
+    assert_int_equal(pk_token_parse(" \b\n\r\177INCORRECT", &tok, &res), PK_TOKEN_BAD_BYTES);
+    assert_string_equal(res.detail, "byte 0x08 at offset 0");
+    reset(&res);
+    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\n", &tok, &res), PK_TOKEN_BAD_BYTES);
+    reset(&res);
+    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\b\n\rX", &tok, &res),
+                     PK_TOKEN_BAD_BYTES);
+    reset(&res);
+    assert_int_equal(pk_token_parse("\n\r\177INCORRECT", &tok, &res), PK_TOKEN_BAD_BYTES);
+    reset(&res);
+    assert_int_equal(pk_token_parse("INCORRECT", &tok, &res), PK_TOKEN_MALFORMED);
+}
+
 static void test_jwt_shape(void **state)
 {
     const char *raw = "eyJhbGciOiJIUzI1NiJ9.eyJrYWthb19pZCI6MX0.c2ln-_09";
@@ -372,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_length_cap),
         cmocka_unit_test(test_length_cap_after_trimming),
         cmocka_unit_test(test_bad_bytes),
+        cmocka_unit_test(test_sshd_incorrect),
         cmocka_unit_test(test_jwt_shape),
         cmocka_unit_test(test_not_jwt_shapes),
         cmocka_unit_test(test_opaque_lengths),

@@ -75,6 +75,9 @@ static void test_pam_codes(void **state)
     assert_int_equal(pk_outcome_pam_code(PK_CONV_ERROR), PAM_CONV_ERR);
     assert_int_equal(pk_outcome_pam_code(PK_NO_AUTHTOK), PAM_AUTH_ERR);
     assert_int_equal(pk_outcome_pam_code(PK_NO_MEMORY), PAM_BUF_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_AUTHTOK_NOT_JWT), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_SSHD_INCORRECT), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_CONV_AGAIN), PAM_INCOMPLETE);
 }
 
 /* Every refusal between PK_NOT_MAPPED and PK_KAKAO_EMAIL_UNVERIFIED is an
@@ -162,6 +165,16 @@ static void test_rejected(void **state)
                 "(app_id=7654321 expected=1234567)");
     expect_line(PK_NO_AUTHTOK, PK_KIND_NONE, 0, NULL, "alice",
                 "rejected token for user=alice: use_first_pass but no PAM_AUTHTOK");
+    expect_line(PK_AUTHTOK_NOT_JWT, PK_KIND_NONE, 0, NULL, "alice",
+                "rejected token for user=alice: PAM_AUTHTOK is not a JWT");
+    expect_line(PK_SSHD_INCORRECT, PK_KIND_NONE, 0, NULL, "carol",
+                "rejected token for user=carol: sshd refused the user (invalid or not allowed; "
+                "sent its INCORRECT password)");
+    expect_line(PK_CONV_AGAIN, PK_KIND_NONE, 0, "the conversation answered PAM_CONV_AGAIN",
+                "alice",
+                "authentication incomplete for user=alice: the conversation answered "
+                "PAM_CONV_AGAIN");
+    assert_int_equal(pk_outcome_wording(PK_CONV_AGAIN), PK_WORD_INCOMPLETE);
 }
 
 static void test_unknown(void **state)
