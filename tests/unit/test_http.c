@@ -59,7 +59,8 @@ static void test_small_and_missing_error_buffer(void **state)
 
     memset(err, 'Z', sizeof(err));
     assert_false(pk_http_env_safe(true, "x", err, sizeof(err)));
-    assert_string_equal(err, "unsafe envi");
+    /* cut as every error text is (pk_log_text): visibly, never mid-escape */
+    assert_string_equal(err, "unsafe e...");
     assert_false(pk_http_env_safe(true, "x", NULL, 0));
 }
 
