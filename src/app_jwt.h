@@ -1,4 +1,4 @@
-/* App JWT validation (SPEC §6.1): offline, with the configured key and alg. */
+/* App JWT validation (docs/DESIGN.md §4.4): offline, with the configured key and alg. */
 #ifndef PK_APP_JWT_H
 #define PK_APP_JWT_H
 

@@ -1,4 +1,4 @@
-/* cache_dir (SPEC §3): the root-only directory that keeps the fetched JWKS
+/* cache_dir (docs/DESIGN.md §8.1): the root-only directory that keeps the fetched JWKS
  * and the Kakao check cache. Shared by both so the directory and its files
  * are trusted, read and written one way only.
  *

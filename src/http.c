@@ -1,4 +1,4 @@
-/* One bounded HTTPS GET with a bearer token (SPEC §6.2 item 3).
+/* One bounded HTTPS GET with a bearer token (docs/DESIGN.md §7).
  *
  * Global initialisation: we never call curl_global_init() or
  * curl_global_cleanup(). A PAM module cannot own process-wide library state:

@@ -1,4 +1,4 @@
-/* Kakao OIDC ID token validation (SPEC §1, §6): offline, RS256 only, the
+/* Kakao OIDC ID token validation (docs/DESIGN.md §4.3, §4.4): offline, RS256 only, the
  * key chosen by kid from the JWKS, iss = id_token_issuer, aud contains
  * kakao_rest_api_key, sub (a string of digits) is the kakao_id. Neither
  * the app-JWT key nor its rules are ever used here. */

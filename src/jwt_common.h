@@ -42,11 +42,11 @@ struct pk_claim_rules {
     const char *audience; /* NULL = not checked */
 };
 
-/* exp/nbf/iat/auth_time, iss, aud (SPEC §6.1 step 3). */
+/* exp/nbf/iat/auth_time, iss, aud (docs/DESIGN.md §4.4 step 5). */
 enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules *rules,
                                     struct pk_result *res);
 
-/* The id claim: positive JSON integer, or string of digits (SPEC §6.1 step 4).
+/* The id claim: positive JSON integer, or string of digits (docs/DESIGN.md §4.4 step 6).
  * With digits_only, only the string form is allowed (ID token `sub`). */
 enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only,
                                int64_t *id, struct pk_result *res);

@@ -1,4 +1,4 @@
-/* Kakao access-token validation against the REST API (SPEC §6.2).
+/* Kakao access-token validation against the REST API (docs/DESIGN.md §4.4).
  *
  * Refusals about the token (401/-401, the 4xx codes about the token, a token
  * of another app, a bad id, a dead token) are PAM_AUTH_ERR outcomes; anything
@@ -334,7 +334,7 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
     req.bearer_len = token_len;
     req.ca_file = cfg->ca_file;
     req.proxy = (cfg->proxy != NULL && cfg->proxy[0] != '\0') ? cfg->proxy : NULL;
-    /* One deadline for every call of this check (SPEC §6.2: the whole
+    /* One deadline for every call of this check (docs/DESIGN.md §7.3: the whole
      * exchange is bounded by timeout). */
     req.timeout_ms = cfg->timeout * 1000L - elapsed_ms(start);
     req.max_body = (size_t)PK_KAKAO_BODY_MAX;

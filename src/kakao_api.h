@@ -1,4 +1,4 @@
-/* Kakao access-token validation (SPEC §6.2): online, against the REST API. */
+/* Kakao access-token validation (docs/DESIGN.md §4.4): online, against the REST API. */
 #ifndef PK_KAKAO_API_H
 #define PK_KAKAO_API_H
 

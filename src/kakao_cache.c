@@ -35,7 +35,7 @@ size_t pk_kakao_entry_format(const struct pk_kakao_entry *e, char *buf, size_t l
 }
 
 /* "name=" and a positive number up to the newline, spelt as a kakao_id
- * (SPEC §4: 1-19 digits, no sign, no leading zero, within int64). */
+ * (as in the user map, pam_kakao.conf(5): 1-19 digits, no sign, no leading zero, within int64). */
 static bool pk_entry_number(const char **p, const char *end, const char *name, int64_t *out)
 {
     size_t nlen = strlen(name);

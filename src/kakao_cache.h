@@ -1,4 +1,4 @@
-/* The Kakao access-token check cache (SPEC §3 cache_ttl, cache_dir).
+/* The Kakao access-token check cache (docs/DESIGN.md §8.2; cache_ttl and cache_dir in pam_kakao.conf(5)).
  *
  * A successful online check may be reused for cache_ttl seconds, never past
  * the token's expires_in. One file per token in cache_dir, named

@@ -1,6 +1,6 @@
 /* Opening files that decide who may log in: no symlinks, regular files,
  * owned by root or the running uid, not writable by group/others (key files:
- * not readable by others either), size-capped (SPEC §5). */
+ * not readable by others either), size-capped (docs/DESIGN.md §6). */
 #ifndef PK_SAFE_FILE_H
 #define PK_SAFE_FILE_H
 

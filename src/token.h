@@ -1,5 +1,5 @@
 /* Token intake: trimming, size and byte limits, JWT/opaque classification,
- * and the hints for tokens cut off by client limits (SPEC §6, §8). */
+ * and the hints for tokens cut off by client limits (docs/DESIGN.md §4.2, §5.5). */
 #ifndef PK_TOKEN_H
 #define PK_TOKEN_H
 

@@ -1,4 +1,4 @@
-/* The user map (SPEC §4): "kakao_id local_user" lines, read as a stream so
+/* The user map (pam_kakao.conf(5), USER MAP; docs/DESIGN.md §9.2): "kakao_id local_user" lines, read as a stream so
  * memory does not grow with the file. */
 #ifndef PK_USER_MAP_H
 #define PK_USER_MAP_H
@@ -38,7 +38,7 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id);
 void pk_id_list_free(struct pk_id_list *list);
 
-/* SPEC §4 syntax checks, shared with the token checks. */
+/* The syntax checks of pam_kakao.conf(5), USER MAP, shared with the token checks. */
 bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out);
 bool pk_valid_local_user(const char *s, size_t len);
 

@@ -200,7 +200,7 @@ static void pk_check_jwks_emit(void *ctx, int priority, const char *msg)
         pk_check_problem(ctx, "%s", msg);
 }
 
-/* Trusted like a config file (SPEC §3), then read by the module's JWKS
+/* Trusted like a config file (docs/DESIGN.md §6.1), then read by the module's JWKS
  * parser: every key it would skip is a problem. */
 static void pk_check_jwks_file(struct pk_check *ck, const char *path)
 {

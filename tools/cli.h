@@ -1,4 +1,4 @@
-/* kakao-pam subcommands and what they share (SPEC §10). Exit status: 0
+/* kakao-pam subcommands and what they share (kakao-pam(1)). Exit status: 0
  * success, 1 refused or problems found, 2 usage error, unusable config or
  * key, service unavailable. */
 #ifndef PK_CLI_H

@@ -1,4 +1,4 @@
-/* kakao-pam: the terminal user's and the administrator's tool (SPEC §10).
+/* kakao-pam: the terminal user's and the administrator's tool (kakao-pam(1)).
  * Exit status: 0 success, 1 refused, 2 usage, unusable config/key, or
  * service unavailable. */
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Secrets are wiped before their memory is released (issue 6, SPEC §8).
+/* Secrets are wiped before their memory is released (docs/DESIGN.md §10.1).
  *
  * Every free() in the process is inspected (see interpose.h): a block that
  * still holds a secret when it is released is a finding. New blocks are

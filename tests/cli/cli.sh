@@ -1,4 +1,4 @@
-# kakao-pam tests (SPEC §10), sourced by tests/run.sh at its cli anchor with
+# kakao-pam tests (kakao-pam(1)), sourced by tests/run.sh at its cli anchor with
 # the mock Kakao API running. Each file below is one group; every check
 # counts in run.sh's totals.
 KP="$B/kakao-pam"

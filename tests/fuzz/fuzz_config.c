@@ -6,7 +6,7 @@
  *
  * Invariants: every reported problem is printable and names where it is;
  * a config that loads has at least one usable token kind and every value
- * within the ranges of SPEC §3; a config that fails to load reported why. */
+ * within the ranges of pam_kakao.conf(5) (pk_keys[] in src/config.c); a config that fails to load reported why. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

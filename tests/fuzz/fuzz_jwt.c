@@ -7,7 +7,7 @@
  * no leeway; id claim "sub").
  *
  * Invariant: PK_OK only when an independent reading of the same JSON says
- * the rules of SPEC §6.1 hold (alg exactly HS256, no crit, exp in force,
+ * the rules of docs/DESIGN.md §4.4 hold (alg exactly HS256, no crit, exp in force,
  * nbf/iat not in the future, iss/aud/age as configured, the id claim is the
  * accepted id); the decision line for a user name taken from the input
  * cannot be forged. */
@@ -52,7 +52,7 @@ static bool int_claim_ok(json_t *claims, const char *name, json_int_t max)
     return v == NULL || (json_is_integer(v) && json_integer_value(v) <= max);
 }
 
-/* The rules as SPEC §6.1 states them, for a token that was accepted. */
+/* The rules as docs/DESIGN.md §4.4 states them, for a token that was accepted. */
 static void oracle(int variant, const struct pk_config *cfg, const char *header,
                    const char *payload, int64_t id)
 {

@@ -1,4 +1,4 @@
-/* PAM-level tests of Kakao OIDC ID tokens (SPEC §1, §3, §6): the real
+/* PAM-level tests of Kakao OIDC ID tokens (docs/DESIGN.md §4.3, §4.4, §8.3): the real
  * pam_kakao.so through libpam under pam_wrapper, with the JWKS from a file
  * or from the mock Kakao API (tests/mock/README.md: /.well-known/jwks.json
  * with per-test channels that a test fills or breaks with POST /mock/jwks).
@@ -968,7 +968,7 @@ static void default_route(void **state)
     free(tok);
 }
 
-/* SPEC §6: an app JWT can never pass as an ID token, nor the reverse. */
+/* docs/DESIGN.md §4.3: an app JWT can never pass as an ID token, nor the reverse. */
 static void kinds_never_cross(void **state)
 {
     struct pt_run r;

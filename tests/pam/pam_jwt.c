@@ -165,7 +165,7 @@ static void expect_reject(const char *token, const char *user, int rv, const cha
     assert_string_equal(r.kakao_id_env, "");
 }
 
-/* ---- SPEC §7 rows ---- */
+/* ---- outcome table rows (docs/DESIGN.md §5.1) ---- */
 
 static void valid_token_mapped_user(void **state)
 {
@@ -814,7 +814,7 @@ static void step_up_freshness(void **state)
     free(tok);
 }
 
-/* ---- file trust (SPEC §5) ---- */
+/* ---- file trust (docs/DESIGN.md §6) ---- */
 
 static void unsafe_files(void **state)
 {

@@ -1,4 +1,4 @@
-/* PAM-level tests of the Kakao access-token path (SPEC §6.2, §7, §8): the
+/* PAM-level tests of the Kakao access-token path (docs/DESIGN.md §4.4, §5.1, §5.2): the
  * real pam_kakao.so through libpam under pam_wrapper, talking HTTPS to the
  * mock Kakao API (tests/mock/README.md). Every case asserts the PAM result
  * and the decision log line, and that the token is in no log line; network

@@ -1,8 +1,8 @@
-/* PAM-level tests of the Kakao check cache (cache_ttl, cache_dir; SPEC §3):
+/* PAM-level tests of the Kakao check cache (cache_ttl, cache_dir; docs/DESIGN.md §8.2):
  * the real pam_kakao.so through libpam under pam_wrapper against the mock
  * Kakao API (tests/mock/README.md). The mock's request log proves a hit
  * (no request) or a miss (a request); every decision line is the one of
- * SPEC §8 whether the answer came from Kakao or from the cache.
+ * docs/DESIGN.md §5.2 whether the answer came from Kakao or from the cache.
  *
  * Run by tests/run.sh, which sets PK_TEST_DIR, PK_MOCK_PORT, PK_MOCK_CA and
  * PK_MOCK_LOG. */

@@ -1,4 +1,4 @@
-/* pk_config_load (SPEC §2, §3): every key accepted with a valid value and
+/* pk_config_load (pam_kakao(8) OPTIONS, pam_kakao.conf(5)): every key accepted with a valid value and
  * refused with a malformed one, from the arguments and from the file; the
  * file syntax; argument rules; cross-key rules; keep_going. Problems are
  * recorded through the report callback and checked verbatim. */

@@ -1,5 +1,5 @@
 /* pk_id_token_validate and its dispatch in pk_validate_token: RS256 only,
- * key by kid, the claims of SPEC §6.1 with iss = id_token_issuer and aud =
+ * key by kid, the claim rules of docs/DESIGN.md §4.4 with iss = id_token_issuer and aud =
  * kakao_rest_api_key, sub as a string of digits; the attacks (alg none,
  * HS256 with the JWK modulus or PEM as MAC key, another key under Kakao's
  * kid); app JWTs and ID tokens never crossing over; and the checked-in

@@ -1,5 +1,5 @@
 /* pk_kakao_parse_token_info / pk_kakao_parse_user_me: every branch of
- * SPEC §6.2 item 4 and the email rules, table-driven, with the exact
+ * the Kakao answer rules of docs/DESIGN.md §4.4 and the email rules, table-driven, with the exact
  * outcome and, where it matters to the admin, the exact detail. */
 #include <stdarg.h>
 #include <stddef.h>

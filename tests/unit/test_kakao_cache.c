@@ -216,7 +216,7 @@ static void entry_round_trip(void **state)
     assert_int_equal(back.created, T0);
     assert_int_equal(back.expires, T0 + 600);
 
-    /* the largest kakao_id of SPEC §4 fits */
+    /* the largest kakao_id of the user map (pam_kakao.conf(5)) fits */
     e.kakao_id = INT64_MAX;
     len = pk_kakao_entry_format(&e, text, sizeof(text));
     assert_true(pk_kakao_entry_parse(text, len, &back));

@@ -1,4 +1,4 @@
-/* pk_safe_open / pk_safe_read / pk_safe_fopen: every trust rule of SPEC §5
+/* pk_safe_open / pk_safe_read / pk_safe_fopen: every trust rule of docs/DESIGN.md §6.2
  * with its exact problem text, the size caps, and a FIFO that must not hang. */
 #include <stdarg.h>
 #include <stddef.h>

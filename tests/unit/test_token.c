@@ -1,4 +1,4 @@
-/* pk_token_parse, pk_token_cut_hint, pk_token_tag (SPEC §6 and §8):
+/* pk_token_parse, pk_token_cut_hint, pk_token_tag (docs/DESIGN.md §4.2 and §5.5):
  * trimming, the 8192-byte cap, printable ASCII only, the JWT and opaque
  * shapes, and the hints for tokens cut off by client limits. */
 #include <stdarg.h>
@@ -134,7 +134,7 @@ static void test_length_cap(void **state)
     free(s);
 }
 
-/* Surrounding whitespace does not count towards the cap (SPEC §6: trim, then
+/* Surrounding whitespace does not count towards the cap (docs/DESIGN.md §4.2: trim, then
  * measure), however much of it the client sends. */
 static void test_length_cap_after_trimming(void **state)
 {

@@ -1,4 +1,4 @@
-/* pk_user_map_lookup and the SPEC §4 syntax checks: the example of the spec,
+/* pk_user_map_lookup and the syntax checks of pam_kakao.conf(5): the man page's example,
  * many-to-many maps, comments, every kind of malformed line (logged with
  * file:line through a capturing logger, never granting), the log cap, long
  * lines, NUL bytes, and files refused by the trust rules. */

@@ -1,4 +1,4 @@
-/* The outcome table (SPEC §7) and the one log line per decision (SPEC §8). */
+/* The outcome table (docs/DESIGN.md §5.1) and the one log line per decision (docs/DESIGN.md §5.2). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +56,7 @@ static void test_out_of_range_outcome(void **state)
     expect_line(PK_OUTCOME_COUNT, PK_KIND_JWT, 0, "x", "alice", "internal error: x");
 }
 
-/* SPEC §7, row by row. */
+/* docs/DESIGN.md §5.1 (pam_kakao(8) RETURN VALUES), row by row. */
 static void test_pam_codes(void **state)
 {
     (void)state;
@@ -124,7 +124,7 @@ static void test_kind_names(void **state)
     assert_string_equal(pk_kind_name((enum pk_kind)(PK_KIND_KAKAO | PK_KIND_JWT)), "token");
 }
 
-/* The three example lines of SPEC §8, verbatim. */
+/* Three example lines of pam_kakao(8) LOGGING, verbatim. */
 static void test_spec_examples(void **state)
 {
     (void)state;
