@@ -21,8 +21,8 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
     enum pk_map_status st;
 
     *entries = 0;
-    opened = pk_check_open(path, PK_FILE_USER_MAP, uid, &fd, trust, sizeof(trust), problem,
-                           problem_len);
+    opened =
+        pk_check_open(path, PK_FILE_USER_MAP, uid, &fd, trust, sizeof(trust), problem, problem_len);
     st = pk_map_start(&r, opened, fd);
     if (st != PK_MAP_OK)
         return st;

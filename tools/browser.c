@@ -33,8 +33,7 @@ pid_t pk_browser_open(const char *url)
         return 0;
     }
     if (rc != 0) {
-        pk_login_err("cannot run xdg-open (%s): open the URL above in a browser",
-                     strerror(rc));
+        pk_login_err("cannot run xdg-open (%s): open the URL above in a browser", strerror(rc));
         return 0;
     }
     return pid;

@@ -937,8 +937,7 @@ int pk_cmd_login(int argc, char **argv)
             pk_loopback_answer(&l.req, 200, "OK", "Kakao login complete",
                                "You may close this tab and return to the terminal.");
         else
-            pk_loopback_answer(&l.req, 502, "Bad Gateway", pk_page_failed,
-                               pk_page_see_terminal);
+            pk_loopback_answer(&l.req, 502, "Bad Gateway", pk_page_failed, pk_page_see_terminal);
     }
 out:
     pk_buf_free(&url);

@@ -157,8 +157,7 @@ static bool pk_conn_read(struct pk_conn *c, struct pk_loopback_req *req)
     c->req[c->len] = '\0';
     if (!pk_head_complete(c)) {
         if (c->len == PK_LOOPBACK_HEAD_MAX) {
-            pk_send_page(c->fd, 431, "Request Header Fields Too Large", "Request too large",
-                         "");
+            pk_send_page(c->fd, 431, "Request Header Fields Too Large", "Request too large", "");
             pk_conn_close(c);
         }
         return false;

@@ -22,8 +22,7 @@ static char map_path[128];
  * [A-Za-z0-9._] then [A-Za-z0-9._-], the last byte may be '$'. */
 static bool fuzz_local_user(const char *s)
 {
-    static const char first[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
+    static const char first[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._";
     size_t len = strlen(s), n = len;
 
     if (len == 0 || len > 32)
@@ -72,8 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st != PK_MAP_OK)
         return 0;
     PK_FUZZ_CHECK(ids.count <= PK_MAP_MAX_IDS, "too many ids");
-    PK_FUZZ_CHECK(ids.count == 0 || fuzz_local_user(user),
-                  "an invalid user name matched");
+    PK_FUZZ_CHECK(ids.count == 0 || fuzz_local_user(user), "an invalid user name matched");
     for (size_t i = 0; i < ids.count; i++) {
         char digits[24];
         int64_t back = 0;

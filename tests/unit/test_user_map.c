@@ -657,7 +657,7 @@ static void test_valid_local_user(void **state)
         assert_int_equal(cap.count, 0);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        const char *why = bad[i][0] == '\0'                  ? "missing local user"
+        const char *why = bad[i][0] == '\0'                ? "missing local user"
                           : strpbrk(bad[i], " \t") != NULL ? "more than two fields"
                                                            : "bad local user name";
         char suffix[64];
