@@ -75,8 +75,10 @@ $(B)/pam_kakao.so: $(B)/pam_kakao.o $(MODULE_OBJ) export.map
 	$(CC) -shared $(LDHARDEN) -Wl,--version-script=export.map -Wl,-z,defs \
 		-o $@ $(B)/pam_kakao.o $(MODULE_OBJ) $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpk.a | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+# Unit tests find tests/fixtures by absolute path (or PK_TEST_FIXTURES): they run from anywhere.
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -o $@ $< $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
 
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/pam_*.c))
 PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))

@@ -109,7 +109,8 @@ start_mock() {
 
 echo "== unit tests"
 for t in "$B"/tests/test_*; do
-    check "unit $(basename "$t")" env PK_MAKE_KEYS="$top/tests/keys/make_keys.sh" "$t"
+    check "unit $(basename "$t")" env PK_MAKE_KEYS="$top/tests/keys/make_keys.sh" \
+        PK_TEST_FIXTURES="$top/tests/fixtures" "$t"
 done
 
 echo "== mock Kakao API for the PAM-level tests"
