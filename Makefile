@@ -42,8 +42,11 @@ BINDIR ?= $(PREFIX)/bin
 B := build$(if $(filter 1,$(SANITIZE)),-san,)
 SRC := $(sort $(wildcard src/*.c))
 OBJ := $(patsubst src/%.c,$(B)/src/%.o,$(SRC))
-# Objects the module itself links; the signer is for tests and the CLI only.
-MODULE_OBJ := $(filter-out $(B)/src/jwt_sign.o,$(OBJ))
+# Objects the module itself links: all but the CLI-only ones (the signer and the
+# parts only kakao-pam and the tests call; tests/run.sh checks none is linked in).
+CLI_ONLY_OBJ := $(patsubst %,$(B)/src/%.o,jwt_sign b64url_encode ct_equal safe_file_check \
+	user_map_scan)
+MODULE_OBJ := $(filter-out $(CLI_ONLY_OBJ),$(OBJ))
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
@@ -72,8 +75,10 @@ $(B)/pam_kakao.so: $(B)/pam_kakao.o $(MODULE_OBJ) export.map
 	$(CC) -shared $(LDHARDEN) -Wl,--version-script=export.map -Wl,-z,defs \
 		-o $@ $(B)/pam_kakao.o $(MODULE_OBJ) $(PKG_LIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libpk.a | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+# Unit tests find tests/fixtures by absolute path (or PK_TEST_FIXTURES): they run from anywhere.
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -o $@ $< $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
 
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/pam_*.c))
 PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))
@@ -84,7 +89,11 @@ $(B)/tests/pam_%: tests/pam/pam_%.c tests/pam/pamtest_util.c tests/pam/pamtest_u
 $(B) $(B)/src $(B)/tests:
 	mkdir -p $@
 
-test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN)
+# The fuzz harnesses (replayed by make check) and the allocation tests: rules below.
+FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache
+HARD_BIN := $(patsubst %,$(B)/tests/fuzz_%,$(FUZZ_NAMES)) $(B)/tests/alloc_fail $(B)/tests/alloc_wipe
+
+test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN) $(HARD_BIN)
 
 # Installs missing build and test packages when root, else prints the apt-get line.
 deps:
@@ -125,12 +134,8 @@ e2e: deps
 # make check replays every fuzz corpus through the harnesses built with a
 # plain main() (tests/fuzz/driver.c) by $(CC), so the replay also runs under
 # SANITIZE=1; `make fuzz` builds them with clang's libFuzzer into build-fuzz/.
-FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache
 FUZZ_COMMON := tests/fuzz/fuzz_util.c tests/fuzz/fuzz_common_auth.c
 FUZZ_DEPS := $(FUZZ_COMMON) tests/fuzz/fuzz.h tests/fuzz/fuzz_common_auth.h
-HARD_BIN := $(patsubst %,$(B)/tests/fuzz_%,$(FUZZ_NAMES)) $(B)/tests/alloc_fail $(B)/tests/alloc_wipe
-
-test-bin: $(HARD_BIN)
 
 $(B)/tests/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/driver.c $(FUZZ_DEPS) $(B)/libpk.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/driver.c $(FUZZ_COMMON) $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS)
@@ -165,7 +170,7 @@ $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) $(FUZZ_OBJ) | $(FUZZ_B)
 $(FUZZ_B) $(FUZZ_B)/src:
 	mkdir -p $@
 
-.PHONY: fuzz fuzz-bin analyze clean-hardening
+.PHONY: fuzz fuzz-bin analyze
 
 fuzz-bin:
 	@command -v $(FUZZ_CC) >/dev/null || { echo "make fuzz needs clang (FUZZ_CC=$(FUZZ_CC))" >&2; exit 1; }
@@ -200,10 +205,6 @@ analyze:
 		-c -o /dev/null $(f) &&) true
 	@echo "analyze: no findings"
 
-clean: clean-hardening
-clean-hardening:
-	rm -rf $(FUZZ_B)
-
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(B)/pam_kakao.so $(DESTDIR)$(PAMDIR)/pam_kakao.so
@@ -219,4 +220,4 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/kakao-pam $(DESTDIR)$(MANDIR)/man1/kakao-pam.1
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san $(FUZZ_B)

@@ -59,37 +59,3 @@ unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int
     *out_len = o;
     return out;
 }
-
-char *pk_b64url_encode(const unsigned char *in, size_t len)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    char *out;
-    size_t o = 0;
-    size_t i = 0;
-
-    if (len > (SIZE_MAX - 4) / 4 * 3)
-        return NULL;
-    out = malloc((len + 2) / 3 * 4 + 1);
-    if (out == NULL)
-        return NULL;
-    for (; i + 2 < len; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = alphabet[v >> 18];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = alphabet[(v >> 6) & 63];
-        out[o++] = alphabet[v & 63];
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = alphabet[v >> 18];
-        out[o++] = alphabet[(v >> 12) & 63];
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = alphabet[v >> 18];
-        out[o++] = alphabet[(v >> 12) & 63];
-        out[o++] = alphabet[(v >> 6) & 63];
-    }
-    out[o] = '\0';
-    return out;
-}

@@ -9,7 +9,8 @@
  * when out of memory (*nomem tells which). */
 unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int *nomem);
 
-/* Encodes into a new NUL-terminated string, NULL when out of memory. */
+/* Encodes into a new NUL-terminated string, NULL when out of memory.
+ * Signer and CLI only (src/b64url_encode.c): not in the module. */
 char *pk_b64url_encode(const unsigned char *in, size_t len);
 
 #endif

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "safe_file_rules.h"
 #include "secure.h"
 
 static size_t pk_file_cap(enum pk_file_kind kind)
@@ -49,9 +50,8 @@ static void pk_note_trust(char *trust, size_t len, const char *path, const char 
  * the file is opened anyway so its syntax can be checked as well; a file that
  * is not regular, or over the size cap, is still refused: reading it could
  * hang or be unbounded. */
-static enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_t uid,
-                                         int *fd_out, char *trust, size_t trust_len,
-                                         char *problem, size_t problem_len)
+enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                                  char *trust, size_t trust_len, char *problem, size_t problem_len)
 {
     struct stat st;
     size_t cap = pk_file_cap(kind);
@@ -144,13 +144,6 @@ enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t
     return pk_open_rules(path, kind, uid, fd_out, NULL, 0, problem, problem_len);
 }
 
-enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid,
-                                  int *fd_out, char *trust, size_t trust_len, char *problem,
-                                  size_t problem_len)
-{
-    return pk_open_rules(path, kind, uid, fd_out, trust, trust_len, problem, problem_len);
-}
-
 static enum pk_file_status pk_read_rules(const char *path, enum pk_file_kind kind, uid_t uid,
                                          char **data, size_t *len, char *trust,
                                          size_t trust_len, char *problem, size_t problem_len)
@@ -213,22 +206,4 @@ enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_
                                   char *problem, size_t problem_len)
 {
     return pk_read_rules(path, kind, uid, data, len, trust, trust_len, problem, problem_len);
-}
-
-enum pk_file_status pk_safe_fopen(const char *path, enum pk_file_kind kind, uid_t uid, FILE **fp,
-                                  char *problem, size_t problem_len)
-{
-    int fd;
-    enum pk_file_status st = pk_safe_open(path, kind, uid, &fd, problem, problem_len);
-
-    *fp = NULL;
-    if (st != PK_FILE_OK)
-        return st;
-    *fp = fdopen(fd, "re");
-    if (*fp == NULL) {
-        (void)snprintf(problem, problem_len, "%s: fdopen: %s", path, strerror(errno));
-        (void)close(fd);
-        return errno == ENOMEM ? PK_FILE_NOMEM : PK_FILE_IO;
-    }
-    return PK_FILE_OK;
 }

@@ -40,16 +40,13 @@ enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t
  * read) to have its syntax checked too. Each broken rule is written to trust
  * as "PATH: rule[; rule]" (empty when none; meaningful with PK_FILE_OK
  * only); the status and problem are as for pk_safe_open otherwise (a file
- * that is not regular, or too large, is still refused). */
+ * that is not regular, or too large, is still refused). pk_check_open is
+ * in src/safe_file_check.c, outside the module. */
 enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid,
                                   int *fd_out, char *trust, size_t trust_len, char *problem,
                                   size_t problem_len);
 enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid,
                                   char **data, size_t *len, char *trust, size_t trust_len,
                                   char *problem, size_t problem_len);
-
-/* Opens as a stdio stream for line-by-line reading (the user map). */
-enum pk_file_status pk_safe_fopen(const char *path, enum pk_file_kind kind, uid_t uid,
-                                  FILE **fp, char *problem, size_t problem_len);
 
 #endif

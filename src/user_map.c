@@ -7,7 +7,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "safe_file.h"
+#include "user_map_read.h"
 
 /* Longer lines cannot be valid: 19 digits, blanks, a 32-byte name, a comment. */
 #define PK_MAP_LINE_MAX 1024
@@ -40,8 +40,8 @@ static inline unsigned pk_class(char c)
     return pk_ch[(unsigned char)c];
 }
 
-/* The checks behind pk_valid_kakao_id_text and pk_valid_local_user, kept
- * inline for the map's hot loop. */
+/* The check behind pk_valid_kakao_id_text, kept inline for the map's hot
+ * loop. */
 static inline bool pk_id_text(const char *s, size_t len, int64_t *out)
 {
     uint64_t v = 0; /* 19 digits always fit in 64 unsigned bits */
@@ -61,30 +61,9 @@ static inline bool pk_id_text(const char *s, size_t len, int64_t *out)
     return true;
 }
 
-static inline bool pk_user_text(const char *s, size_t len)
-{
-    size_t n = len;
-
-    if (len == 0 || len > 32)
-        return false;
-    if (s[len - 1] == '$')
-        n--;
-    if (n == 0 || (pk_class(s[0]) & PK_CH_NAME_FIRST) == 0)
-        return false;
-    for (size_t i = 1; i < n; i++)
-        if ((pk_class(s[i]) & PK_CH_NAME) == 0)
-            return false;
-    return true;
-}
-
 bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out)
 {
     return pk_id_text(s, len, out);
-}
-
-bool pk_valid_local_user(const char *s, size_t len)
-{
-    return pk_user_text(s, len);
 }
 
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id)
@@ -104,10 +83,10 @@ void pk_id_list_free(struct pk_id_list *list)
 
 /* Splits "id user [# comment]" (len bytes, no newline, no NUL); returns a
  * reason when malformed, "" for a blank or comment line. A '#' anywhere
- * ends the line. One pass: each field is checked while it is scanned, with
- * the rules of pk_id_text and pk_user_text. */
-static const char *pk_map_parse_line(const char *line, size_t len, const char **id,
-                                     size_t *id_len, const char **name, size_t *name_len)
+ * ends the line. One pass: each field is checked while it is scanned, the
+ * id with the rules of pk_id_text, the user as a local name (below). */
+const char *pk_map_parse_line(const char *line, size_t len, const char **id, size_t *id_len,
+                              const char **name, size_t *name_len)
 {
     const unsigned stop = PK_CH_BLANK | PK_CH_HASH;
     const char *p = line, *end = line + len;
@@ -150,18 +129,6 @@ static const char *pk_map_parse_line(const char *line, size_t len, const char **
     return NULL;
 }
 
-/* The map is read with read(2) in large blocks and split with memchr: a
- * million lines take a few tens of milliseconds, and memory stays at one
- * block whatever the file's size. */
-#define PK_MAP_BLOCK (64 * 1024)
-
-struct pk_map_reader {
-    int fd;
-    char *buf; /* PK_MAP_BLOCK bytes */
-    size_t pos, end;
-    bool error;
-};
-
 static bool pk_map_fill(struct pk_map_reader *r)
 {
     ssize_t n;
@@ -186,8 +153,7 @@ static bool pk_map_fill(struct pk_map_reader *r)
  * Unlike fgets, a NUL byte neither hides the rest of its line nor lets the
  * next line be skipped or the tail of a last line be dropped: *why names
  * the problem ("line too long" beyond PK_MAP_LINE_MAX - 2 bytes). */
-static bool pk_map_next_line(struct pk_map_reader *r, const char **line, size_t *len,
-                             const char **why)
+bool pk_map_next_line(struct pk_map_reader *r, const char **line, size_t *len, const char **why)
 {
     bool too_long = false;
 
@@ -223,23 +189,14 @@ static bool pk_map_next_line(struct pk_map_reader *r, const char **line, size_t 
     return true;
 }
 
-/* Opens path under the map's trust rules and readies the reader; with
- * trust set (the scan for `kakao-pam check`) a broken owner, mode or
- * no-symlink rule is noted there instead of refusing the file. */
-static enum pk_map_status pk_map_open(struct pk_map_reader *r, const char *path, uid_t uid,
-                                      char *trust, size_t trust_len, char *problem,
-                                      size_t problem_len)
+enum pk_map_status pk_map_start(struct pk_map_reader *r, enum pk_file_status opened, int fd)
 {
-    enum pk_file_status st;
-
     memset(r, 0, sizeof(*r));
-    st = trust != NULL ? pk_check_open(path, PK_FILE_USER_MAP, uid, &r->fd, trust, trust_len,
-                                       problem, problem_len)
-                       : pk_safe_open(path, PK_FILE_USER_MAP, uid, &r->fd, problem, problem_len);
-    if (st == PK_FILE_NOMEM)
+    if (opened == PK_FILE_NOMEM)
         return PK_MAP_NOMEM;
-    if (st != PK_FILE_OK)
+    if (opened != PK_FILE_OK)
         return PK_MAP_FILE_ERROR;
+    r->fd = fd;
     /* Zeroed: a recycled block may still hold another library's secrets
      * (libcurl's buffer, a token), which must not pass through ours. */
     r->buf = calloc(1, PK_MAP_BLOCK);
@@ -250,7 +207,7 @@ static enum pk_map_status pk_map_open(struct pk_map_reader *r, const char *path,
     return PK_MAP_OK;
 }
 
-static void pk_map_close(struct pk_map_reader *r)
+void pk_map_close(struct pk_map_reader *r)
 {
     free(r->buf);
     (void)close(r->fd);
@@ -283,11 +240,14 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
     unsigned long lineno = 0, malformed = 0, dropped = 0;
     size_t cap = 0, user_len = strlen(user);
     const char *why;
+    int fd = -1;
+    enum pk_file_status opened;
     enum pk_map_status st;
 
     out->ids = NULL;
     out->count = 0;
-    st = pk_map_open(&r, path, uid, NULL, 0, problem, problem_len);
+    opened = pk_safe_open(path, PK_FILE_USER_MAP, uid, &fd, problem, problem_len);
+    st = pk_map_start(&r, opened, fd);
     if (st != PK_MAP_OK)
         return st;
     while (pk_map_next_line(&r, &line, &len, &why)) {
@@ -331,43 +291,5 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
     if (dropped > 0)
         pk_log(log, LOG_WARNING, "%s: user has more than %d kakao ids; %lu lines ignored", path,
                PK_MAP_MAX_IDS, dropped);
-    return PK_MAP_OK;
-}
-
-enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
-                                    unsigned long *entries, char *problem, size_t problem_len)
-{
-    struct pk_map_reader r;
-    const char *line;
-    size_t len;
-    unsigned long lineno = 0;
-    const char *why;
-    char trust[512];
-    enum pk_map_status st;
-
-    *entries = 0;
-    st = pk_map_open(&r, path, uid, trust, sizeof(trust), problem, problem_len);
-    if (st != PK_MAP_OK)
-        return st;
-    if (trust[0] != '\0')
-        report(ctx, path, 0, trust);
-    while (pk_map_next_line(&r, &line, &len, &why)) {
-        const char *id = NULL, *name = NULL;
-        size_t id_len = 0, name_len = 0;
-
-        lineno++;
-        if (why == NULL)
-            why = pk_map_parse_line(line, len, &id, &id_len, &name, &name_len);
-        if (why == NULL)
-            (*entries)++;
-        else if (why[0] != '\0')
-            report(ctx, path, lineno, why);
-    }
-    if (r.error) {
-        (void)snprintf(problem, problem_len, "%s: read error", path);
-        pk_map_close(&r);
-        return PK_MAP_FILE_ERROR;
-    }
-    pk_map_close(&r);
     return PK_MAP_OK;
 }

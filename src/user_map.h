@@ -27,7 +27,8 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
                                       char *problem, size_t problem_len);
 
 /* Reports every malformed line (no cap, unlike the lookup's log) and counts
- * the well-formed entries: for `kakao-pam check`. A file that breaks the
+ * the well-formed entries: for `kakao-pam check` only (src/user_map_scan.c,
+ * not in the module). A file that breaks the
  * owner, mode or no-symlink rule is still read: the broken rules come first,
  * as one report with line 0 and problem "PATH: rule[; rule]". */
 typedef void (*pk_map_report)(void *ctx, const char *path, unsigned long line,
@@ -40,6 +41,5 @@ void pk_id_list_free(struct pk_id_list *list);
 
 /* The syntax checks of pam_kakao.conf(5), USER MAP, shared with the token checks. */
 bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out);
-bool pk_valid_local_user(const char *s, size_t len);
 
 #endif

@@ -109,7 +109,8 @@ start_mock() {
 
 echo "== unit tests"
 for t in "$B"/tests/test_*; do
-    check "unit $(basename "$t")" env PK_MAKE_KEYS="$top/tests/keys/make_keys.sh" "$t"
+    check "unit $(basename "$t")" env PK_MAKE_KEYS="$top/tests/keys/make_keys.sh" \
+        PK_TEST_FIXTURES="$top/tests/fixtures" "$t"
 done
 
 echo "== mock Kakao API for the PAM-level tests"
@@ -123,6 +124,10 @@ done
 echo "== exported symbols"
 syms=$(nm -D --defined-only "$MOD" | awk '{print $3}' | sort | tr '\n' ' ')
 check "only pam_sm_* exported ($syms)" test "$syms" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
+# CLI-only code (CLI_ONLY_OBJ in the Makefile) is not linked into the module.
+cli_only=$(nm --defined-only "$MOD" | awk '{print $3}' | grep -xE \
+    'pk_(jwt_sign|jwt_sign_input|b64url_encode|ct_equal|check_open|user_map_scan)' | tr '\n' ' ')
+check "no CLI-only function in the module (${cli_only:-none})" test -z "$cli_only"
 
 echo "== pamtester with pam.d-example/pamtester"
 MOCK_PORT="${MOCK_PORT:-}" MOCK_CA="$W/certs/ca.pem" sh "$top/tests/pamtester.sh" "$W" "$MOD" && ok "pamtester example service" || bad "pamtester example service"

@@ -6,15 +6,14 @@
  * on the redirect URI's path, checks `state` in constant time, and the code is
  * exchanged at the token endpoint by a form POST over verified TLS. Only the
  * token(s) go to stdout. Codes, verifiers, secrets and tokens are never
- * printed elsewhere and are wiped after use. */
+ * printed elsewhere and are wiped after use.
+ *
+ * This file is the flow; the listener is loopback.c and the browser launch
+ * browser.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <openssl/sha.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,12 +21,13 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "browser.h"
 #include "cli.h"
+#include "login.h"
+#include "loopback.h"
 #include "src/b64url.h"
 #include "src/http.h"
 #include "src/safe_file.h"
@@ -37,19 +37,12 @@
 #define PK_LOGIN_TOKEN_URL "https://kauth.kakao.com/oauth/token"
 #define PK_LOGIN_TIMEOUT 120L
 #define PK_LOGIN_TIMEOUT_MAX 3600L
-/* One request head from the browser; a callback URL is far shorter. */
-#define PK_LOGIN_REQ_MAX 8192
-/* Browsers open spare connections; each may idle this long. */
-#define PK_LOGIN_CONNS 16
-#define PK_LOGIN_CONN_MS 10000LL
 #define PK_LOGIN_ANSWER_MAX (64 * 1024)
 #define PK_LOGIN_ARG_MAX 2048
 #define PK_LOGIN_TOKEN_MAX 16384
 #define PK_LOGIN_SHOWN 200
 /* Stray requests told on stderr; more are ignored silently. */
 #define PK_LOGIN_STRAY_NOTES 10
-
-extern char **environ;
 
 struct pk_login_opts {
     const char *client_id;
@@ -74,13 +67,6 @@ struct pk_buf {
     bool oom;
 };
 
-struct pk_conn {
-    int fd;
-    size_t len;
-    long long deadline_ms;
-    char req[PK_LOGIN_REQ_MAX + 1];
-};
-
 enum pk_cb {
     PK_CB_WAIT = 0, /* not this login's callback (no or wrong state): keep waiting */
     PK_CB_CODE,     /* a code with the right state */
@@ -92,11 +78,10 @@ struct pk_login {
     char state[64];
     char verifier[96];
     char challenge[64];
-    int listen_fd;
+    struct pk_loopback *listener;
     pid_t browser;
     long long deadline_ms;
-    struct pk_conn *conns; /* PK_LOGIN_CONNS of them */
-    int callback_fd;       /* the browser's, answered once the code is exchanged */
+    struct pk_loopback_req req; /* the browser's callback, answered once the code is exchanged */
     char *code;
     unsigned long strays; /* requests to the redirect path without this login's state */
     char *ca_file;        /* --ca-file and --client-secret-file made absolute */
@@ -136,9 +121,7 @@ static void usage_login(FILE *out)
           out);
 }
 
-static void pk_login_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void pk_login_err(const char *fmt, ...)
+void pk_login_err(const char *fmt, ...)
 {
     va_list ap;
 
@@ -149,7 +132,7 @@ static void pk_login_err(const char *fmt, ...)
     (void)fputc('\n', stderr);
 }
 
-static long long pk_now_ms(void)
+long long pk_now_ms(void)
 {
     struct timespec ts;
 
@@ -464,7 +447,7 @@ static int pk_read_client_secret(const char *path, char **secret)
     return 0;
 }
 
-/* ---- the authorize URL and the browser --------------------------------- */
+/* ---- the authorize URL -------------------------------------------------- */
 
 static bool pk_scope_has(const char *scope, const char *want)
 {
@@ -501,121 +484,6 @@ static void pk_authorize_url(const struct pk_login *l, struct pk_buf *u)
         if (o->id_token && (o->scope == NULL || !pk_scope_has(o->scope, "openid")))
             pk_buf_adds(u, o->scope != NULL ? "%2Copenid" : "openid");
     }
-}
-
-/* xdg-open with nothing of ours: stdin, stdout (the token's) and stderr
- * go to /dev/null. Returns its pid, or 0. */
-static pid_t pk_open_browser(const char *url)
-{
-    posix_spawn_file_actions_t fa;
-    char *argv[] = {(char *)"xdg-open", (char *)url, NULL};
-    pid_t pid = 0;
-    int rc;
-
-    if (posix_spawn_file_actions_init(&fa) != 0)
-        return 0;
-    rc = posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    if (rc == 0)
-        rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    if (rc == 0)
-        rc = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    if (rc == 0)
-        rc = posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ);
-    (void)posix_spawn_file_actions_destroy(&fa);
-    if (rc == ENOENT) {
-        pk_login_err("xdg-open not found: open the URL above in a browser");
-        return 0;
-    }
-    if (rc != 0) {
-        pk_login_err("cannot run xdg-open (%s): open the URL above in a browser",
-                     strerror(rc));
-        return 0;
-    }
-    return pid;
-}
-
-static void pk_reap_browser(struct pk_login *l)
-{
-    int status;
-
-    if (l->browser <= 0 || waitpid(l->browser, &status, WNOHANG) != l->browser)
-        return;
-    l->browser = 0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        pk_login_err("xdg-open failed: open the URL above in a browser");
-}
-
-/* ---- the loopback listener --------------------------------------------- */
-
-static int pk_listen(unsigned short port)
-{
-    struct sockaddr_in sa;
-    int one = 1;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-
-    if (fd < 0) {
-        pk_login_err("socket: %s", strerror(errno));
-        return -1;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 16) != 0) {
-        int e = errno;
-        if (e == EADDRINUSE)
-            pk_login_err("127.0.0.1 port %u is in use: cannot receive the redirect", port);
-        else
-            pk_login_err("cannot listen on 127.0.0.1 port %u: %s", port, strerror(e));
-        (void)close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static void pk_conn_close(struct pk_conn *c)
-{
-    if (c->fd >= 0)
-        (void)close(c->fd);
-    pk_wipe(c->req, c->len);
-    c->fd = -1;
-    c->len = 0;
-}
-
-/* A small answer on a fresh connection: it fits the socket buffer; a
- * client that does not read it loses it. */
-static void pk_send_page(int fd, int status, const char *reason, const char *heading,
-                         const char *text)
-{
-    char body[1024], msg[1536];
-    size_t off = 0;
-    int blen, mlen;
-
-    blen = snprintf(body, sizeof(body),
-                    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-                    "<title>kakao-pam login</title></head>\n<body><h1>%s</h1>\n<p>%s</p>"
-                    "</body></html>\n",
-                    heading, text);
-    if (blen < 0 || (size_t)blen >= sizeof(body))
-        return;
-    mlen = snprintf(msg, sizeof(msg),
-                    "HTTP/1.1 %d %s\r\nContent-Type: text/html; charset=utf-8\r\n"
-                    "Content-Length: %d\r\nCache-Control: no-store\r\n"
-                    "Referrer-Policy: no-referrer\r\nX-Content-Type-Options: nosniff\r\n"
-                    "Connection: close\r\n\r\n%s",
-                    status, reason, blen, body);
-    if (mlen < 0 || (size_t)mlen >= sizeof(msg))
-        return;
-    while (off < (size_t)mlen) {
-        ssize_t n = send(fd, msg + off, (size_t)mlen - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return;
-        off += (size_t)n;
-    }
-    (void)shutdown(fd, SHUT_WR);
 }
 
 static int pk_hex(char c)
@@ -742,35 +610,24 @@ static void pk_note_stray(struct pk_login *l, const struct pk_callback *cb)
                  cb->error != NULL ? " (error=" : "", shown, cb->error != NULL ? ")" : "");
 }
 
-/* One complete request head in c->req. */
-static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
+/* One request from the listener, in l->req: answered here, except the
+ * callback with a code, which stays held in l->req until the exchange. */
+static enum pk_cb pk_handle_request(struct pk_login *l)
 {
+    struct pk_loopback_req *req = &l->req;
     char shown[PK_LOGIN_SHOWN], shown2[PK_LOGIN_SHOWN];
     struct pk_callback cb;
-    char *sp1, *sp2, *eol, *q;
-    size_t path_len;
+    const char *q = strchr(req->target, '?');
+    size_t path_len = q != NULL ? (size_t)(q - req->target) : strlen(req->target);
     enum pk_cb out = PK_CB_REFUSED;
 
-    eol = strpbrk(c->req, "\r\n");
-    if (eol != NULL)
-        *eol = '\0';
-    sp1 = strchr(c->req, ' ');
-    sp2 = sp1 != NULL ? strchr(sp1 + 1, ' ') : NULL;
-    if (sp1 == NULL || sp2 == NULL || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
-        pk_send_page(c->fd, 400, "Bad Request", "Bad request", "");
-        return PK_CB_WAIT;
-    }
-    *sp1 = '\0';
-    *sp2 = '\0';
-    q = strchr(sp1 + 1, '?');
-    path_len = q != NULL ? (size_t)(q - (sp1 + 1)) : strlen(sp1 + 1);
     /* favicon.ico and the like: not ours. */
-    if (path_len != strlen(l->o.path) || memcmp(sp1 + 1, l->o.path, path_len) != 0) {
-        pk_send_page(c->fd, 404, "Not Found", "Not found", "");
+    if (path_len != strlen(l->o.path) || memcmp(req->target, l->o.path, path_len) != 0) {
+        pk_loopback_answer(req, 404, "Not Found", "Not found", "");
         return PK_CB_WAIT;
     }
-    if (strcmp(c->req, "GET") != 0) {
-        pk_send_page(c->fd, 405, "Method Not Allowed", "Method not allowed", "");
+    if (strcmp(req->method, "GET") != 0) {
+        pk_loopback_answer(req, 405, "Method Not Allowed", "Method not allowed", "");
         return PK_CB_WAIT;
     }
 
@@ -784,7 +641,7 @@ static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
     if (cb.malformed || cb.state == NULL ||
         !pk_ct_equal(cb.state, strlen(cb.state), l->state, strlen(l->state))) {
         pk_note_stray(l, &cb);
-        pk_send_page(c->fd, 400, "Bad Request", pk_page_stray, pk_page_stray_text);
+        pk_loopback_answer(req, 400, "Bad Request", pk_page_stray, pk_page_stray_text);
         pk_callback_free(&cb);
         return PK_CB_WAIT;
     }
@@ -805,135 +662,44 @@ static enum pk_cb pk_handle_request(struct pk_login *l, struct pk_conn *c)
         out = PK_CB_CODE;
         l->code = cb.code;
         cb.code = NULL;
-        l->callback_fd = c->fd;
-        c->fd = -1;
     }
     if (out != PK_CB_CODE)
-        pk_send_page(c->fd, 400, "Bad Request", pk_page_failed, pk_page_see_terminal);
+        pk_loopback_answer(req, 400, "Bad Request", pk_page_failed, pk_page_see_terminal);
     pk_callback_free(&cb);
     return out;
 }
 
-static bool pk_head_complete(const struct pk_conn *c)
-{
-    return strstr(c->req, "\r\n\r\n") != NULL || strstr(c->req, "\n\n") != NULL;
-}
-
-/* Reads what c has sent; answers it when its head is complete. */
-static enum pk_cb pk_conn_read(struct pk_login *l, struct pk_conn *c)
-{
-    enum pk_cb out;
-    ssize_t n = recv(c->fd, c->req + c->len, PK_LOGIN_REQ_MAX - c->len, 0);
-
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return PK_CB_WAIT;
-    if (n <= 0) {
-        pk_conn_close(c);
-        return PK_CB_WAIT;
-    }
-    if (memchr(c->req + c->len, '\0', (size_t)n) != NULL) {
-        pk_send_page(c->fd, 400, "Bad Request", "Bad request", "");
-        pk_conn_close(c);
-        return PK_CB_WAIT;
-    }
-    c->len += (size_t)n;
-    c->req[c->len] = '\0';
-    if (!pk_head_complete(c)) {
-        if (c->len == PK_LOGIN_REQ_MAX) {
-            pk_send_page(c->fd, 431, "Request Header Fields Too Large", "Request too large",
-                         "");
-            pk_conn_close(c);
-        }
-        return PK_CB_WAIT;
-    }
-    out = pk_handle_request(l, c);
-    pk_conn_close(c);
-    return out;
-}
-
-static void pk_accept(struct pk_login *l, long long now)
-{
-    for (;;) {
-        struct pk_conn *slot = NULL;
-        int fd = accept4(l->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-
-        if (fd < 0)
-            return; /* EAGAIN, or a connection that went away */
-        for (int i = 0; i < PK_LOGIN_CONNS; i++) {
-            if (l->conns[i].fd < 0) {
-                slot = &l->conns[i];
-                break;
-            }
-            if (slot == NULL || l->conns[i].deadline_ms < slot->deadline_ms)
-                slot = &l->conns[i];
-        }
-        /* All busy: the oldest idle connection makes room. */
-        if (slot->fd >= 0)
-            pk_conn_close(slot);
-        slot->fd = fd;
-        slot->len = 0;
-        slot->deadline_ms = now + PK_LOGIN_CONN_MS;
-    }
-}
-
 /* Waits for the callback until the flow's deadline. Returns 0 with l->code
- * set, or the exit status. */
+ * set (and the callback held in l->req), or the exit status. */
 static int pk_wait_callback(struct pk_login *l)
 {
-    struct pollfd pfd[PK_LOGIN_CONNS + 1];
-
     for (;;) {
-        long long now = pk_now_ms(), wait = l->deadline_ms - now;
-        int map[PK_LOGIN_CONNS + 1];
-        nfds_t n = 1;
-        int rc;
+        long long now = pk_now_ms(), until = l->deadline_ms;
 
-        pk_reap_browser(l);
-        if (wait <= 0) {
+        pk_browser_reap(&l->browser);
+        if (until - now <= 0) {
             pk_login_err("timed out: no redirect from the browser within %ld s", l->o.timeout_s);
             return PK_EXIT_USAGE;
         }
-        pfd[0].fd = l->listen_fd;
-        pfd[0].events = POLLIN;
-        for (int i = 0; i < PK_LOGIN_CONNS; i++) {
-            struct pk_conn *c = &l->conns[i];
-            if (c->fd < 0)
-                continue;
-            if (c->deadline_ms <= now) {
-                pk_conn_close(c);
-                continue;
-            }
-            if (c->deadline_ms - now < wait)
-                wait = c->deadline_ms - now;
-            pfd[n].fd = c->fd;
-            pfd[n].events = POLLIN;
-            map[n] = i;
-            n++;
-        }
         /* Wake now and then to notice xdg-open's end. */
-        if (l->browser > 0 && wait > 500)
-            wait = 500;
-        rc = poll(pfd, n, (int)wait);
-        if (rc < 0 && errno == EINTR)
+        if (l->browser > 0 && until - now > 500)
+            until = now + 500;
+        switch (pk_loopback_wait(l->listener, until, &l->req)) {
+        case PK_LOOPBACK_TIMEOUT:
             continue;
-        if (rc < 0) {
-            pk_login_err("poll: %s", strerror(errno));
+        case PK_LOOPBACK_ERROR:
             return PK_EXIT_USAGE;
+        case PK_LOOPBACK_REQUEST:
+            break;
         }
-        for (nfds_t i = 1; i < n; i++) {
-            if ((pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0)
-                continue;
-            switch (pk_conn_read(l, &l->conns[map[i]])) {
-            case PK_CB_WAIT:
-                break;
-            case PK_CB_CODE:
-                return 0;
-            case PK_CB_REFUSED:
-                return PK_EXIT_REFUSED;
-            }
+        switch (pk_handle_request(l)) {
+        case PK_CB_WAIT:
+            break;
+        case PK_CB_CODE:
+            return 0;
+        case PK_CB_REFUSED:
+            return PK_EXIT_REFUSED;
         }
-        if ((pfd[0].revents & POLLIN) != 0)
-            pk_accept(l, pk_now_ms());
     }
 }
 
@@ -1085,23 +851,14 @@ static int pk_exchange(const struct pk_login *l, const char *secret)
 
 static void pk_login_free(struct pk_login *l)
 {
-    if (l->conns != NULL) {
-        for (int i = 0; i < PK_LOGIN_CONNS; i++)
-            pk_conn_close(&l->conns[i]);
-        free(l->conns);
-    }
-    if (l->listen_fd >= 0)
-        (void)close(l->listen_fd);
-    if (l->callback_fd >= 0)
-        (void)close(l->callback_fd);
+    pk_loopback_stop(l->listener);
+    pk_loopback_drop(&l->req);
     pk_free_secret_str(l->code);
     free(l->ca_file);
     free(l->secret_file);
     pk_wipe(l->state, sizeof(l->state));
     pk_wipe(l->verifier, sizeof(l->verifier));
-    l->conns = NULL;
-    l->listen_fd = -1;
-    l->callback_fd = -1;
+    l->listener = NULL;
     l->code = NULL;
     l->ca_file = NULL;
     l->secret_file = NULL;
@@ -1115,8 +872,7 @@ int pk_cmd_login(int argc, char **argv)
     int rc;
 
     memset(&l, 0, sizeof(l));
-    l.listen_fd = -1;
-    l.callback_fd = -1;
+    l.req.fd = -1;
     rc = pk_login_parse(argc, argv, &l.o);
     if (rc != 0)
         return rc < 0 ? PK_EXIT_OK : rc;
@@ -1147,17 +903,14 @@ int pk_cmd_login(int argc, char **argv)
         if (rc != 0)
             goto out;
     }
-    l.conns = calloc(PK_LOGIN_CONNS, sizeof(*l.conns));
-    if (l.conns == NULL || !pk_make_secrets(&l)) {
-        pk_login_err(l.conns == NULL ? "out of memory" : "cannot make state and PKCE verifier");
+    if (!pk_make_secrets(&l)) {
+        pk_login_err("cannot make state and PKCE verifier");
         rc = PK_EXIT_USAGE;
         goto out;
     }
-    for (int i = 0; i < PK_LOGIN_CONNS; i++)
-        l.conns[i].fd = -1;
     /* Listening before the browser is sent off: the redirect cannot race us. */
-    l.listen_fd = pk_listen(l.o.port);
-    if (l.listen_fd < 0) {
+    l.listener = pk_loopback_start(l.o.port);
+    if (l.listener == NULL) {
         rc = PK_EXIT_USAGE;
         goto out;
     }
@@ -1173,21 +926,18 @@ int pk_cmd_login(int argc, char **argv)
                   l.o.timeout_s, l.o.redirect_uri);
     (void)fflush(stderr);
     if (!l.o.no_browser)
-        l.browser = pk_open_browser(url.p);
+        l.browser = pk_browser_open(url.p);
     rc = pk_wait_callback(&l);
-    /* The listener is not needed past the callback. */
-    for (int i = 0; i < PK_LOGIN_CONNS; i++)
-        pk_conn_close(&l.conns[i]);
-    (void)close(l.listen_fd);
-    l.listen_fd = -1;
+    /* The listener is not needed past the callback; the callback is held. */
+    pk_loopback_stop(l.listener);
+    l.listener = NULL;
     if (rc == 0) {
         rc = pk_exchange(&l, secret);
         if (rc == PK_EXIT_OK)
-            pk_send_page(l.callback_fd, 200, "OK", "Kakao login complete",
-                         "You may close this tab and return to the terminal.");
+            pk_loopback_answer(&l.req, 200, "OK", "Kakao login complete",
+                               "You may close this tab and return to the terminal.");
         else
-            pk_send_page(l.callback_fd, 502, "Bad Gateway", pk_page_failed,
-                         pk_page_see_terminal);
+            pk_loopback_answer(&l.req, 502, "Bad Gateway", pk_page_failed, pk_page_see_terminal);
     }
 out:
     pk_buf_free(&url);

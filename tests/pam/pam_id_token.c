@@ -51,46 +51,22 @@ static long port_main, port_closed;
 static EVP_PKEY *key_a, *key_b, *key_x, *key_w;
 static char *jwk_a, *jwk_b, *jwk_w, *jwk_x_as_a;
 
-static char *path_in(const char *base, const char *name)
-{
-    static char buf[8][1024];
-    static int slot;
-    char *p = buf[slot++ % 8];
-    (void)snprintf(p, sizeof(buf[0]), "%s/%s", base, name);
-    return p;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f;
-    (void)unlink(path);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* cur.conf = the user map, the REST API key, and the given lines. */
 static void conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void conf(const char *fmt, ...)
 {
-    char body[4096], text[8192];
     va_list ap;
 
     va_start(ap, fmt);
-    (void)vsnprintf(body, sizeof(body), fmt, ap);
+    pt_vconf(dir, "idt.users", "kakao_rest_api_key = " REST "\n", fmt, ap);
     va_end(ap);
-    (void)snprintf(text, sizeof(text), "user_map = %s\nkakao_rest_api_key = " REST "\n%s",
-                   path_in(dir, "idt.users"), body);
-    write_file(path_in(dir, "cur.conf"), text, 0644);
 }
 
 /* A JWKS file in the test dir; returns its path. */
 static const char *jwks_file(const char *name, const char *text)
 {
-    const char *p = path_in(dir, name);
-    write_file(p, text, 0644); /* a JWKS may be world-readable */
+    const char *p = pt_path(dir, name);
+    pt_write_file(p, text, 0644); /* a JWKS may be world-readable */
     return p;
 }
 
@@ -108,7 +84,7 @@ static char *jwks_url(const char *channel)
 static const char *fresh_cache(const char *name)
 {
     char cmd[1200];
-    const char *p = path_in(dir, name);
+    const char *p = pt_path(dir, name);
     (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
     assert_int_equal(system(cmd), 0);
     return p;
@@ -157,47 +133,17 @@ static void mock_jwks(const char *ch, const char *body, const char *fault)
         fail_msg("mock channel %s: %s, HTTP %ld", ch, curl_easy_strerror(rc), code);
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-
-    if (f == NULL)
-        return strdup("");
-    do {
-        if (cap - len < 4096) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap + 1);
-            assert_non_null(buf);
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
-static size_t count_of(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* JWKS fetches of channel ch logged so far. */
 static size_t fetches(const char *ch)
 {
     char want[256];
-    char *all = slurp(mock_log);
+    char *all = pt_slurp(mock_log);
     size_t n;
 
     (void)snprintf(want, sizeof(want),
                    "\"method\": \"GET\", \"path\": \"/.well-known/jwks.json\", \"query\": \"ch=%s\"",
                    ch);
-    n = count_of(all, want);
+    n = pt_count_of(all, want);
     free(all);
     return n;
 }
@@ -227,15 +173,9 @@ static char *id_token(EVP_PKEY *k, const char *kid, const char *sub)
 
 /* ---- running one attempt ---- */
 
-static double time_slack(void)
-{
-    const char *s = getenv("PK_TEST_TIME_SLACK");
-    return (s != NULL && *s != '\0') ? strtod(s, NULL) : 0.0;
-}
-
 static void assert_elapsed(const struct pt_run *r, double lo, double hi)
 {
-    hi += time_slack();
+    hi += pt_time_slack();
     if (r->elapsed < lo || r->elapsed > hi)
         fail_msg("took %.3f s, want %.1f..%.1f s (log: %s)", r->elapsed, lo, hi, r->log);
 }
@@ -315,8 +255,8 @@ static void pamtester_at(const char *when, const char *user, const char *token,
                          struct tester_run *t)
 {
     char cmd[4096], line[8192];
-    const char *tok_path = path_in(dir, "idt.token");
-    const char *out_path = path_in(dir, "idt.pamtester.out");
+    const char *tok_path = pt_path(dir, "idt.token");
+    const char *out_path = pt_path(dir, "idt.pamtester.out");
     struct timespec t0, t1;
     FILE *f;
     int rc;
@@ -326,7 +266,7 @@ static void pamtester_at(const char *when, const char *user, const char *token,
     if (getenv("PK_SANITIZE") != NULL)
         skip();
     memset(t, 0, sizeof(*t));
-    write_file(tok_path, token, 0600);
+    pt_write_file(tok_path, token, 0600);
     (void)snprintf(cmd, sizeof(cmd),
                    "TZ=UTC faketime -f '%s' pamtester -v pk '%s' authenticate <'%s' >'%s' 2>&1",
                    when, user, tok_path, out_path);
@@ -612,7 +552,7 @@ static void bad_jwks_files(void **state)
     assert_string_equal(r.log, want);
     /* no symbolic links */
     assert_int_equal(chmod(path, 0644), 0);
-    (void)snprintf(link, sizeof(link), "%s", path_in(dir, "idt_link.jwks"));
+    (void)snprintf(link, sizeof(link), "%s", pt_path(dir, "idt_link.jwks"));
     (void)unlink(link);
     assert_int_equal(symlink(path, link), 0);
     conf("jwks_file = %s\n", link);
@@ -622,11 +562,11 @@ static void bad_jwks_files(void **state)
                    "file refused: jwks_file %s: is a symbolic link (not followed)", link);
     assert_string_equal(r.log, want);
     /* missing */
-    conf("jwks_file = %s\n", path_in(dir, "idt_missing.jwks"));
+    conf("jwks_file = %s\n", pt_path(dir, "idt_missing.jwks"));
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "file refused: jwks_file %s: does not exist",
-                   path_in(dir, "idt_missing.jwks"));
+                   pt_path(dir, "idt_missing.jwks"));
     assert_string_equal(r.log, want);
     free(a);
     free(tok);
@@ -677,7 +617,7 @@ static void fetched_and_cached(void **state)
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* the JWKS request carried no credentials */
     {
-        char *all = slurp(mock_log);
+        char *all = pt_slurp(mock_log);
         const char *p = strstr(all, "\"query\": \"ch=fetch\"");
         assert_non_null(p);
         if (strstr(p, "Authorization") != NULL && strstr(p, "Authorization") < strchr(p, '\n'))
@@ -988,7 +928,7 @@ static void kinds_never_cross(void **state)
     (void)state;
 
     /* jwt only: a JWT with Kakao's iss is refused as an ID token */
-    conf("jwt_key = %s\njwt_alg = RS256\n", path_in(keys, "rsa.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
     attempt(app_as_kakao, "alice", PAM_AUTH_ERR,
             "rejected id_token for user=alice: token kind not accepted (iss is the id_token "
             "issuer; id_token is not in accept)",
@@ -996,14 +936,14 @@ static void kinds_never_cross(void **state)
     attempt(app, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     /* even when the app key is Kakao's key, an ID token is not an app JWT */
     conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\naccept = jwt\n",
-         path_in(keys, "rsa.pub.pem"), jwks_file("idt_a.jwks", a));
+         pt_path(keys, "rsa.pub.pem"), jwks_file("idt_a.jwks", a));
     attempt(id_a, "alice", PAM_AUTH_ERR,
             "rejected id_token for user=alice: token kind not accepted (iss is the id_token "
             "issuer; id_token is not in accept)",
             &r);
 
     /* both accepted: the app key never verifies an ID token ... */
-    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", path_in(keys, "rsa.pub.pem"),
+    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", pt_path(keys, "rsa.pub.pem"),
          jwks_file("idt_b.jwks", b));
     attempt(app_as_kakao, "alice", PAM_AUTH_ERR, "rejected id_token for user=alice: bad signature",
             &r);
@@ -1012,7 +952,7 @@ static void kinds_never_cross(void **state)
     attempt(id_b, "alice", PAM_SUCCESS, "accepted id_token kakao_id=3095134389 user=alice", &r);
     attempt(app, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     /* ... and the JWKS never verifies an app JWT */
-    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", path_in(keys, "rsa_other.pub.pem"),
+    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", pt_path(keys, "rsa_other.pub.pem"),
          jwks_file("idt_a.jwks", a));
     attempt(app, "alice", PAM_AUTH_ERR, "rejected jwt for user=alice: bad signature", &r);
     attempt(id_a, "alice", PAM_SUCCESS, "accepted id_token kakao_id=3095134389 user=alice", &r);
@@ -1100,34 +1040,20 @@ static int cleanup(void **state)
     return 0;
 }
 
-static long port_env(const char *name)
-{
-    const char *s = getenv(name);
-    char *end;
-    long v;
-
-    if (s == NULL || *s == '\0')
-        return -1;
-    v = strtol(s, &end, 10);
-    return (*end == '\0' && v > 0 && v < 65536) ? v : -1;
-}
-
 static int setup(void **state)
 {
     char cmd[1400];
+    struct pt_env env;
+
     (void)state;
-    dir = getenv("PK_TEST_DIR");
-    keys = getenv("PK_TEST_KEYS");
-    mock_ca = getenv("PK_MOCK_CA");
-    mock_log = getenv("PK_MOCK_LOG");
-    port_main = port_env("PK_MOCK_PORT");
-    port_closed = port_env("PK_MOCK_CLOSED_PORT");
-    if (dir == NULL || keys == NULL || mock_ca == NULL || mock_log == NULL || port_main < 0 ||
-        port_closed < 0) {
-        fprintf(stderr, "PK_TEST_DIR, PK_TEST_KEYS and the PK_MOCK_* variables must be set "
-                        "(run tests/run.sh)\n");
+    if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK | PT_NEED_FAULTS))
         return -1;
-    }
+    dir = env.dir;
+    keys = env.keys;
+    mock_ca = env.mock_ca;
+    mock_log = env.mock_log;
+    port_main = env.port_main;
+    port_closed = env.port_closed;
     /* keys made once per suite run by the openssl CLI (fast under valgrind) */
     (void)snprintf(cmd, sizeof(cmd),
                    "test -s '%s/idt_attacker.pem' || openssl genpkey -quiet -algorithm RSA "
@@ -1135,20 +1061,20 @@ static int setup(void **state)
                    dir, dir);
     if (system(cmd) != 0)
         return -1;
-    key_a = jt_rsa_load(path_in(keys, "rsa.pem"));
-    key_b = jt_rsa_load(path_in(keys, "rsa_other.pem"));
-    key_w = jt_rsa_load(path_in(keys, "rsa1024.pem"));
-    key_x = jt_rsa_load(path_in(dir, "idt_attacker.pem"));
+    key_a = jt_rsa_load(pt_path(keys, "rsa.pem"));
+    key_b = jt_rsa_load(pt_path(keys, "rsa_other.pem"));
+    key_w = jt_rsa_load(pt_path(keys, "rsa1024.pem"));
+    key_x = jt_rsa_load(pt_path(dir, "idt_attacker.pem"));
     jwk_a = jt_jwk(key_a, KA, ",\"use\":\"sig\",\"alg\":\"RS256\"");
     jwk_b = jt_jwk(key_b, KB, ",\"use\":\"sig\",\"alg\":\"RS256\"");
     jwk_w = jt_jwk(key_w, KW, ",\"use\":\"sig\",\"alg\":\"RS256\"");
     jwk_x_as_a = jt_jwk(key_x, KA, ",\"use\":\"sig\",\"alg\":\"RS256\"");
-    write_file(path_in(dir, "idt.users"),
-               "# kakao_id     local_user\n"
-               "3095134389     alice\n"
-               "3095134389     deploy\n"
-               "1122334455     bob\n",
-               0644);
+    pt_write_file(pt_path(dir, "idt.users"),
+                  "# kakao_id     local_user\n"
+                  "3095134389     alice\n"
+                  "3095134389     deploy\n"
+                  "1122334455     bob\n",
+                  0644);
     return 0;
 }
 

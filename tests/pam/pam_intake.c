@@ -30,27 +30,7 @@ static const char *dir;
 static const char *keys;
 static const char *mock_ca;
 static const char *mock_log;
-static const char *mock_port;
-
-static char *path_in(const char *base, const char *name)
-{
-    static char buf[4][1024];
-    static int slot;
-    char *p = buf[slot++ % 4];
-    (void)snprintf(p, sizeof(buf[0]), "%s/%s", base, name);
-    return p;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f;
-    (void)unlink(path);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, mode), 0);
-}
+static long mock_port;
 
 /* cur.conf: the user map, an HS256 app-JWT key, Kakao access tokens against
  * the mock, and the given lines. */
@@ -60,16 +40,16 @@ static void conf(const char *extra)
 
     (void)snprintf(text, sizeof(text),
                    "user_map = %s\njwt_key = %s\njwt_alg = HS256\nkakao_app_id = 1234567\n"
-                   "kakao_api_url = https://127.0.0.1:%s\nca_file = %s\n%s",
-                   path_in(dir, "intake.users"), path_in(keys, "hs256.key"), mock_port, mock_ca,
+                   "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n%s",
+                   pt_path(dir, "intake.users"), pt_path(keys, "hs256.key"), mock_port, mock_ca,
                    extra);
-    write_file(path_in(dir, "cur.conf"), text, 0644);
+    pt_write_file(pt_path(dir, "cur.conf"), text, 0644);
 }
 
 static char *hs_token(long long id, long long exp_in)
 {
     char payload[256], err[256] = "";
-    FILE *f = fopen(path_in(keys, "hs256.key"), "r");
+    FILE *f = fopen(pt_path(keys, "hs256.key"), "r");
     char key[4096];
     size_t n;
     char *tok;
@@ -364,7 +344,7 @@ static void fail_delay_requested(void **state)
     {
         char want[1200];
         (void)snprintf(want, sizeof(want), "config error: %s:7: unknown key \"nodelay\"",
-                       path_in(dir, "cur.conf"));
+                       pt_path(dir, "cur.conf"));
         assert_string_equal(r.log, want);
     }
     free(good);
@@ -452,23 +432,21 @@ static void sshd_incorrect(void **state)
 
 static int setup(void **state)
 {
+    struct pt_env env;
+
     (void)state;
-    dir = getenv("PK_TEST_DIR");
-    keys = getenv("PK_TEST_KEYS");
-    mock_ca = getenv("PK_MOCK_CA");
-    mock_log = getenv("PK_MOCK_LOG");
-    mock_port = getenv("PK_MOCK_PORT");
-    if (dir == NULL || keys == NULL || mock_ca == NULL || mock_log == NULL || mock_port == NULL ||
-        mock_port[0] == '\0') {
-        fprintf(stderr, "PK_TEST_DIR, PK_TEST_KEYS and the PK_MOCK_* variables are needed "
-                        "(run tests/run.sh)\n");
+    if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK))
         return -1;
-    }
-    write_file(path_in(dir, "intake.users"),
-               "# kakao_id     local_user\n"
-               "3095134389     alice\n"
-               "1122334455     bob\n",
-               0644);
+    dir = env.dir;
+    keys = env.keys;
+    mock_ca = env.mock_ca;
+    mock_log = env.mock_log;
+    mock_port = env.port_main;
+    pt_write_file(pt_path(dir, "intake.users"),
+                  "# kakao_id     local_user\n"
+                  "3095134389     alice\n"
+                  "1122334455     bob\n",
+                  0644);
     return 0;
 }
 

@@ -28,48 +28,25 @@
 static const char *dir;
 static const char *keys;
 
-static char *path_in(const char *base, const char *name)
-{
-    static char buf[4][1024];
-    static int slot;
-    char *p = buf[slot++ % 4];
-    (void)snprintf(p, sizeof(buf[0]), "%s/%s", base, name);
-    return p;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f;
-    (void)unlink(path);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* cur.conf = user_map + the given lines. */
 static void conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void conf(const char *fmt, ...)
 {
-    char body[4096], text[8192];
     va_list ap;
 
     va_start(ap, fmt);
-    (void)vsnprintf(body, sizeof(body), fmt, ap);
+    pt_vconf(dir, "users", "", fmt, ap);
     va_end(ap);
-    (void)snprintf(text, sizeof(text), "user_map = %s\n%s", path_in(dir, "users"), body);
-    write_file(path_in(dir, "cur.conf"), text, 0644);
 }
 
 static void conf_hs(const char *alg, const char *extra)
 {
-    conf("jwt_key = %s\njwt_alg = %s\n%s", path_in(keys, "hs256.key"), alg, extra);
+    conf("jwt_key = %s\njwt_alg = %s\n%s", pt_path(keys, "hs256.key"), alg, extra);
 }
 
 static char *read_key(const char *name, size_t *len)
 {
-    FILE *f = fopen(path_in(keys, name), "r");
+    FILE *f = fopen(pt_path(keys, name), "r");
     char *buf = calloc(1, 65536);
     size_t n;
 
@@ -186,7 +163,7 @@ static void valid_token_mapped_user(void **state)
         (void)snprintf(want, sizeof(want),
                        "%s:5: malformed line ignored: bad kakao_id\n"
                        "accepted jwt kakao_id=3095134389 user=alice",
-                       path_in(dir, "users"));
+                       pt_path(dir, "users"));
         assert_string_equal(r.all_log, want);
     }
     /* one Kakao account may open several local accounts */
@@ -241,7 +218,7 @@ static void crafted_values_escaped(void **state)
                        "%s:5: malformed line ignored: bad kakao_id\n"
                        "no user map entry for user=x\\x20accepted\\x20kakao\\x20kakao_id=1"
                        "\\x20user=\\x22root\\x22",
-                       path_in(dir, "users"));
+                       pt_path(dir, "users"));
         assert_string_equal(r.all_log, want);
     }
 
@@ -266,7 +243,7 @@ static void bad_config_and_options(void **state)
     {
         char want[1200];
         (void)snprintf(want, sizeof(want), "config error: %s:4: unknown key \"frob\"",
-                       path_in(dir, "cur.conf"));
+                       pt_path(dir, "cur.conf"));
         assert_log(&r, want);
     }
     conf_hs("HS256", "timeout = 5 # s\n");
@@ -382,7 +359,7 @@ static void all_algorithms(void **state)
         struct pt_run r;
         char hdr[64];
         char *tok;
-        conf("jwt_key = %s\njwt_alg = %s\n", path_in(keys, algs[i].pub), algs[i].name);
+        conf("jwt_key = %s\njwt_alg = %s\n", pt_path(keys, algs[i].pub), algs[i].name);
         (void)snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", algs[i].name);
         tok = mint(hdr, claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
                    algs[i].alg);
@@ -436,7 +413,7 @@ static void algorithm_confusion(void **state)
     char *tok;
     (void)state;
 
-    conf("jwt_key = %s\njwt_alg = RS256\n", path_in(keys, "rsa.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
     /* HS256 MACed with the RSA public key's PEM text */
     tok = pk_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
                       claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
@@ -767,7 +744,7 @@ static void client_limit_hints(void **state)
     free(tok);
 
     /* an RS256 signature cut short inside the segment */
-    conf("jwt_key = %s\njwt_alg = RS256\n", path_in(keys, "rsa.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
     tok = mint("{\"alg\":\"RS256\"}", claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
                PK_ALG_RS256);
     tok[strlen(tok) - 40] = '\0';
@@ -823,57 +800,56 @@ static void unsafe_files(void **state)
     char link[1024];
     (void)state;
 
-    (void)snprintf(link, sizeof(link), "%s", path_in(dir, "link.conf"));
+    (void)snprintf(link, sizeof(link), "%s", pt_path(dir, "link.conf"));
     conf_hs("HS256", "");
-    assert_int_equal(chmod(path_in(dir, "cur.conf"), 0666), 0);
+    assert_int_equal(chmod(pt_path(dir, "cur.conf"), 0666), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
-    (void)snprintf(want, sizeof(want),
-                   "config error: %s: writable by group or others (mode 0666)",
-                   path_in(dir, "cur.conf"));
+    (void)snprintf(want, sizeof(want), "config error: %s: writable by group or others (mode 0666)",
+                   pt_path(dir, "cur.conf"));
     assert_log(&r, want);
 
     /* a symlinked config (the service's config= points at cur.conf; make it a link) */
     conf_hs("HS256", "");
     (void)unlink(link);
-    assert_int_equal(rename(path_in(dir, "cur.conf"), link), 0);
-    assert_int_equal(symlink(link, path_in(dir, "cur.conf")), 0);
+    assert_int_equal(rename(pt_path(dir, "cur.conf"), link), 0);
+    assert_int_equal(symlink(link, pt_path(dir, "cur.conf")), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s: is a symbolic link (not followed)",
-                   path_in(dir, "cur.conf"));
+                   pt_path(dir, "cur.conf"));
     assert_log(&r, want);
-    assert_int_equal(unlink(path_in(dir, "cur.conf")), 0);
+    assert_int_equal(unlink(pt_path(dir, "cur.conf")), 0);
 
     /* user map writable by others */
     conf_hs("HS256", "");
-    assert_int_equal(chmod(path_in(dir, "users"), 0646), 0);
+    assert_int_equal(chmod(pt_path(dir, "users"), 0646), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_int_equal(r.prompts, 0);
     (void)snprintf(want, sizeof(want), "file refused: %s: writable by group or others (mode 0646)",
-                   path_in(dir, "users"));
+                   pt_path(dir, "users"));
     assert_log(&r, want);
-    assert_int_equal(chmod(path_in(dir, "users"), 0644), 0);
+    assert_int_equal(chmod(pt_path(dir, "users"), 0644), 0);
 
     /* key readable by others */
-    write_file(path_in(dir, "open.key"), "0123456789abcdef0123456789abcdef0123\n", 0644);
-    conf("jwt_key = %s\njwt_alg = HS256\n", path_in(dir, "open.key"));
+    pt_write_file(pt_path(dir, "open.key"), "0123456789abcdef0123456789abcdef0123\n", 0644);
+    conf("jwt_key = %s\njwt_alg = HS256\n", pt_path(dir, "open.key"));
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
                    "file refused: jwt_key %s: key file readable by others (mode 0644)",
-                   path_in(dir, "open.key"));
+                   pt_path(dir, "open.key"));
     assert_log(&r, want);
 
     /* HMAC secret too short */
-    conf("jwt_key = %s\njwt_alg = HS256\n", path_in(keys, "hs_short.key"));
+    conf("jwt_key = %s\njwt_alg = HS256\n", pt_path(keys, "hs_short.key"));
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_log_has(&r, "HMAC secret of 20 bytes, at least 32 needed");
 
     /* key that does not fit the algorithm */
-    conf("jwt_key = %s\njwt_alg = RS256\n", path_in(keys, "ec256.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "ec256.pub.pem"));
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_log_has(&r, "RS256 needs an RSA key");
@@ -888,13 +864,13 @@ static void config_owned_by_other_user(void **state)
     if (geteuid() != 0)
         skip();
     conf_hs("HS256", "");
-    assert_int_equal(chown(path_in(dir, "cur.conf"), 12345, 12345), 0);
+    assert_int_equal(chown(pt_path(dir, "cur.conf"), 12345, 12345), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s: owned by uid 12345, not root or uid 0",
-                   path_in(dir, "cur.conf"));
+                   pt_path(dir, "cur.conf"));
     assert_log(&r, want);
-    assert_int_equal(chown(path_in(dir, "cur.conf"), 0, 0), 0);
+    assert_int_equal(chown(pt_path(dir, "cur.conf"), 0, 0), 0);
 }
 
 static void account_without_auth(void **state)
@@ -910,20 +886,20 @@ static void account_without_auth(void **state)
 
 static int setup(void **state)
 {
+    struct pt_env env;
+
     (void)state;
-    dir = getenv("PK_TEST_DIR");
-    keys = getenv("PK_TEST_KEYS");
-    if (dir == NULL || keys == NULL) {
-        fprintf(stderr, "PK_TEST_DIR and PK_TEST_KEYS must be set (run tests/run.sh)\n");
+    if (!pt_env_load(&env, PT_NEED_KEYS))
         return -1;
-    }
-    write_file(path_in(dir, "users"),
-               "# kakao_id     local_user\n"
-               "3095134389     alice\n"
-               "3095134389     deploy   # one Kakao account, several local accounts\n"
-               "1122334455     bob\n"
-               "0123           mallory  # malformed: never grants\n",
-               0644);
+    dir = env.dir;
+    keys = env.keys;
+    pt_write_file(pt_path(dir, "users"),
+                  "# kakao_id     local_user\n"
+                  "3095134389     alice\n"
+                  "3095134389     deploy   # one Kakao account, several local accounts\n"
+                  "1122334455     bob\n"
+                  "0123           mallory  # malformed: never grants\n",
+                  0644);
     return 0;
 }
 

@@ -88,38 +88,15 @@ static const char *mock_ca;
 static const char *mock_log;
 static long port_main, port_rogue, port_hang, port_closed;
 
-static char *path_in(const char *base, const char *name)
-{
-    static char buf[4][1024];
-    static int slot;
-    char *p = buf[slot++ % 4];
-    (void)snprintf(p, sizeof(buf[0]), "%s/%s", base, name);
-    return p;
-}
-
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f;
-    (void)unlink(path);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* cur.conf = the user map and the given lines. */
 static void conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void conf(const char *fmt, ...)
 {
-    char body[4096], text[8192];
     va_list ap;
 
     va_start(ap, fmt);
-    (void)vsnprintf(body, sizeof(body), fmt, ap);
+    pt_vconf(dir, "kakao.users", "", fmt, ap);
     va_end(ap);
-    (void)snprintf(text, sizeof(text), "user_map = %s\n%s", path_in(dir, "kakao.users"), body);
-    write_file(path_in(dir, "cur.conf"), text, 0644);
 }
 
 /* cur.conf = user map, app id, the mock on `port` with the test CA, and the
@@ -144,41 +121,11 @@ static void kconf_at(long port, const char *fmt, ...)
 
 /* ---- the mock's request log ---- */
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-
-    if (f == NULL)
-        return strdup(""); /* nothing logged yet */
-    do {
-        if (cap - len < 4096) {
-            cap = cap ? cap * 2 : 65536;
-            buf = realloc(buf, cap + 1);
-            assert_non_null(buf);
-        }
-        n = fread(buf + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
-
-static size_t count_of(const char *hay, const char *needle)
-{
-    size_t n = 0;
-    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
-        n++;
-    return n;
-}
-
 /* Number of requests logged so far. */
 static size_t reqlog_count(void)
 {
-    char *all = slurp(mock_log);
-    size_t n = count_of(all, "\n");
+    char *all = pt_slurp(mock_log);
+    size_t n = pt_count_of(all, "\n");
     free(all);
     return n;
 }
@@ -186,7 +133,7 @@ static size_t reqlog_count(void)
 /* The requests logged after the first `from` (caller frees), and how many. */
 static char *reqlog_since(size_t from, size_t *count)
 {
-    char *all = slurp(mock_log);
+    char *all = pt_slurp(mock_log);
     char *p = all;
     char *out;
 
@@ -198,7 +145,7 @@ static char *reqlog_since(size_t from, size_t *count)
     out = strdup(p);
     assert_non_null(out);
     free(all);
-    *count = count_of(out, "\n");
+    *count = pt_count_of(out, "\n");
     return out;
 }
 
@@ -216,7 +163,7 @@ static void assert_token_only_in_header(const char *lines, const char *token)
         char *one = strndup(line, len);
 
         assert_non_null(one);
-        if (count_of(one, token) != 1 || strstr(one, want) == NULL)
+        if (pt_count_of(one, token) != 1 || strstr(one, want) == NULL)
             fail_msg("token not (only) in the Authorization header: %s", one);
         if (strstr(one, "\"query\": \"\"") == NULL)
             fail_msg("request with a query: %s", one);
@@ -241,15 +188,9 @@ static void assert_token_only_in_header(const char *lines, const char *token)
  *   few ms; with three busy loops on two cores the hanging cases took
  *   2.01-2.05 s for timeout 2, so 1 s of margin is robust, not tight.
  * Upper bound slack for slow runs (valgrind): PK_TEST_TIME_SLACK seconds. */
-static double time_slack(void)
-{
-    const char *s = getenv("PK_TEST_TIME_SLACK");
-    return (s != NULL && *s != '\0') ? strtod(s, NULL) : 0.0;
-}
-
 static void assert_elapsed(const struct pt_run *r, double lo, double hi)
 {
-    hi += time_slack();
+    hi += pt_time_slack();
     if (r->elapsed < lo || r->elapsed > hi)
         fail_msg("took %.3f s, want %.1f..%.1f s (log: %s)", r->elapsed, lo, hi, r->log);
     if (lo > 0.0)
@@ -883,16 +824,16 @@ static void ca_file_trust(void **state)
     size_t before = reqlog_count();
     (void)state;
 
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n",
-         port_main, path_in(dir, "no-such-ca.pem"));
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n", port_main,
+         pt_path(dir, "no-such-ca.pem"));
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_int_equal(r.prompts, 0);
     (void)snprintf(want, sizeof(want), "file refused: ca_file %s: does not exist",
-                   path_in(dir, "no-such-ca.pem"));
+                   pt_path(dir, "no-such-ca.pem"));
     assert_string_equal(r.log, want);
 
-    (void)snprintf(ca, sizeof(ca), "%s", path_in(dir, "open-ca.pem"));
+    (void)snprintf(ca, sizeof(ca), "%s", pt_path(dir, "open-ca.pem"));
     {
         char cmd[2200];
         (void)snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0666 '%s'", mock_ca, ca, ca);
@@ -923,7 +864,7 @@ static void config_errors(void **state)
     assert_int_equal(r.prompts, 0);
     (void)snprintf(want, sizeof(want),
                    "config error: %s:3: bad value for \"kakao_api_url\": must be an https:// URL",
-                   path_in(dir, "cur.conf"));
+                   pt_path(dir, "cur.conf"));
     assert_string_equal(r.log, want);
 
     kconf("proxy = socks5://127.0.0.1:%ld\n", port_closed);
@@ -933,7 +874,7 @@ static void config_errors(void **state)
     (void)snprintf(want, sizeof(want),
                    "config error: %s:5: bad value for \"proxy\": must be an http:// or https:// "
                    "proxy URL",
-                   path_in(dir, "cur.conf"));
+                   pt_path(dir, "cur.conf"));
     assert_string_equal(r.log, want);
 
     kconf("timeout = 0\n");
@@ -942,7 +883,7 @@ static void config_errors(void **state)
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
                    "config error: %s:5: bad value for \"timeout\": not a whole number in range",
-                   path_in(dir, "cur.conf"));
+                   pt_path(dir, "cur.conf"));
     assert_string_equal(r.log, want);
 
     kconf("require_email = maybe\n");
@@ -950,7 +891,7 @@ static void config_errors(void **state)
     assert_token_not_logged(&r, T_ALICE);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s:5: bad value for \"require_email\"*",
-                   path_in(dir, "cur.conf"));
+                   pt_path(dir, "cur.conf"));
     if (strncmp(r.log, want, strlen(want) - 1) != 0)
         fail_msg("log \"%s\", want \"%s\"", r.log, want);
     assert_int_equal(reqlog_count(), before);
@@ -969,7 +910,7 @@ static void with_jwt_too(void **state)
     FILE *f;
     (void)state;
 
-    f = fopen(path_in(keys, "hs256.key"), "r");
+    f = fopen(pt_path(keys, "hs256.key"), "r");
     assert_non_null(f);
     keylen = fread(keybuf, 1, sizeof(keybuf), f);
     fclose(f);
@@ -982,7 +923,7 @@ static void with_jwt_too(void **state)
     if (jwt == NULL)
         fail_msg("pk_jwt_sign: %s", err);
 
-    kconf("jwt_key = %s\njwt_alg = HS256\n", path_in(keys, "hs256.key"));
+    kconf("jwt_key = %s\njwt_alg = HS256\n", pt_path(keys, "hs256.key"));
     before = reqlog_count();
     attempt(jwt, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     assert_int_equal(reqlog_count(), before); /* offline */
@@ -993,13 +934,13 @@ static void with_jwt_too(void **state)
                  "expected=1234567)",
                  1, &r);
 
-    kconf("jwt_key = %s\njwt_alg = HS256\naccept = jwt\n", path_in(keys, "hs256.key"));
+    kconf("jwt_key = %s\njwt_alg = HS256\naccept = jwt\n", pt_path(keys, "hs256.key"));
     attempt(jwt, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     attempt_sent(T_ALICE, "alice", PAM_AUTH_ERR,
                  "rejected kakao for user=alice: token kind not accepted (kakao is not in accept)",
                  0, &r);
 
-    kconf("jwt_key = %s\njwt_alg = HS256\naccept = kakao\n", path_in(keys, "hs256.key"));
+    kconf("jwt_key = %s\njwt_alg = HS256\naccept = kakao\n", pt_path(keys, "hs256.key"));
     before = reqlog_count();
     attempt(jwt, "alice", PAM_AUTH_ERR,
             "rejected jwt for user=alice: token kind not accepted (jwt is not in accept)", &r);
@@ -1047,7 +988,7 @@ static void request_log_hygiene(void **state)
         T_BAD_PARAM, T_NOT_LINKED, T_EMPTY,     T_ARRAY,         T_DUP_KEYS,  T_NEG_EXP,
         T_BOOL_ID,   T_HUGE_ID,
     };
-    char *all = slurp(mock_log);
+    char *all = pt_slurp(mock_log);
     (void)state;
 
     /* every fixture of the mock was asked about (by this or an earlier run) */
@@ -1094,41 +1035,27 @@ static int cleanup(void **state)
     return 0;
 }
 
-static long port_env(const char *name)
-{
-    const char *s = getenv(name);
-    char *end;
-    long v;
-
-    if (s == NULL || *s == '\0')
-        return -1;
-    v = strtol(s, &end, 10);
-    return (*end == '\0' && v > 0 && v < 65536) ? v : -1;
-}
-
 static int setup(void **state)
 {
+    struct pt_env env;
+
     (void)state;
-    dir = getenv("PK_TEST_DIR");
-    keys = getenv("PK_TEST_KEYS");
-    mock_ca = getenv("PK_MOCK_CA");
-    mock_log = getenv("PK_MOCK_LOG");
-    port_main = port_env("PK_MOCK_PORT");
-    port_rogue = port_env("PK_MOCK_ROGUE_PORT");
-    port_hang = port_env("PK_MOCK_HANG_PORT");
-    port_closed = port_env("PK_MOCK_CLOSED_PORT");
-    if (dir == NULL || keys == NULL || mock_ca == NULL || mock_log == NULL || port_main < 0 ||
-        port_rogue < 0 || port_hang < 0 || port_closed < 0) {
-        fprintf(stderr, "PK_TEST_DIR, PK_TEST_KEYS and the PK_MOCK_* variables must be set "
-                        "(run tests/run.sh)\n");
+    if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK | PT_NEED_FAULTS))
         return -1;
-    }
-    write_file(path_in(dir, "kakao.users"),
-               "# kakao_id     local_user\n"
-               "3095134389     alice\n"
-               "3095134389     deploy\n"
-               "1122334455     bob\n",
-               0644);
+    dir = env.dir;
+    keys = env.keys;
+    mock_ca = env.mock_ca;
+    mock_log = env.mock_log;
+    port_main = env.port_main;
+    port_rogue = env.port_rogue;
+    port_hang = env.port_hang;
+    port_closed = env.port_closed;
+    pt_write_file(pt_path(dir, "kakao.users"),
+                  "# kakao_id     local_user\n"
+                  "3095134389     alice\n"
+                  "3095134389     deploy\n"
+                  "1122334455     bob\n",
+                  0644);
     return 0;
 }
 

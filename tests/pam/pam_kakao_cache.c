@@ -44,34 +44,21 @@ static const char *mock_log;
 static long port_main;
 static char cache[1024]; /* this test's cache_dir */
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-    FILE *f;
-    (void)unlink(path);
-    f = fopen(path, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, mode), 0);
-}
-
 /* cur.conf = the user map, the mock with the test CA, cache_dir = cache,
  * and the given lines. */
 static void kconf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void kconf(const char *fmt, ...)
 {
-    char body[2048], text[8192], path[1100];
+    char head[2048];
     va_list ap;
 
+    (void)snprintf(head, sizeof(head),
+                   "kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\n"
+                   "ca_file = %s\ncache_dir = %s\n",
+                   port_main, mock_ca, cache);
     va_start(ap, fmt);
-    (void)vsnprintf(body, sizeof(body), fmt, ap);
+    pt_vconf(dir, "kakao.users", head, fmt, ap);
     va_end(ap);
-    (void)snprintf(text, sizeof(text),
-                   "user_map = %s/kakao.users\nkakao_app_id = 1234567\n"
-                   "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\ncache_dir = %s\n%s",
-                   dir, port_main, mock_ca, cache, body);
-    (void)snprintf(path, sizeof(path), "%s/cur.conf", dir);
-    write_file(path, text, 0644);
 }
 
 /* Each test: a cache_dir path of its own, not yet created (the valgrind
@@ -314,7 +301,7 @@ static void other_app_id(void **state)
                    "cache_ttl = 600\n",
                    dir, port_main, mock_ca, cache);
     (void)snprintf(path, sizeof(path), "%s/cur.conf", dir);
-    write_file(path, text, 0644);
+    pt_write_file(path, text, 0644);
     attempt(T_ALICE, "alice", PAM_AUTH_ERR,
             "rejected kakao for user=alice: token issued to another app (app_id=1234567 "
             "expected=7654321)",
@@ -341,7 +328,7 @@ static void tampered_entry(void **state)
         assert_non_null(id);
         memcpy(id, "kakao_id=1122334455 ", 20);
     }
-    write_file(path, text, 0600);
+    pt_write_file(path, text, 0600);
     attempt(T_ALICE, "alice", PAM_SUCCESS, OK_ALICE, 1, &r);
     if (strstr(r.all_log, ": not in the entry format; removed") == NULL)
         fail_msg("tampering not logged: %s", r.all_log);
@@ -357,7 +344,7 @@ static void tampered_entry(void **state)
     {
         char target[1300];
         (void)snprintf(target, sizeof(target), "%s.elsewhere", cache);
-        write_file(target, slurp(path), 0600);
+        pt_write_file(target, slurp(path), 0600);
         assert_int_equal(unlink(path), 0);
         assert_int_equal(symlink(target, path), 0);
         attempt(T_ALICE, "alice", PAM_SUCCESS, OK_ALICE, 1, &r);
@@ -420,37 +407,22 @@ static void symlinked_dir_refused(void **state)
     assert_int_equal(files_in(target), 0);
 }
 
-static long port_env(const char *name)
-{
-    const char *s = getenv(name);
-    char *end;
-    long v;
-
-    if (s == NULL || *s == '\0')
-        return -1;
-    v = strtol(s, &end, 10);
-    return (*end == '\0' && v > 0 && v < 65536) ? v : -1;
-}
-
 static int setup(void **state)
 {
-    char path[1100];
+    struct pt_env env;
+
     (void)state;
-    dir = getenv("PK_TEST_DIR");
-    mock_ca = getenv("PK_MOCK_CA");
-    mock_log = getenv("PK_MOCK_LOG");
-    port_main = port_env("PK_MOCK_PORT");
-    if (dir == NULL || mock_ca == NULL || mock_log == NULL || port_main < 0) {
-        fprintf(stderr, "PK_TEST_DIR and the PK_MOCK_* variables must be set (run "
-                        "tests/run.sh)\n");
+    if (!pt_env_load(&env, PT_NEED_MOCK))
         return -1;
-    }
-    (void)snprintf(path, sizeof(path), "%s/kakao.users", dir);
-    write_file(path,
-               "3095134389     alice\n"
-               "3095134389     deploy\n"
-               "1122334455     bob\n",
-               0644);
+    dir = env.dir;
+    mock_ca = env.mock_ca;
+    mock_log = env.mock_log;
+    port_main = env.port_main;
+    pt_write_file(pt_path(dir, "kakao.users"),
+                  "3095134389     alice\n"
+                  "3095134389     deploy\n"
+                  "1122334455     bob\n",
+                  0644);
     return 0;
 }
 

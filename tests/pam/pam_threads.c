@@ -128,16 +128,6 @@ static int count_fds(void)
     return n - 1; /* the directory's own descriptor */
 }
 
-static void write_file(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-
-    assert_non_null(f);
-    assert_true(fputs(text, f) >= 0);
-    assert_int_equal(fclose(f), 0);
-    assert_int_equal(chmod(path, 0644), 0);
-}
-
 static char *mint(const char *keys, const char *id, long ttl)
 {
     char path[1024], claims[200], err[256];
@@ -163,27 +153,23 @@ static char *mint(const char *keys, const char *id, long ttl)
 
 static int setup(void **state)
 {
-    const char *dir = getenv("PK_TEST_DIR");
-    const char *keys = getenv("PK_TEST_KEYS");
-    const char *port = getenv("PK_MOCK_PORT");
-    const char *ca = getenv("PK_MOCK_CA");
-    char path[1024], text[4096];
+    struct pt_env env;
+    const char *dir, *keys;
+    char text[4096];
 
     (void)state;
-    if (dir == NULL || keys == NULL || port == NULL || port[0] == '\0' || ca == NULL) {
-        fprintf(stderr, "PK_TEST_DIR, PK_TEST_KEYS, PK_MOCK_PORT and PK_MOCK_CA must be set\n");
+    if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK))
         return -1;
-    }
-    (void)snprintf(path, sizeof(path), "%s/threads.users", dir);
-    write_file(path, ALICE " alice\n" BOB " bob\n");
+    dir = env.dir;
+    keys = env.keys;
+    pt_write_file(pt_path(dir, "threads.users"), ALICE " alice\n" BOB " bob\n", 0644);
     (void)snprintf(text, sizeof(text),
                    "user_map = %s/threads.users\n"
                    "jwt_key = %s/hs256.key\njwt_alg = HS256\n"
-                   "kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%s\n"
+                   "kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\n"
                    "ca_file = %s\ntimeout = 30\n",
-                   dir, keys, port, ca);
-    (void)snprintf(path, sizeof(path), "%s/cur.conf", dir);
-    write_file(path, text);
+                   dir, keys, env.port_main, env.mock_ca);
+    pt_write_file(pt_path(dir, "cur.conf"), text, 0644);
 
     minted[0] = mint(keys, ALICE, 3600);
     minted[1] = mint(keys, BOB, 3600);

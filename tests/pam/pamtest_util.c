@@ -1,3 +1,10 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include "pamtest_util.h"
 
 #include <fcntl.h>
@@ -5,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -147,4 +155,108 @@ void pt_run_ex(const char *service, const char *user, const char *token, bool wi
     close(saved);
     pt_collect_log(capture, r);
     fclose(capture);
+}
+
+static long pt_port_env(const char *name)
+{
+    const char *s = getenv(name);
+    char *end;
+    long v;
+
+    if (s == NULL || *s == '\0')
+        return -1;
+    v = strtol(s, &end, 10);
+    return (*end == '\0' && v > 0 && v < 65536) ? v : -1;
+}
+
+bool pt_env_load(struct pt_env *e, unsigned need)
+{
+    bool ok;
+
+    e->dir = getenv("PK_TEST_DIR");
+    e->keys = getenv("PK_TEST_KEYS");
+    e->mock_ca = getenv("PK_MOCK_CA");
+    e->mock_log = getenv("PK_MOCK_LOG");
+    e->port_main = pt_port_env("PK_MOCK_PORT");
+    e->port_rogue = pt_port_env("PK_MOCK_ROGUE_PORT");
+    e->port_hang = pt_port_env("PK_MOCK_HANG_PORT");
+    e->port_closed = pt_port_env("PK_MOCK_CLOSED_PORT");
+    ok = e->dir != NULL && ((need & PT_NEED_KEYS) == 0 || e->keys != NULL) &&
+         ((need & PT_NEED_MOCK) == 0 ||
+          (e->mock_ca != NULL && e->mock_log != NULL && e->port_main > 0)) &&
+         ((need & PT_NEED_FAULTS) == 0 ||
+          (e->port_rogue > 0 && e->port_hang > 0 && e->port_closed > 0));
+    if (!ok)
+        fprintf(stderr, "PK_TEST_DIR%s%s must be set (run tests/run.sh)\n",
+                (need & PT_NEED_KEYS) != 0 ? ", PK_TEST_KEYS" : "",
+                (need & (PT_NEED_MOCK | PT_NEED_FAULTS)) != 0 ? " and the PK_MOCK_* variables"
+                                                              : "");
+    return ok;
+}
+
+char *pt_path(const char *base, const char *name)
+{
+    static char buf[8][1024];
+    static int slot;
+    char *p = buf[slot++ % 8];
+
+    (void)snprintf(p, sizeof(buf[0]), "%s/%s", base, name);
+    return p;
+}
+
+void pt_write_file(const char *path, const char *text, mode_t mode)
+{
+    FILE *f;
+
+    (void)unlink(path);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+void pt_vconf(const char *dir, const char *users, const char *head, const char *fmt, va_list ap)
+{
+    char body[4096], text[8192];
+
+    (void)vsnprintf(body, sizeof(body), fmt, ap);
+    (void)snprintf(text, sizeof(text), "user_map = %s\n%s%s", pt_path(dir, users), head, body);
+    pt_write_file(pt_path(dir, "cur.conf"), text, 0644);
+}
+
+char *pt_slurp(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL;
+    size_t len = 0, cap = 0, n;
+
+    if (f == NULL)
+        return strdup(""); /* nothing logged yet */
+    do {
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 65536;
+            buf = realloc(buf, cap + 1);
+            assert_non_null(buf);
+        }
+        n = fread(buf + len, 1, cap - len, f);
+        len += n;
+    } while (n > 0);
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+size_t pt_count_of(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+double pt_time_slack(void)
+{
+    const char *s = getenv("PK_TEST_TIME_SLACK");
+    return (s != NULL && *s != '\0') ? strtod(s, NULL) : 0.0;
 }

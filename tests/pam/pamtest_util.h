@@ -1,11 +1,15 @@
 /* Running the real module through libpamtest under pam_wrapper, with the
- * syslog lines pam_wrapper writes to stderr captured per run. */
+ * syslog lines pam_wrapper writes to stderr captured per run; and the
+ * set-up every PAM-level test shares: the environment tests/run.sh's pamenv
+ * gives it, the files it writes. */
 #ifndef PK_PAMTEST_UTIL_H
 #define PK_PAMTEST_UTIL_H
 
 #include <libpamtest.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #define PT_LOG_MAX 16384
 
@@ -41,5 +45,49 @@ void pt_run(const char *service, const char *user, const char *token, bool with_
 /* pt_run with PT_* flags. */
 void pt_run_ex(const char *service, const char *user, const char *token, bool with_acct,
                unsigned flags, struct pt_run *r);
+
+/* What tests/run.sh's pamenv sets. */
+struct pt_env {
+    const char *dir;      /* PK_TEST_DIR: the suite's scratch directory */
+    const char *keys;     /* PK_TEST_KEYS: tests/keys/make_keys.sh's output */
+    const char *mock_ca;  /* PK_MOCK_CA: the CA of the mock's certificates */
+    const char *mock_log; /* PK_MOCK_LOG: the mock's request log */
+    long port_main;       /* PK_MOCK_PORT; the ports are -1 when unset or bad */
+    long port_rogue;      /* PK_MOCK_ROGUE_PORT */
+    long port_hang;       /* PK_MOCK_HANG_PORT */
+    long port_closed;     /* PK_MOCK_CLOSED_PORT */
+};
+
+/* pt_env_load: what the test needs besides PK_TEST_DIR. */
+enum {
+    PT_NEED_KEYS = 1 << 0,
+    PT_NEED_MOCK = 1 << 1,   /* the CA, the request log, the main port */
+    PT_NEED_FAULTS = 1 << 2, /* the rogue, hang and closed ports */
+};
+
+/* Fills e from the environment. False, with a message on stderr, when a
+ * needed variable is missing (the test was not started by tests/run.sh). */
+bool pt_env_load(struct pt_env *e, unsigned need);
+
+/* "base/name" in one of 8 rotating buffers: valid for the next 7 calls. */
+char *pt_path(const char *base, const char *name);
+
+/* Replaces path by a file holding text, with mode (cmocka assertions). */
+void pt_write_file(const char *path, const char *text, mode_t mode);
+
+/* Writes dir/cur.conf: "user_map = dir/users", then head, then fmt's lines
+ * (for each test's conf() wrapper). */
+void pt_vconf(const char *dir, const char *users, const char *head, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+/* The whole file as a new string ("" when it does not exist yet). */
+char *pt_slurp(const char *path);
+
+/* How many times needle occurs in hay, without overlaps. */
+size_t pt_count_of(const char *hay, const char *needle);
+
+/* Seconds of slack for upper time bounds: PK_TEST_TIME_SLACK, which the
+ * valgrind pass sets; 0 otherwise. */
+double pt_time_slack(void);
 
 #endif

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "jwk_test_util.h"
 #include "src/config.h"
 #include "src/id_token.h"
@@ -454,7 +455,6 @@ static void unavailable_jwks_line(void **state)
  * key; iat 1697167622, exp iat + 21600. */
 static void real_shaped_fixture(void **state)
 {
-    const char *mk = getenv("PK_MAKE_KEYS");
     char dir[1024], path[1200], tok[2048];
     struct pk_result res;
     FILE *f;
@@ -462,11 +462,7 @@ static void real_shaped_fixture(void **state)
     const long long iat = 1697167622LL, exp = iat + 21600;
     (void)state;
 
-    if (mk != NULL && strstr(mk, "/keys/make_keys.sh") != NULL)
-        (void)snprintf(dir, sizeof(dir), "%.*s/fixtures/id_token",
-                       (int)(strstr(mk, "/keys/make_keys.sh") - mk), mk);
-    else
-        (void)snprintf(dir, sizeof(dir), "tests/fixtures/id_token");
+    (void)snprintf(dir, sizeof(dir), "%s/id_token", pk_test_fixtures());
     (void)snprintf(path, sizeof(path), "%s/id_token.jwt", dir);
     f = fopen(path, "r");
     assert_non_null(f);

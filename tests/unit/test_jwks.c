@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "jwk_test_util.h"
 #include "src/jwks.h"
 #include "src/log.h"
@@ -395,7 +396,6 @@ static void malformed_sets(void **state)
  * SPKI PEM that the openssl CLI wrote (tests/fixtures/id_token). */
 static void fixture_jwks(void **state)
 {
-    const char *mk = getenv("PK_MAKE_KEYS");
     char dir[1024], path[1200];
     char jwks[8192], pem[4096];
     size_t n;
@@ -406,12 +406,7 @@ static void fixture_jwks(void **state)
     const char *why;
     (void)state;
 
-    /* PK_MAKE_KEYS is <top>/tests/keys/make_keys.sh (set by tests/run.sh) */
-    if (mk != NULL && strstr(mk, "/keys/make_keys.sh") != NULL)
-        (void)snprintf(dir, sizeof(dir), "%.*s/fixtures/id_token",
-                       (int)(strstr(mk, "/keys/make_keys.sh") - mk), mk);
-    else
-        (void)snprintf(dir, sizeof(dir), "tests/fixtures/id_token");
+    (void)snprintf(dir, sizeof(dir), "%s/id_token", pk_test_fixtures());
     (void)snprintf(path, sizeof(path), "%s/jwks.json", dir);
     f = fopen(path, "r");
     assert_non_null(f);

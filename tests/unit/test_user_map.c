@@ -645,17 +645,32 @@ static void test_valid_local_user(void **state)
         "caf\xc3\xa9", "a\x7f", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$",
     };
+    char line[128];
 
     (void)state;
-    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-        if (!pk_valid_local_user(good[i], strlen(good[i])))
-            fail_msg("\"%s\" refused as a local user", good[i]);
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        if (pk_valid_local_user(bad[i], strlen(bad[i])))
-            fail_msg("\"%s\" accepted as a local user", bad[i]);
-    /* only len bytes count */
-    assert_true(pk_valid_local_user("alice bob", 5));
-    assert_false(pk_valid_local_user("a\0b", 3));
+    /* The local user syntax is the map's: a good name is found by the
+     * lookup, a bad one never is (the line is malformed). */
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        (void)snprintf(line, sizeof(line), "%lld %s\n", ALICE_ID, good[i]);
+        write_map(line);
+        expect_ids(good[i], 1, (int64_t)ALICE_ID);
+        assert_int_equal(cap.count, 0);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *why = bad[i][0] == '\0'                ? "missing local user"
+                          : strpbrk(bad[i], " \t") != NULL ? "more than two fields"
+                                                           : "bad local user name";
+        char suffix[64];
+
+        reset_capture(NULL);
+        (void)snprintf(line, sizeof(line), "%lld %s\n", ALICE_ID, bad[i]);
+        write_map(line);
+        expect_ids(bad[i], 0);
+        (void)snprintf(suffix, sizeof(suffix), ":1: malformed line ignored: %s", why);
+        expect_msg(0, suffix);
+        if (cap.count != 1)
+            fail_msg("\"%s\": %u log lines, want 1", bad[i], cap.count);
+    }
 }
 
 int main(void)
