@@ -13,7 +13,7 @@
 #include "log.h"
 #include "safe_file.h"
 #include "secure.h"
-#include "verdict.h"
+#include "kinds.h"
 
 enum pk_value_type {
     PK_T_PATH,   /* absolute path */
@@ -90,6 +90,7 @@ struct pk_value {
     int64_t i64;
     unsigned bits;
     int choice;
+    char why[128]; /* a problem text built from a table */
 };
 
 static const char *const pk_alg_names[] = {
@@ -181,6 +182,7 @@ static bool pk_parse_accept(const char *s, unsigned *bits)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        const struct pk_kind_ops *kind;
         unsigned bit;
 
         while (n > 0 && (*p == ' ' || *p == '\t')) {
@@ -189,14 +191,10 @@ static bool pk_parse_accept(const char *s, unsigned *bits)
         }
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
-        if (n == 5 && strncmp(p, "kakao", 5) == 0)
-            bit = PK_KIND_KAKAO;
-        else if (n == 3 && strncmp(p, "jwt", 3) == 0)
-            bit = PK_KIND_JWT;
-        else if (n == 8 && strncmp(p, "id_token", 8) == 0)
-            bit = PK_KIND_ID_TOKEN;
-        else
+        kind = pk_kind_by_name(p, n);
+        if (kind == NULL)
             return false;
+        bit = (unsigned)kind->bit;
         if ((*bits & bit) != 0)
             return false;
         *bits |= bit;
@@ -295,7 +293,11 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
         return 0;
     case PK_T_ACCEPT:
         if (!pk_parse_accept(text, &val->bits)) {
-            *why = "must be a comma list of kakao, jwt, id_token";
+            size_t used = (size_t)snprintf(val->why, sizeof(val->why), "must be a comma list of");
+            for (size_t i = 0; i < pk_kind_count && used < sizeof(val->why); i++)
+                used += (size_t)snprintf(val->why + used, sizeof(val->why) - used, "%s %s",
+                                         i > 0 ? "," : "", pk_kinds[i].name);
+            *why = val->why;
             return -1;
         }
         return 0;
@@ -603,22 +605,9 @@ static int pk_parse_file(struct pk_parse *p, uid_t uid)
     return 0;
 }
 
-static unsigned pk_configured_kinds(const struct pk_config *cfg)
-{
-    unsigned kinds = 0;
-
-    if (cfg->has_app_id)
-        kinds |= PK_KIND_KAKAO;
-    if (cfg->jwt_key != NULL && cfg->jwt_alg != PK_ALG_NONE)
-        kinds |= PK_KIND_JWT;
-    if (cfg->kakao_rest_api_key != NULL && (cfg->jwks_file != NULL || cfg->jwks_url != NULL))
-        kinds |= PK_KIND_ID_TOKEN;
-    return kinds;
-}
-
 unsigned pk_config_kinds(const struct pk_config *cfg)
 {
-    unsigned configured = pk_configured_kinds(cfg);
+    unsigned configured = pk_kinds_configured(cfg);
     return cfg->accept != 0 ? cfg->accept & configured : configured;
 }
 
@@ -626,19 +615,16 @@ unsigned pk_config_kinds(const struct pk_config *cfg)
 static void pk_cross_check(struct pk_parse *p)
 {
     struct pk_config *cfg = p->cfg;
-    unsigned configured = pk_configured_kinds(cfg);
+    unsigned configured = pk_kinds_configured(cfg);
     unsigned kinds;
 
     if ((cfg->jwt_key != NULL) != (cfg->jwt_alg != PK_ALG_NONE))
         pk_problem(p, "config", "jwt_key and jwt_alg must be given together");
-    if (cfg->accept != 0) {
-        static const unsigned all[] = {PK_KIND_KAKAO, PK_KIND_JWT, PK_KIND_ID_TOKEN};
-        static const char *const needs[] = {"kakao_app_id", "jwt_key and jwt_alg",
-                                            "kakao_rest_api_key and jwks_file or jwks_url"};
-        for (size_t i = 0; i < 3; i++)
-            if ((cfg->accept & all[i]) != 0 && (configured & all[i]) == 0)
-                pk_problem(p, "config", "accept names %s, which needs %s",
-                           pk_kind_name((enum pk_kind)all[i]), needs[i]);
+    for (size_t i = 0; i < pk_kind_count; i++) {
+        unsigned bit = (unsigned)pk_kinds[i].bit;
+        if ((cfg->accept & bit) != 0 && (configured & bit) == 0)
+            pk_problem(p, "config", "accept names %s, which needs %s", pk_kinds[i].name,
+                       pk_kinds[i].needs);
     }
     kinds = pk_config_kinds(cfg);
     if (kinds == 0 && !p->failed)

@@ -371,6 +371,7 @@ static void kinds_never_cross(void **state)
     struct pk_jwt_key app_key;
     char problem[256];
     struct pk_validator v;
+    struct pk_kind_state keys;
     struct pk_result res;
     char *claims = kakao_claims(T0, "");
     char *id_tok = jt_sign_rs256(kakao, HDR, claims);
@@ -383,10 +384,15 @@ static void kinds_never_cross(void **state)
                      PK_KEY_OK);
     cfg.jwt_key = app_key_path;
     cfg.jwt_alg = PK_ALG_RS256;
+    /* shallow copies: app_key and store stay the owners */
+    memset(&keys, 0, sizeof(keys));
+    keys.jwt_key = app_key;
+    keys.have_jwt_key = true;
+    keys.jwks = store;
+    keys.have_jwks = true;
     memset(&v, 0, sizeof(v));
     v.cfg = &cfg;
-    v.jwt_key = &app_key;
-    v.jwks = &store;
+    v.keys = &keys;
     v.now = (time_t)T0;
 
     /* both kinds accepted: each token by its own rules */
@@ -413,6 +419,7 @@ static void kinds_never_cross(void **state)
     assert_int_equal(pk_jwt_key_load(other_key_path, PK_ALG_RS256, geteuid(), &app_key, problem,
                                      sizeof(problem)),
                      PK_KEY_OK);
+    keys.jwt_key = app_key;
     cfg.jwt_key = other_key_path;
     cfg.accept = 0;
     free(app_tok);
@@ -426,7 +433,7 @@ static void kinds_never_cross(void **state)
     pk_jwt_key_free(&app_key);
 
     /* no JWKS handed in: a configuration error, never a pass */
-    v.jwks = NULL;
+    keys.have_jwks = false;
     assert_int_equal(pk_validate_token(&v, id_tok, &res), PK_CONFIG_ERROR);
     free(id_tok);
     free(app_tok);
