@@ -41,7 +41,8 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
     memset(res, 0, sizeof(*res));
     a->log = log;
     a->uid = geteuid();
-    rv = pk_config_load(&a->cfg, argc, argv, default_config, false, pk_auth_config_report, &rc);
+    rv = pk_config_load(&a->cfg, argc, argv, default_config, a->uid, false, pk_auth_config_report,
+                        &rc);
     if (rv == -2)
         return pk_result_set(res, PK_NO_MEMORY, "loading config");
     if (rv != 0) {
@@ -104,9 +105,7 @@ static void pk_auth_add_hint(const char *raw, struct pk_result *res)
     hint = pk_token_cut_hint(tok.len);
     if (hint == NULL)
         return;
-    res->user_hint = tok.len == 1023
-                         ? "The token is 1023 bytes: the OpenSSH client probably cut it off."
-                         : "The token is 4095 bytes: the client probably cut it off.";
+    res->user_hint = pk_token_cut_user_hint(tok.len);
     if (strstr(res->detail, hint) != NULL)
         return;
     used = strlen(res->detail);

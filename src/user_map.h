@@ -38,8 +38,8 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id);
 void pk_id_list_free(struct pk_id_list *list);
 
-/* SPEC §4 syntax checks, shared with the token checks. */
-bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out);
+/* SPEC §4 syntax checks. A kakao_id's spelling is pk_valid_kakao_id_text
+ * in token.h. */
 bool pk_valid_local_user(const char *s, size_t len);
 
 #endif

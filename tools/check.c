@@ -262,7 +262,7 @@ int pk_cmd_check(int argc, char **argv)
         return rv;
     }
 
-    rv = pk_config_load_check(&cfg, args.argc, args.argv, pk_check_config_report, &ck);
+    rv = pk_config_load_check(&cfg, args.argc, args.argv, geteuid(), pk_check_config_report, &ck);
     if (rv == -2) {
         ck.nomem = true;
     } else {

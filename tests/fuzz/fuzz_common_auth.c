@@ -44,8 +44,8 @@ void pk_fuzz_auth_init(struct pk_auth *a, const char *const *args, const char *k
     for (; *args != NULL && argc < 15; args++)
         argv[argc++] = *args;
     argv[argc] = NULL;
-    if (pk_config_load(&a->cfg, argc, argv, "/nonexistent/pam_kakao.conf", false, pk_fuzz_report,
-                       NULL) != 0)
+    if (pk_config_load(&a->cfg, argc, argv, "/nonexistent/pam_kakao.conf", geteuid(), false,
+                       pk_fuzz_report, NULL) != 0)
         pk_fuzz_fail(__FILE__, __LINE__, "config");
     a->cfg_loaded = true;
     a->uid = geteuid();

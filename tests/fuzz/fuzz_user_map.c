@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "token.h"
 #include "user_map.h"
 
 static char map_path[128];
