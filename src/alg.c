@@ -3,7 +3,7 @@
 #include <string.h>
 
 static const char *const pk_alg_names[] = {
-    [PK_ALG_NONE] = NULL,      [PK_ALG_HS256] = "HS256", [PK_ALG_HS384] = "HS384",
+    [PK_ALG_NONE] = NULL,     [PK_ALG_HS256] = "HS256", [PK_ALG_HS384] = "HS384",
     [PK_ALG_HS512] = "HS512", [PK_ALG_RS256] = "RS256", [PK_ALG_RS384] = "RS384",
     [PK_ALG_RS512] = "RS512", [PK_ALG_ES256] = "ES256", [PK_ALG_ES384] = "ES384",
     [PK_ALG_ES512] = "ES512",

@@ -105,8 +105,7 @@ static bool pk_app_jwt_configured(const struct pk_config *cfg)
     return cfg->jwt_key != NULL && cfg->jwt_alg != PK_ALG_NONE;
 }
 
-static enum pk_kind_claim pk_app_jwt_claims(const struct pk_config *cfg,
-                                            const struct pk_token *tok)
+static enum pk_kind_claim pk_app_jwt_claims(const struct pk_config *cfg, const struct pk_token *tok)
 {
     (void)cfg;
     return tok->shape == PK_SHAPE_JWT ? PK_CLAIM_FALLBACK : PK_CLAIM_NO;
@@ -114,15 +113,15 @@ static enum pk_kind_claim pk_app_jwt_claims(const struct pk_config *cfg,
 
 /* check: read past a broken trust rule; without jwt_alg (a config problem
  * already) only the file itself can be judged. */
-static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env,
-                                            struct pk_kind_state *st, struct pk_result *res)
+static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env, struct pk_kind_state *st,
+                                            struct pk_result *res)
 {
     const struct pk_config *cfg = env->cfg;
     char problem[512], trust[512];
     char *data;
     size_t len;
-    enum pk_file_status fst = pk_check_read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len,
-                                            trust, sizeof(trust), problem, sizeof(problem));
+    enum pk_file_status fst = pk_check_read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len, trust,
+                                            sizeof(trust), problem, sizeof(problem));
 
     if (fst == PK_FILE_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
@@ -227,8 +226,7 @@ static void pk_id_token_check_emit(void *ctx, int priority, const char *msg)
 /* check: jwks_file trusted like a config file, then read by the module's
  * JWKS parser: every key it would skip is a problem. A jwks_url is never
  * fetched here. */
-static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env,
-                                              struct pk_result *res)
+static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env, struct pk_result *res)
 {
     const char *path = env->cfg->jwks_file;
     struct pk_logger log = {pk_id_token_check_emit, (void *)env->check, false};

@@ -58,7 +58,7 @@ struct pk_validator {
 enum pk_kind_claim { PK_CLAIM_NO = 0, PK_CLAIM_FALLBACK, PK_CLAIM_YES };
 
 struct pk_kind_ops {
-    const char *name;  /* the word in `accept` and in log lines */
+    const char *name; /* the word in `accept` and in log lines */
     enum pk_kind bit;
     const char *needs; /* the keys that configure it, for "accept names X, which needs ..." */
     const char *not_accepted; /* detail of PK_KIND_NOT_ACCEPTED */

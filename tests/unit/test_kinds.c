@@ -146,8 +146,7 @@ static void one_loader_two_modes(void **state)
 
     memset(&st, 0, sizeof(st));
     memset(&res, 0, sizeof(res));
-    assert_int_equal(pk_kinds_load(&env, PK_KIND_JWT | PK_KIND_ID_TOKEN, &st, &res),
-                     PK_FILE_ERROR);
+    assert_int_equal(pk_kinds_load(&env, PK_KIND_JWT | PK_KIND_ID_TOKEN, &st, &res), PK_FILE_ERROR);
     assert_string_equal(res.detail, "jwt_key /nonexistent/pam_kakao.key: does not exist");
     pk_kinds_free(&st);
 
