@@ -205,6 +205,17 @@ static bool pk_parse_accept(const char *s, unsigned *bits)
     }
 }
 
+/* "must be a comma list of kakao, jwt, id_token", from the kinds table. */
+static const char *pk_accept_words(char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "must be a comma list of");
+
+    for (size_t i = 0; i < pk_kind_count && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s %s", i > 0 ? "," : "",
+                                 pk_kinds[i].name);
+    return buf;
+}
+
 static bool pk_url_has_scheme(const char *s, const char *scheme)
 {
     size_t n = strlen(scheme);
@@ -291,11 +302,7 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
         return 0;
     case PK_T_ACCEPT:
         if (!pk_parse_accept(text, &val->bits)) {
-            size_t used = (size_t)snprintf(val->why, sizeof(val->why), "must be a comma list of");
-            for (size_t i = 0; i < pk_kind_count && used < sizeof(val->why); i++)
-                used += (size_t)snprintf(val->why + used, sizeof(val->why) - used, "%s %s",
-                                         i > 0 ? "," : "", pk_kinds[i].name);
-            *why = val->why;
+            *why = pk_accept_words(val->why, sizeof(val->why));
             return -1;
         }
         return 0;
