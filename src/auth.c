@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "safe_file.h"
 #include "token.h"
 #include "validate.h"
 
@@ -42,7 +41,8 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
     memset(res, 0, sizeof(*res));
     a->log = log;
     a->uid = geteuid();
-    rv = pk_config_load(&a->cfg, argc, argv, default_config, false, pk_auth_config_report, &rc);
+    rv = pk_config_load(&a->cfg, argc, argv, default_config, a->uid, false, pk_auth_config_report,
+                        &rc);
     if (rv == -2)
         return pk_result_set(res, PK_NO_MEMORY, "loading config");
     if (rv != 0) {
@@ -64,50 +64,12 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
     if (a->ids.count == 0)
         return pk_result_set(res, PK_USER_UNKNOWN, NULL);
 
-    /* The CA bundle decides whom the Kakao check trusts: same rules as the
-     * config (no size cap: system bundles are large). curl opens it again. */
-    if (((pk_config_kinds(&a->cfg) & PK_KIND_KAKAO) != 0 ||
-         ((pk_config_kinds(&a->cfg) & PK_KIND_ID_TOKEN) != 0 && a->cfg.jwks_file == NULL)) &&
-        a->cfg.ca_file != NULL) {
-        int fd;
-        enum pk_file_status st = pk_safe_open(a->cfg.ca_file, PK_FILE_USER_MAP, a->uid, &fd,
-                                              problem, sizeof(problem));
-        if (st == PK_FILE_NOMEM)
-            return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
-        if (st != PK_FILE_OK)
-            return pk_result_set(res, PK_FILE_ERROR, "ca_file %s", problem);
-        (void)close(fd);
+    {
+        /* Keys are loaded before any prompt: a broken key must not cost the
+         * user a token. */
+        struct pk_kind_env env = {&a->cfg, a->uid, time(NULL), log, NULL};
+        return pk_kinds_load(&env, pk_config_kinds(&a->cfg), &a->keys, res);
     }
-
-    /* Keys are loaded before any prompt: a broken key must not cost the
-     * user a token. */
-    if ((pk_config_kinds(&a->cfg) & PK_KIND_JWT) != 0) {
-        switch (pk_jwt_key_load(a->cfg.jwt_key, a->cfg.jwt_alg, a->uid, &a->jwt_key, problem,
-                                sizeof(problem))) {
-        case PK_KEY_OK:
-            a->have_jwt_key = true;
-            break;
-        case PK_KEY_NOMEM:
-            return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-        case PK_KEY_BAD:
-            return pk_result_set(res, PK_FILE_ERROR, "jwt_key %s", problem);
-        }
-    }
-    /* jwks_file trusted like a config file; jwks_url from cache_dir or
-     * fetched. A URL that cannot be had only fails ID tokens, later. */
-    if ((pk_config_kinds(&a->cfg) & PK_KIND_ID_TOKEN) != 0) {
-        switch (pk_jwks_store_load(&a->jwks, &a->cfg, a->uid, time(NULL), log, NULL, NULL,
-                                   problem, sizeof(problem))) {
-        case PK_JWKS_LOAD_OK:
-            a->have_jwks = true;
-            break;
-        case PK_JWKS_LOAD_NOMEM:
-            return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-        case PK_JWKS_LOAD_BAD:
-            return pk_result_set(res, PK_FILE_ERROR, "jwks_file %s", problem);
-        }
-    }
-    return PK_OK;
 }
 
 /* OpenSSL's error queue is per thread and belongs to the host (sshd, sudo):
@@ -143,9 +105,7 @@ static void pk_auth_add_hint(const char *raw, struct pk_result *res)
     hint = pk_token_cut_hint(tok.len);
     if (hint == NULL)
         return;
-    res->user_hint = tok.len == 1023
-                         ? "The token is 1023 bytes: the OpenSSH client probably cut it off."
-                         : "The token is 4095 bytes: the client probably cut it off.";
+    res->user_hint = pk_token_cut_user_hint(tok.len);
     if (strstr(res->detail, hint) != NULL)
         return;
     used = strlen(res->detail);
@@ -158,8 +118,7 @@ static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t 
 {
     struct pk_validator v = {
         .cfg = &a->cfg,
-        .jwt_key = a->have_jwt_key ? &a->jwt_key : NULL,
-        .jwks = a->have_jwks ? &a->jwks : NULL,
+        .keys = &a->keys,
         .log = a->log,
         .now = now,
         .uid = a->uid,
@@ -194,10 +153,7 @@ enum pk_outcome pk_auth_decide_first_pass(struct pk_auth *a, const char *authtok
 
 void pk_auth_free(struct pk_auth *a)
 {
-    if (a->have_jwt_key)
-        pk_jwt_key_free(&a->jwt_key);
-    if (a->have_jwks)
-        pk_jwks_store_free(&a->jwks);
+    pk_kinds_free(&a->keys);
     pk_id_list_free(&a->ids);
     if (a->cfg_loaded)
         pk_config_free(&a->cfg);

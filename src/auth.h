@@ -8,8 +8,7 @@
 #include <time.h>
 
 #include "config.h"
-#include "jwks_cache.h"
-#include "keys.h"
+#include "kinds.h"
 #include "log.h"
 #include "user_map.h"
 #include "verdict.h"
@@ -17,17 +16,15 @@
 struct pk_auth {
     struct pk_config cfg;
     bool cfg_loaded;
-    struct pk_jwt_key jwt_key;
-    bool have_jwt_key;
-    struct pk_jwks_store jwks; /* the ID-token keys */
-    bool have_jwks;
+    struct pk_kind_state keys; /* what the accepted kinds loaded */
     struct pk_id_list ids;
     const struct pk_logger *log;
     uid_t uid;
 };
 
-/* Loads config (args over file), finds the user's map lines and loads keys
- * (the app-JWT key; the JWKS, fetched when jwks_url needs it).
+/* Loads config (args over file), finds the user's map lines and loads the
+ * accepted kinds' keys (pk_kinds_load; the JWKS is fetched when jwks_url
+ * needs it).
  * PK_OK means: ask for a token. Anything else is the final outcome. */
 enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
                                 const char *default_config, const char *user,

@@ -8,12 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "log.h"
 #include "safe_file.h"
 #include "secure.h"
-#include "verdict.h"
+#include "kinds.h"
 
 enum pk_value_type {
     PK_T_PATH,   /* absolute path */
@@ -35,36 +34,37 @@ struct pk_key_def {
     size_t offset;
     long min;
     long max;
+    const char *dflt; /* the default, as it would be written; NULL = unset */
 };
 
 #define PK_FIELD(f) offsetof(struct pk_config, f)
 
 static const struct pk_key_def pk_keys[] = {
-    {"user_map", PK_T_PATH, PK_FIELD(user_map), 0, 0},
-    {"accept", PK_T_ACCEPT, PK_FIELD(accept), 0, 0},
-    {"prompt", PK_T_TEXT, PK_FIELD(prompt), 0, 0},
-    {"kakao_app_id", PK_T_APP_ID, PK_FIELD(kakao_app_id), 0, 0},
-    {"kakao_api_url", PK_T_URL, PK_FIELD(kakao_api_url), 0, 0},
-    {"ca_file", PK_T_PATH, PK_FIELD(ca_file), 0, 0},
-    {"timeout", PK_T_LONG, PK_FIELD(timeout), 1, 60},
-    {"require_email", PK_T_EMAIL, PK_FIELD(require_email), 0, 0},
-    {"jwt_key", PK_T_PATH, PK_FIELD(jwt_key), 0, 0},
-    {"jwt_alg", PK_T_ALG, PK_FIELD(jwt_alg), 0, 0},
-    {"jwt_issuer", PK_T_TEXT, PK_FIELD(jwt_issuer), 0, 0},
-    {"jwt_audience", PK_T_TEXT, PK_FIELD(jwt_audience), 0, 0},
-    {"jwt_id_claim", PK_T_CLAIM, PK_FIELD(jwt_id_claim), 0, 0},
-    {"leeway", PK_T_LONG, PK_FIELD(leeway), 0, 600},
-    {"max_token_age", PK_T_LONG, PK_FIELD(max_token_age), 0, 31536000},
-    {"debug", PK_T_BOOL, PK_FIELD(debug), 0, 0},
-    {"proxy", PK_T_PROXY, PK_FIELD(proxy), 0, 0},
-    {"kakao_rest_api_key", PK_T_TEXT, PK_FIELD(kakao_rest_api_key), 0, 0},
-    {"id_token_issuer", PK_T_TEXT, PK_FIELD(id_token_issuer), 0, 0},
-    {"jwks_file", PK_T_PATH, PK_FIELD(jwks_file), 0, 0},
-    {"jwks_url", PK_T_URL, PK_FIELD(jwks_url), 0, 0},
-    {"jwks_max_age", PK_T_LONG, PK_FIELD(jwks_max_age), 60, 2592000},
-    {"cache_ttl", PK_T_LONG, PK_FIELD(cache_ttl), 0, 86400},
-    {"cache_dir", PK_T_PATH, PK_FIELD(cache_dir), 0, 0},
-    {"prompt_unmapped", PK_T_BOOL, PK_FIELD(prompt_unmapped), 0, 0},
+    {"user_map", PK_T_PATH, PK_FIELD(user_map), 0, 0, PK_DEFAULT_USER_MAP},
+    {"accept", PK_T_ACCEPT, PK_FIELD(accept), 0, 0, NULL},
+    {"prompt", PK_T_TEXT, PK_FIELD(prompt), 0, 0, PK_DEFAULT_PROMPT},
+    {"kakao_app_id", PK_T_APP_ID, PK_FIELD(kakao_app_id), 0, 0, NULL},
+    {"kakao_api_url", PK_T_URL, PK_FIELD(kakao_api_url), 0, 0, PK_DEFAULT_API_URL},
+    {"ca_file", PK_T_PATH, PK_FIELD(ca_file), 0, 0, NULL},
+    {"timeout", PK_T_LONG, PK_FIELD(timeout), PK_TIMEOUT_MIN, PK_TIMEOUT_MAX, "5"},
+    {"require_email", PK_T_EMAIL, PK_FIELD(require_email), 0, 0, NULL},
+    {"jwt_key", PK_T_PATH, PK_FIELD(jwt_key), 0, 0, NULL},
+    {"jwt_alg", PK_T_ALG, PK_FIELD(jwt_alg), 0, 0, NULL},
+    {"jwt_issuer", PK_T_TEXT, PK_FIELD(jwt_issuer), 0, 0, NULL},
+    {"jwt_audience", PK_T_TEXT, PK_FIELD(jwt_audience), 0, 0, NULL},
+    {"jwt_id_claim", PK_T_CLAIM, PK_FIELD(jwt_id_claim), 0, 0, PK_DEFAULT_ID_CLAIM},
+    {"leeway", PK_T_LONG, PK_FIELD(leeway), 0, 600, "60"},
+    {"max_token_age", PK_T_LONG, PK_FIELD(max_token_age), 0, 31536000, NULL},
+    {"debug", PK_T_BOOL, PK_FIELD(debug), 0, 0, NULL},
+    {"proxy", PK_T_PROXY, PK_FIELD(proxy), 0, 0, NULL},
+    {"kakao_rest_api_key", PK_T_TEXT, PK_FIELD(kakao_rest_api_key), 0, 0, NULL},
+    {"id_token_issuer", PK_T_TEXT, PK_FIELD(id_token_issuer), 0, 0, PK_DEFAULT_ID_ISSUER},
+    {"jwks_file", PK_T_PATH, PK_FIELD(jwks_file), 0, 0, NULL},
+    {"jwks_url", PK_T_URL, PK_FIELD(jwks_url), 0, 0, NULL},
+    {"jwks_max_age", PK_T_LONG, PK_FIELD(jwks_max_age), 60, 2592000, "86400"},
+    {"cache_ttl", PK_T_LONG, PK_FIELD(cache_ttl), 0, 86400, NULL},
+    {"cache_dir", PK_T_PATH, PK_FIELD(cache_dir), 0, 0, PK_DEFAULT_CACHE_DIR},
+    {"prompt_unmapped", PK_T_BOOL, PK_FIELD(prompt_unmapped), 0, 0, NULL},
 };
 
 #define PK_KEY_COUNT (sizeof(pk_keys) / sizeof(pk_keys[0]))
@@ -90,29 +90,31 @@ struct pk_value {
     int64_t i64;
     unsigned bits;
     int choice;
+    char why[128]; /* a problem text built from a table */
 };
 
-static const char *const pk_alg_names[] = {
-    [PK_ALG_NONE] = NULL,      [PK_ALG_HS256] = "HS256", [PK_ALG_HS384] = "HS384",
-    [PK_ALG_HS512] = "HS512", [PK_ALG_RS256] = "RS256", [PK_ALG_RS384] = "RS384",
-    [PK_ALG_RS512] = "RS512", [PK_ALG_ES256] = "ES256", [PK_ALG_ES384] = "ES384",
-    [PK_ALG_ES512] = "ES512",
+static const char *const pk_email_names[] = {
+    [PK_EMAIL_NO] = "no",
+    [PK_EMAIL_YES] = "yes",
+    [PK_EMAIL_VERIFIED] = "verified",
 };
 
-const char *pk_alg_name(enum pk_alg alg)
+const char *pk_email_rule_name(enum pk_email_rule rule)
 {
-    if ((unsigned)alg >= sizeof(pk_alg_names) / sizeof(pk_alg_names[0]) ||
-        pk_alg_names[alg] == NULL)
-        return "none";
-    return pk_alg_names[alg];
+    if ((unsigned)rule >= sizeof(pk_email_names) / sizeof(pk_email_names[0]))
+        return NULL;
+    return pk_email_names[rule];
 }
 
-enum pk_alg pk_alg_from_name(const char *name)
+bool pk_email_rule_from_name(const char *name, enum pk_email_rule *rule)
 {
-    for (size_t i = 1; i < sizeof(pk_alg_names) / sizeof(pk_alg_names[0]); i++)
-        if (strcmp(name, pk_alg_names[i]) == 0)
-            return (enum pk_alg)i;
-    return PK_ALG_NONE;
+    for (size_t i = 0; i < sizeof(pk_email_names) / sizeof(pk_email_names[0]); i++) {
+        if (strcmp(name, pk_email_names[i]) == 0) {
+            *rule = (enum pk_email_rule)i;
+            return true;
+        }
+    }
+    return false;
 }
 
 static void pk_problem(struct pk_parse *p, const char *where, const char *fmt, ...)
@@ -181,6 +183,7 @@ static bool pk_parse_accept(const char *s, unsigned *bits)
     for (;;) {
         const char *comma = strchr(p, ',');
         size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        const struct pk_kind_ops *kind;
         unsigned bit;
 
         while (n > 0 && (*p == ' ' || *p == '\t')) {
@@ -189,14 +192,10 @@ static bool pk_parse_accept(const char *s, unsigned *bits)
         }
         while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
             n--;
-        if (n == 5 && strncmp(p, "kakao", 5) == 0)
-            bit = PK_KIND_KAKAO;
-        else if (n == 3 && strncmp(p, "jwt", 3) == 0)
-            bit = PK_KIND_JWT;
-        else if (n == 8 && strncmp(p, "id_token", 8) == 0)
-            bit = PK_KIND_ID_TOKEN;
-        else
+        kind = pk_kind_by_name(p, n);
+        if (kind == NULL)
             return false;
+        bit = (unsigned)kind->bit;
         if ((*bits & bit) != 0)
             return false;
         *bits |= bit;
@@ -204,6 +203,17 @@ static bool pk_parse_accept(const char *s, unsigned *bits)
             return true;
         p = comma + 1;
     }
+}
+
+/* "must be a comma list of kakao, jwt, id_token", from the kinds table. */
+static const char *pk_accept_words(char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "must be a comma list of");
+
+    for (size_t i = 0; i < pk_kind_count && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s %s", i > 0 ? "," : "",
+                                 pk_kinds[i].name);
+    return buf;
 }
 
 static bool pk_url_has_scheme(const char *s, const char *scheme)
@@ -274,18 +284,15 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
             return -1;
         }
         return 0;
-    case PK_T_EMAIL:
-        if (strcmp(text, "no") == 0)
-            val->choice = PK_EMAIL_NO;
-        else if (strcmp(text, "yes") == 0)
-            val->choice = PK_EMAIL_YES;
-        else if (strcmp(text, "verified") == 0)
-            val->choice = PK_EMAIL_VERIFIED;
-        else {
+    case PK_T_EMAIL: {
+        enum pk_email_rule rule;
+        if (!pk_email_rule_from_name(text, &rule)) {
             *why = "must be no, yes or verified";
             return -1;
         }
+        val->choice = (int)rule;
         return 0;
+    }
     case PK_T_ALG:
         val->choice = (int)pk_alg_from_name(text);
         if (val->choice == PK_ALG_NONE) {
@@ -295,7 +302,7 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
         return 0;
     case PK_T_ACCEPT:
         if (!pk_parse_accept(text, &val->bits)) {
-            *why = "must be a comma list of kakao, jwt, id_token";
+            *why = pk_accept_words(val->why, sizeof(val->why));
             return -1;
         }
         return 0;
@@ -312,40 +319,45 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
     return 0;
 }
 
+/* Whether a value of this type is a string the config owns. */
+static bool pk_type_is_string(enum pk_value_type type)
+{
+    return type == PK_T_PATH || type == PK_T_TEXT || type == PK_T_URL || type == PK_T_PROXY ||
+           type == PK_T_CLAIM;
+}
+
 static void pk_store(struct pk_config *cfg, const struct pk_key_def *def, struct pk_value *val)
 {
-    char *base = (char *)cfg;
+    void *slot = (char *)cfg + def->offset;
 
     switch (def->type) {
     case PK_T_PATH:
     case PK_T_TEXT:
     case PK_T_URL:
     case PK_T_PROXY:
-    case PK_T_CLAIM: {
-        char **slot = (char **)(void *)(base + def->offset);
-        free(*slot);
-        *slot = val->str;
+    case PK_T_CLAIM:
+        free(*(char **)slot);
+        *(char **)slot = val->str;
         val->str = NULL;
         break;
-    }
     case PK_T_LONG:
-        *(long *)(void *)(base + def->offset) = val->num;
+        *(long *)slot = val->num;
         break;
     case PK_T_APP_ID:
-        cfg->kakao_app_id = val->i64;
+        *(int64_t *)slot = val->i64;
         cfg->has_app_id = true;
         break;
     case PK_T_BOOL:
-        *(bool *)(void *)(base + def->offset) = val->choice != 0;
+        *(bool *)slot = val->choice != 0;
         break;
     case PK_T_EMAIL:
-        cfg->require_email = (enum pk_email_rule)val->choice;
+        *(enum pk_email_rule *)slot = (enum pk_email_rule)val->choice;
         break;
     case PK_T_ALG:
-        cfg->jwt_alg = (enum pk_alg)val->choice;
+        *(enum pk_alg *)slot = (enum pk_alg)val->choice;
         break;
     case PK_T_ACCEPT:
-        cfg->accept = val->bits;
+        *(unsigned *)slot = val->bits;
         break;
     }
 }
@@ -603,22 +615,9 @@ static int pk_parse_file(struct pk_parse *p, uid_t uid)
     return 0;
 }
 
-static unsigned pk_configured_kinds(const struct pk_config *cfg)
-{
-    unsigned kinds = 0;
-
-    if (cfg->has_app_id)
-        kinds |= PK_KIND_KAKAO;
-    if (cfg->jwt_key != NULL && cfg->jwt_alg != PK_ALG_NONE)
-        kinds |= PK_KIND_JWT;
-    if (cfg->kakao_rest_api_key != NULL && (cfg->jwks_file != NULL || cfg->jwks_url != NULL))
-        kinds |= PK_KIND_ID_TOKEN;
-    return kinds;
-}
-
 unsigned pk_config_kinds(const struct pk_config *cfg)
 {
-    unsigned configured = pk_configured_kinds(cfg);
+    unsigned configured = pk_kinds_configured(cfg);
     return cfg->accept != 0 ? cfg->accept & configured : configured;
 }
 
@@ -626,19 +625,16 @@ unsigned pk_config_kinds(const struct pk_config *cfg)
 static void pk_cross_check(struct pk_parse *p)
 {
     struct pk_config *cfg = p->cfg;
-    unsigned configured = pk_configured_kinds(cfg);
+    unsigned configured = pk_kinds_configured(cfg);
     unsigned kinds;
 
     if ((cfg->jwt_key != NULL) != (cfg->jwt_alg != PK_ALG_NONE))
         pk_problem(p, "config", "jwt_key and jwt_alg must be given together");
-    if (cfg->accept != 0) {
-        static const unsigned all[] = {PK_KIND_KAKAO, PK_KIND_JWT, PK_KIND_ID_TOKEN};
-        static const char *const needs[] = {"kakao_app_id", "jwt_key and jwt_alg",
-                                            "kakao_rest_api_key and jwks_file or jwks_url"};
-        for (size_t i = 0; i < 3; i++)
-            if ((cfg->accept & all[i]) != 0 && (configured & all[i]) == 0)
-                pk_problem(p, "config", "accept names %s, which needs %s",
-                           pk_kind_name((enum pk_kind)all[i]), needs[i]);
+    for (size_t i = 0; i < pk_kind_count; i++) {
+        unsigned bit = (unsigned)pk_kinds[i].bit;
+        if ((cfg->accept & bit) != 0 && (configured & bit) == 0)
+            pk_problem(p, "config", "accept names %s, which needs %s", pk_kinds[i].name,
+                       pk_kinds[i].needs);
     }
     kinds = pk_config_kinds(cfg);
     if (kinds == 0 && !p->failed)
@@ -649,28 +645,30 @@ static void pk_cross_check(struct pk_parse *p)
                    "require_email applies to kakao access tokens, but kakao is not accepted");
 }
 
+/* The defaults of pk_keys[], converted and stored as if they were written
+ * in the file. Returns -2 when out of memory (a default that does not
+ * convert is a bug: test_config.c checks each one). */
 static int pk_set_defaults(struct pk_config *cfg, const char *default_path)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->timeout = 5;
-    cfg->leeway = 60;
-    cfg->jwks_max_age = 86400;
     cfg->config_path = strdup(default_path != NULL ? default_path : PK_DEFAULT_CONFIG);
-    cfg->user_map = strdup(PK_DEFAULT_USER_MAP);
-    cfg->prompt = strdup(PK_DEFAULT_PROMPT);
-    cfg->kakao_api_url = strdup(PK_DEFAULT_API_URL);
-    cfg->jwt_id_claim = strdup(PK_DEFAULT_ID_CLAIM);
-    cfg->id_token_issuer = strdup(PK_DEFAULT_ID_ISSUER);
-    cfg->cache_dir = strdup(PK_DEFAULT_CACHE_DIR);
-    if (cfg->config_path == NULL || cfg->user_map == NULL || cfg->prompt == NULL ||
-        cfg->kakao_api_url == NULL || cfg->jwt_id_claim == NULL ||
-        cfg->id_token_issuer == NULL || cfg->cache_dir == NULL)
+    if (cfg->config_path == NULL)
         return -2;
+    for (size_t i = 0; i < PK_KEY_COUNT; i++) {
+        struct pk_value val;
+        const char *why;
+
+        if (pk_keys[i].dflt == NULL)
+            continue;
+        if (pk_convert(&pk_keys[i], pk_keys[i].dflt, false, &val, &why) != 0)
+            return -2;
+        pk_store(cfg, &pk_keys[i], &val);
+    }
     return 0;
 }
 
 static int pk_config_load_mode(struct pk_config *cfg, int argc, const char **argv,
-                               const char *default_path, bool keep_going, bool check,
+                               const char *default_path, uid_t uid, bool keep_going, bool check,
                                pk_config_report report, void *ctx)
 {
     struct pk_parse p;
@@ -684,7 +682,7 @@ static int pk_config_load_mode(struct pk_config *cfg, int argc, const char **arg
     if (pk_set_defaults(cfg, default_path) != 0 || pk_parse_args(&p, argc, argv) != 0)
         goto nomem;
     if (!p.failed || p.keep_going)
-        if (pk_parse_file(&p, geteuid()) != 0)
+        if (pk_parse_file(&p, uid) != 0)
             goto nomem;
     if (!p.failed || p.keep_going)
         pk_cross_check(&p);
@@ -701,15 +699,16 @@ nomem:
 }
 
 int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
-                   bool keep_going, pk_config_report report, void *ctx)
+                   uid_t uid, bool keep_going, pk_config_report report, void *ctx)
 {
-    return pk_config_load_mode(cfg, argc, argv, default_path, keep_going, false, report, ctx);
+    return pk_config_load_mode(cfg, argc, argv, default_path, uid, keep_going, false, report,
+                               ctx);
 }
 
-int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
+int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
                          pk_config_report report, void *ctx)
 {
-    return pk_config_load_mode(cfg, argc, argv, NULL, true, true, report, ctx);
+    return pk_config_load_mode(cfg, argc, argv, NULL, uid, true, true, report, ctx);
 }
 
 bool pk_config_key_is_path(const char *key, size_t len)
@@ -724,19 +723,8 @@ bool pk_config_key_is_path(const char *key, size_t len)
 void pk_config_free(struct pk_config *cfg)
 {
     free(cfg->config_path);
-    free(cfg->user_map);
-    free(cfg->prompt);
-    free(cfg->kakao_api_url);
-    free(cfg->ca_file);
-    free(cfg->jwt_key);
-    free(cfg->jwt_issuer);
-    free(cfg->jwt_audience);
-    free(cfg->jwt_id_claim);
-    free(cfg->proxy);
-    free(cfg->kakao_rest_api_key);
-    free(cfg->id_token_issuer);
-    free(cfg->jwks_file);
-    free(cfg->jwks_url);
-    free(cfg->cache_dir);
+    for (size_t i = 0; i < PK_KEY_COUNT; i++)
+        if (pk_type_is_string(pk_keys[i].type))
+            free(*(char **)(void *)((char *)cfg + pk_keys[i].offset));
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+#include "alg.h"
 
 #define PK_DEFAULT_CONFIG "/etc/security/pam_kakao.conf"
 #define PK_DEFAULT_USER_MAP "/etc/security/pam_kakao.users"
@@ -15,20 +18,17 @@
 #define PK_DEFAULT_ID_CLAIM "kakao_id"
 #define PK_DEFAULT_CACHE_DIR "/run/pam_kakao"
 
-enum pk_alg {
-    PK_ALG_NONE = 0,
-    PK_ALG_HS256,
-    PK_ALG_HS384,
-    PK_ALG_HS512,
-    PK_ALG_RS256,
-    PK_ALG_RS384,
-    PK_ALG_RS512,
-    PK_ALG_ES256,
-    PK_ALG_ES384,
-    PK_ALG_ES512,
-};
-
 enum pk_email_rule { PK_EMAIL_NO = 0, PK_EMAIL_YES, PK_EMAIL_VERIFIED };
+
+/* The words of require_email ("no", "yes", "verified"), in the config and
+ * in the Kakao check cache: NULL for a value out of range. */
+const char *pk_email_rule_name(enum pk_email_rule rule);
+/* The rule spelt exactly; false for any other word. */
+bool pk_email_rule_from_name(const char *name, enum pk_email_rule *rule);
+
+/* The range of `timeout`, in seconds: one Kakao check or JWKS fetch. */
+#define PK_TIMEOUT_MIN 1
+#define PK_TIMEOUT_MAX 60
 
 enum pk_authtok_mode { PK_AUTHTOK_PROMPT = 0, PK_AUTHTOK_USE_FIRST, PK_AUTHTOK_TRY_FIRST };
 
@@ -69,12 +69,13 @@ struct pk_config {
 /* Reports one problem: where is "file:line", "argument" or "config". */
 typedef void (*pk_config_report)(void *ctx, const char *where, const char *problem);
 
-/* Parses module arguments and the config file they name (or the default).
- * With keep_going, every problem is reported (for `kakao-pam check`);
- * otherwise parsing stops at the first. Returns 0 on success, -1 on any
+/* Parses module arguments and the config file they name (or the default),
+ * trusted as owned by root or uid (docs/DESIGN.md §6). With keep_going,
+ * every problem is reported (for `kakao-pam check`); otherwise parsing
+ * stops at the first. Returns 0 on success, -1 on any
  * problem (cfg is then freed), -2 when out of memory. */
 int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
-                   const char *default_path, bool keep_going,
+                   const char *default_path, uid_t uid, bool keep_going,
                    pk_config_report report, void *ctx);
 
 /* For `kakao-pam check` only, never the module: every problem is reported
@@ -83,7 +84,7 @@ int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
  * when -1 is returned, so the files it names can be checked too; a path key
  * whose value was bad is NULL (its file is unknown). The caller frees cfg
  * unless -2 (out of memory) is returned. */
-int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv,
+int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
                          pk_config_report report, void *ctx);
 
 /* Whether the value of KEY (key[0..len)) is a file path: config and every
@@ -101,8 +102,5 @@ bool pk_config_args_nodelay(int argc, const char **argv);
 unsigned pk_config_kinds(const struct pk_config *cfg);
 
 void pk_config_free(struct pk_config *cfg);
-
-const char *pk_alg_name(enum pk_alg alg);
-enum pk_alg pk_alg_from_name(const char *name);
 
 #endif

@@ -9,9 +9,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "alg.h"
 #include "log.h"
 
-#define PK_KID_MAX 128
 #define PK_JWKS_MAX (64 * 1024) /* bytes of JSON, file or fetched */
 #define PK_JWK_MAX_BITS 8192
 

@@ -8,7 +8,6 @@
 #include "b64url.h"
 #include "log.h"
 #include "secure.h"
-#include "user_map.h"
 
 json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, const char **why)
 {

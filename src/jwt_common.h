@@ -8,13 +8,14 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "alg.h"
 #include "config.h"
 #include "token.h"
 #include "verdict.h"
 
 struct pk_jwt_header {
     char alg[16];
-    char kid[128]; /* empty when absent */
+    char kid[PK_KID_MAX]; /* empty when absent */
 };
 
 /* Decodes a segment of tok as a JSON object (duplicates rejected); on

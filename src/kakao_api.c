@@ -23,8 +23,6 @@
 #define PK_KAKAO_TOKEN_INFO_PATH "/v1/user/access_token_info"
 #define PK_KAKAO_USER_ME_PATH "/v2/user/me"
 #define PK_KAKAO_MSG_MAX 80
-#define PK_KAKAO_TIMEOUT_MIN 1L
-#define PK_KAKAO_TIMEOUT_MAX 60L
 
 /* What a Kakao error body says: {"msg": "...", "code": <negative int>}. */
 struct kakao_error {
@@ -408,10 +406,10 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
         return finish(res, pk_result_set(res, PK_KAKAO_UNAVAILABLE, "no monotonic clock"), 0);
     if (cfg == NULL || !cfg->has_app_id)
         return finish(res, pk_result_set(res, PK_CONFIG_ERROR, "kakao_app_id is not set"), 0);
-    if (cfg->timeout < PK_KAKAO_TIMEOUT_MIN || cfg->timeout > PK_KAKAO_TIMEOUT_MAX)
+    if (cfg->timeout < PK_TIMEOUT_MIN || cfg->timeout > PK_TIMEOUT_MAX)
         return finish(res,
-                      pk_result_set(res, PK_CONFIG_ERROR, "timeout=%ld is outside %ld-%ld",
-                                    cfg->timeout, PK_KAKAO_TIMEOUT_MIN, PK_KAKAO_TIMEOUT_MAX),
+                      pk_result_set(res, PK_CONFIG_ERROR, "timeout=%ld is outside %d-%d",
+                                    cfg->timeout, PK_TIMEOUT_MIN, PK_TIMEOUT_MAX),
                       0);
     base = (cfg->kakao_api_url != NULL) ? cfg->kakao_api_url : PK_DEFAULT_API_URL;
     if (strncasecmp(base, "https://", 8) != 0)

@@ -8,18 +8,17 @@
 #include <unistd.h>
 
 #include "cache_dir.h"
-#include "user_map.h"
+#include "token.h"
 
 #define PK_KAKAO_ENTRY_FORMAT "pam_kakao kakao check 1"
 #define PK_KAKAO_ENTRY_PREFIX "kakao-"
 
-static const char *const pk_email_names[] = {"no", "yes", "verified"};
-
 size_t pk_kakao_entry_format(const struct pk_kakao_entry *e, char *buf, size_t len)
 {
+    const char *email = pk_email_rule_name(e->email);
     int n;
 
-    if ((unsigned)e->email > PK_EMAIL_VERIFIED)
+    if (email == NULL)
         return 0;
     n = snprintf(buf, len,
                  PK_KAKAO_ENTRY_FORMAT "\n"
@@ -29,7 +28,7 @@ size_t pk_kakao_entry_format(const struct pk_kakao_entry *e, char *buf, size_t l
                                        "require_email=%s\n"
                                        "created=%" PRId64 "\n"
                                        "expires=%" PRId64 "\n",
-                 e->kakao_id, e->app_id, e->api, pk_email_names[e->email], e->created,
+                 e->kakao_id, e->app_id, e->api, email, e->created,
                  e->expires);
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
@@ -78,7 +77,6 @@ bool pk_kakao_entry_parse(const char *text, size_t len, struct pk_kakao_entry *e
     const char *p = text, *end = text + len;
     char email[16];
     char again[PK_KAKAO_ENTRY_MAX];
-    size_t i;
 
     memset(e, 0, sizeof(*e));
     if (len > PK_KAKAO_ENTRY_MAX || len < sizeof(head) - 1 ||
@@ -92,13 +90,9 @@ bool pk_kakao_entry_parse(const char *text, size_t len, struct pk_kakao_entry *e
         !pk_entry_number(&p, end, "created", &e->created) ||
         !pk_entry_number(&p, end, "expires", &e->expires) || p != end)
         return false;
-    for (i = 0; i <= PK_EMAIL_VERIFIED; i++)
-        if (strcmp(email, pk_email_names[i]) == 0)
-            break;
-    if (i > PK_EMAIL_VERIFIED || strlen(e->api) != 32 ||
+    if (!pk_email_rule_from_name(email, &e->email) || strlen(e->api) != 32 ||
         strspn(e->api, "0123456789abcdef") != 32 || e->expires <= e->created)
         return false;
-    e->email = (enum pk_email_rule)i;
     /* Read back exactly as written, byte for byte, or not at all. */
     return pk_kakao_entry_format(e, again, sizeof(again)) == len && memcmp(again, text, len) == 0;
 }
@@ -201,7 +195,7 @@ bool pk_kakao_cache_get(struct pk_kakao_cache *c, time_t now, int64_t *kakao_id)
     if (e.email < c->cfg->require_email) {
         pk_debug(c->log, "kakao check cache: entry for token %s was checked with "
                          "require_email=%s; checking online",
-                 c->tag, pk_email_names[e.email]);
+                 c->tag, pk_email_rule_name(e.email));
         return false;
     }
     pk_debug(c->log, "kakao check cache: hit (cached) for token %s: kakao_id=%" PRId64

@@ -201,6 +201,8 @@ enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t
     return pk_read_rules(path, kind, uid, data, len, NULL, 0, problem, problem_len);
 }
 
+/* In the module too: pk_config_load_check (config.c) reads the config with
+ * it. It never reads past a broken rule unless asked for trust. */
 enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid,
                                   char **data, size_t *len, char *trust, size_t trust_len,
                                   char *problem, size_t problem_len)

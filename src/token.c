@@ -1,8 +1,6 @@
 #include "token.h"
 
-#include <openssl/sha.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 
 static bool pk_is_b64url(unsigned char c)
@@ -16,13 +14,37 @@ static bool pk_is_space(char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+/* Lengths at which clients cut what the user pastes: the OpenSSH client's
+ * keyboard-interactive answers, and misc_conv's buffer (pamtester). */
+static const struct pk_cut {
+    size_t len;
+    const char *detail;    /* for the log line */
+    const char *user_hint; /* for the user, PAM_ERROR_MSG */
+} pk_cuts[] = {
+    {1023, "1023 bytes: probably cut off by the OpenSSH client",
+     "The token is 1023 bytes: the OpenSSH client probably cut it off."},
+    {4095, "4095 bytes: probably cut off by pamtester or another misc_conv client",
+     "The token is 4095 bytes: the client probably cut it off."},
+};
+
+static const struct pk_cut *pk_cut_find(size_t len)
+{
+    for (size_t i = 0; i < sizeof(pk_cuts) / sizeof(pk_cuts[0]); i++)
+        if (pk_cuts[i].len == len)
+            return &pk_cuts[i];
+    return NULL;
+}
+
 const char *pk_token_cut_hint(size_t len)
 {
-    if (len == 1023)
-        return "1023 bytes: probably cut off by the OpenSSH client";
-    if (len == 4095)
-        return "4095 bytes: probably cut off by pamtester or another misc_conv client";
-    return NULL;
+    const struct pk_cut *cut = pk_cut_find(len);
+    return cut != NULL ? cut->detail : NULL;
+}
+
+const char *pk_token_cut_user_hint(size_t len)
+{
+    const struct pk_cut *cut = pk_cut_find(len);
+    return cut != NULL ? cut->user_hint : NULL;
 }
 
 /* Three non-empty base64url segments and two dots, nothing else. */
@@ -114,14 +136,21 @@ enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_
                          len);
 }
 
-void pk_token_tag(const char *text, size_t len, char out[9])
+bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out)
 {
-    unsigned char digest[SHA256_DIGEST_LENGTH];
+    uint64_t v = 0; /* 19 digits always fit in 64 unsigned bits */
 
-    if (SHA256((const unsigned char *)text, len, digest) == NULL) {
-        memcpy(out, "????????", 9);
-        return;
+    if (len == 0 || len > 19 || s[0] == '0')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(unsigned char)s[i] - '0';
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
     }
-    for (int i = 0; i < 4; i++)
-        (void)snprintf(out + 2 * i, 3, "%02x", digest[i]);
+    if (v > (uint64_t)INT64_MAX)
+        return false;
+    if (out != NULL)
+        *out = (int64_t)v;
+    return true;
 }

@@ -3,7 +3,9 @@
 #ifndef PK_TOKEN_H
 #define PK_TOKEN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "verdict.h"
 
@@ -37,10 +39,15 @@ struct pk_token {
  * detail in res; the token itself never goes into the detail. */
 enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_result *res);
 
-/* The client that probably cut a token of this length, or NULL. */
+/* The client that probably cut a token of this length, for the log line's
+ * detail, or NULL. */
 const char *pk_token_cut_hint(size_t len);
+/* The same for the user (shown with PAM_ERROR_MSG), or NULL. */
+const char *pk_token_cut_user_hint(size_t len);
 
-/* First 8 hex digits of SHA-256(token), to name a token in logs. */
-void pk_token_tag(const char *text, size_t len, char out[9]);
+/* A kakao_id as text, wherever it is read (user map, JWT claims, the Kakao
+ * check cache, the CLI): 1-19 ASCII digits, no sign, no leading zero,
+ * within int64. *out (when not NULL) gets the value. */
+bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out);
 
 #endif

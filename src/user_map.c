@@ -7,6 +7,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "safe_file.h"
+#include "token.h"
 #include "user_map_read.h"
 
 /* Longer lines cannot be valid: 19 digits, blanks, a 32-byte name, a comment. */
@@ -40,30 +42,23 @@ static inline unsigned pk_class(char c)
     return pk_ch[(unsigned char)c];
 }
 
-/* The check behind pk_valid_kakao_id_text, kept inline for the map's hot
- * loop. */
-static inline bool pk_id_text(const char *s, size_t len, int64_t *out)
+/* A local user name: a portable name of at most 32 bytes, [A-Za-z0-9._]
+ * then [A-Za-z0-9._-], the last byte may be '$'. The one statement of the
+ * rule. */
+static inline bool pk_user_text(const char *s, size_t len)
 {
-    uint64_t v = 0; /* 19 digits always fit in 64 unsigned bits */
+    size_t n = len;
 
-    if (len == 0 || len > 19 || s[0] == '0')
+    if (len == 0 || len > 32)
         return false;
-    for (size_t i = 0; i < len; i++) {
-        unsigned d = (unsigned)(unsigned char)s[i] - '0';
-        if (d > 9)
+    if (s[len - 1] == '$')
+        n--;
+    if (n == 0 || (pk_class(s[0]) & PK_CH_NAME_FIRST) == 0)
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if ((pk_class(s[i]) & PK_CH_NAME) == 0)
             return false;
-        v = v * 10 + d;
-    }
-    if (v > (uint64_t)INT64_MAX)
-        return false;
-    if (out != NULL)
-        *out = (int64_t)v;
     return true;
-}
-
-bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out)
-{
-    return pk_id_text(s, len, out);
 }
 
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id)
@@ -83,48 +78,37 @@ void pk_id_list_free(struct pk_id_list *list)
 
 /* Splits "id user [# comment]" (len bytes, no newline, no NUL); returns a
  * reason when malformed, "" for a blank or comment line. A '#' anywhere
- * ends the line. One pass: each field is checked while it is scanned, the
- * id with the rules of pk_id_text, the user as a local name (below). */
+ * ends the line. The fields are found with the class table, then checked
+ * with the rules of pk_valid_kakao_id_text (token.c) and pk_user_text. */
 const char *pk_map_parse_line(const char *line, size_t len, const char **id, size_t *id_len,
                               const char **name, size_t *name_len)
 {
     const unsigned stop = PK_CH_BLANK | PK_CH_HASH;
     const char *p = line, *end = line + len;
-    uint64_t v = 0;
-    unsigned nondigit = 0, c, first, last, middle = PK_CH_NAME;
 
     while (p < end && (pk_class(*p) & PK_CH_BLANK) != 0)
         p++;
     if (p == end || *p == '#')
         return "";
     *id = p;
-    for (; p < end && (pk_class(*p) & stop) == 0; p++) {
-        unsigned d = (unsigned)(unsigned char)*p - '0';
-        nondigit |= d > 9;
-        v = v * 10 + d; /* meaningful only for up to 19 digits */
-    }
+    while (p < end && (pk_class(*p) & stop) == 0)
+        p++;
     *id_len = (size_t)(p - *id);
     while (p < end && (pk_class(*p) & PK_CH_BLANK) != 0)
         p++;
     if (p == end || *p == '#')
         return "missing local user";
     *name = p;
-    first = last = pk_class(*p++);
-    for (; p < end && ((c = pk_class(*p)) & stop) == 0; p++) {
-        middle &= last; /* every byte but the first and the last */
-        last = c;
-    }
+    while (p < end && (pk_class(*p) & stop) == 0)
+        p++;
     *name_len = (size_t)(p - *name);
     while (p < end && (pk_class(*p) & PK_CH_BLANK) != 0)
         p++;
     if (p != end && *p != '#')
         return "more than two fields";
-    if (nondigit || *id_len > 19 || **id == '0' || v > (uint64_t)INT64_MAX)
+    if (!pk_valid_kakao_id_text(*id, *id_len, NULL))
         return "bad kakao_id";
-    /* first [A-Za-z0-9._], then [A-Za-z0-9._-], the last may be '$' */
-    if (*name_len > 32 || (first & PK_CH_NAME_FIRST) == 0 ||
-        (*name_len > 1 && ((middle & PK_CH_NAME) == 0 ||
-                           ((last & PK_CH_NAME) == 0 && (*name)[*name_len - 1] != '$'))))
+    if (!pk_user_text(*name, *name_len))
         return "bad local user name";
     return NULL;
 }

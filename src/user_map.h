@@ -39,7 +39,6 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id);
 void pk_id_list_free(struct pk_id_list *list);
 
-/* The syntax checks of pam_kakao.conf(5), USER MAP, shared with the token checks. */
-bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out);
+/* A kakao_id's spelling is pk_valid_kakao_id_text in token.h. */
 
 #endif

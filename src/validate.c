@@ -1,41 +1,28 @@
 #include "validate.h"
 
-#include <string.h>
+#include "token.h"
 
-#include "app_jwt.h"
-#include "id_token.h"
-#include "jwt_common.h"
-#include "kakao_api.h"
-#include "kakao_cache.h"
-
-/* The online check, or its cached result (cache_ttl): a hit stands for
- * the same answer, and the caller still checks the user map. */
-static enum pk_outcome pk_validate_kakao(const struct pk_validator *v, const struct pk_token *tok,
-                                         struct pk_result *res)
+/* The kind that claims tok most strongly: a specific match (an opaque
+ * token, an ID token's iss) beats a fallback (any other JWT). */
+static const struct pk_kind_ops *pk_route(const struct pk_config *cfg, const struct pk_token *tok)
 {
-    struct pk_kakao_cache cache;
-    int64_t kakao_id = 0, valid_for = 0;
-    enum pk_outcome out;
+    const struct pk_kind_ops *best = NULL;
+    enum pk_kind_claim best_claim = PK_CLAIM_NO;
 
-    pk_kakao_cache_open(&cache, v->cfg, v->uid, tok->text, tok->len, v->log);
-    if (pk_kakao_cache_get(&cache, v->now, &kakao_id)) {
-        pk_kakao_cache_close(&cache);
-        out = pk_result_set(res, PK_OK, "cached");
-        res->kakao_id = kakao_id;
-        return out;
+    for (size_t i = 0; i < pk_kind_count; i++) {
+        enum pk_kind_claim c = pk_kinds[i].claims(cfg, tok);
+        if (c > best_claim) {
+            best = &pk_kinds[i];
+            best_claim = c;
+        }
     }
-    out = pk_kakao_check(v->cfg, tok->text, tok->len, v->log, res, &valid_for);
-    if (out == PK_OK)
-        pk_kakao_cache_put(&cache, v->now, res->kakao_id, valid_for);
-    pk_kakao_cache_close(&cache);
-    return out;
+    return best;
 }
 
 enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
                                   struct pk_result *res)
 {
-    const struct pk_config *cfg = v->cfg;
-    unsigned kinds = pk_config_kinds(cfg);
+    const struct pk_kind_ops *kind;
     struct pk_token tok;
     enum pk_outcome out;
 
@@ -47,30 +34,13 @@ enum pk_outcome pk_validate_token(const struct pk_validator *v, const char *raw,
         return pk_result_set(res, PK_AUTHTOK_NOT_JWT, NULL);
     if (out != PK_OK)
         return out;
-    if (tok.shape == PK_SHAPE_OPAQUE) {
-        res->kind = PK_KIND_KAKAO;
-        if ((kinds & PK_KIND_KAKAO) == 0)
-            return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "kakao is not in accept");
-        out = pk_validate_kakao(v, &tok, res);
-        res->kind = PK_KIND_KAKAO;
-        return out;
-    }
-    {
-        /* The unverified iss only picks the rules; each kind then checks
-         * everything with its own keys, so a wrong guess cannot pass. */
-        char iss[256];
-        pk_jwt_peek_issuer(&tok, iss, sizeof(iss));
-        if (strcmp(iss, cfg->id_token_issuer) == 0) {
-            res->kind = PK_KIND_ID_TOKEN;
-            if ((kinds & PK_KIND_ID_TOKEN) == 0)
-                return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "iss is the id_token issuer; id_token is not in accept");
-            if (v->jwks != NULL)
-                v->jwks->no_fetch = v->first_pass;
-            return pk_id_token_validate(cfg, v->jwks, &tok, v->now, res);
-        }
-    }
-    res->kind = PK_KIND_JWT;
-    if ((kinds & PK_KIND_JWT) == 0)
-        return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "jwt is not in accept");
-    return pk_app_jwt_validate(cfg, v->jwt_key, &tok, v->now, res);
+    kind = pk_route(v->cfg, &tok);
+    if (kind == NULL) /* every shape has a kind today; fail closed if not */
+        return pk_result_set(res, PK_TOKEN_MALFORMED, "no token kind takes this token");
+    res->kind = kind->bit;
+    if ((pk_config_kinds(v->cfg) & (unsigned)kind->bit) == 0)
+        return pk_result_set(res, PK_KIND_NOT_ACCEPTED, "%s", kind->not_accepted);
+    out = kind->validate(v, &tok, res);
+    res->kind = kind->bit;
+    return out;
 }

@@ -86,29 +86,9 @@ int pk_outcome_pam_code(enum pk_outcome outcome)
     return pk_row(outcome)->pam_code;
 }
 
-const char *pk_outcome_reason(enum pk_outcome outcome)
-{
-    return pk_row(outcome)->reason;
-}
-
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome)
 {
     return pk_row(outcome)->wording;
-}
-
-const char *pk_kind_name(enum pk_kind kind)
-{
-    switch (kind) {
-    case PK_KIND_KAKAO:
-        return "kakao";
-    case PK_KIND_JWT:
-        return "jwt";
-    case PK_KIND_ID_TOKEN:
-        return "id_token";
-    case PK_KIND_NONE:
-        break;
-    }
-    return "token";
 }
 
 void pk_verdict_line(char *buf, size_t len, const struct pk_result *res, const char *user)

@@ -93,8 +93,9 @@ enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome,
     __attribute__((format(printf, 3, 4)));
 
 int pk_outcome_pam_code(enum pk_outcome outcome);
-const char *pk_outcome_reason(enum pk_outcome outcome);
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome);
+/* The word for a kind in log lines and `accept`, from the kinds table
+ * (kinds.c); "token" when the kind is not known yet. */
 const char *pk_kind_name(enum pk_kind kind);
 
 /* Formats the single log line for a decision into buf. `user` is escaped

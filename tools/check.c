@@ -4,24 +4,18 @@
  * check grants nothing, so it reads on where the module stops: a file that
  * breaks a trust rule is still read for syntax, and a config with problems
  * still leads to the files it names. */
-#include <errno.h>
 #include <getopt.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <syslog.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "src/config.h"
-#include "src/jwks.h"
-#include "src/keys.h"
+#include "src/kinds.h"
 #include "src/safe_file.h"
-#include "src/secure.h"
 #include "src/user_map.h"
 #include "src/verdict.h"
 
@@ -113,148 +107,54 @@ static void pk_check_user_map(struct pk_check *ck, const char *path)
     }
 }
 
-/* Read past a broken trust rule; without jwt_alg (a config problem
- * already) only the file itself can be judged. */
-static void pk_check_jwt_key(struct pk_check *ck, const struct pk_config *cfg)
+static void pk_check_kind_problem(void *ctx, const char *msg)
 {
-    struct pk_jwt_key key;
-    char problem[512], trust[512];
-    char *data;
-    size_t len;
-    enum pk_file_status st = pk_check_read(cfg->jwt_key, PK_FILE_KEY, geteuid(), &data, &len,
-                                           trust, sizeof(trust), problem, sizeof(problem));
-
-    if (st == PK_FILE_NOMEM) {
-        ck->nomem = true;
-        return;
-    }
-    if (st != PK_FILE_OK) {
-        pk_check_problem(ck, "%s", problem);
-        return;
-    }
-    if (trust[0] != '\0')
-        pk_check_problem(ck, "%s", trust);
-    if (cfg->jwt_alg == PK_ALG_NONE) {
-        pk_free_secret(data, len);
-        return;
-    }
-    switch (pk_jwt_key_parse(cfg->jwt_key, data, len, cfg->jwt_alg, &key, problem,
-                             sizeof(problem))) {
-    case PK_KEY_OK:
-        if (trust[0] == '\0')
-            printf("ok jwt_key %s (%s)\n", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
-        pk_jwt_key_free(&key);
-        break;
-    case PK_KEY_NOMEM:
-        ck->nomem = true;
-        break;
-    case PK_KEY_BAD:
-        pk_check_problem(ck, "%s", problem);
-        break;
-    }
+    pk_check_problem(ctx, "%s", msg);
 }
 
-/* The trust rules the module applies, then: does it hold certificates? */
-static void pk_check_ca_file(struct pk_check *ck, const char *path)
+static void pk_check_kind_ok(void *ctx, const char *msg)
 {
-    char problem[512], trust[512];
-    unsigned long certs = 0;
-    X509 *x;
-    FILE *fp;
-    int fd;
-    enum pk_file_status st = pk_check_open(path, PK_FILE_USER_MAP, geteuid(), &fd, trust,
-                                           sizeof(trust), problem, sizeof(problem));
-
-    if (st == PK_FILE_NOMEM) {
-        ck->nomem = true;
-        return;
-    }
-    if (st != PK_FILE_OK) {
-        pk_check_problem(ck, "%s", problem);
-        return;
-    }
-    if (trust[0] != '\0')
-        pk_check_problem(ck, "%s", trust);
-    fp = fdopen(fd, "re");
-    if (fp == NULL) {
-        pk_check_problem(ck, "%s: fdopen: %s", path, strerror(errno));
-        (void)close(fd);
-        return;
-    }
-    while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
-        certs++;
-        X509_free(x);
-    }
-    ERR_clear_error();
-    (void)fclose(fp);
-    if (certs == 0)
-        pk_check_problem(ck, "%s: no PEM certificate in the CA bundle", path);
-    else if (trust[0] == '\0')
-        printf("ok ca_file %s (%lu certificate%s)\n", path, certs, certs == 1 ? "" : "s");
+    (void)ctx;
+    printf("ok %s\n", msg);
 }
 
-/* A JWKS problem the parser logs (a skipped key, an ambiguous kid). */
-static void pk_check_jwks_emit(void *ctx, int priority, const char *msg)
+/* Every file the kinds would load (the CA bundle, jwt_key, jwks_file),
+ * through the module's own loader in its report-everything mode, whether
+ * or not the kind is accepted: a file that is named is checked. */
+static void pk_check_kinds(struct pk_check *ck, const struct pk_config *cfg)
 {
-    if (priority <= LOG_WARNING)
-        pk_check_problem(ctx, "%s", msg);
-}
+    const struct pk_kind_check check = {pk_check_kind_problem, pk_check_kind_ok, ck,
+                                        pk_check_open, pk_check_read};
+    const struct pk_kind_env env = {cfg, geteuid(), time(NULL), NULL, &check};
+    struct pk_kind_state st;
+    struct pk_result res;
 
-/* Trusted like a config file (docs/DESIGN.md §6.1), then read by the module's JWKS
- * parser: every key it would skip is a problem. */
-static void pk_check_jwks_file(struct pk_check *ck, const char *path)
-{
-    struct pk_logger log = {pk_check_jwks_emit, ck, false};
-    struct pk_jwks set;
-    char problem[512], trust[512];
-    char *data;
-    size_t len;
-    enum pk_jwks_status js;
-    enum pk_file_status st = pk_check_read(path, PK_FILE_CONFIG, geteuid(), &data, &len, trust,
-                                           sizeof(trust), problem, sizeof(problem));
-
-    if (st == PK_FILE_NOMEM) {
-        ck->nomem = true;
-        return;
-    }
-    if (st != PK_FILE_OK) {
-        pk_check_problem(ck, "%s", problem);
-        return;
-    }
-    if (trust[0] != '\0')
-        pk_check_problem(ck, "%s", trust);
-    memset(&set, 0, sizeof(set));
-    js = pk_jwks_parse(data, len, path, &log, &set, problem, sizeof(problem));
-    pk_free_secret(data, len);
-    if (js == PK_JWKS_NOMEM) {
-        ck->nomem = true;
-        return;
-    }
-    if (js != PK_JWKS_OK)
-        pk_check_problem(ck, "%s: %s", path, problem);
-    else if (set.count == 0)
-        pk_check_problem(ck, "%s: no usable key (RSA, at least 2048 bits)", path);
-    else if (trust[0] == '\0')
-        printf("ok jwks_file %s (%zu usable key%s)\n", path, set.count,
-               set.count == 1 ? "" : "s");
-    pk_jwks_free(&set);
+    memset(&st, 0, sizeof(st));
+    memset(&res, 0, sizeof(res));
+    if (pk_kinds_load(&env, ~0U, &st, &res) != PK_OK)
+        ck->nomem = true; /* the only outcome with a check set */
+    pk_kinds_free(&st);
 }
 
 static void pk_check_accept(const struct pk_config *cfg)
 {
-    static const enum pk_kind kinds[] = {PK_KIND_JWT, PK_KIND_KAKAO, PK_KIND_ID_TOKEN};
     unsigned accepted = pk_config_kinds(cfg);
     const char *sep = "";
 
     printf("ok accept ");
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        if ((accepted & (unsigned)kinds[i]) == 0)
+    for (size_t i = 0; i < pk_kind_count; i++) {
+        if ((accepted & (unsigned)pk_kinds[i].bit) == 0)
             continue;
-        printf("%s%s", sep, pk_kind_name(kinds[i]));
+        printf("%s%s", sep, pk_kinds[i].name);
         sep = ",";
     }
-    if ((accepted & PK_KIND_KAKAO) != 0)
-        printf(" (kakao_app_id=%lld, %s)", (long long)cfg->kakao_app_id, cfg->kakao_api_url);
+    for (size_t i = 0; i < pk_kind_count; i++) {
+        char summary[512];
+        if ((accepted & (unsigned)pk_kinds[i].bit) == 0 || pk_kinds[i].summary == NULL)
+            continue;
+        pk_kinds[i].summary(cfg, summary, sizeof(summary));
+        printf(" (%s)", summary);
+    }
     putchar('\n');
 }
 
@@ -363,7 +263,7 @@ int pk_cmd_check(int argc, char **argv)
         return rv;
     }
 
-    rv = pk_config_load_check(&cfg, args.argc, args.argv, pk_check_config_report, &ck);
+    rv = pk_config_load_check(&cfg, args.argc, args.argv, geteuid(), pk_check_config_report, &ck);
     if (rv == -2) {
         ck.nomem = true;
     } else {
@@ -377,12 +277,7 @@ int pk_cmd_check(int argc, char **argv)
         }
         if (cfg.user_map != NULL)
             pk_check_user_map(&ck, cfg.user_map);
-        if (cfg.jwt_key != NULL)
-            pk_check_jwt_key(&ck, &cfg);
-        if (cfg.ca_file != NULL)
-            pk_check_ca_file(&ck, cfg.ca_file);
-        if (cfg.jwks_file != NULL)
-            pk_check_jwks_file(&ck, cfg.jwks_file);
+        pk_check_kinds(&ck, &cfg);
         pk_config_free(&cfg);
     }
     pk_cli_args_free(&args);

@@ -20,7 +20,7 @@
 #include "src/keys.h"
 #include "src/safe_file.h"
 #include "src/secure.h"
-#include "src/user_map.h"
+#include "src/token.h"
 
 #define EXIT_USAGE PK_EXIT_USAGE
 

@@ -97,6 +97,13 @@ ok accept kakao (kakao_app_id=1234567, https://127.0.0.1:$MOCK_PORT)
 ok user_map $D/users (3 entries)
 ok ca_file $CLI_CA (1 certificate)
 no problems found" "" "$KP" check --config "$D/kakao.conf"
+# Every accepted kind in the table's order; the CA bundle before the keys.
+cli_expect "check: kakao and jwt together" 0 "ok config $D/kakao.conf
+ok accept kakao,jwt (kakao_app_id=1234567, https://127.0.0.1:$MOCK_PORT)
+ok user_map $D/users (3 entries)
+ok ca_file $CLI_CA (1 certificate)
+ok jwt_key $K/hs256.key (HS256)
+no problems found" "" "$KP" check --config "$D/kakao.conf" "jwt_key=$K/hs256.key" jwt_alg=HS256
 cli_file "$D/ca_open.pem" 646 "$(cat "$CLI_CA")\n"
 cli_expect "check: ca_file writable by others" 1 "*
 $D/ca_open.pem: writable by group or others (mode 0646)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "fuzz.h"
@@ -113,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int keep_going = 0; keep_going < 2; keep_going++) {
         struct pk_config cfg;
         struct reports r = {0};
-        int rc = pk_config_load(&cfg, argc, argv, conf_path, keep_going != 0, report, &r);
+        int rc = pk_config_load(&cfg, argc, argv, conf_path, geteuid(), keep_going != 0, report,
+                                &r);
 
         PK_FUZZ_CHECK(rc == 0 || rc == -1 || rc == -2, "unexpected return");
         if (rc == 0) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "token.h"
 #include "user_map.h"
 
 static char map_path[128];

@@ -160,5 +160,5 @@ void pk_fuzz_trace(enum pk_outcome outcome, const char *detail)
     if (enabled < 0)
         enabled = getenv("PK_FUZZ_TRACE") != NULL;
     if (enabled)
-        fprintf(stderr, "outcome %d (%s): %s\n", (int)outcome, pk_outcome_reason(outcome), detail);
+        fprintf(stderr, "outcome %d: %s\n", (int)outcome, detail);
 }

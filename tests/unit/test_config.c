@@ -116,7 +116,8 @@ static int load(const char *file, bool keep_going, const char *const *args)
     if (file != NULL)
         write_conf_bytes(file, strlen(file), 0644);
     return pk_config_load(&cfg, count_args(args), (const char **)args,
-                          file != NULL ? conf_path : absent_path, keep_going, record, &reps);
+                          file != NULL ? conf_path : absent_path, geteuid(), keep_going, record,
+                          &reps);
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -217,6 +218,28 @@ static const char *field(const char *key)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* One list of require_email words, for the config and the check cache. */
+static void test_email_rule_words(void **state)
+{
+    static const char *const words[] = {"no", "yes", "verified"};
+    enum pk_email_rule rule;
+    (void)state;
+
+    for (int i = PK_EMAIL_NO; i <= PK_EMAIL_VERIFIED; i++) {
+        assert_string_equal(pk_email_rule_name((enum pk_email_rule)i), words[i]);
+        assert_true(pk_email_rule_from_name(words[i], &rule));
+        assert_int_equal(rule, i);
+    }
+    assert_null(pk_email_rule_name((enum pk_email_rule)(PK_EMAIL_VERIFIED + 1)));
+    assert_false(pk_email_rule_from_name("Verified", &rule));
+    assert_false(pk_email_rule_from_name("", &rule));
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "timeout=60")));
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "timeout=61")), "argument",
+                   "bad value for \"timeout\": not a whole number in range");
+    assert_int_equal(PK_TIMEOUT_MIN, 1);
+    assert_int_equal(PK_TIMEOUT_MAX, 60);
+}
 
 static void test_defaults(void **state)
 {
@@ -696,7 +719,7 @@ static void test_load_check_reports_all(void **state)
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
     write_conf_bytes(text, sizeof(text) - 1, 0666);
-    rc = pk_config_load(&cfg, 0, NULL, conf_path, true, record, &reps);
+    rc = pk_config_load(&cfg, 0, NULL, conf_path, geteuid(), true, record, &reps);
     (void)snprintf(want, sizeof(want), "%s: writable by group or others (mode 0666)", conf_path);
     expect_problem(rc, "config", want);
 
@@ -704,7 +727,7 @@ static void test_load_check_reports_all(void **state)
     (void)snprintf(arg, sizeof(arg), "config=%s", conf_path);
     argv[0] = arg;
     argv[1] = "cache_dir=./c";
-    rc = pk_config_load_check(&cfg, 2, argv, record, &reps);
+    rc = pk_config_load_check(&cfg, 2, argv, geteuid(), record, &reps);
     assert_int_equal(rc, -1);
     assert_int_equal(reps.count, 4);
     assert_string_equal(reps.r[0].where, "argument");
@@ -755,7 +778,7 @@ static void test_nul_byte_in_file(void **state)
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
     write_conf_bytes(text, sizeof(text) - 1, 0644);
-    rc = pk_config_load(&cfg, 0, NULL, conf_path, false, record, &reps);
+    rc = pk_config_load(&cfg, 0, NULL, conf_path, geteuid(), false, record, &reps);
     (void)snprintf(want, sizeof(want), "%s: contains a NUL byte", conf_path);
     expect_problem(rc, "config", want);
 }
@@ -819,7 +842,7 @@ static void test_unsafe_default_config(void **state)
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
     write_conf_bytes("kakao_app_id = 1\n", 17, 0666);
-    rc = pk_config_load(&cfg, 0, NULL, conf_path, false, record, &reps);
+    rc = pk_config_load(&cfg, 0, NULL, conf_path, geteuid(), false, record, &reps);
     (void)snprintf(want, sizeof(want), "%s: writable by group or others (mode 0666)", conf_path);
     expect_problem(rc, "config", want);
 }
@@ -836,8 +859,8 @@ static void test_symlinked_config(void **state)
     (void)snprintf(want, sizeof(want), "%s: is a symbolic link (not followed)", link);
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
-    expect_problem(pk_config_load(&cfg, 1, (const char *[]){arg}, absent_path, false, record,
-                                  &reps),
+    expect_problem(pk_config_load(&cfg, 1, (const char *[]){arg}, absent_path, geteuid(), false,
+                                  record, &reps),
                    "config", want);
     assert_int_equal(unlink(link), 0);
 }
@@ -860,7 +883,8 @@ static void test_explicit_config(void **state)
     (void)snprintf(arg, sizeof(arg), "config=%s", conf_path);
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
-    expect_ok(pk_config_load(&cfg, 1, (const char *[]){arg}, absent_path, false, record, &reps));
+    expect_ok(pk_config_load(&cfg, 1, (const char *[]){arg}, absent_path, geteuid(), false, record,
+                             &reps));
     assert_true(cfg.config_explicit);
     assert_string_equal(cfg.config_path, conf_path);
     assert_string_equal(field("kakao_app_id"), "99");
@@ -887,8 +911,8 @@ static void test_config_argument_rules(void **state)
     (void)snprintf(arg, sizeof(arg), "config=%s", conf_path);
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
-    expect_problem(pk_config_load(&cfg, 2, (const char *[]){arg, arg}, absent_path, false,
-                                  record, &reps),
+    expect_problem(pk_config_load(&cfg, 2, (const char *[]){arg, arg}, absent_path, geteuid(),
+                                  false, record, &reps),
                    "argument", "option \"config\" given twice");
 }
 
@@ -1223,6 +1247,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_defaults),
+        T(test_email_rule_words),
         T(test_valid_values_as_arguments),
         T(test_valid_values_in_file),
         T(test_bad_values_as_arguments),

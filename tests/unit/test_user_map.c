@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "src/log.h"
+#include "src/token.h"
 #include "src/user_map.h"
 
 #define ALICE_ID 3095134389LL

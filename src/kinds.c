@@ -1,0 +1,453 @@
+#include "kinds.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "app_jwt.h"
+#include "id_token.h"
+#include "jwt_common.h"
+#include "kakao_api.h"
+#include "kakao_cache.h"
+#include "safe_file.h"
+#include "secure.h"
+
+/* A problem for `kakao-pam check`. */
+static void pk_kind_problem(const struct pk_kind_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void pk_kind_problem(const struct pk_kind_env *env, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+        msg[0] = '\0';
+    va_end(ap);
+    env->check->problem(env->check->ctx, msg);
+}
+
+static void pk_kind_ok(const struct pk_kind_env *env, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void pk_kind_ok(const struct pk_kind_env *env, const char *fmt, ...)
+{
+    char msg[768];
+    va_list ap;
+
+    va_start(ap, fmt);
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+        msg[0] = '\0';
+    va_end(ap);
+    env->check->ok(env->check->ctx, msg);
+}
+
+/* ---- kakao: Kakao access token, checked online ---- */
+
+static bool pk_kakao_configured(const struct pk_config *cfg)
+{
+    return cfg->has_app_id;
+}
+
+static bool pk_kakao_uses_https(const struct pk_config *cfg)
+{
+    (void)cfg;
+    return true;
+}
+
+static enum pk_kind_claim pk_kakao_claims(const struct pk_config *cfg, const struct pk_token *tok)
+{
+    (void)cfg;
+    return tok->shape == PK_SHAPE_OPAQUE ? PK_CLAIM_YES : PK_CLAIM_NO;
+}
+
+/* The online check, or its cached result (cache_ttl): a hit stands for
+ * the same answer, and the caller still checks the user map. */
+static enum pk_outcome pk_kakao_validate(const struct pk_validator *v, const struct pk_token *tok,
+                                         struct pk_result *res)
+{
+    struct pk_kakao_cache cache;
+    int64_t kakao_id = 0, valid_for = 0;
+    enum pk_outcome out;
+
+    pk_kakao_cache_open(&cache, v->cfg, v->uid, tok->text, tok->len, v->log);
+    if (pk_kakao_cache_get(&cache, v->now, &kakao_id)) {
+        pk_kakao_cache_close(&cache);
+        out = pk_result_set(res, PK_OK, "cached");
+        res->kakao_id = kakao_id;
+        return out;
+    }
+    out = pk_kakao_check(v->cfg, tok->text, tok->len, v->log, res, &valid_for);
+    if (out == PK_OK)
+        pk_kakao_cache_put(&cache, v->now, res->kakao_id, valid_for);
+    pk_kakao_cache_close(&cache);
+    res->kind = PK_KIND_KAKAO;
+    return out;
+}
+
+static void pk_kakao_summary(const struct pk_config *cfg, char *buf, size_t len)
+{
+    (void)snprintf(buf, len, "kakao_app_id=%lld, %s", (long long)cfg->kakao_app_id,
+                   cfg->kakao_api_url);
+}
+
+/* ---- jwt: app JWT from the site's back end, checked offline ---- */
+
+static bool pk_app_jwt_configured(const struct pk_config *cfg)
+{
+    return cfg->jwt_key != NULL && cfg->jwt_alg != PK_ALG_NONE;
+}
+
+static enum pk_kind_claim pk_app_jwt_claims(const struct pk_config *cfg, const struct pk_token *tok)
+{
+    (void)cfg;
+    return tok->shape == PK_SHAPE_JWT ? PK_CLAIM_FALLBACK : PK_CLAIM_NO;
+}
+
+/* check: read past a broken trust rule; without jwt_alg (a config problem
+ * already) only the file itself can be judged. */
+static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env, struct pk_kind_state *st,
+                                            struct pk_result *res)
+{
+    const struct pk_config *cfg = env->cfg;
+    char problem[512], trust[512];
+    char *data;
+    size_t len;
+    enum pk_file_status fst = env->check->read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len, trust,
+                                            sizeof(trust), problem, sizeof(problem));
+
+    if (fst == PK_FILE_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
+    if (fst != PK_FILE_OK) {
+        pk_kind_problem(env, "%s", problem);
+        return PK_OK;
+    }
+    if (trust[0] != '\0')
+        pk_kind_problem(env, "%s", trust);
+    if (cfg->jwt_alg == PK_ALG_NONE) {
+        pk_free_secret(data, len);
+        return PK_OK;
+    }
+    switch (pk_jwt_key_parse(cfg->jwt_key, data, len, cfg->jwt_alg, &st->jwt_key, problem,
+                             sizeof(problem))) {
+    case PK_KEY_OK:
+        st->have_jwt_key = true;
+        if (trust[0] == '\0')
+            pk_kind_ok(env, "jwt_key %s (%s)", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
+        break;
+    case PK_KEY_NOMEM:
+        return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
+    case PK_KEY_BAD:
+        pk_kind_problem(env, "%s", problem);
+        break;
+    }
+    return PK_OK;
+}
+
+/* A broken key must not cost the user a token: loaded before the prompt. */
+static enum pk_outcome pk_app_jwt_load(const struct pk_kind_env *env, struct pk_kind_state *st,
+                                       struct pk_result *res)
+{
+    const struct pk_config *cfg = env->cfg;
+    char problem[512];
+
+    if (cfg->jwt_key == NULL)
+        return PK_OK; /* check only: the module loads configured kinds */
+    if (env->check != NULL)
+        return pk_app_jwt_check_key(env, st, res);
+    switch (pk_jwt_key_load(cfg->jwt_key, cfg->jwt_alg, env->uid, &st->jwt_key, problem,
+                            sizeof(problem))) {
+    case PK_KEY_OK:
+        st->have_jwt_key = true;
+        return PK_OK;
+    case PK_KEY_NOMEM:
+        return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
+    case PK_KEY_BAD:
+        break;
+    }
+    return pk_result_set(res, PK_FILE_ERROR, "jwt_key %s", problem);
+}
+
+static enum pk_outcome pk_app_jwt_run(const struct pk_validator *v, const struct pk_token *tok,
+                                      struct pk_result *res)
+{
+    return pk_app_jwt_validate(v->cfg, v->keys->have_jwt_key ? &v->keys->jwt_key : NULL, tok,
+                               v->now, res);
+}
+
+static void pk_app_jwt_free(struct pk_kind_state *st)
+{
+    if (st->have_jwt_key)
+        pk_jwt_key_free(&st->jwt_key);
+    st->have_jwt_key = false;
+}
+
+/* ---- id_token: Kakao OIDC ID token, checked offline with Kakao's JWKS ---- */
+
+static bool pk_id_token_configured(const struct pk_config *cfg)
+{
+    return cfg->kakao_rest_api_key != NULL && (cfg->jwks_file != NULL || cfg->jwks_url != NULL);
+}
+
+static bool pk_id_token_uses_https(const struct pk_config *cfg)
+{
+    return cfg->jwks_file == NULL;
+}
+
+/* The unverified iss only picks the rules; the kind then checks everything
+ * with its own keys, so a wrong guess cannot pass. */
+static enum pk_kind_claim pk_id_token_claims(const struct pk_config *cfg,
+                                             const struct pk_token *tok)
+{
+    char iss[256];
+
+    if (tok->shape != PK_SHAPE_JWT)
+        return PK_CLAIM_NO;
+    pk_jwt_peek_issuer(tok, iss, sizeof(iss));
+    return strcmp(iss, cfg->id_token_issuer) == 0 ? PK_CLAIM_YES : PK_CLAIM_NO;
+}
+
+/* A JWKS problem the parser logs (a skipped key, an ambiguous kid). */
+static void pk_id_token_check_emit(void *ctx, int priority, const char *msg)
+{
+    const struct pk_kind_check *check = ctx;
+
+    if (priority <= LOG_WARNING)
+        check->problem(check->ctx, msg);
+}
+
+/* check: jwks_file trusted like a config file, then read by the module's
+ * JWKS parser: every key it would skip is a problem. A jwks_url is never
+ * fetched here. */
+static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env, struct pk_result *res)
+{
+    const char *path = env->cfg->jwks_file;
+    struct pk_logger log = {pk_id_token_check_emit, (void *)env->check, false};
+    struct pk_jwks set;
+    char problem[512], trust[512];
+    char *data;
+    size_t len;
+    enum pk_jwks_status js;
+    enum pk_file_status fst = env->check->read(path, PK_FILE_CONFIG, env->uid, &data, &len, trust,
+                                            sizeof(trust), problem, sizeof(problem));
+
+    if (fst == PK_FILE_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
+    if (fst != PK_FILE_OK) {
+        pk_kind_problem(env, "%s", problem);
+        return PK_OK;
+    }
+    if (trust[0] != '\0')
+        pk_kind_problem(env, "%s", trust);
+    memset(&set, 0, sizeof(set));
+    js = pk_jwks_parse(data, len, path, &log, &set, problem, sizeof(problem));
+    pk_free_secret(data, len);
+    if (js == PK_JWKS_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
+    if (js != PK_JWKS_OK)
+        pk_kind_problem(env, "%s: %s", path, problem);
+    else if (set.count == 0)
+        pk_kind_problem(env, "%s: no usable key (RSA, at least 2048 bits)", path);
+    else if (trust[0] == '\0')
+        pk_kind_ok(env, "jwks_file %s (%zu usable key%s)", path, set.count,
+                   set.count == 1 ? "" : "s");
+    pk_jwks_free(&set);
+    return PK_OK;
+}
+
+/* jwks_file trusted like a config file; jwks_url from cache_dir or
+ * fetched. A URL that cannot be had only fails ID tokens, later. */
+static enum pk_outcome pk_id_token_load(const struct pk_kind_env *env, struct pk_kind_state *st,
+                                        struct pk_result *res)
+{
+    char problem[512];
+
+    if (env->check != NULL)
+        return env->cfg->jwks_file != NULL ? pk_id_token_check_file(env, res) : PK_OK;
+    switch (pk_jwks_store_load(&st->jwks, env->cfg, env->uid, env->now, env->log, NULL, NULL,
+                               problem, sizeof(problem))) {
+    case PK_JWKS_LOAD_OK:
+        st->have_jwks = true;
+        return PK_OK;
+    case PK_JWKS_LOAD_NOMEM:
+        return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
+    case PK_JWKS_LOAD_BAD:
+        break;
+    }
+    return pk_result_set(res, PK_FILE_ERROR, "jwks_file %s", problem);
+}
+
+static enum pk_outcome pk_id_token_run(const struct pk_validator *v, const struct pk_token *tok,
+                                       struct pk_result *res)
+{
+    struct pk_jwks_store *jwks = v->keys->have_jwks ? &v->keys->jwks : NULL;
+
+    if (jwks != NULL)
+        jwks->no_fetch = v->first_pass;
+    return pk_id_token_validate(v->cfg, jwks, tok, v->now, res);
+}
+
+static void pk_id_token_free(struct pk_kind_state *st)
+{
+    if (st->have_jwks)
+        pk_jwks_store_free(&st->jwks);
+    st->have_jwks = false;
+}
+
+/* ---- the table ---- */
+
+const struct pk_kind_ops pk_kinds[] = {
+    {
+        .name = "kakao",
+        .bit = PK_KIND_KAKAO,
+        .needs = "kakao_app_id",
+        .not_accepted = "kakao is not in accept",
+        .configured = pk_kakao_configured,
+        .uses_https = pk_kakao_uses_https,
+        .claims = pk_kakao_claims,
+        .validate = pk_kakao_validate,
+        .summary = pk_kakao_summary,
+    },
+    {
+        .name = "jwt",
+        .bit = PK_KIND_JWT,
+        .needs = "jwt_key and jwt_alg",
+        .not_accepted = "jwt is not in accept",
+        .configured = pk_app_jwt_configured,
+        .claims = pk_app_jwt_claims,
+        .load = pk_app_jwt_load,
+        .validate = pk_app_jwt_run,
+        .free = pk_app_jwt_free,
+    },
+    {
+        .name = "id_token",
+        .bit = PK_KIND_ID_TOKEN,
+        .needs = "kakao_rest_api_key and jwks_file or jwks_url",
+        .not_accepted = "iss is the id_token issuer; id_token is not in accept",
+        .configured = pk_id_token_configured,
+        .uses_https = pk_id_token_uses_https,
+        .claims = pk_id_token_claims,
+        .load = pk_id_token_load,
+        .validate = pk_id_token_run,
+        .free = pk_id_token_free,
+    },
+};
+
+const size_t pk_kind_count = sizeof(pk_kinds) / sizeof(pk_kinds[0]);
+
+const struct pk_kind_ops *pk_kind_by_name(const char *name, size_t len)
+{
+    for (size_t i = 0; i < pk_kind_count; i++)
+        if (strlen(pk_kinds[i].name) == len && strncmp(pk_kinds[i].name, name, len) == 0)
+            return &pk_kinds[i];
+    return NULL;
+}
+
+/* Declared in verdict.h: the log line's word for a kind. */
+const char *pk_kind_name(enum pk_kind kind)
+{
+    for (size_t i = 0; i < pk_kind_count; i++)
+        if (pk_kinds[i].bit == kind)
+            return pk_kinds[i].name;
+    return "token";
+}
+
+unsigned pk_kinds_configured(const struct pk_config *cfg)
+{
+    unsigned kinds = 0;
+
+    for (size_t i = 0; i < pk_kind_count; i++)
+        if (pk_kinds[i].configured(cfg))
+            kinds |= (unsigned)pk_kinds[i].bit;
+    return kinds;
+}
+
+/* The CA bundle decides whom the HTTPS requests trust: same rules as the
+ * user map (no size cap: system bundles are large). libcurl opens it again
+ * by path. check also counts its certificates. */
+static enum pk_outcome pk_kinds_ca_file(const struct pk_kind_env *env, struct pk_result *res)
+{
+    const char *path = env->cfg->ca_file;
+    char problem[512], trust[512];
+    unsigned long certs = 0;
+    enum pk_file_status fst;
+    X509 *x;
+    FILE *fp;
+    int fd;
+
+    if (env->check == NULL) {
+        fst = pk_safe_open(path, PK_FILE_USER_MAP, env->uid, &fd, problem, sizeof(problem));
+        if (fst == PK_FILE_NOMEM)
+            return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
+        if (fst != PK_FILE_OK)
+            return pk_result_set(res, PK_FILE_ERROR, "ca_file %s", problem);
+        (void)close(fd);
+        return PK_OK;
+    }
+    fst = env->check->open(path, PK_FILE_USER_MAP, env->uid, &fd, trust, sizeof(trust), problem,
+                        sizeof(problem));
+    if (fst == PK_FILE_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
+    if (fst != PK_FILE_OK) {
+        pk_kind_problem(env, "%s", problem);
+        return PK_OK;
+    }
+    if (trust[0] != '\0')
+        pk_kind_problem(env, "%s", trust);
+    fp = fdopen(fd, "re");
+    if (fp == NULL) {
+        pk_kind_problem(env, "%s: fdopen: %s", path, strerror(errno));
+        (void)close(fd);
+        return PK_OK;
+    }
+    while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
+        certs++;
+        X509_free(x);
+    }
+    ERR_clear_error();
+    (void)fclose(fp);
+    if (certs == 0)
+        pk_kind_problem(env, "%s: no PEM certificate in the CA bundle", path);
+    else if (trust[0] == '\0')
+        pk_kind_ok(env, "ca_file %s (%lu certificate%s)", path, certs, certs == 1 ? "" : "s");
+    return PK_OK;
+}
+
+enum pk_outcome pk_kinds_load(const struct pk_kind_env *env, unsigned kinds,
+                              struct pk_kind_state *st, struct pk_result *res)
+{
+    bool https = env->check != NULL;
+    enum pk_outcome out;
+
+    for (size_t i = 0; i < pk_kind_count; i++)
+        if ((kinds & (unsigned)pk_kinds[i].bit) != 0 && pk_kinds[i].uses_https != NULL &&
+            pk_kinds[i].uses_https(env->cfg))
+            https = true;
+    if (https && env->cfg->ca_file != NULL) {
+        out = pk_kinds_ca_file(env, res);
+        if (out != PK_OK)
+            return out;
+    }
+    for (size_t i = 0; i < pk_kind_count; i++) {
+        if ((kinds & (unsigned)pk_kinds[i].bit) == 0 || pk_kinds[i].load == NULL)
+            continue;
+        out = pk_kinds[i].load(env, st, res);
+        if (out != PK_OK)
+            return out;
+    }
+    return PK_OK;
+}
+
+void pk_kinds_free(struct pk_kind_state *st)
+{
+    for (size_t i = 0; i < pk_kind_count; i++)
+        if (pk_kinds[i].free != NULL)
+            pk_kinds[i].free(st);
+}
