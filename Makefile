@@ -43,7 +43,7 @@ B := build$(if $(filter 1,$(SANITIZE)),-san,)
 SRC := $(sort $(wildcard src/*.c))
 OBJ := $(patsubst src/%.c,$(B)/src/%.o,$(SRC))
 # Objects the module itself links; the signer is for tests and the CLI only.
-MODULE_OBJ := $(filter-out $(B)/src/jwt_sign.o,$(OBJ))
+MODULE_OBJ := $(filter-out $(B)/src/jwt_sign.o $(B)/src/http_post.o,$(OBJ))
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
