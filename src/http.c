@@ -25,7 +25,12 @@
  * SSLKEYLOGFILE with plain getenv(); the options set in pk_configure() make it
  * ignore all but SSLKEYLOGFILE, which pk_curl_load() refuses in such a
  * process before libcurl is even loaded (SECURITY.md, "The caller's
- * environment", lists every variable on this path). */
+ * environment", lists every variable on this path).
+ *
+ * Trust: without ca_file the system store is used through its hashed
+ * directory (CURLOPT_CAPATH), never the bundle file: OpenSSL then reads only
+ * the issuer certificates a chain needs, when it needs them, instead of
+ * parsing every certificate of the bundle at each login. */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -47,6 +52,14 @@
 /* Far above any sane config (timeout is 1-60 s); keeps the ms value small. */
 #define PK_HTTP_TIMEOUT_MAX_MS 3600000L
 #define PK_HTTP_BODY_INITIAL 4096u
+
+/* The system store's hashed directory: where Debian's libcurl looks
+ * (--with-ca-path) and what OpenSSL's X509_get_default_cert_dir()
+ * (/usr/lib/ssl/certs) links to. A build-time constant, so no environment
+ * variable (SSL_CERT_DIR, SSL_CERT_FILE) can move it. */
+#ifndef PK_HTTP_CA_PATH
+#define PK_HTTP_CA_PATH "/etc/ssl/certs"
+#endif
 
 #ifndef PK_LIBCURL_PATH
 #define PK_LIBCURL_PATH "/usr/lib/x86_64-linux-gnu/libcurl.so.4"
@@ -323,11 +336,12 @@ static CURLcode pk_configure(const struct pk_curl_api *api, CURL *h,
      * 7.88's session cache double-frees when an allocation in it fails
      * (tests/alloc/alloc_fail.c found it). */
     PK_SETOPT(api, h, rc, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-    if (x->ca_file != NULL) {
-        /* The configured bundle replaces the system store, not adds to it. */
-        PK_SETOPT(api, h, rc, CURLOPT_CAINFO, x->ca_file);
-        PK_SETOPT(api, h, rc, CURLOPT_CAPATH, (const char *)NULL);
-    }
+    /* Exactly one trust source. The configured bundle replaces the system
+     * store, not adds to it. Without one, the system store's hashed
+     * directory, looked up lazily by OpenSSL, instead of libcurl's default
+     * bundle file, which OpenSSL would parse whole at every request. */
+    PK_SETOPT(api, h, rc, CURLOPT_CAINFO, x->ca_file);
+    PK_SETOPT(api, h, rc, CURLOPT_CAPATH, x->ca_file != NULL ? NULL : PK_HTTP_CA_PATH);
     /* "" disables proxies, including http(s)_proxy from the environment. */
     PK_SETOPT(api, h, rc, CURLOPT_PROXY, proxy);
     /* Without it libcurl reads NO_PROXY/no_proxy, and "*" there would send

@@ -12,7 +12,7 @@ struct pk_http_request {
     const char *url;
     const char *bearer; /* sent only in the Authorization header */
     size_t bearer_len;
-    const char *ca_file; /* NULL = system store */
+    const char *ca_file; /* NULL = the system store's hashed directory */
     const char *proxy;   /* NULL = none, whatever the environment says */
     long timeout_ms;     /* milliseconds, whole exchange */
     size_t max_body;
@@ -78,7 +78,7 @@ struct pk_http_form_request {
     const char *url;
     const char *body; /* already form-encoded; not copied: the caller wipes it */
     size_t body_len;
-    const char *ca_file; /* NULL = system store */
+    const char *ca_file; /* NULL = the system store's hashed directory */
     const char *proxy;   /* NULL = none */
     long timeout_ms;
     size_t max_body;

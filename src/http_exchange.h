@@ -23,7 +23,7 @@ struct pk_http_exchange {
     size_t form_len;
     const char *const *headers; /* fixed extra request headers */
     size_t n_headers;
-    const char *ca_file; /* NULL = system store */
+    const char *ca_file; /* NULL = the system store's hashed directory */
     const char *proxy;   /* NULL = none, whatever the environment says */
     long timeout_ms;     /* milliseconds, whole exchange */
     size_t max_body;
