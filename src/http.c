@@ -1,4 +1,6 @@
-/* One bounded HTTPS GET with a bearer token (docs/DESIGN.md §7).
+/* The one HTTPS exchange: every request (the Kakao API GET with a bearer
+ * token, the public JWKS GET, the CLI's form POST in http_post.c) goes through
+ * pk_http_exchange, so the transport rules of docs/DESIGN.md §7 live here once.
  *
  * Global initialisation: we never call curl_global_init() or
  * curl_global_cleanup(). A PAM module cannot own process-wide library state:
@@ -20,10 +22,15 @@
  *
  * The caller's environment: su and sudo run us with the environment of the
  * user who started them. libcurl reads proxy variables, NO_PROXY and
- * SSLKEYLOGFILE with plain getenv(); the options set in configure() make it
+ * SSLKEYLOGFILE with plain getenv(); the options set in pk_configure() make it
  * ignore all but SSLKEYLOGFILE, which pk_curl_load() refuses in such a
  * process before libcurl is even loaded (SECURITY.md, "The caller's
- * environment", lists every variable on this path). */
+ * environment", lists every variable on this path).
+ *
+ * Trust: without ca_file the system store is used through its hashed
+ * directory (CURLOPT_CAPATH), never the bundle file: OpenSSL then reads only
+ * the issuer certificates a chain needs, when it needs them, instead of
+ * parsing every certificate of the bundle at each login. */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -36,6 +43,7 @@
 #include <strings.h>
 #include <sys/auxv.h>
 
+#include "http_exchange.h"
 #include "log.h"
 #include "secure.h"
 
@@ -44,6 +52,14 @@
 /* Far above any sane config (timeout is 1-60 s); keeps the ms value small. */
 #define PK_HTTP_TIMEOUT_MAX_MS 3600000L
 #define PK_HTTP_BODY_INITIAL 4096u
+
+/* The system store's hashed directory: where Debian's libcurl looks
+ * (--with-ca-path) and what OpenSSL's X509_get_default_cert_dir()
+ * (/usr/lib/ssl/certs) links to. A build-time constant, so no environment
+ * variable (SSL_CERT_DIR, SSL_CERT_FILE) can move it. */
+#ifndef PK_HTTP_CA_PATH
+#define PK_HTTP_CA_PATH "/etc/ssl/certs"
+#endif
 
 #ifndef PK_LIBCURL_PATH
 #define PK_LIBCURL_PATH "/usr/lib/x86_64-linux-gnu/libcurl.so.4"
@@ -62,7 +78,7 @@ struct pk_curl_api {
     void (*slist_free_all)(struct curl_slist *);
 };
 
-struct body_sink {
+struct pk_body_sink {
     char *buf;
     size_t len;
     size_t cap;
@@ -71,7 +87,7 @@ struct body_sink {
     bool nomem;
 };
 
-static void set_err(char *err, size_t err_len, const char *msg)
+static void pk_http_set_err(char *err, size_t err_len, const char *msg)
 {
     char trimmed[CURL_ERROR_SIZE];
     size_t n = (msg != NULL) ? strlen(msg) : 0;
@@ -91,8 +107,6 @@ static void set_err(char *err, size_t err_len, const char *msg)
     pk_log_text(err, err_len, trimmed);
 }
 
-/* Grows geometrically; the old buffer is wiped rather than realloc'd so no
- * copy of the (personal) response is left behind in freed memory. */
 /* dlsym returns void *; POSIX guarantees it converts to a function pointer. */
 #define PK_CURL_SYM(api, field, name)                                                              \
     do {                                                                                           \
@@ -106,7 +120,7 @@ static void set_err(char *err, size_t err_len, const char *msg)
 bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len)
 {
     if (secure && keylog != NULL) {
-        set_err(err, err_len, PK_HTTP_KEYLOG_REFUSAL);
+        pk_http_set_err(err, err_len, PK_HTTP_KEYLOG_REFUSAL);
         return false;
     }
     return true;
@@ -126,7 +140,7 @@ static enum pk_http_status pk_curl_load(struct pk_curl_api *api, char *err, size
         return PK_HTTP_UNSAFE_ENV;
     api->dl = dlopen(PK_LIBCURL_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (api->dl == NULL) {
-        set_err(err, err_len, "cannot load " PK_LIBCURL_PATH);
+        pk_http_set_err(err, err_len, "cannot load " PK_LIBCURL_PATH);
         return PK_HTTP_ERROR;
     }
     PK_CURL_SYM(api, easy_init, "curl_easy_init");
@@ -140,7 +154,7 @@ static enum pk_http_status pk_curl_load(struct pk_curl_api *api, char *err, size
     if (!ok_) {
         (void)dlclose(api->dl);
         api->dl = NULL;
-        set_err(err, err_len, "libcurl lacks a needed function");
+        pk_http_set_err(err, err_len, "libcurl lacks a needed function");
         return PK_HTTP_ERROR;
     }
     return PK_HTTP_OK;
@@ -153,7 +167,9 @@ static void pk_curl_unload(struct pk_curl_api *api)
     api->dl = NULL;
 }
 
-static bool sink_reserve(struct body_sink *s, size_t need)
+/* Grows geometrically; the old buffer is wiped rather than realloc'd so no
+ * copy of the (personal) response is left behind in freed memory. */
+static bool pk_sink_reserve(struct pk_body_sink *s, size_t need)
 {
     size_t cap = s->cap != 0 ? s->cap : PK_HTTP_BODY_INITIAL;
     char *nbuf;
@@ -176,9 +192,9 @@ static bool sink_reserve(struct body_sink *s, size_t need)
     return true;
 }
 
-static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
+static size_t pk_sink_write(char *data, size_t size, size_t nmemb, void *userdata)
 {
-    struct body_sink *s = userdata;
+    struct pk_body_sink *s = userdata;
     size_t n = size * nmemb;
 
     if (size != 0 && n / size != nmemb) {
@@ -190,7 +206,7 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
         s->too_big = true;
         return 0;
     }
-    if (!sink_reserve(s, s->len + n + 1)) {
+    if (!pk_sink_reserve(s, s->len + n + 1)) {
         s->nomem = true;
         return 0;
     }
@@ -200,7 +216,7 @@ static size_t sink_write(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-static void sink_free(struct body_sink *s)
+static void pk_sink_free(struct pk_body_sink *s)
 {
     pk_free_secret(s->buf, s->cap);
     s->buf = NULL;
@@ -209,7 +225,7 @@ static void sink_free(struct body_sink *s)
 }
 
 /* libcurl copies each header into the list; wipe those copies too. */
-static void free_headers(const struct pk_curl_api *api, struct curl_slist *headers)
+static void pk_free_headers(const struct pk_curl_api *api, struct curl_slist *headers)
 {
     for (struct curl_slist *h = headers; h != NULL; h = h->next) {
         if (h->data != NULL)
@@ -218,7 +234,7 @@ static void free_headers(const struct pk_curl_api *api, struct curl_slist *heade
     api->slist_free_all(headers);
 }
 
-static bool bearer_ok(const char *bearer, size_t len)
+static bool pk_bearer_ok(const char *bearer, size_t len)
 {
     if (bearer == NULL || len == 0)
         return false;
@@ -232,7 +248,8 @@ static bool bearer_ok(const char *bearer, size_t len)
 }
 
 /* NULL only when out of memory. */
-static struct curl_slist *auth_header(const struct pk_curl_api *api, const char *bearer, size_t len)
+static struct curl_slist *pk_auth_header(const struct pk_curl_api *api, const char *bearer,
+                                         size_t len)
 {
     size_t plen = sizeof(PK_HTTP_AUTH_PREFIX) - 1;
     struct curl_slist *list;
@@ -251,7 +268,7 @@ static struct curl_slist *auth_header(const struct pk_curl_api *api, const char 
     return list;
 }
 
-static enum pk_http_status map_curl_error(CURLcode rc, const struct body_sink *sink)
+static enum pk_http_status pk_map_curl_error(CURLcode rc, const struct pk_body_sink *sink)
 {
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -291,23 +308,24 @@ static enum pk_http_status map_curl_error(CURLcode rc, const struct body_sink *s
 }
 
 /* Sets every option; the first failure sticks in *rc. */
-#define PK_SETOPT(a, h, rc, opt, val)                                                                 \
+#define PK_SETOPT(a, h, rc, opt, val)                                                              \
     do {                                                                                           \
         if ((rc) == CURLE_OK)                                                                      \
             (rc) = (a)->easy_setopt((h), (opt), (val));                                            \
     } while (0)
 
-static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct pk_http_request *req, struct curl_slist *headers,
-                          struct body_sink *sink, char *curl_err)
+static CURLcode pk_configure(const struct pk_curl_api *api, CURL *h,
+                             const struct pk_http_exchange *x, struct curl_slist *headers,
+                             struct pk_body_sink *sink, char *curl_err)
 {
     CURLcode rc = CURLE_OK;
-    long ms = req->timeout_ms;
-    const char *proxy = (req->proxy != NULL) ? req->proxy : "";
+    long ms = x->timeout_ms;
+    const char *proxy = (x->proxy != NULL) ? x->proxy : "";
 
     PK_SETOPT(api, h, rc, CURLOPT_ERRORBUFFER, curl_err);
     PK_SETOPT(api, h, rc, CURLOPT_VERBOSE, 0L);
     PK_SETOPT(api, h, rc, CURLOPT_NOSIGNAL, 1L);
-    PK_SETOPT(api, h, rc, CURLOPT_URL, req->url);
+    PK_SETOPT(api, h, rc, CURLOPT_URL, x->url);
     PK_SETOPT(api, h, rc, CURLOPT_PROTOCOLS_STR, "https");
     PK_SETOPT(api, h, rc, CURLOPT_REDIR_PROTOCOLS_STR, "https");
     PK_SETOPT(api, h, rc, CURLOPT_FOLLOWLOCATION, 0L);
@@ -318,11 +336,12 @@ static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct p
      * 7.88's session cache double-frees when an allocation in it fails
      * (tests/alloc/alloc_fail.c found it). */
     PK_SETOPT(api, h, rc, CURLOPT_SSL_SESSIONID_CACHE, 0L);
-    if (req->ca_file != NULL) {
-        /* The configured bundle replaces the system store, not adds to it. */
-        PK_SETOPT(api, h, rc, CURLOPT_CAINFO, req->ca_file);
-        PK_SETOPT(api, h, rc, CURLOPT_CAPATH, (const char *)NULL);
-    }
+    /* Exactly one trust source. The configured bundle replaces the system
+     * store, not adds to it. Without one, the system store's hashed
+     * directory, looked up lazily by OpenSSL, instead of libcurl's default
+     * bundle file, which OpenSSL would parse whole at every request. */
+    PK_SETOPT(api, h, rc, CURLOPT_CAINFO, x->ca_file);
+    PK_SETOPT(api, h, rc, CURLOPT_CAPATH, x->ca_file != NULL ? NULL : PK_HTTP_CA_PATH);
     /* "" disables proxies, including http(s)_proxy from the environment. */
     PK_SETOPT(api, h, rc, CURLOPT_PROXY, proxy);
     /* Without it libcurl reads NO_PROXY/no_proxy, and "*" there would send
@@ -337,41 +356,86 @@ static CURLcode configure(const struct pk_curl_api *api, CURL *h, const struct p
     PK_SETOPT(api, h, rc, CURLOPT_HEADEROPT, CURLHEADER_SEPARATE);
     /* No CURLOPT_ACCEPT_ENCODING: a compressed body could expand past the cap
      * inside libcurl before our callback sees it. */
-    PK_SETOPT(api, h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_body);
-    PK_SETOPT(api, h, rc, CURLOPT_WRITEFUNCTION, sink_write);
+    PK_SETOPT(api, h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
+    PK_SETOPT(api, h, rc, CURLOPT_WRITEFUNCTION, pk_sink_write);
     PK_SETOPT(api, h, rc, CURLOPT_WRITEDATA, sink);
+    if (x->method == PK_HTTP_POST_FORM) {
+        /* libcurl sends our buffer, not a copy: the caller's wipe covers it. */
+        PK_SETOPT(api, h, rc, CURLOPT_POST, 1L);
+        PK_SETOPT(api, h, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->form_len);
+        PK_SETOPT(api, h, rc, CURLOPT_POSTFIELDS, x->form);
+    }
     return rc;
 }
 
-static bool request_ok(const struct pk_http_request *req, bool with_bearer, char *err,
-                       size_t err_len)
+static bool pk_request_ok(const struct pk_http_exchange *x, char *err, size_t err_len)
 {
-    if (req == NULL || req->url == NULL || strncasecmp(req->url, "https://", 8) != 0) {
-        set_err(err, err_len, "URL is not https");
+    if (x == NULL || x->url == NULL || strncasecmp(x->url, "https://", 8) != 0) {
+        pk_http_set_err(err, err_len, "URL is not https");
         return false;
     }
-    if (with_bearer ? !bearer_ok(req->bearer, req->bearer_len) : req->bearer != NULL) {
-        set_err(err, err_len, with_bearer ? "bearer token unusable in a header"
-                                          : "bearer token given for a public GET");
+    switch (x->method) {
+    case PK_HTTP_GET_BEARER:
+        if (!pk_bearer_ok(x->bearer, x->bearer_len)) {
+            pk_http_set_err(err, err_len, "bearer token unusable in a header");
+            return false;
+        }
+        break;
+    case PK_HTTP_GET_PUBLIC:
+        if (x->bearer != NULL) {
+            pk_http_set_err(err, err_len, "bearer token given for a public GET");
+            return false;
+        }
+        break;
+    case PK_HTTP_POST_FORM:
+        if (x->form == NULL || x->form_len == 0 || x->form_len > PK_HTTP_FORM_MAX) {
+            pk_http_set_err(err, err_len, "form body empty or too large");
+            return false;
+        }
+        break;
+    default:
+        pk_http_set_err(err, err_len, "unknown request method");
         return false;
     }
-    if (req->timeout_ms <= 0 || req->timeout_ms > PK_HTTP_TIMEOUT_MAX_MS) {
-        set_err(err, err_len, "timeout out of range");
+    if (x->timeout_ms <= 0 || x->timeout_ms > PK_HTTP_TIMEOUT_MAX_MS) {
+        pk_http_set_err(err, err_len, "timeout out of range");
         return false;
     }
-    if (req->max_body == 0 || req->max_body > SIZE_MAX / 4) {
-        set_err(err, err_len, "body cap out of range");
+    if (x->max_body == 0 || x->max_body > SIZE_MAX / 4) {
+        pk_http_set_err(err, err_len, "body cap out of range");
         return false;
     }
     return true;
 }
 
-static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, bool with_bearer,
-                                            struct pk_http_response *resp, char *err,
-                                            size_t err_len)
+/* The request headers: the Authorization line, then the fixed ones. *list
+ * is NULL when there are none; false only when out of memory. */
+static bool pk_request_headers(const struct pk_curl_api *api, const struct pk_http_exchange *x,
+                               struct curl_slist **list)
+{
+    *list = NULL;
+    if (x->method == PK_HTTP_GET_BEARER) {
+        *list = pk_auth_header(api, x->bearer, x->bearer_len);
+        if (*list == NULL)
+            return false;
+    }
+    for (size_t i = 0; i < x->n_headers; i++) {
+        struct curl_slist *n = api->slist_append(*list, x->headers[i]);
+        if (n == NULL) {
+            pk_free_headers(api, *list);
+            *list = NULL;
+            return false;
+        }
+        *list = n;
+    }
+    return true;
+}
+
+enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
+                                     struct pk_http_response *resp, char *err, size_t err_len)
 {
     char curl_err[CURL_ERROR_SIZE];
-    struct body_sink sink = {0};
+    struct pk_body_sink sink = {0};
     struct curl_slist *headers;
     struct pk_curl_api api;
     enum pk_http_status st;
@@ -381,38 +445,37 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
     if (err != NULL && err_len > 0)
         err[0] = '\0';
     if (resp == NULL) {
-        set_err(err, err_len, "no response buffer");
+        pk_http_set_err(err, err_len, "no response buffer");
         return PK_HTTP_ERROR;
     }
     resp->status = 0;
     resp->body = NULL;
     resp->len = 0;
-    if (!request_ok(req, with_bearer, err, err_len))
+    if (!pk_request_ok(x, err, err_len))
         return PK_HTTP_ERROR;
     st = pk_curl_load(&api, err, err_len);
     if (st != PK_HTTP_OK)
         return st;
 
-    sink.max = req->max_body;
+    sink.max = x->max_body;
     curl_err[0] = '\0';
 
-    headers = with_bearer ? auth_header(&api, req->bearer, req->bearer_len) : NULL;
-    if (with_bearer && headers == NULL) {
+    if (!pk_request_headers(&api, x, &headers)) {
         pk_curl_unload(&api);
-        set_err(err, err_len, "out of memory");
+        pk_http_set_err(err, err_len, "out of memory");
         return PK_HTTP_NOMEM;
     }
     h = api.easy_init();
     if (h == NULL) {
-        free_headers(&api, headers);
+        pk_free_headers(&api, headers);
         pk_curl_unload(&api);
-        set_err(err, err_len, "curl_easy_init failed");
+        pk_http_set_err(err, err_len, "curl_easy_init failed");
         return PK_HTTP_ERROR;
     }
 
-    rc = configure(&api, h, req, headers, &sink, curl_err);
+    rc = pk_configure(&api, h, x, headers, &sink, curl_err);
     if (rc != CURLE_OK) {
-        set_err(err, err_len, api.easy_strerror(rc));
+        pk_http_set_err(err, err_len, api.easy_strerror(rc));
         st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
         goto out;
     }
@@ -421,17 +484,17 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
     if (api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
         resp->status = 0;
     if (rc != CURLE_OK) {
-        st = map_curl_error(rc, &sink);
+        st = pk_map_curl_error(rc, &sink);
         if (st == PK_HTTP_TOO_BIG)
-            set_err(err, err_len, "response body over the cap");
+            pk_http_set_err(err, err_len, "response body over the cap");
         else
-            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : api.easy_strerror(rc));
+            pk_http_set_err(err, err_len, curl_err[0] != '\0' ? curl_err : api.easy_strerror(rc));
         goto out;
     }
 
     /* Always hand back a NUL-terminated buffer, even for an empty body. */
-    if (!sink_reserve(&sink, sink.len + 1)) {
-        set_err(err, err_len, "out of memory");
+    if (!pk_sink_reserve(&sink, sink.len + 1)) {
+        pk_http_set_err(err, err_len, "out of memory");
         st = PK_HTTP_NOMEM;
         goto out;
     }
@@ -444,23 +507,44 @@ static enum pk_http_status pk_http_exchange(const struct pk_http_request *req, b
     st = PK_HTTP_OK;
 
 out:
-    sink_free(&sink);
+    pk_sink_free(&sink);
     api.easy_cleanup(h);
-    free_headers(&api, headers);
+    pk_free_headers(&api, headers);
     pk_curl_unload(&api);
     return st;
+}
+
+/* A GET as the one exchange sees it. */
+static enum pk_http_status pk_http_get_as(enum pk_http_method method,
+                                          const struct pk_http_request *req,
+                                          struct pk_http_response *resp, char *err, size_t err_len)
+{
+    struct pk_http_exchange x;
+
+    if (req == NULL)
+        return pk_http_exchange(NULL, resp, err, err_len);
+    memset(&x, 0, sizeof(x));
+    x.method = method;
+    x.url = req->url;
+    x.bearer = req->bearer;
+    x.bearer_len = req->bearer_len;
+    x.ca_file = req->ca_file;
+    x.proxy = req->proxy;
+    x.timeout_ms = req->timeout_ms;
+    x.max_body = req->max_body;
+    return pk_http_exchange(&x, resp, err, err_len);
 }
 
 enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
                                 char *err, size_t err_len)
 {
-    return pk_http_exchange(req, true, resp, err, err_len);
+    return pk_http_get_as(PK_HTTP_GET_BEARER, req, resp, err, err_len);
 }
 
 enum pk_http_status pk_http_get_public(const struct pk_http_request *req,
                                        struct pk_http_response *resp, char *err, size_t err_len)
 {
-    return pk_http_exchange(req, false, resp, err, err_len);
+    return pk_http_get_as(PK_HTTP_GET_PUBLIC, req, resp, err, err_len);
 }
 
 void pk_http_response_free(struct pk_http_response *resp)
@@ -473,126 +557,36 @@ void pk_http_response_free(struct pk_http_response *resp)
     resp->status = 0;
 }
 
-/* The form POST for the OAuth token endpoint: the same transport rules as
- * the GET above. The body holds secrets (code, code_verifier, client
- * secret): libcurl is handed our buffer, not a copy, so the caller's wipe
- * covers it. */
-static bool form_request_ok(const struct pk_http_form_request *req, char *err, size_t err_len)
+void pk_http_failure_text(enum pk_http_status st, const char *err, long timeout_s, size_t max_body,
+                          char *out, size_t out_len)
 {
-    if (req == NULL || req->url == NULL || strncasecmp(req->url, "https://", 8) != 0) {
-        set_err(err, err_len, "URL is not https");
-        return false;
-    }
-    if (req->body == NULL || req->body_len == 0 || req->body_len > PK_HTTP_FORM_MAX) {
-        set_err(err, err_len, "form body empty or too large");
-        return false;
-    }
-    if (req->timeout_ms <= 0 || req->timeout_ms > PK_HTTP_TIMEOUT_MAX_MS) {
-        set_err(err, err_len, "timeout out of range");
-        return false;
-    }
-    if (req->max_body == 0 || req->max_body > SIZE_MAX / 4) {
-        set_err(err, err_len, "body cap out of range");
-        return false;
-    }
-    return true;
-}
+    const char *why = (err != NULL) ? err : "";
 
-enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
-                                      struct pk_http_response *resp, char *err, size_t err_len)
-{
-    static const char *const form_headers[] = {
-        "Content-Type: application/x-www-form-urlencoded;charset=utf-8",
-        "Accept: application/json",
-        /* No "Expect: 100-continue" round trip. */
-        "Expect:",
-    };
-    struct pk_http_request base;
-    char curl_err[CURL_ERROR_SIZE];
-    struct body_sink sink = {0};
-    struct curl_slist *headers = NULL;
-    struct pk_curl_api api;
-    enum pk_http_status st;
-    CURLcode rc;
-    CURL *h;
-
-    if (err != NULL && err_len > 0)
-        err[0] = '\0';
-    if (resp == NULL) {
-        set_err(err, err_len, "no response buffer");
-        return PK_HTTP_ERROR;
+    if (out == NULL || out_len == 0)
+        return;
+    switch (st) {
+    case PK_HTTP_TIMEOUT:
+        (void)snprintf(out, out_len, "timeout after %ld s", timeout_s);
+        return;
+    case PK_HTTP_CONNECT:
+        (void)snprintf(out, out_len, "connect: \"%s\"", why);
+        return;
+    case PK_HTTP_TLS:
+        (void)snprintf(out, out_len, "TLS: \"%s\"", why);
+        return;
+    case PK_HTTP_TOO_BIG:
+        (void)snprintf(out, out_len, "response over %zu bytes", max_body);
+        return;
+    case PK_HTTP_NOMEM:
+        (void)snprintf(out, out_len, "out of memory");
+        return;
+    case PK_HTTP_UNSAFE_ENV:
+        (void)snprintf(out, out_len, "%s", why);
+        return;
+    case PK_HTTP_OK:
+    case PK_HTTP_ERROR:
+    default:
+        (void)snprintf(out, out_len, "request failed: \"%s\"", why);
+        return;
     }
-    resp->status = 0;
-    resp->body = NULL;
-    resp->len = 0;
-    if (!form_request_ok(req, err, err_len))
-        return PK_HTTP_ERROR;
-    st = pk_curl_load(&api, err, err_len);
-    if (st != PK_HTTP_OK)
-        return st;
-
-    for (size_t i = 0; i < sizeof(form_headers) / sizeof(form_headers[0]); i++) {
-        struct curl_slist *n = api.slist_append(headers, form_headers[i]);
-        if (n == NULL) {
-            api.slist_free_all(headers);
-            pk_curl_unload(&api);
-            set_err(err, err_len, "out of memory");
-            return PK_HTTP_NOMEM;
-        }
-        headers = n;
-    }
-    memset(&base, 0, sizeof(base));
-    base.url = req->url;
-    base.ca_file = req->ca_file;
-    base.proxy = req->proxy;
-    base.timeout_ms = req->timeout_ms;
-    base.max_body = req->max_body;
-    sink.max = req->max_body;
-    curl_err[0] = '\0';
-
-    h = api.easy_init();
-    if (h == NULL) {
-        api.slist_free_all(headers);
-        pk_curl_unload(&api);
-        set_err(err, err_len, "curl_easy_init failed");
-        return PK_HTTP_ERROR;
-    }
-    rc = configure(&api, h, &base, headers, &sink, curl_err);
-    PK_SETOPT(&api, h, rc, CURLOPT_POST, 1L);
-    PK_SETOPT(&api, h, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    PK_SETOPT(&api, h, rc, CURLOPT_POSTFIELDS, req->body);
-    if (rc != CURLE_OK) {
-        set_err(err, err_len, api.easy_strerror(rc));
-        st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
-        goto out;
-    }
-
-    rc = api.easy_perform(h);
-    if (api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
-        resp->status = 0;
-    if (rc != CURLE_OK) {
-        st = map_curl_error(rc, &sink);
-        if (st == PK_HTTP_TOO_BIG)
-            set_err(err, err_len, "response body over the cap");
-        else
-            set_err(err, err_len, curl_err[0] != '\0' ? curl_err : api.easy_strerror(rc));
-        goto out;
-    }
-    if (!sink_reserve(&sink, sink.len + 1)) {
-        set_err(err, err_len, "out of memory");
-        st = PK_HTTP_NOMEM;
-        goto out;
-    }
-    sink.buf[sink.len] = '\0';
-    resp->body = sink.buf;
-    resp->len = sink.len;
-    sink.buf = NULL;
-    st = PK_HTTP_OK;
-
-out:
-    sink_free(&sink);
-    api.easy_cleanup(h);
-    api.slist_free_all(headers);
-    pk_curl_unload(&api);
-    return st;
 }

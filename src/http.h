@@ -1,6 +1,7 @@
-/* One bounded HTTPS GET (with a bearer token, or public): https only, peer and host
- * verified, no redirects, capped body, one total deadline, no signals, no
- * proxy unless configured, nothing taken from the caller's environment. */
+/* Bounded HTTPS requests (a GET with a bearer token, a public GET, a form
+ * POST), all through one exchange: https only, peer and host verified, no
+ * redirects, capped body, one total deadline, no signals, no proxy unless
+ * configured, nothing taken from the caller's environment (docs/DESIGN.md §7). */
 #ifndef PK_HTTP_H
 #define PK_HTTP_H
 
@@ -11,7 +12,7 @@ struct pk_http_request {
     const char *url;
     const char *bearer; /* sent only in the Authorization header */
     size_t bearer_len;
-    const char *ca_file; /* NULL = system store */
+    const char *ca_file; /* NULL = the system store's hashed directory */
     const char *proxy;   /* NULL = none, whatever the environment says */
     long timeout_ms;     /* milliseconds, whole exchange */
     size_t max_body;
@@ -60,16 +61,24 @@ enum pk_http_status pk_http_get_public(const struct pk_http_request *req,
 
 void pk_http_response_free(struct pk_http_response *resp);
 
+/* The one wording of a failed request, for logs and details: st and the err
+ * a request function set, timeout_s the configured timeout and max_body the
+ * cap, named by PK_HTTP_TIMEOUT and PK_HTTP_TOO_BIG. Never used for
+ * PK_HTTP_OK: an HTTP status is the caller's to word. */
+void pk_http_failure_text(enum pk_http_status st, const char *err, long timeout_s, size_t max_body,
+                          char *out, size_t out_len);
+
 /* A form POST (application/x-www-form-urlencoded) under the same rules:
  * https only, verified, no redirects, no proxy unless given, capped answer,
- * one deadline. For the OAuth token endpoint (`kakao-pam login`). */
+ * one deadline. For the OAuth token endpoint (`kakao-pam login`): in
+ * http_post.c, which the module does not link. */
 #define PK_HTTP_FORM_MAX (64 * 1024)
 
 struct pk_http_form_request {
     const char *url;
     const char *body; /* already form-encoded; not copied: the caller wipes it */
     size_t body_len;
-    const char *ca_file; /* NULL = system store */
+    const char *ca_file; /* NULL = the system store's hashed directory */
     const char *proxy;   /* NULL = none */
     long timeout_ms;
     size_t max_body;

@@ -35,39 +35,20 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
     req.timeout_ms = cfg->timeout * 1000;
     req.max_body = PK_JWKS_MAX;
     st = pk_http_get_public(&req, &resp, why, sizeof(why));
-    switch (st) {
-    case PK_HTTP_OK:
-        if (resp.status != 200) {
-            (void)snprintf(err, err_len, "HTTP %ld", resp.status);
-            pk_http_response_free(&resp);
-            return -1;
-        }
+    if (st == PK_HTTP_OK && resp.status != 200) {
+        (void)snprintf(err, err_len, "HTTP %ld", resp.status);
+        pk_http_response_free(&resp);
+        return -1;
+    }
+    if (st == PK_HTTP_OK) {
         *body = resp.body;
         *len = resp.len;
         return 0;
-    case PK_HTTP_TIMEOUT:
-        (void)snprintf(err, err_len, "timeout after %ld s", cfg->timeout);
-        return -1;
-    case PK_HTTP_CONNECT:
-        (void)snprintf(err, err_len, "connect: \"%s\"", why);
-        return -1;
-    case PK_HTTP_TLS:
-        (void)snprintf(err, err_len, "TLS: \"%s\"", why);
-        return -1;
-    case PK_HTTP_TOO_BIG:
-        (void)snprintf(err, err_len, "response over %d bytes", PK_JWKS_MAX);
-        return -1;
-    case PK_HTTP_NOMEM:
-        (void)snprintf(err, err_len, "out of memory");
-        return -2;
-    case PK_HTTP_UNSAFE_ENV:
-        (void)snprintf(err, err_len, "%s", why);
-        return -3;
-    case PK_HTTP_ERROR:
-        break;
     }
-    (void)snprintf(err, err_len, "request failed: \"%s\"", why);
-    return -1;
+    pk_http_failure_text(st, why, cfg->timeout, PK_JWKS_MAX, err, err_len);
+    if (st == PK_HTTP_NOMEM)
+        return -2;
+    return st == PK_HTTP_UNSAFE_ENV ? -3 : -1;
 }
 
 /* ---- cache_dir and the cache file ---- */

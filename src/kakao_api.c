@@ -25,14 +25,14 @@
 #define PK_KAKAO_MSG_MAX 80
 
 /* What a Kakao error body says: {"msg": "...", "code": <negative int>}. */
-struct kakao_error {
+struct pk_kakao_error {
     bool has_code;
     json_int_t code;
     bool has_msg;
     char msg[PK_KAKAO_MSG_MAX + 1]; /* pk_log_text: escaped, "..." marks a cut */
 };
 
-static void read_error(json_t *root, struct kakao_error *e)
+static void pk_read_error(json_t *root, struct pk_kakao_error *e)
 {
     json_t *code;
     json_t *msg;
@@ -52,7 +52,7 @@ static void read_error(json_t *root, struct kakao_error *e)
     }
 }
 
-static const char *code_label(json_int_t code)
+static const char *pk_code_label(json_int_t code)
 {
     switch (code) {
     case -2:
@@ -73,19 +73,19 @@ static const char *code_label(json_int_t code)
     }
 }
 
-static bool is_token_refusal_code(json_int_t code)
+static bool pk_is_token_refusal_code(json_int_t code)
 {
     return code == -2 || code == -5 || code == -101 || code == -402;
 }
 
 /* Maps a non-success answer (status, Kakao code) to its outcome. */
-static enum pk_outcome classify_error(long status, const struct kakao_error *e,
-                                      struct pk_result *res)
+static enum pk_outcome pk_classify_error(long status, const struct pk_kakao_error *e,
+                                         struct pk_result *res)
 {
     bool maintenance = e->has_code && (e->code == -7 || e->code == -9798);
     bool quota = status == 429 || (e->has_code && e->code == -10);
     enum pk_outcome o = PK_KAKAO_UNAVAILABLE;
-    const char *label = e->has_code ? code_label(e->code) : NULL;
+    const char *label = e->has_code ? pk_code_label(e->code) : NULL;
     char code_part[48] = "";
     char label_part[48] = "";
     char msg_part[PK_KAKAO_MSG_MAX + 8] = "";
@@ -95,7 +95,7 @@ static enum pk_outcome classify_error(long status, const struct kakao_error *e,
     if (!maintenance && !quota && status < 500) {
         if (status == 401 || (e->has_code && e->code == -401))
             o = PK_KAKAO_INVALID_TOKEN;
-        else if (status >= 400 && e->has_code && is_token_refusal_code(e->code))
+        else if (status >= 400 && e->has_code && pk_is_token_refusal_code(e->code))
             o = PK_KAKAO_REFUSED;
     }
 
@@ -111,27 +111,26 @@ static enum pk_outcome classify_error(long status, const struct kakao_error *e,
 /* Everything both endpoints share: redirects, error answers, JSON syntax.
  * Returns PK_OK with *root a JSON object (caller decrefs) for a success body;
  * otherwise the outcome, set in res, and *root NULL. */
-static enum pk_outcome parse_answer(const char *body, size_t len, long status, json_t **root,
-                                    struct pk_result *res)
+static enum pk_outcome pk_parse_answer(const char *body, size_t len, long status, json_t **root,
+                                       struct pk_result *res)
 {
     json_error_t jerr;
     json_t *doc = NULL;
 
     *root = NULL;
     if (status >= 300 && status < 400)
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "redirect (HTTP %ld) not followed",
-                             status);
+        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "redirect (HTTP %ld) not followed", status);
     if (body != NULL && len > 0)
         doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
 
     /* Kakao's success bodies never carry "code"; an error body might come
      * with any status, so "code" decides as much as the status does. */
     if (status != 200 || (json_is_object(doc) && json_object_get(doc, "code") != NULL)) {
-        struct kakao_error e;
+        struct pk_kakao_error e;
         enum pk_outcome o;
 
-        read_error(doc, &e);
-        o = classify_error(status, &e, res);
+        pk_read_error(doc, &e);
+        o = pk_classify_error(status, &e, res);
         json_decref(doc);
         return o;
     }
@@ -156,8 +155,8 @@ static enum pk_outcome parse_answer(const char *body, size_t len, long status, j
 }
 
 /* A required JSON integer (not a real, not a string, not a boolean). */
-static enum pk_outcome read_int(json_t *obj, const char *name, json_int_t *out,
-                                struct pk_result *res)
+static enum pk_outcome pk_read_int(json_t *obj, const char *name, json_int_t *out,
+                                   struct pk_result *res)
 {
     json_t *v = json_object_get(obj, name);
 
@@ -169,7 +168,7 @@ static enum pk_outcome read_int(json_t *obj, const char *name, json_int_t *out,
     return PK_OK;
 }
 
-static enum pk_outcome finish(struct pk_result *res, enum pk_outcome o, int64_t id)
+static enum pk_outcome pk_finish(struct pk_result *res, enum pk_outcome o, int64_t id)
 {
     res->outcome = o;
     res->kind = PK_KIND_KAKAO;
@@ -177,9 +176,8 @@ static enum pk_outcome finish(struct pk_result *res, enum pk_outcome o, int64_t 
     return o;
 }
 
-static enum pk_outcome token_info(const char *body, size_t len, long http_status,
-                                  int64_t app_id, int64_t *id, int64_t *expires_in,
-                                  struct pk_result *res)
+static enum pk_outcome pk_token_info(const char *body, size_t len, long http_status, int64_t app_id,
+                                     int64_t *id, int64_t *expires_in, struct pk_result *res)
 {
     json_int_t v_id = 0;
     json_int_t v_app = 0;
@@ -187,14 +185,14 @@ static enum pk_outcome token_info(const char *body, size_t len, long http_status
     json_t *root;
     enum pk_outcome o;
 
-    o = parse_answer(body, len, http_status, &root, res);
+    o = pk_parse_answer(body, len, http_status, &root, res);
     if (o != PK_OK)
         return o;
-    o = read_int(root, "id", &v_id, res);
+    o = pk_read_int(root, "id", &v_id, res);
     if (o == PK_OK)
-        o = read_int(root, "app_id", &v_app, res);
+        o = pk_read_int(root, "app_id", &v_app, res);
     if (o == PK_OK)
-        o = read_int(root, "expires_in", &v_exp, res);
+        o = pk_read_int(root, "expires_in", &v_exp, res);
     json_decref(root);
     if (o != PK_OK)
         return o;
@@ -216,13 +214,13 @@ enum pk_outcome pk_kakao_parse_token_info(const char *body, size_t len, long htt
 {
     int64_t id = 0;
     int64_t expires_in = 0;
-    enum pk_outcome o = token_info(body, len, http_status, app_id, &id, &expires_in, res);
+    enum pk_outcome o = pk_token_info(body, len, http_status, app_id, &id, &expires_in, res);
 
-    return finish(res, o, id);
+    return pk_finish(res, o, id);
 }
 
 /* A boolean that must be JSON true; the string "true" does not count. */
-static enum pk_outcome require_true(json_t *acct, const char *name, struct pk_result *res)
+static enum pk_outcome pk_require_true(json_t *acct, const char *name, struct pk_result *res)
 {
     json_t *v = json_object_get(acct, name);
 
@@ -235,7 +233,7 @@ static enum pk_outcome require_true(json_t *acct, const char *name, struct pk_re
     return pk_result_set(res, PK_KAKAO_EMAIL_UNVERIFIED, "%s is not a boolean", name);
 }
 
-static enum pk_outcome check_email(json_t *root, enum pk_email_rule rule, struct pk_result *res)
+static enum pk_outcome pk_check_email(json_t *root, enum pk_email_rule rule, struct pk_result *res)
 {
     json_t *acct = json_object_get(root, "kakao_account");
     json_t *email;
@@ -258,27 +256,27 @@ static enum pk_outcome check_email(json_t *root, enum pk_email_rule rule, struct
         return pk_result_set(res, PK_KAKAO_NO_EMAIL, "email is empty");
     if (rule != PK_EMAIL_VERIFIED)
         return PK_OK;
-    o = require_true(acct, "is_email_valid", res);
+    o = pk_require_true(acct, "is_email_valid", res);
     if (o == PK_OK)
-        o = require_true(acct, "is_email_verified", res);
+        o = pk_require_true(acct, "is_email_verified", res);
     return o;
 }
 
-static enum pk_outcome user_me(const char *body, size_t len, long http_status,
-                               enum pk_email_rule rule, int64_t *id, struct pk_result *res)
+static enum pk_outcome pk_user_me(const char *body, size_t len, long http_status,
+                                  enum pk_email_rule rule, int64_t *id, struct pk_result *res)
 {
     json_int_t v_id = 0;
     json_t *root;
     enum pk_outcome o;
 
-    o = parse_answer(body, len, http_status, &root, res);
+    o = pk_parse_answer(body, len, http_status, &root, res);
     if (o != PK_OK)
         return o;
-    o = read_int(root, "id", &v_id, res);
+    o = pk_read_int(root, "id", &v_id, res);
     if (o == PK_OK && v_id <= 0)
         o = pk_result_set(res, PK_KAKAO_BAD_ID, "id=%lld", (long long)v_id);
     if (o == PK_OK && rule != PK_EMAIL_NO)
-        o = check_email(root, rule, res);
+        o = pk_check_email(root, rule, res);
     json_decref(root);
     if (o != PK_OK)
         return o;
@@ -290,12 +288,12 @@ enum pk_outcome pk_kakao_parse_user_me(const char *body, size_t len, long http_s
                                        enum pk_email_rule rule, struct pk_result *res)
 {
     int64_t id = 0;
-    enum pk_outcome o = user_me(body, len, http_status, rule, &id, res);
+    enum pk_outcome o = pk_user_me(body, len, http_status, rule, &id, res);
 
-    return finish(res, o, id);
+    return pk_finish(res, o, id);
 }
 
-static long elapsed_ms(const struct timespec *t0)
+static long pk_elapsed_ms(const struct timespec *t0)
 {
     struct timespec t1;
 
@@ -305,16 +303,17 @@ static long elapsed_ms(const struct timespec *t0)
 }
 
 /* One GET of base+path. PK_OK means a response arrived (any status). */
-static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, size_t base_len,
-                                const char *path, const char *token, size_t token_len,
-                                const struct pk_logger *log, const struct timespec *start,
-                                struct pk_http_response *resp, struct pk_result *res)
+static enum pk_outcome pk_call_api(const struct pk_config *cfg, const char *base, size_t base_len,
+                                   const char *path, const char *token, size_t token_len,
+                                   const struct pk_logger *log, const struct timespec *start,
+                                   struct pk_http_response *resp, struct pk_result *res)
 {
     size_t path_len = strlen(path);
     struct pk_http_request req;
     struct timespec t0;
     enum pk_http_status st;
     char err[160];
+    char text[PK_DETAIL_MAX];
     long ms;
     char *url;
 
@@ -331,10 +330,10 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
     req.bearer = token;
     req.bearer_len = token_len;
     req.ca_file = cfg->ca_file;
-    req.proxy = (cfg->proxy != NULL && cfg->proxy[0] != '\0') ? cfg->proxy : NULL;
+    req.proxy = cfg->proxy;
     /* One deadline for every call of this check (docs/DESIGN.md §7.3: the whole
      * exchange is bounded by timeout). */
-    req.timeout_ms = cfg->timeout * 1000L - elapsed_ms(start);
+    req.timeout_ms = cfg->timeout * 1000L - pk_elapsed_ms(start);
     req.max_body = (size_t)PK_KAKAO_BODY_MAX;
 
     if (req.timeout_ms <= 0) {
@@ -344,7 +343,7 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
     if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0)
         memset(&t0, 0, sizeof(t0));
     st = pk_http_get(&req, resp, err, sizeof(err));
-    ms = elapsed_ms(&t0);
+    ms = pk_elapsed_ms(&t0);
     free(url);
 
     if (st == PK_HTTP_OK) {
@@ -356,28 +355,12 @@ static enum pk_outcome call_api(const struct pk_config *cfg, const char *base, s
     if (log != NULL)
         pk_debug(log, "kakao api %s: failed after %ld ms: \"%s\"", path, ms, err);
     pk_http_response_free(resp);
-    switch (st) {
-    case PK_HTTP_TIMEOUT:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "timeout after %ld s", cfg->timeout);
-    case PK_HTTP_CONNECT:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "connect: \"%s\"", err);
-    case PK_HTTP_TLS:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "TLS: \"%s\"", err);
-    case PK_HTTP_TOO_BIG:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "response over %zu bytes",
-                             (size_t)PK_KAKAO_BODY_MAX);
-    case PK_HTTP_NOMEM:
-        return pk_result_set(res, PK_NO_MEMORY, "out of memory");
-    case PK_HTTP_UNSAFE_ENV:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "%s", err);
-    case PK_HTTP_OK:
-    case PK_HTTP_ERROR:
-    default:
-        return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "request failed: \"%s\"", err);
-    }
+    pk_http_failure_text(st, err, cfg->timeout, (size_t)PK_KAKAO_BODY_MAX, text, sizeof(text));
+    return pk_result_set(res, st == PK_HTTP_NOMEM ? PK_NO_MEMORY : PK_KAKAO_UNAVAILABLE, "%s",
+                         text);
 }
 
-static bool token_bytes_ok(const char *token, size_t len)
+static bool pk_token_bytes_ok(const char *token, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)token[i];
@@ -403,57 +386,57 @@ enum pk_outcome pk_kakao_check(const struct pk_config *cfg, const char *token, s
     if (valid_for != NULL)
         *valid_for = 0;
     if (clock_gettime(CLOCK_MONOTONIC, &start) != 0)
-        return finish(res, pk_result_set(res, PK_KAKAO_UNAVAILABLE, "no monotonic clock"), 0);
+        return pk_finish(res, pk_result_set(res, PK_KAKAO_UNAVAILABLE, "no monotonic clock"), 0);
     if (cfg == NULL || !cfg->has_app_id)
-        return finish(res, pk_result_set(res, PK_CONFIG_ERROR, "kakao_app_id is not set"), 0);
+        return pk_finish(res, pk_result_set(res, PK_CONFIG_ERROR, "kakao_app_id is not set"), 0);
     if (cfg->timeout < PK_TIMEOUT_MIN || cfg->timeout > PK_TIMEOUT_MAX)
-        return finish(res,
-                      pk_result_set(res, PK_CONFIG_ERROR, "timeout=%ld is outside %d-%d",
-                                    cfg->timeout, PK_TIMEOUT_MIN, PK_TIMEOUT_MAX),
-                      0);
+        return pk_finish(res,
+                         pk_result_set(res, PK_CONFIG_ERROR, "timeout=%ld is outside %d-%d",
+                                       cfg->timeout, PK_TIMEOUT_MIN, PK_TIMEOUT_MAX),
+                         0);
     base = (cfg->kakao_api_url != NULL) ? cfg->kakao_api_url : PK_DEFAULT_API_URL;
     if (strncasecmp(base, "https://", 8) != 0)
-        return finish(res, pk_result_set(res, PK_CONFIG_ERROR, "kakao_api_url is not https"), 0);
+        return pk_finish(res, pk_result_set(res, PK_CONFIG_ERROR, "kakao_api_url is not https"), 0);
     if (token == NULL || token_len == 0)
-        return finish(res, pk_result_set(res, PK_TOKEN_EMPTY, "empty token"), 0);
-    if (!token_bytes_ok(token, token_len))
-        return finish(res,
-                      pk_result_set(res, PK_TOKEN_BAD_BYTES, "byte outside visible ASCII"), 0);
+        return pk_finish(res, pk_result_set(res, PK_TOKEN_EMPTY, "empty token"), 0);
+    if (!pk_token_bytes_ok(token, token_len))
+        return pk_finish(res, pk_result_set(res, PK_TOKEN_BAD_BYTES, "byte outside visible ASCII"),
+                         0);
 
     base_len = strlen(base);
     if (base_len > 0 && base[base_len - 1] == '/')
         base_len--;
 
-    o = call_api(cfg, base, base_len, PK_KAKAO_TOKEN_INFO_PATH, token, token_len, log, &start,
-                 &resp, res);
+    o = pk_call_api(cfg, base, base_len, PK_KAKAO_TOKEN_INFO_PATH, token, token_len, log, &start,
+                    &resp, res);
     if (o != PK_OK)
-        return finish(res, o, 0);
-    o = token_info(resp.body, resp.len, resp.status, cfg->kakao_app_id, &id, &expires_in, res);
+        return pk_finish(res, o, 0);
+    o = pk_token_info(resp.body, resp.len, resp.status, cfg->kakao_app_id, &id, &expires_in, res);
     pk_http_response_free(&resp);
     if (o != PK_OK)
-        return finish(res, o, 0);
+        return pk_finish(res, o, 0);
     if (cfg->require_email == PK_EMAIL_NO) {
         if (valid_for != NULL)
             *valid_for = expires_in;
-        return finish(res, o, id);
+        return pk_finish(res, o, id);
     }
 
-    o = call_api(cfg, base, base_len, PK_KAKAO_USER_ME_PATH, token, token_len, log, &start, &resp,
-                 res);
+    o = pk_call_api(cfg, base, base_len, PK_KAKAO_USER_ME_PATH, token, token_len, log, &start,
+                    &resp, res);
     if (o != PK_OK)
-        return finish(res, o, 0);
-    o = user_me(resp.body, resp.len, resp.status, cfg->require_email, &me_id, res);
+        return pk_finish(res, o, 0);
+    o = pk_user_me(resp.body, resp.len, resp.status, cfg->require_email, &me_id, res);
     pk_http_response_free(&resp);
     if (o != PK_OK)
-        return finish(res, o, 0);
+        return pk_finish(res, o, 0);
     if (me_id != id)
-        return finish(res,
-                      pk_result_set(res, PK_KAKAO_UNAVAILABLE,
-                                    "inconsistent answer: user/me id=%" PRId64
-                                    " token info id=%" PRId64,
-                                    me_id, id),
-                      0);
+        return pk_finish(res,
+                         pk_result_set(res, PK_KAKAO_UNAVAILABLE,
+                                       "inconsistent answer: user/me id=%" PRId64
+                                       " token info id=%" PRId64,
+                                       me_id, id),
+                         0);
     if (valid_for != NULL)
         *valid_for = expires_in;
-    return finish(res, pk_result_set(res, PK_OK, "expires_in=%" PRId64, expires_in), id);
+    return pk_finish(res, pk_result_set(res, PK_OK, "expires_in=%" PRId64, expires_in), id);
 }

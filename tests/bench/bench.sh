@@ -91,6 +91,12 @@ conf rs "user_map = $W/users" "jwt_key = $K/rsa.pub.pem" "jwt_alg = RS256"
 conf es "user_map = $W/users" "jwt_key = $K/ec256.pub.pem" "jwt_alg = ES256"
 conf kakao "user_map = $W/users" "$KAKAO"
 conf kcache "user_map = $W/users" "$KAKAO" "cache_ttl = 600" "cache_dir = $W/cache"
+# The system store (no ca_file), and the system bundle file as ca_file: what
+# every login without ca_file paid before the module used the hashed directory.
+KAKAO_NOCA="kakao_app_id = 1234567
+kakao_api_url = https://127.0.0.1:$PORT"
+conf ksys "user_map = $W/users" "$KAKAO_NOCA"
+conf kbundle "user_map = $W/users" "$KAKAO_NOCA" "ca_file = /etc/ssl/certs/ca-certificates.crt"
 for n in 1000 100000 1000000; do
     conf "map$n" "user_map = $W/map$n" "jwt_key = $K/hs256.key" "jwt_alg = HS256"
 done
@@ -103,7 +109,7 @@ svc other "auth required pam_deny.so"
 svc permit "auth required pam_permit.so"
 svc unix "auth required pam_unix.so"
 svc matrix "auth required $PWDIR/pam_matrix.so passdb=$W/passdb"
-for c in hs rs es kakao kcache map1000 map100000 map1000000; do
+for c in hs rs es kakao kcache ksys kbundle map1000 map100000 map1000000; do
     svc "pk_$c" "auth required $MOD config=$W/$c.conf"
 done
 PW="LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$S"
@@ -126,6 +132,28 @@ if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -m true 2>/d
 fi
 JWT_LIBS="$LIBDIR/libcrypto.so.3,$LIBDIR/libjwt.so.0,$LIBDIR/libjansson.so.4"
 
+# The system store with the mock's test CA in it, without touching the
+# host's: a copy of /etc/ssl/certs, the CA installed as update-ca-certificates
+# does (a hashed link, and one more certificate in the bundle file), bound
+# over /etc/ssl/certs in a private mount namespace (sysns.sh) for part 2.
+SYS_NOTE="not measured: needs root and unshare(1) for a private mount namespace"
+SYS_NS=""
+sys_cases=""
+if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null && unshare -m true 2>/dev/null &&
+    [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+    cp -a /etc/ssl/certs "$W/ssl_certs"
+    cp "$W/certs/ca.pem" "$W/ssl_certs/pam_kakao_bench_ca.pem"
+    # A new file, never written through a link into the host's store.
+    rm -f "$W/ssl_certs/ca-certificates.crt"
+    cat /etc/ssl/certs/ca-certificates.crt "$W/certs/ca.pem" >"$W/ssl_certs/ca-certificates.crt"
+    openssl rehash "$W/ssl_certs" >/dev/null 2>&1 || true
+    bundle_n=$(grep -c 'BEGIN CERTIFICATE' "$W/ssl_certs/ca-certificates.crt")
+    printf '#!/bin/sh\nmount --bind "%s" /etc/ssl/certs && exec "$@"\n' "$W/ssl_certs" >"$W/sysns.sh"
+    SYS_NS="unshare -m sh $W/sysns.sh"
+    sys_cases="kakao_miss_system=pk_ksys:alice:$W/kakao.tok:4 kakao_miss_bundle=pk_kbundle:alice:$W/kakao.tok:4"
+    SYS_NOTE="a copy of /etc/ssl/certs with the mock's CA installed (hashed link; bundle file of $bundle_n certificates), bound over /etc/ssl/certs in a private mount namespace (the host's store untouched)"
+fi
+
 step "1. whole process: pamtester under pam_wrapper, $ROUNDS alternating rounds"
 spawn_cases="pam_permit=permit:alice:$W/hs.tok pam_kakao_hs256=pk_hs:alice:$W/hs.tok \
 pam_matrix=matrix:alice:$W/password.tok pam_permit_jwt_libs=permit:alice:$W/hs.tok:$JWT_LIBS"
@@ -146,10 +174,10 @@ step "2. in process: pam_start ... pam_end; the JWT step alone"
 # shellcheck disable=SC2086
 env $PW "$BENCH" libs pk_kcache alice "$W/kakao.tok" >/dev/null
 # shellcheck disable=SC2086
-run env $PW "$BENCH" pam 15 "pam_permit=permit:alice:$W/hs.tok:200" \
+run $SYS_NS env $PW "$BENCH" pam 15 "pam_permit=permit:alice:$W/hs.tok:200" \
     "hs256=pk_hs:alice:$W/hs.tok:100" "rs256=pk_rs:alice:$W/rs.tok:40" \
     "es256=pk_es:alice:$W/es.tok:40" "kakao_miss=pk_kakao:alice:$W/kakao.tok:4" \
-    "kakao_hit=pk_kcache:alice:$W/kakao.tok:100"
+    "kakao_hit=pk_kcache:alice:$W/kakao.tok:100" $sys_cases
 run "$BENCH" verify "$K"
 # shellcheck disable=SC2086
 run env $PW "$BENCH" libs pk_hs alice "$W/hs.tok"
@@ -224,6 +252,13 @@ notes() {
     echo "- **Check cache hit within 1.1× of the JWT path: $(le "$hit_ratio" 1.1) ($hit_ratio× the HS256 login).**"
     echo "  $(ratio "$p_hit" "$p_rs")× an RS256 login. A hit reads one small file in cache_dir instead of asking Kakao,"
     echo "  $(ratio "$p_miss" "$p_hit")× faster than a miss against the local mock (the real API adds the network)."
+    if [ -n "$p_sys" ]; then
+        echo "- **Cache miss with the system store within 0.5× of reading the system bundle: $(le "$sys_ratio" 0.5) ($sys_ratio×).**"
+        echo "  Without \`ca_file\` the module hands libcurl the store's hashed directory (/etc/ssl/certs) and no"
+        echo "  bundle file: OpenSSL looks up the one issuer a chain needs ($(us "$p_sys") a login). Reading the"
+        echo "  bundle file instead, as libcurl's default did, parses all $bundle_n certificates at every login"
+        echo "  ($(us "$p_bundle")); a one-CA \`ca_file\` takes $(us "$p_miss")."
+    fi
     echo "- **64 concurrent logins without failures: $(le "$load_fail" 0) ($load_fail failed).** Their latency is the mock's:"
     echo "  one Python process answering 64 TLS handshakes at once on $(nproc) CPUs."
 }
@@ -237,6 +272,9 @@ p_hs=$(v pam hs256 median_us)
 p_rs=$(v pam rs256 median_us)
 p_miss=$(v pam kakao_miss median_us)
 p_hit=$(v pam kakao_hit median_us)
+p_sys=$(v pam kakao_miss_system median_us)
+p_bundle=$(v pam kakao_miss_bundle median_us)
+sys_ratio=$(ratio "$p_sys" "$p_bundle")
 hit_ratio=$(ratio "$p_hit" "$p_hs")
 m1=$(v usermap 1 login_us)
 m1m=$(v usermap 1000000 login_us)
@@ -250,7 +288,7 @@ for k in pam_permit pam_kakao_hs256 pam_matrix pam_permit_jwt_libs pam_unix; do
     f=$(v spawn "$k" failures)
     fails=$((fails + ${f:-0}))
 done
-for k in pam_permit hs256 rs256 es256 kakao_miss kakao_hit; do
+for k in pam_permit hs256 rs256 es256 kakao_miss kakao_hit kakao_miss_system kakao_miss_bundle; do
     f=$(v pam "$k" failures)
     fails=$((fails + ${f:-0}))
 done
@@ -305,22 +343,27 @@ load_fail=$(v load kakao failures)
     echo
     echo "One process under pam_wrapper (libpam loads and unloads the module at every pam_start/pam_end);"
     echo "15 alternating rounds, each a batch of logins. Kakao: the mock Kakao API over TLS on 127.0.0.1,"
-    echo "cache_ttl = 0 (miss) or 600 with the entry in place (hit)."
+    echo "cache_ttl = 0 (miss) or 600 with the entry in place (hit); the mock's CA as a one-CA ca_file, or in"
+    echo "the system store ($SYS_NOTE)."
     echo
     echo "| case | per login | logins/s | vs pam_permit | target |"
     echo "|---|---|---|---|---|"
-    for k in pam_permit hs256 rs256 es256 kakao_miss kakao_hit; do
+    for k in pam_permit hs256 rs256 es256 kakao_miss kakao_miss_system kakao_miss_bundle kakao_hit; do
         m=$(v pam "$k" median_us)
+        [ -n "$m" ] || continue
         case $k in
         pam_permit) label="pam_permit" ;;
         hs256) label="HS256 app JWT" ;;
         rs256) label="RS256 app JWT" ;;
         es256) label="ES256 app JWT" ;;
-        kakao_miss) label="Kakao access token, mock API (cache miss)" ;;
+        kakao_miss) label="Kakao access token, mock API (cache miss), one-CA ca_file" ;;
+        kakao_miss_system) label="Kakao access token, cache miss, system store (no ca_file)" ;;
+        kakao_miss_bundle) label="Kakao access token, cache miss, the system bundle file as ca_file" ;;
         kakao_hit) label="Kakao access token, check cache hit" ;;
         esac
         tgt=""
         [ "$k" = kakao_hit ] && tgt="≤ 1.1× the HS256 JWT path: $hit_ratio× ($(cell "$hit_ratio" 1.1))"
+        [ "$k" = kakao_miss_system ] && tgt="≤ 0.5× the bundle file: $sys_ratio× ($(cell "$sys_ratio" 0.5))"
         echo "| $label | $(us "$m") | $(v pam "$k" per_s) | $(ratio "$m" "$p_permit")× | $tgt |"
     done
     echo

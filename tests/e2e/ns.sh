@@ -8,8 +8,9 @@
 # plus our own /dev/log socket so pam_syslog lines are captured), /run (empty),
 # /etc/pam.d, /etc/passwd, /etc/group, /etc/shadow, /etc/sudoers (test copies
 # with users alice 4242, bob 4243 and carol 4244, who has no line in the user
-# map; deploy, mapped in the example user map, is no account here), and the
-# login record files. sshd runs
+# map; deploy, mapped in the example user map, is no account here), the
+# login record files, and for the system-store cases /etc/ssl/certs (copies
+# with and without the mock's test CA). sshd runs
 # on 127.0.0.1 with its own config; the PAM service files are the
 # pam.d-example files with only paths substituted.
 set -u
@@ -541,14 +542,18 @@ finish "sudo token and password: stale token, right password refused"
 # would open the file SSLKEYLOGFILE names on its first TLS use, as root: the
 # module must refuse before any network call (SECURITY.md, "The caller's
 # environment"). bob runs su to alice, answering alice's Kakao access token.
-rm -f "$T/etc/pam.d/su"
-cat >"$T/etc/pam.d/su" <<SU
+# su_service CONFIG: the test su service, a Kakao access token, nothing else.
+su_service() {
+    rm -f "$T/etc/pam.d/su"
+    cat >"$T/etc/pam.d/su" <<SU
 # Test su service (tests/e2e/ns.sh): a Kakao access token, nothing else.
-auth     required  $MOD config=$C/pam_kakao.conf accept=kakao
-account  required  $MOD config=$C/pam_kakao.conf
+auth     required  $MOD config=$1 accept=kakao
+account  required  $MOD config=$1
 session  required  pam_permit.so
 SU
-chmod 0644 "$T/etc/pam.d/su"
+    chmod 0644 "$T/etc/pam.d/su"
+}
+su_service "$C/pam_kakao.conf"
 # Only root can create files here: a key log that appears was made by su.
 mkdir -m 0755 "$T/keylog"
 # su_as UID INPUT [env assignments]: the real setuid su, run by the test
@@ -565,6 +570,17 @@ su_as() {
     err=$(cat "$T/su.err")
 }
 mock_requests_since() { tail -n "+$((mock_before + 1))" "$T/requests.jsonl" | grep -c '^'; }
+# su_accepted NAME: bob's su to alice with alice's Kakao access token, asked
+# of the mock once and accepted.
+su_accepted() {
+    su_as 4243 "$kakao_alice"
+    rc_is su $rc 0
+    out_is 4242
+    log_is "pam_kakao(su:auth): accepted kakao kakao_id=$ALICE_ID user=alice"
+    n=$(mock_requests_since)
+    [ "$n" -eq 1 ] || problem "the mock Kakao API got $n request(s), want 1"
+    finish "$1"
+}
 
 [ -u /usr/bin/su ] || die "/usr/bin/su is not setuid"
 su_as 4243 "$kakao_alice" SSLKEYLOGFILE="$T/keylog/keys.log"
@@ -576,13 +592,56 @@ n=$(mock_requests_since)
 [ "$n" -eq 0 ] || problem "the mock Kakao API got $n request(s)"
 finish "su with SSLKEYLOGFILE: refused before any network call, no key log written"
 
+su_accepted "su without SSLKEYLOGFILE: the same Kakao access token asked of the mock and accepted"
+
+# ------------------------------------------------------- the system store
+# Without ca_file the module trusts the system store through its hashed
+# directory, /etc/ssl/certs (never the bundle file in it), and nothing in the
+# environment moves it. Two private copies of that directory, bound over it
+# in turn: one with the mock's test CA installed as update-ca-certificates
+# would (a hashed link made by openssl rehash) and without the bundle file
+# ca-certificates.crt (libcurl's default, which would be read whole and
+# refused as missing: the module must not need it), one as the host has it.
+[ -d /etc/ssl/certs ] || die "no /etc/ssl/certs"
+grep -v '^ca_file *=' "$C/pam_kakao.conf" >"$C/system_store.conf"
+chmod 0644 "$C/system_store.conf"
+grep -q 'ca_file' "$C/system_store.conf" && die "ca_file left in system_store.conf"
+su_service "$C/system_store.conf"
+cp -a /etc/ssl/certs "$T/ssl_certs_with_ca" || die "copy /etc/ssl/certs"
+cp -a /etc/ssl/certs "$T/ssl_certs_without_ca" || die "copy /etc/ssl/certs"
+cp "$T/certs/ca.pem" "$T/ssl_certs_with_ca/pam_kakao_e2e_ca.pem" || die "install the test CA"
+rm -f "$T/ssl_certs_with_ca/ca-certificates.crt"
+openssl rehash "$T/ssl_certs_with_ca" >/dev/null 2>&1
+ca_hash=$(openssl x509 -hash -noout -in "$T/certs/ca.pem") || die "openssl x509 -hash"
+[ -L "$T/ssl_certs_with_ca/$ca_hash.0" ] || die "openssl rehash made no $ca_hash.0 link"
+! grep -qF "$(sed -n 2p "$T/certs/ca.pem")" /etc/ssl/certs/ca-certificates.crt ||
+    die "the host's bundle holds the test CA"
+# The refusal curl reports for an issuer found nowhere.
+no_issuer='TLS: "SSL certificate problem: unable to get local issuer certificate"'
+
+mount --bind "$T/ssl_certs_with_ca" /etc/ssl/certs || die "bind /etc/ssl/certs (with the test CA)"
+su_accepted "system store without ca_file: test CA in /etc/ssl/certs (hashed link, no bundle file), Kakao access token accepted"
+umount /etc/ssl/certs || die "umount /etc/ssl/certs"
+
+mount --bind "$T/ssl_certs_without_ca" /etc/ssl/certs || die "bind /etc/ssl/certs (without)"
 su_as 4243 "$kakao_alice"
-rc_is su $rc 0
-out_is 4242
-log_is "pam_kakao(su:auth): accepted kakao kakao_id=$ALICE_ID user=alice"
-n=$(mock_requests_since)
-[ "$n" -eq 1 ] || problem "the mock Kakao API got $n request(s), want 1"
-finish "su without SSLKEYLOGFILE: the same Kakao access token asked of the mock and accepted"
+rc_not su $rc 0
+out_is ""
+log_is "pam_kakao(su:auth): kakao api unavailable for user=alice: $no_issuer"
+finish "system store without ca_file: unknown CA refused (kakao api unavailable, TLS)"
+
+# Not setuid (OpenSSL's secure_getenv would hide them from su anyway): the
+# variables that name other CA locations to OpenSSL, pointing at the test CA.
+mark_logs
+out=$(SSL_CERT_DIR="$T/ssl_certs_with_ca" SSL_CERT_FILE="$T/certs/ca.pem" \
+    CURL_CA_BUNDLE="$T/certs/ca.pem" timeout 30 "$KP" verify --config "$C/system_store.conf" \
+    --user alice "$kakao_alice" 2>"$T/verify.err")
+rc=$?
+err=$(cat "$T/verify.err")
+rc_is "kakao-pam verify" $rc 2
+out_is "kakao api unavailable for user=alice: $no_issuer"
+finish "system store without ca_file: SSL_CERT_DIR, SSL_CERT_FILE, CURL_CA_BUNDLE do not add the test CA"
+umount /etc/ssl/certs || die "umount /etc/ssl/certs"
 
 # ------------------------------------------------------------------- shutdown
 pids="$sshd_pids $mock_pid $sink_pid"

@@ -49,7 +49,8 @@ fi
 # What must not change on the host: contents, and owner/mode/type of each entry.
 snapshot() {
     local p
-    for p in /etc/pam.d /etc/passwd /etc/group /etc/shadow /etc/sudoers /etc/sudoers.d /etc/ssh; do
+    for p in /etc/pam.d /etc/passwd /etc/group /etc/shadow /etc/sudoers /etc/sudoers.d /etc/ssh \
+        /etc/ssl; do
         [ -e "$p" ] || { echo "absent $p"; continue; }
         find "$p" -print0 | sort -z | xargs -0 stat -c '%n %F %a %u:%g %s %N'
         find "$p" -type f -print0 | sort -z | xargs -0 sha256sum
@@ -111,9 +112,9 @@ echo "e2e: the cases took $took s"
 
 snapshot >"$T/host.after" 2>&1
 if cmp -s "$T/host.before" "$T/host.after"; then
-    ok "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh unchanged"
+    ok "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh, ssl unchanged"
 else
-    bad "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh unchanged"
+    bad "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh, ssl unchanged"
     diff "$T/host.before" "$T/host.after" | head -n 20 | sed 's/^/    /'
 fi
 
