@@ -110,7 +110,7 @@ demo:
 
 # @@ extra targets (fuzz, analyze, bench, e2e) go below, one block each @@
 
-# ---- benchmarks (issue 8): make bench prints a table, writes BENCHMARKS.md ----
+# ---- benchmarks: make bench prints a table, writes BENCHMARKS.md ----
 # Measurements, not tests (tests/bench/bench.sh says what each figure is).
 BENCH_BIN := $(B)/tests/bench
 
@@ -123,14 +123,14 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BIN)
 	@B=$(CURDIR)/$(B) sh tests/bench/bench.sh
 
-# ---- end-to-end (issue 4): real sshd and sudo through the module, as root ----
+# ---- end-to-end: real sshd and sudo through the module, as root ----
 # Only the end-to-end part of make check (tests/e2e/run.sh); needs root.
 .PHONY: e2e
 e2e: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(CURDIR)/$(B) bash tests/e2e/run.sh
 
-# ---- hardening (issue 6): fuzzing, allocation failures, static analysis ----
+# ---- hardening: fuzzing, allocation failures, static analysis ----
 # make check replays every fuzz corpus through the harnesses built with a
 # plain main() (tests/fuzz/driver.c) by $(CC), so the replay also runs under
 # SANITIZE=1; `make fuzz` builds them with clang's libFuzzer into build-fuzz/.
@@ -204,6 +204,15 @@ analyze:
 		$(filter-out -fsanitize=%,$(ALL_CFLAGS)) -Werror -fanalyzer $(ANALYZER_EXTRA_$(f)) \
 		-c -o /dev/null $(f) &&) true
 	@echo "analyze: no findings"
+
+# Every C file as .clang-format wants it (clang-format 14, Debian 12); CI runs it.
+.PHONY: format format-check
+format:
+	git ls-files '*.c' '*.h' | xargs clang-format -i
+format-check:
+	@command -v clang-format >/dev/null || \
+		{ echo "make format-check needs clang-format: apt-get install -y clang-format" >&2; exit 1; }
+	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror && echo "format: clean"
 
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5

@@ -69,8 +69,7 @@ static enum pk_outcome pk_prompt_token(pam_handle_t *pamh, const struct pk_confi
         return pk_result_set(res, PK_CONV_AGAIN,
                              "the conversation answered PAM_CONV_AGAIN (the application may "
                              "call again)");
-    return pk_result_set(res, PK_CONV_ERROR,
-                         "%s (note: sudo refuses answers of 512 bytes or more)",
+    return pk_result_set(res, PK_CONV_ERROR, "%s (note: sudo refuses answers of 512 bytes or more)",
                          pam_strerror(pamh, rc != PAM_SUCCESS ? rc : PAM_CONV_ERR));
 }
 

@@ -10,7 +10,6 @@
 #include "verdict.h"
 
 enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk_jwt_key *key,
-                                    const struct pk_token *tok, time_t now,
-                                    struct pk_result *res);
+                                    const struct pk_token *tok, time_t now, struct pk_result *res);
 
 #endif

@@ -52,8 +52,8 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
     }
     a->cfg_loaded = true;
 
-    switch (pk_user_map_lookup(a->cfg.user_map, a->uid, user, log, &a->ids, problem,
-                               sizeof(problem))) {
+    switch (
+        pk_user_map_lookup(a->cfg.user_map, a->uid, user, log, &a->ids, problem, sizeof(problem))) {
     case PK_MAP_OK:
         break;
     case PK_MAP_NOMEM:
@@ -109,8 +109,7 @@ static void pk_auth_add_hint(const char *raw, struct pk_result *res)
     if (strstr(res->detail, hint) != NULL)
         return;
     used = strlen(res->detail);
-    (void)snprintf(res->detail + used, sizeof(res->detail) - used, "%s%s", used ? "; " : "",
-                   hint);
+    (void)snprintf(res->detail + used, sizeof(res->detail) - used, "%s%s", used ? "; " : "", hint);
 }
 
 static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t now,

@@ -211,16 +211,15 @@ static const char *pk_accept_words(char *buf, size_t len)
     size_t used = (size_t)snprintf(buf, len, "must be a comma list of");
 
     for (size_t i = 0; i < pk_kind_count && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, "%s %s", i > 0 ? "," : "",
-                                 pk_kinds[i].name);
+        used +=
+            (size_t)snprintf(buf + used, len - used, "%s %s", i > 0 ? "," : "", pk_kinds[i].name);
     return buf;
 }
 
 static bool pk_url_has_scheme(const char *s, const char *scheme)
 {
     size_t n = strlen(scheme);
-    return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' &&
-           strchr(s, ' ') == NULL;
+    return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' && strchr(s, ' ') == NULL;
 }
 
 /* Checks and converts text for key def; *why says what is wrong. */
@@ -701,8 +700,7 @@ nomem:
 int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
                    uid_t uid, bool keep_going, pk_config_report report, void *ctx)
 {
-    return pk_config_load_mode(cfg, argc, argv, default_path, uid, keep_going, false, report,
-                               ctx);
+    return pk_config_load_mode(cfg, argc, argv, default_path, uid, keep_going, false, report, ctx);
 }
 
 int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
@@ -716,8 +714,7 @@ bool pk_config_key_is_path(const char *key, size_t len)
     size_t idx;
     const struct pk_key_def *def = pk_find_key(key, len, &idx);
 
-    return (len == 6 && strncmp(key, "config", 6) == 0) ||
-           (def != NULL && def->type == PK_T_PATH);
+    return (len == 6 && strncmp(key, "config", 6) == 0) || (def != NULL && def->type == PK_T_PATH);
 }
 
 void pk_config_free(struct pk_config *cfg)

@@ -74,9 +74,8 @@ typedef void (*pk_config_report)(void *ctx, const char *where, const char *probl
  * every problem is reported (for `kakao-pam check`); otherwise parsing
  * stops at the first. Returns 0 on success, -1 on any
  * problem (cfg is then freed), -2 when out of memory. */
-int pk_config_load(struct pk_config *cfg, int argc, const char **argv,
-                   const char *default_path, uid_t uid, bool keep_going,
-                   pk_config_report report, void *ctx);
+int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
+                   uid_t uid, bool keep_going, pk_config_report report, void *ctx);
 
 /* For `kakao-pam check` only, never the module: every problem is reported
  * as with keep_going, a config file that breaks a trust rule is still read

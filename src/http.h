@@ -25,12 +25,12 @@ struct pk_http_response {
 };
 
 enum pk_http_status {
-    PK_HTTP_OK = 0,   /* a response arrived (any status) */
-    PK_HTTP_TIMEOUT,  /* deadline passed */
-    PK_HTTP_CONNECT,  /* DNS or connection failure */
-    PK_HTTP_TLS,      /* certificate or handshake failure */
-    PK_HTTP_TOO_BIG,  /* body over max_body */
-    PK_HTTP_ERROR,    /* anything else; err says what */
+    PK_HTTP_OK = 0,  /* a response arrived (any status) */
+    PK_HTTP_TIMEOUT, /* deadline passed */
+    PK_HTTP_CONNECT, /* DNS or connection failure */
+    PK_HTTP_TLS,     /* certificate or handshake failure */
+    PK_HTTP_TOO_BIG, /* body over max_body */
+    PK_HTTP_ERROR,   /* anything else; err says what */
     PK_HTTP_NOMEM,
     /* refused before any network call (pk_http_env_safe); err says why */
     PK_HTTP_UNSAFE_ENV,

@@ -3,8 +3,7 @@
 #include "jwt_common.h"
 
 enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
-                                     const struct pk_token *tok, time_t now,
-                                     struct pk_result *res)
+                                     const struct pk_token *tok, time_t now, struct pk_result *res)
 {
     struct pk_jwt_header hdr;
     struct pk_claim_rules rules = {

@@ -13,7 +13,6 @@
 #include "verdict.h"
 
 enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
-                                     const struct pk_token *tok, time_t now,
-                                     struct pk_result *res);
+                                     const struct pk_token *tok, time_t now, struct pk_result *res);
 
 #endif

@@ -19,8 +19,8 @@
 
 /* ---- fetching ---- */
 
-static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const char *url,
-                               char **body, size_t *len, char *err, size_t err_len)
+static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const char *url, char **body,
+                               size_t *len, char *err, size_t err_len)
 {
     struct pk_http_request req;
     struct pk_http_response resp;
@@ -93,8 +93,8 @@ static int pk_cache_read(struct pk_jwks_store *s)
     bool nomem = false;
     const char *why = NULL;
     size_t len = 0;
-    char *text = pk_cache_file_read(s->dirfd, s->cache_name, s->uid, 022, PK_JWKS_RECORD_MAX,
-                                    &len, &nomem, &why);
+    char *text = pk_cache_file_read(s->dirfd, s->cache_name, s->uid, 022, PK_JWKS_RECORD_MAX, &len,
+                                    &nomem, &why);
     json_error_t err;
     json_t *rec, *fmt, *url, *jwks;
     time_t fetched = 0, failed = 0, kid_refetch = 0;
@@ -118,8 +118,9 @@ static int pk_cache_read(struct pk_jwks_store *s)
         !pk_time_member(rec, "fetched", &fetched) || fetched == 0 ||
         !pk_time_member(rec, "failed", &failed) ||
         !pk_time_member(rec, "kid_refetch", &kid_refetch)) {
-        pk_log(s->log, LOG_NOTICE, "cache_dir %s: %s: not a JWKS cache record for this URL; ignored",
-               s->cfg->cache_dir, s->cache_name);
+        pk_log(s->log, LOG_NOTICE,
+               "cache_dir %s: %s: not a JWKS cache record for this URL; ignored", s->cfg->cache_dir,
+               s->cache_name);
         json_decref(rec);
         return 0;
     }
@@ -149,8 +150,8 @@ static void pk_cache_write(struct pk_jwks_store *s)
         return;
     rec = json_pack("{s:s, s:s, s:I, s:I, s:I, s:s%}", "format", PK_JWKS_FORMAT, "url",
                     s->cfg->jwks_url, "fetched", (json_int_t)s->fetched_at, "failed",
-                    (json_int_t)s->failed_at, "kid_refetch", (json_int_t)s->kid_refetch_at,
-                    "jwks", s->body, s->body_len);
+                    (json_int_t)s->failed_at, "kid_refetch", (json_int_t)s->kid_refetch_at, "jwks",
+                    s->body, s->body_len);
     text = rec != NULL ? json_dumps(rec, JSON_COMPACT) : NULL;
     json_decref(rec);
     if (text == NULL) {
@@ -203,8 +204,7 @@ static int pk_store_fetch(struct pk_jwks_store *s, time_t now, char *err, size_t
             s->failed_at = now;
         return rc == -2 ? -2 : -1;
     }
-    switch (pk_jwks_parse(body, len, s->cfg->jwks_url, s->log, &fresh, problem,
-                          sizeof(problem))) {
+    switch (pk_jwks_parse(body, len, s->cfg->jwks_url, s->log, &fresh, problem, sizeof(problem))) {
     case PK_JWKS_OK:
         break;
     case PK_JWKS_NOMEM:
@@ -266,8 +266,8 @@ static bool pk_store_use_cached(struct pk_jwks_store *s, int *nomem)
 
     if (s->body == NULL)
         return false;
-    switch (pk_jwks_parse(s->body, s->body_len, s->cfg->jwks_url, s->log, &s->set, why,
-                          sizeof(why))) {
+    switch (
+        pk_jwks_parse(s->body, s->body_len, s->cfg->jwks_url, s->log, &s->set, why, sizeof(why))) {
     case PK_JWKS_OK:
         s->have_set = true;
         return true;
@@ -370,8 +370,8 @@ enum pk_jwks_load pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_co
     return st;
 }
 
-static enum pk_outcome pk_kid_refused(const char *shown, enum pk_jwk_lookup found,
-                                      const char *why, const char *suffix, struct pk_result *res)
+static enum pk_outcome pk_kid_refused(const char *shown, enum pk_jwk_lookup found, const char *why,
+                                      const char *suffix, struct pk_result *res)
 {
     if (found == PK_JWK_UNUSABLE)
         return pk_result_set(res, PK_JWT_UNKNOWN_KID, "kid=\"%s\": %s%s", shown, why, suffix);

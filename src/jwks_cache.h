@@ -43,7 +43,7 @@ struct pk_jwks_store {
     char *body;          /* the JWKS text behind set (url only) */
     size_t body_len;
     time_t fetched_at, failed_at, kid_refetch_at; /* 0 = never */
-    char unavailable[PK_DETAIL_MAX]; /* why there is no JWKS at all */
+    char unavailable[PK_DETAIL_MAX];              /* why there is no JWKS at all */
     const struct pk_config *cfg;
     const struct pk_logger *log;
     uid_t uid;

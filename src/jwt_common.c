@@ -77,10 +77,11 @@ enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want
                             pk_alg_name(want));
     } else if (json_object_get(h, "crit") != NULL) {
         out = pk_result_set(res, PK_JWT_CRIT, NULL);
-    } else if (typ != NULL && !(json_is_string(typ) && strcmp(json_string_value(typ), "JWT") == 0)) {
+    } else if (typ != NULL &&
+               !(json_is_string(typ) && strcmp(json_string_value(typ), "JWT") == 0)) {
         out = pk_result_set(res, PK_JWT_BAD_TYP, NULL);
-    } else if (kid != NULL && (!json_is_string(kid) ||
-                               strlen(json_string_value(kid)) >= sizeof(hdr->kid))) {
+    } else if (kid != NULL &&
+               (!json_is_string(kid) || strlen(json_string_value(kid)) >= sizeof(hdr->kid))) {
         out = pk_result_set(res, PK_JWT_BAD_HEADER, "kid not a short string");
     } else {
         (void)snprintf(hdr->alg, sizeof(hdr->alg), "%s", json_string_value(alg));
@@ -143,8 +144,8 @@ static jwt_alg_t pk_libjwt_alg(enum pk_alg alg)
     return JWT_ALG_INVAL;
 }
 
-enum pk_outcome pk_jwt_verify(const struct pk_token *tok, enum pk_alg alg,
-                              const unsigned char *key, size_t key_len, struct pk_result *res)
+enum pk_outcome pk_jwt_verify(const struct pk_token *tok, enum pk_alg alg, const unsigned char *key,
+                              size_t key_len, struct pk_result *res)
 {
     jwt_t *jwt = NULL;
     char *copy;
@@ -299,7 +300,8 @@ enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_onl
     }
     if (json_is_string(c)) {
         const char *s = json_string_value(c);
-        if (!pk_valid_kakao_id_text(s, json_string_length(c), id) || strlen(s) != json_string_length(c))
+        if (!pk_valid_kakao_id_text(s, json_string_length(c), id) ||
+            strlen(s) != json_string_length(c))
             return pk_result_set(res, PK_JWT_BAD_ID, "%s is not a decimal id", shown);
         return PK_OK;
     }

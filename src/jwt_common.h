@@ -32,13 +32,13 @@ enum pk_outcome pk_jwt_check_sig_length(const struct pk_token *tok, size_t sig_l
                                         struct pk_result *res);
 
 /* libjwt verification with a non-NULL key, then jwt_get_alg() re-checked. */
-enum pk_outcome pk_jwt_verify(const struct pk_token *tok, enum pk_alg alg,
-                              const unsigned char *key, size_t key_len, struct pk_result *res);
+enum pk_outcome pk_jwt_verify(const struct pk_token *tok, enum pk_alg alg, const unsigned char *key,
+                              size_t key_len, struct pk_result *res);
 
 struct pk_claim_rules {
     time_t now;
     long leeway;
-    long max_token_age; /* 0 = off */
+    long max_token_age;   /* 0 = off */
     const char *issuer;   /* NULL = not checked */
     const char *audience; /* NULL = not checked */
 };
@@ -49,8 +49,8 @@ enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules 
 
 /* The id claim: positive JSON integer, or string of digits (docs/DESIGN.md §4.4 step 6).
  * With digits_only, only the string form is allowed (ID token `sub`). */
-enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only,
-                               int64_t *id, struct pk_result *res);
+enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only, int64_t *id,
+                               struct pk_result *res);
 
 /* The unverified iss of a JWT, copied into buf ("" when absent or unreadable). */
 void pk_jwt_peek_issuer(const struct pk_token *tok, char *buf, size_t len);

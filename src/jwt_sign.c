@@ -45,16 +45,35 @@ static bool sign_alg_for(enum pk_alg alg, struct sign_alg *out)
     static const struct sign_alg es512 = {FAMILY_EC, "SHA512", NID_secp521r1, "P-521", 66};
 
     switch (alg) {
-    case PK_ALG_HS256: *out = hs256; return true;
-    case PK_ALG_HS384: *out = hs384; return true;
-    case PK_ALG_HS512: *out = hs512; return true;
-    case PK_ALG_RS256: *out = rs256; return true;
-    case PK_ALG_RS384: *out = rs384; return true;
-    case PK_ALG_RS512: *out = rs512; return true;
-    case PK_ALG_ES256: *out = es256; return true;
-    case PK_ALG_ES384: *out = es384; return true;
-    case PK_ALG_ES512: *out = es512; return true;
-    case PK_ALG_NONE: break;
+    case PK_ALG_HS256:
+        *out = hs256;
+        return true;
+    case PK_ALG_HS384:
+        *out = hs384;
+        return true;
+    case PK_ALG_HS512:
+        *out = hs512;
+        return true;
+    case PK_ALG_RS256:
+        *out = rs256;
+        return true;
+    case PK_ALG_RS384:
+        *out = rs384;
+        return true;
+    case PK_ALG_RS512:
+        *out = rs512;
+        return true;
+    case PK_ALG_ES256:
+        *out = es256;
+        return true;
+    case PK_ALG_ES384:
+        *out = es384;
+        return true;
+    case PK_ALG_ES512:
+        *out = es512;
+        return true;
+    case PK_ALG_NONE:
+        break;
     }
     return false;
 }
@@ -113,8 +132,8 @@ static unsigned char *sign_hmac(const struct sign_alg *a, const unsigned char *i
         fail(err, err_len, "out of memory");
         return NULL;
     }
-    if (EVP_Q_mac(NULL, "HMAC", NULL, a->digest, NULL, key, key_len, in, len, sig,
-                  EVP_MAX_MD_SIZE, sig_len) == NULL) {
+    if (EVP_Q_mac(NULL, "HMAC", NULL, a->digest, NULL, key, key_len, in, len, sig, EVP_MAX_MD_SIZE,
+                  sig_len) == NULL) {
         fail(err, err_len, "HMAC failed");
         free_wiped(sig, EVP_MAX_MD_SIZE);
         return NULL;
@@ -163,20 +182,21 @@ static bool key_fits(EVP_PKEY *pkey, const struct sign_alg *a, char *err, size_t
         return false;
     }
     if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC) {
-        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s", a->curve_name,
-                 type);
+        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s",
+                       a->curve_name, type);
         fail(err, err_len, msg);
         return false;
     }
     if (EVP_PKEY_get_group_name(pkey, group, sizeof group, &group_len) != 1) {
-        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not explicit parameters",
-                 a->curve_name);
+        (void)snprintf(msg, sizeof msg,
+                       "the algorithm needs an EC key on %s, not explicit parameters",
+                       a->curve_name);
         fail(err, err_len, msg);
         return false;
     }
     if (OBJ_txt2nid(group) != a->curve_nid) {
-        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s", a->curve_name,
-                 group);
+        (void)snprintf(msg, sizeof msg, "the algorithm needs an EC key on %s, not %s",
+                       a->curve_name, group);
         fail(err, err_len, msg);
         return false;
     }

@@ -28,8 +28,7 @@ size_t pk_kakao_entry_format(const struct pk_kakao_entry *e, char *buf, size_t l
                                        "require_email=%s\n"
                                        "created=%" PRId64 "\n"
                                        "expires=%" PRId64 "\n",
-                 e->kakao_id, e->app_id, e->api, email, e->created,
-                 e->expires);
+                 e->kakao_id, e->app_id, e->api, email, e->created, e->expires);
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
@@ -158,8 +157,8 @@ bool pk_kakao_cache_get(struct pk_kakao_cache *c, time_t now, int64_t *kakao_id)
 
     if (c->dirfd < 0)
         return false;
-    text = pk_cache_file_read(c->dirfd, c->name, c->uid, 077, PK_KAKAO_ENTRY_MAX, &len, &nomem,
-                              &why);
+    text =
+        pk_cache_file_read(c->dirfd, c->name, c->uid, 077, PK_KAKAO_ENTRY_MAX, &len, &nomem, &why);
     if (text == NULL) {
         if (why != NULL)
             return pk_cache_drop(c, LOG_NOTICE, why);
@@ -178,8 +177,9 @@ bool pk_kakao_cache_get(struct pk_kakao_cache *c, time_t now, int64_t *kakao_id)
     /* Entries of other configs sharing cache_dir are left to them. */
     if (!c->cfg->has_app_id || e.app_id != c->cfg->kakao_app_id ||
         !pk_kakao_cache_api_id(c->cfg, api) || strcmp(api, e.api) != 0) {
-        pk_debug(c->log, "kakao check cache: entry for token %s is for app_id=%" PRId64
-                         " or another kakao_api_url; checking online",
+        pk_debug(c->log,
+                 "kakao check cache: entry for token %s is for app_id=%" PRId64
+                 " or another kakao_api_url; checking online",
                  c->tag, e.app_id);
         return false;
     }
@@ -187,26 +187,28 @@ bool pk_kakao_cache_get(struct pk_kakao_cache *c, time_t now, int64_t *kakao_id)
     if (until > e.expires)
         until = e.expires;
     if ((int64_t)now >= until) {
-        pk_debug(c->log, "kakao check cache: entry for token %s is older than cache_ttl; "
-                         "checking online",
+        pk_debug(c->log,
+                 "kakao check cache: entry for token %s is older than cache_ttl; "
+                 "checking online",
                  c->tag);
         return false;
     }
     if (e.email < c->cfg->require_email) {
-        pk_debug(c->log, "kakao check cache: entry for token %s was checked with "
-                         "require_email=%s; checking online",
+        pk_debug(c->log,
+                 "kakao check cache: entry for token %s was checked with "
+                 "require_email=%s; checking online",
                  c->tag, pk_email_rule_name(e.email));
         return false;
     }
-    pk_debug(c->log, "kakao check cache: hit (cached) for token %s: kakao_id=%" PRId64
-                     ", checked %" PRId64 " s ago, valid %" PRId64 " s more",
+    pk_debug(c->log,
+             "kakao check cache: hit (cached) for token %s: kakao_id=%" PRId64 ", checked %" PRId64
+             " s ago, valid %" PRId64 " s more",
              c->tag, e.kakao_id, (int64_t)now - e.created, until - (int64_t)now);
     *kakao_id = e.kakao_id;
     return true;
 }
 
-void pk_kakao_cache_put(struct pk_kakao_cache *c, time_t now, int64_t kakao_id,
-                        int64_t valid_for)
+void pk_kakao_cache_put(struct pk_kakao_cache *c, time_t now, int64_t kakao_id, int64_t valid_for)
 {
     struct pk_kakao_entry e;
     char text[PK_KAKAO_ENTRY_MAX];

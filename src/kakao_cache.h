@@ -1,4 +1,5 @@
-/* The Kakao access-token check cache (docs/DESIGN.md §8.2; cache_ttl and cache_dir in pam_kakao.conf(5)).
+/* The Kakao access-token check cache (docs/DESIGN.md §8.2; cache_ttl and cache_dir in
+ * pam_kakao.conf(5)).
  *
  * A successful online check may be reused for cache_ttl seconds, never past
  * the token's expires_in. One file per token in cache_dir, named
@@ -27,16 +28,16 @@
 struct pk_kakao_entry {
     int64_t kakao_id;
     int64_t app_id;
-    char api[33]; /* first 16 bytes of SHA-256(kakao_api_url), hex */
+    char api[33];             /* first 16 bytes of SHA-256(kakao_api_url), hex */
     enum pk_email_rule email; /* the require_email rule the check satisfied */
     int64_t created;
     int64_t expires; /* first second the entry is no longer valid */
 };
 
 struct pk_kakao_cache {
-    int dirfd;      /* -1: not caching */
-    char name[72];  /* "kakao-" and 64 hex digits */
-    char tag[9];    /* first 8 hex digits: how logs name the token */
+    int dirfd;     /* -1: not caching */
+    char name[72]; /* "kakao-" and 64 hex digits */
+    char tag[9];   /* first 8 hex digits: how logs name the token */
     const struct pk_config *cfg;
     const struct pk_logger *log;
     uid_t uid;
@@ -53,8 +54,7 @@ bool pk_kakao_cache_get(struct pk_kakao_cache *c, time_t now, int64_t *kakao_id)
 
 /* Records a successful check finished at (or after) now; valid_for is
  * Kakao's expires_in. */
-void pk_kakao_cache_put(struct pk_kakao_cache *c, time_t now, int64_t kakao_id,
-                        int64_t valid_for);
+void pk_kakao_cache_put(struct pk_kakao_cache *c, time_t now, int64_t kakao_id, int64_t valid_for);
 
 void pk_kakao_cache_close(struct pk_kakao_cache *c);
 

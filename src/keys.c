@@ -68,11 +68,10 @@ static enum pk_key_status pk_check_public_key(const char *path, const unsigned c
     if (pk_alg_is_rsa(alg)) {
         int bits = EVP_PKEY_get_bits(pkey);
         if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA)
-            (void)snprintf(problem, problem_len, "%s: %s needs an RSA key", path,
-                           pk_alg_name(alg));
+            (void)snprintf(problem, problem_len, "%s: %s needs an RSA key", path, pk_alg_name(alg));
         else if (bits < PK_RSA_MIN_BITS)
-            (void)snprintf(problem, problem_len, "%s: RSA key of %d bits, at least %d needed",
-                           path, bits, PK_RSA_MIN_BITS);
+            (void)snprintf(problem, problem_len, "%s: RSA key of %d bits, at least %d needed", path,
+                           bits, PK_RSA_MIN_BITS);
         else {
             *sig_len = (size_t)EVP_PKEY_get_size(pkey);
             st = PK_KEY_OK;
@@ -82,8 +81,7 @@ static enum pk_key_status pk_check_public_key(const char *path, const unsigned c
         size_t glen = 0;
         const char *want = pk_es_curve(alg, sig_len);
         if (EVP_PKEY_get_base_id(pkey) != EVP_PKEY_EC)
-            (void)snprintf(problem, problem_len, "%s: %s needs an EC key", path,
-                           pk_alg_name(alg));
+            (void)snprintf(problem, problem_len, "%s: %s needs an EC key", path, pk_alg_name(alg));
         else if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
                                                 sizeof(group), &glen) != 1 ||
                  want == NULL || strcmp(group, want) != 0)

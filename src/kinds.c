@@ -120,8 +120,8 @@ static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env, struc
     char problem[512], trust[512];
     char *data;
     size_t len;
-    enum pk_file_status fst = env->check->read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len, trust,
-                                            sizeof(trust), problem, sizeof(problem));
+    enum pk_file_status fst = env->check->read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len,
+                                               trust, sizeof(trust), problem, sizeof(problem));
 
     if (fst == PK_FILE_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
@@ -236,7 +236,7 @@ static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env, str
     size_t len;
     enum pk_jwks_status js;
     enum pk_file_status fst = env->check->read(path, PK_FILE_CONFIG, env->uid, &data, &len, trust,
-                                            sizeof(trust), problem, sizeof(problem));
+                                               sizeof(trust), problem, sizeof(problem));
 
     if (fst == PK_FILE_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
@@ -392,7 +392,7 @@ static enum pk_outcome pk_kinds_ca_file(const struct pk_kind_env *env, struct pk
         return PK_OK;
     }
     fst = env->check->open(path, PK_FILE_USER_MAP, env->uid, &fd, trust, sizeof(trust), problem,
-                        sizeof(problem));
+                           sizeof(problem));
     if (fst == PK_FILE_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
     if (fst != PK_FILE_OK) {

@@ -138,15 +138,15 @@ enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_
     return PK_FILE_OK;
 }
 
-enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid,
-                                 int *fd_out, char *problem, size_t problem_len)
+enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                                 char *problem, size_t problem_len)
 {
     return pk_open_rules(path, kind, uid, fd_out, NULL, 0, problem, problem_len);
 }
 
 static enum pk_file_status pk_read_rules(const char *path, enum pk_file_kind kind, uid_t uid,
-                                         char **data, size_t *len, char *trust,
-                                         size_t trust_len, char *problem, size_t problem_len)
+                                         char **data, size_t *len, char *trust, size_t trust_len,
+                                         char *problem, size_t problem_len)
 {
     size_t cap = pk_file_cap(kind);
     char *buf;
@@ -195,17 +195,17 @@ static enum pk_file_status pk_read_rules(const char *path, enum pk_file_kind kin
     return PK_FILE_OK;
 }
 
-enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
-                                 char **data, size_t *len, char *problem, size_t problem_len)
+enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                                 size_t *len, char *problem, size_t problem_len)
 {
     return pk_read_rules(path, kind, uid, data, len, NULL, 0, problem, problem_len);
 }
 
 /* In the module too: pk_config_load_check (config.c) reads the config with
  * it. It never reads past a broken rule unless asked for trust. */
-enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid,
-                                  char **data, size_t *len, char *trust, size_t trust_len,
-                                  char *problem, size_t problem_len)
+enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                                  size_t *len, char *trust, size_t trust_len, char *problem,
+                                  size_t problem_len)
 {
     return pk_read_rules(path, kind, uid, data, len, trust, trust_len, problem, problem_len);
 }

@@ -27,13 +27,13 @@ enum pk_file_status {
 
 /* Opens path for reading after checking the rules; problem (always set when
  * the status is not OK) names the rule. */
-enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid,
-                                 int *fd_out, char *problem, size_t problem_len);
+enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                                 char *problem, size_t problem_len);
 
 /* Reads the whole file (NUL-terminated, len excludes the NUL). The caller
  * wipes and frees *data. */
-enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid,
-                                 char **data, size_t *len, char *problem, size_t problem_len);
+enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                                 size_t *len, char *problem, size_t problem_len);
 
 /* For `kakao-pam check` only, never the module: check grants nothing, so a
  * file that breaks the owner, mode or no-symlink rule is still opened (and
@@ -42,11 +42,10 @@ enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t
  * only); the status and problem are as for pk_safe_open otherwise (a file
  * that is not regular, or too large, is still refused). pk_check_open is
  * in src/safe_file_check.c, outside the module. */
-enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid,
-                                  int *fd_out, char *trust, size_t trust_len, char *problem,
+enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                                  char *trust, size_t trust_len, char *problem, size_t problem_len);
+enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                                  size_t *len, char *trust, size_t trust_len, char *problem,
                                   size_t problem_len);
-enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid,
-                                  char **data, size_t *len, char *trust, size_t trust_len,
-                                  char *problem, size_t problem_len);
 
 #endif

@@ -9,4 +9,3 @@ enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_
 {
     return pk_open_rules(path, kind, uid, fd_out, trust, trust_len, problem, problem_len);
 }
-

@@ -5,8 +5,8 @@
 
 static bool pk_is_b64url(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
 }
 
 static bool pk_is_space(char c)
@@ -132,8 +132,8 @@ enum pk_outcome pk_token_parse(const char *raw, struct pk_token *tok, struct pk_
     }
     if (hint != NULL)
         return pk_result_set(res, PK_TOKEN_MALFORMED, "%s", hint);
-    return pk_result_set(res, PK_TOKEN_MALFORMED, "%zu bytes, neither a JWT nor a Kakao access token",
-                         len);
+    return pk_result_set(res, PK_TOKEN_MALFORMED,
+                         "%zu bytes, neither a JWT nor a Kakao access token", len);
 }
 
 bool pk_valid_kakao_id_text(const char *s, size_t len, int64_t *out)

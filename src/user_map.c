@@ -24,13 +24,13 @@ enum {
     PK_CH_NAME = 4,      /* [A-Za-z0-9._-] */
     PK_CH_NAME_FIRST = 8 /* [A-Za-z0-9._] */
 };
-#define PK_CH(c)                                                                                 \
-    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' ? PK_CH_BLANK                        \
-     : (c) == '#'                                             ? PK_CH_HASH                         \
-     : ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || \
-             (c) == '.' || (c) == '_'                                                            \
-         ? PK_CH_NAME | PK_CH_NAME_FIRST                                                         \
-     : (c) == '-' ? PK_CH_NAME                                                                   \
+#define PK_CH(c)                                                                                   \
+    ((c) == ' ' || (c) == '\t' || (c) == '\r' || (c) == '\n' ? PK_CH_BLANK                         \
+     : (c) == '#'                                            ? PK_CH_HASH                          \
+     : ((c) >= 'A' && (c) <= 'Z') || ((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') ||   \
+             (c) == '.' || (c) == '_'                                                              \
+         ? PK_CH_NAME | PK_CH_NAME_FIRST                                                           \
+     : (c) == '-' ? PK_CH_NAME                                                                     \
                   : 0)
 #define PK_CH4(c) PK_CH(c), PK_CH((c) + 1), PK_CH((c) + 2), PK_CH((c) + 3)
 #define PK_CH16(c) PK_CH4(c), PK_CH4((c) + 4), PK_CH4((c) + 8), PK_CH4((c) + 12)

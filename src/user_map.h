@@ -1,5 +1,5 @@
-/* The user map (pam_kakao.conf(5), USER MAP; docs/DESIGN.md §9.2): "kakao_id local_user" lines, read as a stream so
- * memory does not grow with the file. */
+/* The user map (pam_kakao.conf(5), USER MAP; docs/DESIGN.md §9.2): "kakao_id local_user" lines,
+ * read as a stream so memory does not grow with the file. */
 #ifndef PK_USER_MAP_H
 #define PK_USER_MAP_H
 
@@ -31,8 +31,7 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
  * not in the module). A file that breaks the
  * owner, mode or no-symlink rule is still read: the broken rules come first,
  * as one report with line 0 and problem "PATH: rule[; rule]". */
-typedef void (*pk_map_report)(void *ctx, const char *path, unsigned long line,
-                              const char *problem);
+typedef void (*pk_map_report)(void *ctx, const char *path, unsigned long line, const char *problem);
 enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
                                     unsigned long *entries, char *problem, size_t problem_len);
 

@@ -17,7 +17,8 @@ static const struct pk_outcome_row pk_outcome_table[PK_OUTCOME_COUNT] = {
     [PK_NOT_MAPPED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "kakao_id not mapped to this user"},
     [PK_TOKEN_EMPTY] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "empty token"},
     [PK_TOKEN_TOO_LONG] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token too long"},
-    [PK_TOKEN_BAD_BYTES] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token has bytes outside printable ASCII"},
+    [PK_TOKEN_BAD_BYTES] = {PAM_AUTH_ERR, PK_WORD_REJECTED,
+                            "token has bytes outside printable ASCII"},
     [PK_TOKEN_MALFORMED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "malformed token"},
     [PK_KIND_NOT_ACCEPTED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token kind not accepted"},
     [PK_NO_AUTHTOK] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "use_first_pass but no PAM_AUTHTOK"},
@@ -29,7 +30,8 @@ static const struct pk_outcome_row pk_outcome_table[PK_OUTCOME_COUNT] = {
     [PK_JWT_ALG_MISMATCH] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "algorithm not allowed"},
     [PK_JWT_CRIT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "crit header not supported"},
     [PK_JWT_BAD_TYP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "typ header not JWT"},
-    [PK_JWT_SIG_LENGTH] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "signature length wrong, token probably cut off"},
+    [PK_JWT_SIG_LENGTH] = {PAM_AUTH_ERR, PK_WORD_REJECTED,
+                           "signature length wrong, token probably cut off"},
     [PK_JWT_BAD_SIGNATURE] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad signature"},
     [PK_JWT_BAD_CLAIMS] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad claims"},
     [PK_JWT_NO_EXP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "no exp claim"},
@@ -66,8 +68,7 @@ static const struct pk_outcome_row *pk_row(enum pk_outcome outcome)
     return &pk_outcome_table[outcome];
 }
 
-enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome, const char *fmt,
-                              ...)
+enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome, const char *fmt, ...)
 {
     res->outcome = outcome;
     res->detail[0] = '\0';

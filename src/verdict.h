@@ -88,8 +88,7 @@ struct pk_result {
 };
 
 /* Sets outcome and a printf-style detail; returns the outcome. */
-enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome,
-                              const char *fmt, ...)
+enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 int pk_outcome_pam_code(enum pk_outcome outcome);
@@ -101,7 +100,6 @@ const char *pk_kind_name(enum pk_kind kind);
 /* Formats the single log line for a decision into buf. `user` is escaped
  * as a field (pk_log_field: no raw space, quote or control byte), so a user
  * name cannot forge a field or a second decision. */
-void pk_verdict_line(char *buf, size_t len, const struct pk_result *res,
-                     const char *user);
+void pk_verdict_line(char *buf, size_t len, const struct pk_result *res, const char *user);
 
 #endif

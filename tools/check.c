@@ -123,8 +123,8 @@ static void pk_check_kind_ok(void *ctx, const char *msg)
  * or not the kind is accepted: a file that is named is checked. */
 static void pk_check_kinds(struct pk_check *ck, const struct pk_config *cfg)
 {
-    const struct pk_kind_check check = {pk_check_kind_problem, pk_check_kind_ok, ck,
-                                        pk_check_open, pk_check_read};
+    const struct pk_kind_check check = {pk_check_kind_problem, pk_check_kind_ok, ck, pk_check_open,
+                                        pk_check_read};
     const struct pk_kind_env env = {cfg, geteuid(), time(NULL), NULL, &check};
     struct pk_kind_state st;
     struct pk_result res;
@@ -181,8 +181,8 @@ static int pk_check_config_readable(const struct pk_cli_args *args)
     bool explicit_path;
     const char *path = pk_check_config_path(args, &explicit_path);
     int fd;
-    enum pk_file_status st = pk_safe_open(path, PK_FILE_CONFIG, geteuid(), &fd, problem,
-                                          sizeof(problem));
+    enum pk_file_status st =
+        pk_safe_open(path, PK_FILE_CONFIG, geteuid(), &fd, problem, sizeof(problem));
 
     switch (st) {
     case PK_FILE_OK:
@@ -198,8 +198,10 @@ static int pk_check_config_readable(const struct pk_cli_args *args)
                     path);
             return 0;
         }
-        fprintf(stderr, "kakao-pam check: %s does not exist and no KEY=VALUE arguments were "
-                        "given: nothing to check\n", path);
+        fprintf(stderr,
+                "kakao-pam check: %s does not exist and no KEY=VALUE arguments were "
+                "given: nothing to check\n",
+                path);
         return PK_EXIT_USAGE;
     case PK_FILE_IO:
     case PK_FILE_NOMEM:
@@ -272,7 +274,7 @@ int pk_cmd_check(int argc, char **argv)
             const char *path = pk_check_config_path(&args, &explicit_path);
             printf("ok config %s%s\n", path,
                    cfg.config_explicit || access(path, F_OK) == 0 ? ""
-                                                                   : " (absent: arguments only)");
+                                                                  : " (absent: arguments only)");
             pk_check_accept(&cfg);
         }
         if (cfg.user_map != NULL)

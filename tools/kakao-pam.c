@@ -88,10 +88,10 @@ static bool rsa_too_weak(const char *pem, size_t len)
 int pk_cmd_mint(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"key", required_argument, NULL, 'k'}, {"alg", required_argument, NULL, 'a'},
+        {"key", required_argument, NULL, 'k'},      {"alg", required_argument, NULL, 'a'},
         {"kakao-id", required_argument, NULL, 'i'}, {"ttl", required_argument, NULL, 't'},
-        {"iss", required_argument, NULL, 's'}, {"aud", required_argument, NULL, 'u'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+        {"iss", required_argument, NULL, 's'},      {"aud", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *key_arg = NULL, *alg_name = NULL, *id_text = NULL, *iss = NULL, *aud = NULL;
     long ttl = 300;
@@ -167,8 +167,7 @@ int pk_cmd_mint(int argc, char **argv)
     key_path = pk_cli_path("mint", key_arg);
     if (key_path == NULL)
         return EXIT_USAGE;
-    st = pk_safe_read(key_path, PK_FILE_KEY, geteuid(), &key, &key_len, problem,
-                      sizeof(problem));
+    st = pk_safe_read(key_path, PK_FILE_KEY, geteuid(), &key, &key_len, problem, sizeof(problem));
     free(key_path);
     if (st != PK_FILE_OK) {
         fprintf(stderr, "kakao-pam mint: key refused: %s\n", problem);
@@ -186,9 +185,10 @@ int pk_cmd_mint(int argc, char **argv)
     }
     now = (long long)time(NULL);
     (void)snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", pk_alg_name(alg));
-    n = snprintf(payload, sizeof(payload), "{\"kakao_id\":%lld,\"iat\":%lld,\"exp\":%lld%s%s%s%s%s%s}",
-                 (long long)kakao_id, now, now + ttl, iss ? ",\"iss\":\"" : "", iss ? iss_q : "",
-                 iss ? "\"" : "", aud ? ",\"aud\":\"" : "", aud ? aud_q : "", aud ? "\"" : "");
+    n = snprintf(payload, sizeof(payload),
+                 "{\"kakao_id\":%lld,\"iat\":%lld,\"exp\":%lld%s%s%s%s%s%s}", (long long)kakao_id,
+                 now, now + ttl, iss ? ",\"iss\":\"" : "", iss ? iss_q : "", iss ? "\"" : "",
+                 aud ? ",\"aud\":\"" : "", aud ? aud_q : "", aud ? "\"" : "");
     if (n < 0 || (size_t)n >= sizeof(payload)) {
         pk_free_secret(key, key_len);
         return EXIT_USAGE;
@@ -208,11 +208,15 @@ int pk_cmd_mint(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strlen(token) >= 512)
-        fprintf(stderr, "kakao-pam mint: warning: token is %zu bytes: sudo refuses answers of "
-                        "512 bytes or more\n", strlen(token));
+        fprintf(stderr,
+                "kakao-pam mint: warning: token is %zu bytes: sudo refuses answers of "
+                "512 bytes or more\n",
+                strlen(token));
     if (strlen(token) > 1023)
-        fprintf(stderr, "kakao-pam mint: warning: token is %zu bytes: the OpenSSH client cuts "
-                        "answers at 1023 bytes\n", strlen(token));
+        fprintf(stderr,
+                "kakao-pam mint: warning: token is %zu bytes: the OpenSSH client cuts "
+                "answers at 1023 bytes\n",
+                strlen(token));
     if (ttl <= 0)
         fprintf(stderr, "kakao-pam mint: warning: --ttl %ld: the token is already expired\n", ttl);
     if (puts(token) == EOF || fflush(stdout) != 0) {

@@ -308,8 +308,8 @@ static int pk_login_parse(int argc, char **argv, struct pk_login_opts *o)
             char *end;
             errno = 0;
             o->timeout_s = strtol(optarg, &end, 10);
-            if (errno != 0 || *end != '\0' || *optarg < '0' || *optarg > '9' ||
-                o->timeout_s < 1 || o->timeout_s > PK_LOGIN_TIMEOUT_MAX) {
+            if (errno != 0 || *end != '\0' || *optarg < '0' || *optarg > '9' || o->timeout_s < 1 ||
+                o->timeout_s > PK_LOGIN_TIMEOUT_MAX) {
                 pk_login_err("--timeout must be 1 to %ld seconds", PK_LOGIN_TIMEOUT_MAX);
                 return PK_EXIT_USAGE;
             }
@@ -427,8 +427,8 @@ static int pk_read_client_secret(const char *path, char **secret)
 {
     char problem[512];
     size_t len;
-    enum pk_file_status st = pk_safe_read(path, PK_FILE_KEY, geteuid(), secret, &len, problem,
-                                          sizeof(problem));
+    enum pk_file_status st =
+        pk_safe_read(path, PK_FILE_KEY, geteuid(), secret, &len, problem, sizeof(problem));
 
     if (st != PK_FILE_OK) {
         pk_login_err("client secret file refused: %s", problem);
@@ -813,7 +813,8 @@ static int pk_exchange(const struct pk_login *l, const char *secret)
         break;
     case PK_HTTP_TIMEOUT:
         pk_login_err("timed out: the token endpoint did not answer within the %ld s of the "
-                     "login", l->o.timeout_s);
+                     "login",
+                     l->o.timeout_s);
         return PK_EXIT_USAGE;
     default:
         pk_login_err("token endpoint unavailable: %s", err);
@@ -890,8 +891,8 @@ int pk_cmd_login(int argc, char **argv)
         /* It decides whom the token exchange trusts: the module's rules. */
         char problem[512];
         int fd;
-        if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem,
-                         sizeof(problem)) != PK_FILE_OK) {
+        if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem, sizeof(problem)) !=
+            PK_FILE_OK) {
             pk_login_err("--ca-file refused: %s", problem);
             rc = PK_EXIT_USAGE;
             goto out;
@@ -920,8 +921,10 @@ int pk_cmd_login(int argc, char **argv)
         rc = PK_EXIT_USAGE;
         goto out;
     }
-    (void)fprintf(stderr, "kakao-pam login: open this URL in a browser to log in with "
-                          "Kakao:\n\n  %s\n\n", url.p);
+    (void)fprintf(stderr,
+                  "kakao-pam login: open this URL in a browser to log in with "
+                  "Kakao:\n\n  %s\n\n",
+                  url.p);
     (void)fprintf(stderr, "kakao-pam login: waiting up to %ld s for the redirect to %s\n",
                   l.o.timeout_s, l.o.redirect_uri);
     (void)fflush(stderr);

@@ -53,8 +53,7 @@ static void pk_verify_interrupt(int sig)
 
 /* Reads at most cap bytes of fd into buf (cap + 1 bytes); *more is set when
  * there was more. Returns -1 on a read error or an interrupt. */
-static int pk_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *more,
-                           bool one_line)
+static int pk_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *more, bool one_line)
 {
     *len = 0;
     *more = false;
@@ -202,9 +201,9 @@ int pk_cmd_verify(int argc, char **argv)
         if (input == NULL) {
             out = pk_result_set(&res, PK_NO_MEMORY, "reading the token");
         } else {
-            rc = tty ? pk_prompt_tty(auth.cfg.prompt, input, PK_VERIFY_INPUT_MAX, &len, &more)
-                     : pk_read_bounded(STDIN_FILENO, input, PK_VERIFY_INPUT_MAX, &len, &more,
-                                       false);
+            rc =
+                tty ? pk_prompt_tty(auth.cfg.prompt, input, PK_VERIFY_INPUT_MAX, &len, &more)
+                    : pk_read_bounded(STDIN_FILENO, input, PK_VERIFY_INPUT_MAX, &len, &more, false);
             if (rc != 0) {
                 fprintf(stderr, "kakao-pam verify: cannot read the token: %s\n",
                         errno == EINTR ? "interrupted" : strerror(errno));
@@ -222,8 +221,10 @@ int pk_cmd_verify(int argc, char **argv)
                 return PK_EXIT_REFUSED;
             }
             if (more)
-                fprintf(stderr, "kakao-pam verify: input longer than %d bytes; judging the "
-                                "first %d\n", PK_VERIFY_INPUT_MAX, PK_VERIFY_INPUT_MAX);
+                fprintf(stderr,
+                        "kakao-pam verify: input longer than %d bytes; judging the "
+                        "first %d\n",
+                        PK_VERIFY_INPUT_MAX, PK_VERIFY_INPUT_MAX);
         }
     }
     if (out == PK_OK)

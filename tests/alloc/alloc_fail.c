@@ -241,8 +241,8 @@ static int exercise(const struct scenario *s, unsigned long *runs)
         out = run_once(s, &res, &queue_ok);
         injected = ia_disarm();
         if (getenv("PK_ALLOC_VERBOSE") != NULL)
-            fprintf(stderr, "  %s N=%lu: %s (%s)%s\n", s->name, n, words(out).text,
-                    res.detail, injected ? "" : " [nothing failed]");
+            fprintf(stderr, "  %s N=%lu: %s (%s)%s\n", s->name, n, words(out).text, res.detail,
+                    injected ? "" : " [nothing failed]");
         leaked = ia_leftovers(NULL, openssl_object, &ignored);
         openssl_kept += ignored;
         if (leaked != 0) {

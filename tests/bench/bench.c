@@ -103,8 +103,8 @@ struct bench_case {
     char service[128];
     char user[64];
     char *token;
-    long batch;           /* pam: logins per timed sample */
-    char preload[512];    /* spawn: libraries to preload too (',' separated) */
+    long batch;        /* pam: logins per timed sample */
+    char preload[512]; /* spawn: libraries to preload too (',' separated) */
     double samples[MAX_SAMPLES];
     double cpu[MAX_SAMPLES]; /* spawn: the child's user+sys time */
     size_t n;
@@ -152,8 +152,8 @@ static void report(const char *kind, struct bench_case *c)
 
     printf("%s %s median_us=%.1f p10_us=%.1f p90_us=%.1f per_s=%.1f cpu_us=%.1f n=%zu "
            "failures=%ld\n",
-           kind, c->name, med, p10, p90, med > 0 ? 1e6 / med : 0.0,
-           quantile(c->cpu, c->n, 0.5), c->n, c->failures);
+           kind, c->name, med, p10, p90, med > 0 ? 1e6 / med : 0.0, quantile(c->cpu, c->n, 0.5),
+           c->n, c->failures);
 }
 
 static double tv_us(const struct timeval *tv)
@@ -442,8 +442,9 @@ static int cmd_verify(int argc, char **argv)
         sign_key = slurp(path, &sign_len);
         if (algs[a].alg == PK_ALG_HS256 && sign_len > 0 && sign_key[sign_len - 1] == '\n')
             sign_len--;
-        (void)snprintf(claims, sizeof(claims), "{\"kakao_id\":3095134389,\"iat\":%lld,\"exp\":%lld}",
-                       (long long)time(NULL), (long long)time(NULL) + 3600);
+        (void)snprintf(claims, sizeof(claims),
+                       "{\"kakao_id\":3095134389,\"iat\":%lld,\"exp\":%lld}", (long long)time(NULL),
+                       (long long)time(NULL) + 3600);
         (void)snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", algs[a].name);
         jwt = pk_jwt_sign(header, claims, algs[a].alg, sign_key, sign_len, err, sizeof(err));
         if (jwt == NULL)
@@ -531,8 +532,8 @@ static int cmd_map_child(int argc, char **argv)
     hwm_start = vm_hwm_kib();
     for (long i = -1; i < n; i++) {
         double t0 = now_us();
-        if (pk_user_map_lookup(argv[0], geteuid(), argv[1], NULL, &ids, problem,
-                               sizeof(problem)) != PK_MAP_OK ||
+        if (pk_user_map_lookup(argv[0], geteuid(), argv[1], NULL, &ids, problem, sizeof(problem)) !=
+                PK_MAP_OK ||
             ids.count != 1)
             die("user map lookup failed");
         pk_id_list_free(&ids);
@@ -588,8 +589,8 @@ static int cmd_usermap(int argc, char **argv, const char *self)
         (void)close(fds[1]);
         got = read(fds[0], out, sizeof(out) - 1);
         (void)close(fds[0]);
-        if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) ||
-            WEXITSTATUS(status) != 0 || got <= 0)
+        if (wait4(pid, &status, 0, &ru) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+            got <= 0)
             die("map child failed");
         out[got] = '\0';
         if (out[got - 1] == '\n')

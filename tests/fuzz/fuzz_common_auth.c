@@ -50,8 +50,8 @@ void pk_fuzz_auth_init(struct pk_auth *a, const char *const *args, const char *k
     a->cfg_loaded = true;
     a->uid = geteuid();
     a->log = pk_fuzz_logger();
-    if (pk_jwt_key_load(key_path, a->cfg.jwt_alg, a->uid, &a->keys.jwt_key, problem, sizeof(problem)) !=
-        PK_KEY_OK) {
+    if (pk_jwt_key_load(key_path, a->cfg.jwt_alg, a->uid, &a->keys.jwt_key, problem,
+                        sizeof(problem)) != PK_KEY_OK) {
         fprintf(stderr, "fuzz setup: %s\n", problem);
         pk_fuzz_fail(__FILE__, __LINE__, "key");
     }

@@ -6,7 +6,8 @@
  *
  * Invariants: every reported problem is printable and names where it is;
  * a config that loads has at least one usable token kind and every value
- * within the ranges of pam_kakao.conf(5) (pk_keys[] in src/config.c); a config that fails to load reported why. */
+ * within the ranges of pam_kakao.conf(5) (pk_keys[] in src/config.c); a config that fails to load
+ * reported why. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int keep_going = 0; keep_going < 2; keep_going++) {
         struct pk_config cfg;
         struct reports r = {0};
-        int rc = pk_config_load(&cfg, argc, argv, conf_path, geteuid(), keep_going != 0, report,
-                                &r);
+        int rc =
+            pk_config_load(&cfg, argc, argv, conf_path, geteuid(), keep_going != 0, report, &r);
 
         PK_FUZZ_CHECK(rc == 0 || rc == -1 || rc == -2, "unexpected return");
         if (rc == 0) {

@@ -85,11 +85,11 @@ static void oracle(const char *json, size_t len, const struct pk_jwks *set)
         PK_FUZZ_CHECK(json_is_string(json_object_get(e, "kty")) &&
                           strcmp(json_string_value(json_object_get(e, "kty")), "RSA") == 0,
                       "accepted a key whose kty is not RSA");
-        PK_FUZZ_CHECK(use == NULL || (json_is_string(use) && strcmp(json_string_value(use),
-                                                                    "sig") == 0),
+        PK_FUZZ_CHECK(use == NULL ||
+                          (json_is_string(use) && strcmp(json_string_value(use), "sig") == 0),
                       "accepted a key not for signatures");
-        PK_FUZZ_CHECK(alg == NULL || (json_is_string(alg) && strcmp(json_string_value(alg),
-                                                                    "RS256") == 0),
+        PK_FUZZ_CHECK(alg == NULL ||
+                          (json_is_string(alg) && strcmp(json_string_value(alg), "RS256") == 0),
                       "accepted a key for another algorithm");
     }
     json_decref(root);
@@ -127,8 +127,7 @@ static void check_set(const char *json, size_t len, const struct pk_jwks *set)
                       "an unusable kid is not reported with its reason");
     }
     /* pk_entry_kid never accepts an empty kid, so "" names nothing. */
-    PK_FUZZ_CHECK(pk_jwks_find(set, "", &key, &why) == PK_JWK_MISSING && key == NULL &&
-                      why == NULL,
+    PK_FUZZ_CHECK(pk_jwks_find(set, "", &key, &why) == PK_JWK_MISSING && key == NULL && why == NULL,
                   "the empty kid names something");
     oracle(json, len, set);
 }
@@ -144,8 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(json, data, size);
     st = pk_jwks_parse(json, size, "fuzz", pk_fuzz_logger(), &set, problem, sizeof(problem));
-    PK_FUZZ_CHECK(st == PK_JWKS_OK || st == PK_JWKS_BAD || st == PK_JWKS_NOMEM,
-                  "unknown status");
+    PK_FUZZ_CHECK(st == PK_JWKS_OK || st == PK_JWKS_BAD || st == PK_JWKS_NOMEM, "unknown status");
     PK_FUZZ_CHECK(pk_fuzz_printable(problem), "problem not printable");
     if (st == PK_JWKS_OK) {
         PK_FUZZ_CHECK(problem[0] == '\0', "a problem with a set that parsed");

@@ -118,9 +118,8 @@ static bool oracle_parse(const char *text, size_t len, struct pk_kakao_entry *e)
 
 static bool same_entry(const struct pk_kakao_entry *a, const struct pk_kakao_entry *b)
 {
-    return a->kakao_id == b->kakao_id && a->app_id == b->app_id &&
-           strcmp(a->api, b->api) == 0 && a->email == b->email && a->created == b->created &&
-           a->expires == b->expires;
+    return a->kakao_id == b->kakao_id && a->app_id == b->app_id && strcmp(a->api, b->api) == 0 &&
+           a->email == b->email && a->created == b->created && a->expires == b->expires;
 }
 
 static void from_text(const uint8_t *data, size_t size)
@@ -135,8 +134,8 @@ static void from_text(const uint8_t *data, size_t size)
     memcpy(text, data, size);
     ok = pk_kakao_entry_parse(text, size, &e);
     expect = oracle_parse(text, size, &want);
-    PK_FUZZ_CHECK(ok == expect, ok ? "accepted an entry outside the rules"
-                                   : "refused an entry within the rules");
+    PK_FUZZ_CHECK(ok == expect,
+                  ok ? "accepted an entry outside the rules" : "refused an entry within the rules");
     if (ok) {
         PK_FUZZ_CHECK(same_entry(&e, &want), "parsed fields differ from the text");
         PK_FUZZ_CHECK(pk_kakao_entry_format(&e, again, sizeof(again)) == size &&

@@ -140,9 +140,9 @@ static size_t fetches(const char *ch)
     char *all = pt_slurp(mock_log);
     size_t n;
 
-    (void)snprintf(want, sizeof(want),
-                   "\"method\": \"GET\", \"path\": \"/.well-known/jwks.json\", \"query\": \"ch=%s\"",
-                   ch);
+    (void)snprintf(
+        want, sizeof(want),
+        "\"method\": \"GET\", \"path\": \"/.well-known/jwks.json\", \"query\": \"ch=%s\"", ch);
     n = pt_count_of(all, want);
     free(all);
     return n;
@@ -155,10 +155,11 @@ static char *id_token_at(EVP_PKEY *k, const char *kid, const char *sub, long lon
                          const char *aud_json)
 {
     char *header = jt_printf("{\"kid\":\"%s\",\"typ\":\"JWT\",\"alg\":\"RS256\"}", kid);
-    char *claims = jt_printf("{\"aud\":%s,\"sub\":\"%s\",\"auth_time\":%lld,\"iss\":\"" ISS
-                             "\",\"nickname\":\"Alice\",\"exp\":%lld,\"iat\":%lld,\"picture\":\""
-                             PICTURE "\",\"email\":\"alice@example.com\"}",
-                             aud_json, sub, iat, iat + 21600, iat);
+    char *claims =
+        jt_printf("{\"aud\":%s,\"sub\":\"%s\",\"auth_time\":%lld,\"iss\":\"" ISS
+                  "\",\"nickname\":\"Alice\",\"exp\":%lld,\"iat\":%lld,\"picture\":\"" PICTURE
+                  "\",\"email\":\"alice@example.com\"}",
+                  aud_json, sub, iat, iat + 21600, iat);
     char *tok = jt_sign_rs256(k, header, claims);
 
     free(header);
@@ -212,13 +213,12 @@ static void assert_token_not_logged(const char *log, const char *token)
 /* Runs token for user through service "pk" and checks the PAM result, the
  * decision line (exact, or a prefix when want ends in '*'), that the token
  * is in no log line, and KAKAO_ID. */
-static void attempt(const char *token, const char *user, int rv, const char *want,
-                    struct pt_run *r)
+static void attempt(const char *token, const char *user, int rv, const char *want, struct pt_run *r)
 {
     pt_run("pk", user, token, rv == PAM_SUCCESS, r);
     if (r->auth_rv != rv)
-        fail_msg("rv %d (%s), want %d (%s); log:\n%s", r->auth_rv,
-                 pam_strerror(NULL, r->auth_rv), rv, pam_strerror(NULL, rv), r->all_log);
+        fail_msg("rv %d (%s), want %d (%s); log:\n%s", r->auth_rv, pam_strerror(NULL, r->auth_rv),
+                 rv, pam_strerror(NULL, rv), r->all_log);
     assert_log_matches("log", r->log, want);
     assert_token_not_logged(r->all_log, token);
     if (rv == PAM_SUCCESS)
@@ -288,8 +288,7 @@ static void pamtester_at(const char *when, const char *user, const char *token,
         nl = strchr(p, '\n');
         if (nl != NULL)
             *nl = '\0';
-        (void)snprintf(t->all_log + used, sizeof(t->all_log) - used, "%s%s", used ? "\n" : "",
-                       p);
+        (void)snprintf(t->all_log + used, sizeof(t->all_log) - used, "%s%s", used ? "\n" : "", p);
         (void)snprintf(t->log, sizeof(t->log), "%s", p);
     }
     fclose(f);
@@ -370,8 +369,7 @@ static void claims_refused(void **state)
     /* issued to another app */
     tok = id_token_at(key_a, KA, ALICE, now, "\"0123456789abcdef0123456789abcdef\"");
     attempt(tok, "alice", PAM_AUTH_ERR,
-            "rejected id_token for user=alice: wrong audience (aud does not contain \"" REST
-            "\")",
+            "rejected id_token for user=alice: wrong audience (aud does not contain \"" REST "\")",
             &r);
     free(tok);
     /* sub must be a string of digits */
@@ -394,8 +392,7 @@ static void claims_refused(void **state)
             "rejected jwt for user=alice: token kind not accepted (jwt is not in accept)", &r);
     free(tok);
     /* the configured issuer is what makes an ID token */
-    conf("jwks_file = %s\nid_token_issuer = https://issuer.example\n",
-         jwks_file("idt_a.jwks", a));
+    conf("jwks_file = %s\nid_token_issuer = https://issuer.example\n", jwks_file("idt_a.jwks", a));
     tok = id_token(key_a, KA, ALICE);
     attempt(tok, "alice", PAM_AUTH_ERR,
             "rejected jwt for user=alice: token kind not accepted (jwt is not in accept)", &r);
@@ -409,9 +406,9 @@ static void attacks(void **state)
     char err[256];
     size_t n_len;
     unsigned char *n = jt_param_bytes(key_a, OSSL_PKEY_PARAM_RSA_N, &n_len);
-    char *claims = jt_printf("{\"aud\":\"" REST "\",\"sub\":\"" ALICE "\",\"iss\":\"" ISS
-                             "\",\"exp\":%lld}",
-                             (long long)time(NULL) + 600);
+    char *claims =
+        jt_printf("{\"aud\":\"" REST "\",\"sub\":\"" ALICE "\",\"iss\":\"" ISS "\",\"exp\":%lld}",
+                  (long long)time(NULL) + 600);
     char *a = jt_jwks(jwk_a, NULL);
     char *tok;
     (void)state;
@@ -438,8 +435,7 @@ static void attacks(void **state)
                 &r);
         free(tok);
         tok = jt_printf("%s.%s.", h, p);
-        attempt(tok, "alice", PAM_AUTH_ERR, "rejected token for user=alice: malformed token*",
-                &r);
+        attempt(tok, "alice", PAM_AUTH_ERR, "rejected token for user=alice: malformed token*", &r);
         free(tok);
         free(h);
         free(p);
@@ -848,7 +844,6 @@ static void bad_answers_from_url(void **state)
     char *tok = id_token(key_a, KA, ALICE);
     (void)state;
 
-
     /* no copy and an answer that is not a JWKS */
     mock_jwks("bad", NULL, "notjson");
     conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\njwks_max_age = 3600\n", jwks_url("bad"),
@@ -983,7 +978,6 @@ static void real_timestamps(void **state)
     char *a = jt_jwks(jwk_a, NULL);
     (void)state;
 
-
     assert_in_range(strlen(tok), 630, 830);
     conf("jwks_file = %s\n", jwks_file("idt_a.jwks", a));
     pamtester_at(at_time(iat + 100), "alice", tok, &t);
@@ -1001,8 +995,8 @@ static void real_timestamps(void **state)
                        "rejected id_token for user=alice: issued in the future (iat=1697167622 "
                        "now=*");
     /* and today it is long expired */
-    attempt(tok, "alice", PAM_AUTH_ERR, "rejected id_token for user=alice: expired (exp=1697189222*",
-            &r);
+    attempt(tok, "alice", PAM_AUTH_ERR,
+            "rejected id_token for user=alice: expired (exp=1697189222*", &r);
     free(tok);
     free(a);
 }

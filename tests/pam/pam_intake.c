@@ -105,12 +105,12 @@ static size_t requests_with(const char *token, size_t since)
     return n;
 }
 
-#define assert_rv(r, want)                                                                    \
-    do {                                                                                      \
-        if ((r)->auth_rv != (want))                                                           \
-            fail_msg("rv %d (%s), want %d (%s); log:\n%s", (r)->auth_rv,                      \
-                     pam_strerror(NULL, (r)->auth_rv), (want), pam_strerror(NULL, (want)),    \
-                     (r)->all_log);                                                           \
+#define assert_rv(r, want)                                                                         \
+    do {                                                                                           \
+        if ((r)->auth_rv != (want))                                                                \
+            fail_msg("rv %d (%s), want %d (%s); log:\n%s", (r)->auth_rv,                           \
+                     pam_strerror(NULL, (r)->auth_rv), (want), pam_strerror(NULL, (want)),         \
+                     (r)->all_log);                                                                \
     } while (0)
 
 /* Sets PAM_AUTHTOK for pam_set_items (the earlier module), or unsets it. */

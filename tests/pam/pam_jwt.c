@@ -116,17 +116,17 @@ static long long now_s(void)
 
 static char *hs_token(long long id, long long exp_in)
 {
-    return mint("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
-                claims("{\"kakao_id\":%lld,\"iat\":%lld,\"exp\":%lld}", id, now_s(),
-                       now_s() + exp_in),
-                PK_ALG_HS256);
+    return mint(
+        "{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+        claims("{\"kakao_id\":%lld,\"iat\":%lld,\"exp\":%lld}", id, now_s(), now_s() + exp_in),
+        PK_ALG_HS256);
 }
 
 #define assert_log(r, text) assert_string_equal((r)->log, (text))
-#define assert_log_has(r, text)                                                               \
-    do {                                                                                      \
-        if (strstr((r)->log, (text)) == NULL)                                                 \
-            fail_msg("log \"%s\" lacks \"%s\"", (r)->log, (text));                            \
+#define assert_log_has(r, text)                                                                    \
+    do {                                                                                           \
+        if (strstr((r)->log, (text)) == NULL)                                                      \
+            fail_msg("log \"%s\" lacks \"%s\"", (r)->log, (text));                                 \
     } while (0)
 
 static void expect_reject(const char *token, const char *user, int rv, const char *log_prefix)
@@ -348,9 +348,9 @@ static void all_algorithms(void **state)
         const char *name;
         const char *pub;
     } algs[] = {
-        {PK_ALG_HS256, "HS256", "hs256.key"},   {PK_ALG_HS384, "HS384", "hs256.key"},
-        {PK_ALG_HS512, "HS512", "hs256.key"},   {PK_ALG_RS256, "RS256", "rsa.pub.pem"},
-        {PK_ALG_RS384, "RS384", "rsa.pub.pem"}, {PK_ALG_RS512, "RS512", "rsa.pub.pem"},
+        {PK_ALG_HS256, "HS256", "hs256.key"},     {PK_ALG_HS384, "HS384", "hs256.key"},
+        {PK_ALG_HS512, "HS512", "hs256.key"},     {PK_ALG_RS256, "RS256", "rsa.pub.pem"},
+        {PK_ALG_RS384, "RS384", "rsa.pub.pem"},   {PK_ALG_RS512, "RS512", "rsa.pub.pem"},
         {PK_ALG_ES256, "ES256", "ec256.pub.pem"}, {PK_ALG_ES384, "ES384", "ec384.pub.pem"},
         {PK_ALG_ES512, "ES512", "ec521.pub.pem"},
     };
@@ -361,8 +361,8 @@ static void all_algorithms(void **state)
         char *tok;
         conf("jwt_key = %s\njwt_alg = %s\n", pt_path(keys, algs[i].pub), algs[i].name);
         (void)snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", algs[i].name);
-        tok = mint(hdr, claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
-                   algs[i].alg);
+        tok =
+            mint(hdr, claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), algs[i].alg);
         pt_run("pk", "alice", tok, false, &r);
         if (r.auth_rv != PAM_SUCCESS)
             fail_msg("%s: rv %d log %s", algs[i].name, r.auth_rv, r.log);
@@ -372,8 +372,7 @@ static void all_algorithms(void **state)
         if (algs[i].alg >= PK_ALG_RS256 && algs[i].alg <= PK_ALG_RS512) {
             tok = mint_with(hdr, claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
                             algs[i].alg, "rsa_other.pem");
-            expect_reject(tok, "alice", PAM_AUTH_ERR,
-                          "rejected jwt for user=alice: bad signature");
+            expect_reject(tok, "alice", PAM_AUTH_ERR, "rejected jwt for user=alice: bad signature");
             free(tok);
         }
     }
@@ -389,13 +388,12 @@ static void alg_none(void **state)
     (void)state;
 
     conf_hs("HS256", "");
-    p = pk_b64url_encode((const unsigned char *)claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE,
-                                                        now_s() + 60),
-                         strlen(claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60)));
+    p = pk_b64url_encode(
+        (const unsigned char *)claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
+        strlen(claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60)));
     /* empty signature: not even JWT-shaped */
     (void)snprintf(tok, sizeof(tok), "%s.%s.", h, p);
-    expect_reject(tok, "alice", PAM_AUTH_ERR,
-                  "rejected token for user=alice: malformed token");
+    expect_reject(tok, "alice", PAM_AUTH_ERR, "rejected token for user=alice: malformed token");
     /* with some signature: the alg is refused */
     (void)snprintf(tok, sizeof(tok), "%s.%s.AAAA", h, p);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
@@ -416,8 +414,8 @@ static void algorithm_confusion(void **state)
     conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
     /* HS256 MACed with the RSA public key's PEM text */
     tok = pk_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
-                      claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
-                      PK_ALG_HS256, (unsigned char *)pem, len, err, sizeof(err));
+                      claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), PK_ALG_HS256,
+                      (unsigned char *)pem, len, err, sizeof(err));
     assert_non_null(tok);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: algorithm not allowed (alg=\"HS256\", configured "
@@ -481,8 +479,8 @@ static void time_claims(void **state)
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: expired (exp=1697167622 now=");
     free(tok);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":\"%lld\"}", ALICE, now_s() + 60),
-               PK_ALG_HS256);
+    tok =
+        mint(h, claims("{\"kakao_id\":%lld,\"exp\":\"%lld\"}", ALICE, now_s() + 60), PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: bad claims (exp is not an integer)");
     free(tok);
@@ -492,21 +490,24 @@ static void time_claims(void **state)
     free(tok);
     (void)snprintf(want, sizeof(want), "rejected jwt for user=alice: not yet valid (nbf=%lld",
                    now_s() + 3600);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"nbf\":%lld}", ALICE, now_s() + 7200,
-                         now_s() + 3600),
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"nbf\":%lld}", ALICE, now_s() + 7200,
+                      now_s() + 3600),
                PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR, want);
     free(tok);
     (void)snprintf(want, sizeof(want),
                    "rejected jwt for user=alice: issued in the future (iat=%lld", now_s() + 3600);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld}", ALICE, now_s() + 7200,
-                         now_s() + 3600),
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld}", ALICE, now_s() + 7200,
+                      now_s() + 3600),
                PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR, want);
     free(tok);
     /* within leeway (60 s default) both are fine */
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"nbf\":%lld,\"iat\":%lld}", ALICE,
-                         now_s() - 20, now_s() + 20, now_s() + 20),
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"nbf\":%lld,\"iat\":%lld}", ALICE,
+                      now_s() - 20, now_s() + 20, now_s() + 20),
                PK_ALG_HS256);
     {
         struct pt_run r;
@@ -524,34 +525,50 @@ static void issuer_and_audience(void **state)
     (void)state;
 
     conf_hs("HS256", "jwt_issuer = https://api.example.com\njwt_audience = ssh\n");
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://evil.example\","
-                         "\"aud\":\"ssh\"}", ALICE, now_s() + 60), PK_ALG_HS256);
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://evil.example\","
+                      "\"aud\":\"ssh\"}",
+                      ALICE, now_s() + 60),
+               PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: wrong issuer (iss=\"https://evil.example\")");
     free(tok);
     tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"aud\":\"ssh\"}", ALICE, now_s() + 60),
                PK_ALG_HS256);
-    expect_reject(tok, "alice", PAM_AUTH_ERR, "rejected jwt for user=alice: wrong issuer (iss missing)");
+    expect_reject(tok, "alice", PAM_AUTH_ERR,
+                  "rejected jwt for user=alice: wrong issuer (iss missing)");
     free(tok);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\","
-                         "\"aud\":\"web\"}", ALICE, now_s() + 60), PK_ALG_HS256);
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\","
+                      "\"aud\":\"web\"}",
+                      ALICE, now_s() + 60),
+               PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: wrong audience (aud does not contain \"ssh\")");
     free(tok);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\","
-                         "\"aud\":[\"web\",\"ssh\"]}", ALICE, now_s() + 60), PK_ALG_HS256);
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\","
+                      "\"aud\":[\"web\",\"ssh\"]}",
+                      ALICE, now_s() + 60),
+               PK_ALG_HS256);
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_SUCCESS);
     free(tok);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\","
-                         "\"aud\":[\"web\",1]}", ALICE, now_s() + 60), PK_ALG_HS256);
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\","
+                      "\"aud\":[\"web\",1]}",
+                      ALICE, now_s() + 60),
+               PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: bad claims (aud is not a string or array of "
                   "strings)");
     free(tok);
     /* a NUL inside iss must not pass as the configured issuer */
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\\u0000x\","
-                         "\"aud\":\"ssh\"}", ALICE, now_s() + 60), PK_ALG_HS256);
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iss\":\"https://api.example.com\\u0000x\","
+                      "\"aud\":\"ssh\"}",
+                      ALICE, now_s() + 60),
+               PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: bad claims (payload: NUL character in a string)");
     free(tok);
@@ -562,10 +579,10 @@ static void duplicate_claims(void **state)
     char *tok;
     (void)state;
     conf_hs("HS256", "");
-    tok = mint("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
-               claims("{\"kakao_id\":%lld,\"kakao_id\":%lld,\"exp\":%lld}", BOB, ALICE,
-                      now_s() + 60),
-               PK_ALG_HS256);
+    tok =
+        mint("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+             claims("{\"kakao_id\":%lld,\"kakao_id\":%lld,\"exp\":%lld}", BOB, ALICE, now_s() + 60),
+             PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: bad claims (payload: duplicate key)");
     free(tok);
@@ -617,10 +634,10 @@ static void id_claim_types(void **state)
     free(tok);
     /* the seed article's back end puts the id in user_id */
     conf_hs("HS256", "jwt_id_claim = user_id\n");
-    tok = mint("{\"alg\":\"HS256\"}",
-               claims("{\"user_id\":%lld,\"kakao_id\":%lld,\"exp\":%lld}", ALICE, BOB,
-                      now_s() + 60),
-               PK_ALG_HS256);
+    tok =
+        mint("{\"alg\":\"HS256\"}",
+             claims("{\"user_id\":%lld,\"kakao_id\":%lld,\"exp\":%lld}", ALICE, BOB, now_s() + 60),
+             PK_ALG_HS256);
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_SUCCESS);
     assert_log(&r, "accepted jwt kakao_id=3095134389 user=alice");
@@ -658,8 +675,7 @@ static void tampered_signatures(void **state)
     (void)snprintf(tok, sizeof(tok), "%s", good);
     {
         char *last = tok + strlen(tok) - 1;
-        const char *alphabet =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
         int v = (int)(strchr(alphabet, *last) - alphabet);
         *last = alphabet[v ^ 1];
     }
@@ -684,7 +700,9 @@ static void huge_and_odd_tokens(void **state)
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected token for user=alice: token too long (over 8192 bytes)");
     free(tok);
-    expect_reject("abc\x01" "defghijklmnopqrstuv", "alice", PAM_AUTH_ERR,
+    expect_reject("abc\x01"
+                  "defghijklmnopqrstuv",
+                  "alice", PAM_AUTH_ERR,
                   "rejected token for user=alice: token has bytes outside printable ASCII "
                   "(byte 0x01 at offset 3)");
     expect_reject("abcdefghijklmnop\xc3\xa9", "alice", PAM_AUTH_ERR,
@@ -695,8 +713,7 @@ static void huge_and_odd_tokens(void **state)
                   "rejected token for user=alice: malformed token (5 bytes, neither a JWT nor a "
                   "Kakao access token)");
     /* a Kakao access token while only jwt is configured */
-    expect_reject("abcdefghijklmnopqrstuvwxyz0123456789_-ABCDEFGHIJKLMNOP", "alice",
-                  PAM_AUTH_ERR,
+    expect_reject("abcdefghijklmnopqrstuvwxyz0123456789_-ABCDEFGHIJKLMNOP", "alice", PAM_AUTH_ERR,
                   "rejected kakao for user=alice: token kind not accepted (kakao is not in "
                   "accept)");
     /* surrounding whitespace is trimmed */
@@ -730,7 +747,8 @@ static void client_limit_hints(void **state)
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_AUTH_ERR);
     assert_log_has(&r, "1023 bytes: probably cut off by the OpenSSH client");
-    assert_string_equal(r.errors, "The token is 1023 bytes: the OpenSSH client probably cut it off.");
+    assert_string_equal(r.errors,
+                        "The token is 1023 bytes: the OpenSSH client probably cut it off.");
     free(tok);
 
     tok = mint("{\"alg\":\"HS256\"}",
@@ -745,8 +763,8 @@ static void client_limit_hints(void **state)
 
     /* an RS256 signature cut short inside the segment */
     conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
-    tok = mint("{\"alg\":\"RS256\"}", claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60),
-               PK_ALG_RS256);
+    tok = mint("{\"alg\":\"RS256\"}",
+               claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), PK_ALG_RS256);
     tok[strlen(tok) - 40] = '\0';
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_AUTH_ERR);
@@ -765,21 +783,24 @@ static void step_up_freshness(void **state)
     (void)state;
 
     conf_hs("HS256", "max_token_age = 300\n");
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld}", ALICE, now_s() + 600,
-                         now_s() - 10),
-               PK_ALG_HS256);
+    tok = mint(
+        h,
+        claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld}", ALICE, now_s() + 600, now_s() - 10),
+        PK_ALG_HS256);
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_SUCCESS);
     free(tok);
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld}", ALICE, now_s() + 600,
-                         now_s() - 1000),
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld}", ALICE, now_s() + 600,
+                      now_s() - 1000),
                PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: authentication too old (iat=");
     free(tok);
     /* auth_time is preferred over a fresh iat */
-    tok = mint(h, claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld,\"auth_time\":%lld}", ALICE,
-                         now_s() + 600, now_s(), now_s() - 1000),
+    tok = mint(h,
+               claims("{\"kakao_id\":%lld,\"exp\":%lld,\"iat\":%lld,\"auth_time\":%lld}", ALICE,
+                      now_s() + 600, now_s(), now_s() - 1000),
                PK_ALG_HS256);
     expect_reject(tok, "alice", PAM_AUTH_ERR,
                   "rejected jwt for user=alice: authentication too old (auth_time=");

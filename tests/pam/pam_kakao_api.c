@@ -208,8 +208,7 @@ static void assert_token_not_logged(const struct pt_run *r, const char *token)
 /* Runs token for user through service "pk"; asserts the PAM result, the
  * decision line (exactly, or as a prefix when `log` ends in '*'), that the
  * token is in no log line and no message, and KAKAO_ID on success only. */
-static void attempt(const char *token, const char *user, int rv, const char *log,
-                    struct pt_run *r)
+static void attempt(const char *token, const char *user, int rv, const char *log, struct pt_run *r)
 {
     size_t loglen = strlen(log);
 
@@ -278,8 +277,8 @@ static void valid_tokens(void **state)
     (void)state;
 
     kconf("%s", "");
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 1, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
     assert_string_equal(r.kakao_id_env, "3095134389");
     assert_string_equal(r.all_log, "accepted kakao kakao_id=3095134389 user=alice");
     /* one request: token info, by GET, without a body */
@@ -291,8 +290,7 @@ static void valid_tokens(void **state)
     assert_non_null(strstr(lines, "\"body_len\": 0"));
     free(lines);
 
-    attempt_sent(T_BOB, "bob", PAM_SUCCESS, "accepted kakao kakao_id=1122334455 user=bob", 1,
-                 &r);
+    attempt_sent(T_BOB, "bob", PAM_SUCCESS, "accepted kakao kakao_id=1122334455 user=bob", 1, &r);
     assert_string_equal(r.kakao_id_env, "1122334455");
     /* bob's valid token does not open alice's account */
     attempt_sent(T_BOB, "alice", PAM_AUTH_ERR,
@@ -343,14 +341,13 @@ static void base_url_forms(void **state)
     conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld/api\nca_file = %s\n",
          port_main, mock_ca);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
-                 "kakao api unavailable for user=alice: HTTP 404 code=-1 msg=\"not found\"", 1,
-                 &r);
+                 "kakao api unavailable for user=alice: HTTP 404 code=-1 msg=\"not found\"", 1, &r);
 
     /* by host name: the certificate names localhost too */
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://localhost:%ld\nca_file = %s\n",
-         port_main, mock_ca);
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 1, &r);
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://localhost:%ld\nca_file = %s\n", port_main,
+         mock_ca);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
 }
 
 /* ---- answers about the token: PAM_AUTH_ERR ---- */
@@ -456,8 +453,8 @@ static void require_email(void **state)
 
     kconf("require_email = yes\n");
     before = reqlog_count();
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 2, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 2,
+                 &r);
     lines = reqlog_since(before, &n);
     /* token info first, then the user */
     assert_non_null(strstr(lines, TOKEN_INFO_PATH));
@@ -488,8 +485,8 @@ static void require_email(void **state)
                  2, &r);
 
     kconf("require_email = verified\n");
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 2, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 2,
+                 &r);
     attempt_sent(T_UNVERIFIED, "alice", PAM_AUTH_ERR,
                  "rejected kakao for user=alice: email not valid and verified "
                  "(is_email_verified=false)",
@@ -550,8 +547,8 @@ static void connection_failures(void **state)
 
     /* without ca_file the system store applies, which does not know the
      * test CA */
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\ntimeout = %d\n",
-         port_main, ANSWER_TIMEOUT);
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\ntimeout = %d\n", port_main,
+         ANSWER_TIMEOUT);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: TLS: *", 0, &r);
     assert_elapsed(&r, 0.0, ANSWER_BOUND);
@@ -751,8 +748,8 @@ static void tunnel_stop(struct tunnel *t)
     close(t->lfd);
 }
 
-static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY",
-                                         "ALL_PROXY", "all_proxy"};
+static const char *const proxy_vars[] = {"http_proxy", "https_proxy", "HTTPS_PROXY", "ALL_PROXY",
+                                         "all_proxy"};
 /* "*" exempts every host from proxying, for libcurl when nothing overrides it. */
 static const char *const no_proxy_vars[] = {"NO_PROXY", "no_proxy"};
 
@@ -789,8 +786,8 @@ static void proxies(void **state)
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         assert_int_equal(setenv(proxy_vars[i], proxy, 1), 0);
     kconf("%s", "");
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 1, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         assert_int_equal(unsetenv(proxy_vars[i]), 0);
 
@@ -839,8 +836,8 @@ static void ca_file_trust(void **state)
         (void)snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0666 '%s'", mock_ca, ca, ca);
         assert_int_equal(system(cmd), 0);
     }
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n",
-         port_main, ca);
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n", port_main,
+         ca);
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
@@ -856,8 +853,8 @@ static void config_errors(void **state)
     size_t before = reqlog_count();
     (void)state;
 
-    conf("kakao_app_id = 1234567\nkakao_api_url = http://127.0.0.1:%ld\nca_file = %s\n",
-         port_main, mock_ca);
+    conf("kakao_app_id = 1234567\nkakao_api_url = http://127.0.0.1:%ld\nca_file = %s\n", port_main,
+         mock_ca);
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_token_not_logged(&r, T_ALICE);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
@@ -927,8 +924,8 @@ static void with_jwt_too(void **state)
     before = reqlog_count();
     attempt(jwt, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     assert_int_equal(reqlog_count(), before); /* offline */
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 1, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
     attempt_sent(T_OTHER_APP, "alice", PAM_AUTH_ERR,
                  "rejected kakao for user=alice: token issued to another app (app_id=7654321 "
                  "expected=1234567)",
@@ -945,8 +942,8 @@ static void with_jwt_too(void **state)
     attempt(jwt, "alice", PAM_AUTH_ERR,
             "rejected jwt for user=alice: token kind not accepted (jwt is not in accept)", &r);
     assert_int_equal(reqlog_count(), before);
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 1, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
     free(jwt);
 }
 
@@ -957,8 +954,8 @@ static void debug_lines(void **state)
     (void)state;
 
     kconf("debug = yes\ntimeout = %d\n", ANSWER_TIMEOUT);
-    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice",
-                 1, &r);
+    attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
+                 &r);
     if (strchr(r.all_log, '\n') == NULL)
         fail_msg("debug = yes added no line: %s", r.all_log);
     attempt_sent(T_EXPIRED, "alice", PAM_AUTH_ERR,
@@ -981,12 +978,12 @@ static void debug_lines(void **state)
 static void request_log_hygiene(void **state)
 {
     static const char *const fixtures[] = {
-        T_ALICE,     T_BOB,        T_OTHER_APP, T_EXPIRED,       T_UNKNOWN,   T_NO_EMAIL,
-        T_UNVERIFIED, T_INVALID_EMAIL, T_ZERO_ID, T_NEG_ID,      T_STRING_ID, T_NO_APP_ID,
-        T_ZERO_EXP,  T_FLOAT_ID,   T_HANG,      T_DRIP,          T_500,       T_429,
-        T_NOT_JSON,  T_HUGE,       T_REDIRECT,  T_MAINT7,        T_MAINT9798, T_FORBIDDEN,
-        T_BAD_PARAM, T_NOT_LINKED, T_EMPTY,     T_ARRAY,         T_DUP_KEYS,  T_NEG_EXP,
-        T_BOOL_ID,   T_HUGE_ID,
+        T_ALICE,      T_BOB,           T_OTHER_APP, T_EXPIRED, T_UNKNOWN,   T_NO_EMAIL,
+        T_UNVERIFIED, T_INVALID_EMAIL, T_ZERO_ID,   T_NEG_ID,  T_STRING_ID, T_NO_APP_ID,
+        T_ZERO_EXP,   T_FLOAT_ID,      T_HANG,      T_DRIP,    T_500,       T_429,
+        T_NOT_JSON,   T_HUGE,          T_REDIRECT,  T_MAINT7,  T_MAINT9798, T_FORBIDDEN,
+        T_BAD_PARAM,  T_NOT_LINKED,    T_EMPTY,     T_ARRAY,   T_DUP_KEYS,  T_NEG_EXP,
+        T_BOOL_ID,    T_HUGE_ID,
     };
     char *all = pt_slurp(mock_log);
     (void)state;

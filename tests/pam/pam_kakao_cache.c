@@ -35,7 +35,7 @@
 
 #define OK_ALICE "accepted kakao kakao_id=3095134389 user=alice"
 #define OK_BOB "accepted kakao kakao_id=1122334455 user=bob"
-#define BOB_NOT_ALICE                                                                            \
+#define BOB_NOT_ALICE                                                                              \
     "rejected kakao for user=alice: kakao_id not mapped to this user (kakao_id=1122334455)"
 
 static const char *dir;
@@ -88,16 +88,15 @@ static size_t reqlog_count(void)
 
 /* Runs token for user; asserts the PAM result, the decision line, that the
  * token is in no log line, and how many requests reached the mock. */
-static void attempt(const char *token, const char *user, int rv, const char *log,
-                    size_t requests, struct pt_run *r)
+static void attempt(const char *token, const char *user, int rv, const char *log, size_t requests,
+                    struct pt_run *r)
 {
     size_t before = reqlog_count(), sent;
 
     pt_run("pk", user, token, rv == PAM_SUCCESS, r);
     sent = reqlog_count() - before;
     if (r->auth_rv != rv || strcmp(r->log, log) != 0)
-        fail_msg("%s: rv %d, want %d; log \"%s\", want \"%s\"", token, r->auth_rv, rv, r->log,
-                 log);
+        fail_msg("%s: rv %d, want %d; log \"%s\", want \"%s\"", token, r->auth_rv, rv, r->log, log);
     if (sent != requests)
         fail_msg("%s: %zu requests reached the mock, want %zu (log: %s)", token, sent, requests,
                  r->all_log);

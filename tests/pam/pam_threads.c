@@ -1,4 +1,4 @@
-/* Concurrency (issue 6): 200 authentications from 8 threads in one process,
+/* Concurrency: 200 authentications from 8 threads in one process,
  * each its own pam_start ... pam_end through libpam under pam_wrapper, the
  * app-JWT path and the Kakao path (against the mock Kakao API) mixed.
  * Every answer must be the right one (PAM result and KAKAO_ID), every

@@ -28,8 +28,7 @@ static void pt_append(char *buf, size_t cap, const char *text)
     (void)snprintf(buf + used, cap - used, "%s%s", used ? "\n" : "", text);
 }
 
-static int pt_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
-                      void *data)
+static int pt_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
     struct pt_conv *c = data;
     struct pam_response *out = calloc((size_t)n, sizeof(*out));

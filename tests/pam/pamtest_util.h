@@ -16,15 +16,15 @@
 struct pt_run {
     int auth_rv;
     int acct_rv;
-    int prompts;           /* echo-off prompts seen */
-    char log[PT_LOG_MAX];  /* the decision: the last SYSLOG(..) line, prefix stripped */
+    int prompts;              /* echo-off prompts seen */
+    char log[PT_LOG_MAX];     /* the decision: the last SYSLOG(..) line, prefix stripped */
     char all_log[PT_LOG_MAX]; /* every SYSLOG(..) line, "\n"-separated */
-    char errors[2048];     /* PAM_ERROR_MSG texts */
-    char kakao_id_env[64]; /* KAKAO_ID value, "" when unset */
-    double elapsed;        /* seconds from pam_start to pam_end (CLOCK_MONOTONIC) */
-    int first_rv;          /* PT_CONV_AGAIN: pam_authenticate's result before the retry */
-    int delay_calls;       /* PT_RECORD_DELAY: calls of our PAM_FAIL_DELAY function */
-    unsigned delay_usec;   /* PT_RECORD_DELAY: the delay libpam handed it last */
+    char errors[2048];        /* PAM_ERROR_MSG texts */
+    char kakao_id_env[64];    /* KAKAO_ID value, "" when unset */
+    double elapsed;           /* seconds from pam_start to pam_end (CLOCK_MONOTONIC) */
+    int first_rv;             /* PT_CONV_AGAIN: pam_authenticate's result before the retry */
+    int delay_calls;          /* PT_RECORD_DELAY: calls of our PAM_FAIL_DELAY function */
+    unsigned delay_usec;      /* PT_RECORD_DELAY: the delay libpam handed it last */
 };
 
 /* pt_run_ex flags. */

@@ -126,8 +126,8 @@ static inline char *jt_jwk(EVP_PKEY *k, const char *kid, const char *extra)
 {
     char *n = jt_param_b64(k, OSSL_PKEY_PARAM_RSA_N);
     char *e = jt_param_b64(k, OSSL_PKEY_PARAM_RSA_E);
-    char *out = jt_printf("{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}", kid, n,
-                          e, extra);
+    char *out =
+        jt_printf("{\"kty\":\"RSA\",\"kid\":\"%s\",\"n\":\"%s\",\"e\":\"%s\"%s}", kid, n, e, extra);
 
     free(n);
     free(e);
@@ -160,8 +160,8 @@ static inline char *jt_sign_rs256(EVP_PKEY *k, const char *header, const char *p
 {
     char err[256] = "";
     char *pem = jt_private_pem(k);
-    char *tok = pk_jwt_sign(header, payload, PK_ALG_RS256, (const unsigned char *)pem,
-                            strlen(pem), err, sizeof(err));
+    char *tok = pk_jwt_sign(header, payload, PK_ALG_RS256, (const unsigned char *)pem, strlen(pem),
+                            err, sizeof(err));
 
     explicit_bzero(pem, strlen(pem));
     free(pem);

@@ -1,7 +1,7 @@
-/* pk_config_load (pam_kakao(8) OPTIONS, pam_kakao.conf(5)): every key accepted with a valid value and
- * refused with a malformed one, from the arguments and from the file; the
- * file syntax; argument rules; cross-key rules; keep_going. Problems are
- * recorded through the report callback and checked verbatim. */
+/* pk_config_load (pam_kakao(8) OPTIONS, pam_kakao.conf(5)): every key accepted with a valid value
+ * and refused with a malformed one, from the arguments and from the file; the file syntax; argument
+ * rules; cross-key rules; keep_going. Problems are recorded through the report callback and checked
+ * verbatim. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,13 +161,13 @@ static const char *field(const char *key)
 {
     static char buf[64];
 
-#define STR_FIELD(k)                                                                             \
-    if (strcmp(key, #k) == 0)                                                                    \
+#define STR_FIELD(k)                                                                               \
+    if (strcmp(key, #k) == 0)                                                                      \
         return cfg.k != NULL ? cfg.k : "(null)";
-#define LONG_FIELD(k)                                                                            \
-    if (strcmp(key, #k) == 0) {                                                                  \
-        (void)snprintf(buf, sizeof(buf), "%ld", cfg.k);                                          \
-        return buf;                                                                              \
+#define LONG_FIELD(k)                                                                              \
+    if (strcmp(key, #k) == 0) {                                                                    \
+        (void)snprintf(buf, sizeof(buf), "%ld", cfg.k);                                            \
+        return buf;                                                                                \
     }
     STR_FIELD(user_map)
     STR_FIELD(prompt)
@@ -191,8 +191,7 @@ static const char *field(const char *key)
 #undef STR_FIELD
 #undef LONG_FIELD
     if (strcmp(key, "accept") == 0) {
-        (void)snprintf(buf, sizeof(buf), "%s%s%s",
-                       (cfg.accept & PK_KIND_KAKAO) ? "kakao," : "",
+        (void)snprintf(buf, sizeof(buf), "%s%s%s", (cfg.accept & PK_KIND_KAKAO) ? "kakao," : "",
                        (cfg.accept & PK_KIND_JWT) ? "jwt," : "",
                        (cfg.accept & PK_KIND_ID_TOKEN) ? "id_token," : "");
         return buf;
@@ -280,7 +279,7 @@ static void test_defaults(void **state)
 struct valid_case {
     const char *key;
     const char *value;
-    const char *stored; /* field(key) after loading */
+    const char *stored;   /* field(key) after loading */
     const char *extra[3]; /* companions the value needs, NULL-terminated */
 };
 
@@ -316,8 +315,10 @@ static const struct valid_case valid_cases[] = {
     {"jwt_issuer", "https://backend.example", "https://backend.example", {NULL}},
     {"jwt_audience", "pam", "pam", {NULL}},
     {"jwt_id_claim", "sub", "sub", {NULL}},
-    {"jwt_id_claim", "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
-     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc", {NULL}},
+    {"jwt_id_claim",
+     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+     "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc",
+     {NULL}},
     {"leeway", "0", "0", {NULL}},
     {"leeway", "600", "600", {NULL}},
     {"max_token_age", "0", "0", {NULL}},
@@ -333,12 +334,17 @@ static const struct valid_case valid_cases[] = {
     {"prompt_unmapped", "false", "no", {NULL}},
     {"proxy", "http://proxy.example:3128", "http://proxy.example:3128", {NULL}},
     {"proxy", "https://proxy.example", "https://proxy.example", {NULL}},
-    {"kakao_rest_api_key", "0123456789abcdef0123456789abcdef",
-     "0123456789abcdef0123456789abcdef", {"jwks_file=/j.json", "accept=kakao", NULL}},
+    {"kakao_rest_api_key",
+     "0123456789abcdef0123456789abcdef",
+     "0123456789abcdef0123456789abcdef",
+     {"jwks_file=/j.json", "accept=kakao", NULL}},
     {"id_token_issuer", "https://kauth.kakao.com", "https://kauth.kakao.com", {NULL}},
-    {"jwks_file", "/etc/security/kakao.jwks", "/etc/security/kakao.jwks",
+    {"jwks_file",
+     "/etc/security/kakao.jwks",
+     "/etc/security/kakao.jwks",
      {"kakao_rest_api_key=k", "accept=kakao", NULL}},
-    {"jwks_url", "https://kauth.kakao.com/.well-known/jwks.json",
+    {"jwks_url",
+     "https://kauth.kakao.com/.well-known/jwks.json",
      "https://kauth.kakao.com/.well-known/jwks.json",
      {"kakao_rest_api_key=k", "accept=kakao", NULL}},
     {"jwks_max_age", "60", "60", {NULL}},
@@ -381,9 +387,8 @@ static void test_valid_values_in_file(void **state)
         const struct valid_case *c = &valid_cases[i];
         char text[1024];
         int n = snprintf(text, sizeof(text), "%s = %s\n%s\n", c->key, c->value,
-                         strcmp(c->key, "kakao_app_id") == 0
-                             ? "jwt_key = /k\njwt_alg = HS256"
-                             : "kakao_app_id = 42");
+                         strcmp(c->key, "kakao_app_id") == 0 ? "jwt_key = /k\njwt_alg = HS256"
+                                                             : "kakao_app_id = 42");
 
         for (size_t e = 0; c->extra[e] != NULL; e++) {
             const char *eq = strchr(c->extra[e], '=');
@@ -391,8 +396,8 @@ static void test_valid_values_in_file(void **state)
                           (int)(eq - c->extra[e]), c->extra[e], eq + 1);
         }
         if (load(text, false, NULL) != 0 || reps.count != 0)
-            fail_msg("case %zu: \"%s = %s\" refused: %s: %s", i, c->key, c->value,
-                     reps.r[0].where, reps.r[0].problem);
+            fail_msg("case %zu: \"%s = %s\" refused: %s: %s", i, c->key, c->value, reps.r[0].where,
+                     reps.r[0].problem);
         assert_string_equal(field(c->key), c->stored);
     }
 }
@@ -522,8 +527,7 @@ static void test_bad_values_as_arguments(void **state)
         (void)snprintf(want, sizeof(want), "bad value for \"%s\": %s", c->key, c->why);
         /* a bad kakao_app_id must not meet a good one first */
         rc = load(NULL, false,
-                  ARGS(strcmp(c->key, "kakao_app_id") == 0 ? "leeway=1" : "kakao_app_id=42",
-                       arg));
+                  ARGS(strcmp(c->key, "kakao_app_id") == 0 ? "leeway=1" : "kakao_app_id=42", arg));
         if (rc != -1 || reps.count != 1 || strcmp(reps.r[0].problem, want) != 0 ||
             strcmp(reps.r[0].where, "argument") != 0)
             fail_msg("case %zu: \"%s\": rc=%d, %u problems, first \"%s: %s\", want "
@@ -748,10 +752,10 @@ static void test_load_check_reports_all(void **state)
 
 static void test_key_is_path(void **state)
 {
-    static const char *const paths[] = {"config", "user_map", "jwt_key", "ca_file", "jwks_file",
-                                        "cache_dir"};
-    static const char *const others[] = {"prompt", "jwt_alg", "kakao_api_url", "jwks_url",
-                                         "timeout", "frob", "user_mapx", ""};
+    static const char *const paths[] = {"config",  "user_map",  "jwt_key",
+                                        "ca_file", "jwks_file", "cache_dir"};
+    static const char *const others[] = {"prompt",  "jwt_alg", "kakao_api_url", "jwks_url",
+                                         "timeout", "frob",    "user_mapx",     ""};
 
     (void)state;
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
@@ -801,11 +805,10 @@ static void test_unknown_key_in_file(void **state)
                    "unknown key \"Timeout\"");
     expect_problem(load("kakao_app_id = 1\nkakao app_id = 5\n", false, NULL), file_line(2),
                    "unknown key \"kakao\\x20app_id\"");
-    expect_problem(load("kakao_app_id = 1\n= 5\n", false, NULL), file_line(2),
-                   "unknown key \"\"");
+    expect_problem(load("kakao_app_id = 1\n= 5\n", false, NULL), file_line(2), "unknown key \"\"");
     /* config, use_first_pass and friends are module arguments only */
-    expect_problem(load("kakao_app_id = 1\nconfig = /etc/other.conf\n", false, NULL),
-                   file_line(2), "unknown key \"config\"");
+    expect_problem(load("kakao_app_id = 1\nconfig = /etc/other.conf\n", false, NULL), file_line(2),
+                   "unknown key \"config\"");
     expect_problem(load("kakao_app_id = 1\nuse_first_pass = yes\n", false, NULL), file_line(2),
                    "unknown key \"use_first_pass\"");
 }
@@ -901,8 +904,8 @@ static void test_config_argument_rules(void **state)
     char arg[PATH_MAX + 16];
 
     (void)state;
-    expect_problem(load(NULL, false, ARGS("config=pam_kakao.conf", "kakao_app_id=1")),
-                   "argument", "bad value for \"config\": must be an absolute path");
+    expect_problem(load(NULL, false, ARGS("config=pam_kakao.conf", "kakao_app_id=1")), "argument",
+                   "bad value for \"config\": must be an absolute path");
     expect_problem(load(NULL, false, ARGS("config=", "kakao_app_id=1")), "argument",
                    "bad value for \"config\": must be an absolute path");
     expect_problem(load(NULL, false, ARGS("config=/etc/a\tb", "kakao_app_id=1")), "argument",
@@ -943,16 +946,15 @@ static void test_malformed_file_value_despite_override(void **state)
     expect_problem(load("kakao_app_id = 1\njwt_alg = hs256\n", false, ARGS("accept=kakao")),
                    file_line(2), "bad value for \"jwt_alg\": " ALGS);
     /* a duplicate in the file too */
-    expect_problem(load("kakao_app_id = 1\ntimeout = 5\ntimeout = 6\n", false,
-                        ARGS("timeout=20")),
+    expect_problem(load("kakao_app_id = 1\ntimeout = 5\ntimeout = 6\n", false, ARGS("timeout=20")),
                    file_line(3), "key \"timeout\" given twice");
 }
 
 static void test_argument_given_twice(void **state)
 {
     (void)state;
-    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "timeout=5", "timeout=5")),
-                   "argument", "key \"timeout\" given twice");
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "timeout=5", "timeout=5")), "argument",
+                   "key \"timeout\" given twice");
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "kakao_app_id=1")), "argument",
                    "key \"kakao_app_id\" given twice");
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "debug", "debug")), "argument",
@@ -967,12 +969,12 @@ static void test_argument_given_twice(void **state)
                    "argument", "option \"try_first_pass\" given twice");
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "nodelay", "nodelay")), "argument",
                    "option \"nodelay\" given twice");
-    expect_problem(load(NULL, false,
-                        ARGS("kakao_app_id=1", "prompt_unmapped=yes", "prompt_unmapped=no")),
-                   "argument", "key \"prompt_unmapped\" given twice");
-    expect_problem(load("kakao_app_id = 1\nprompt_unmapped = yes\nprompt_unmapped = yes\n", false,
-                        NULL),
-                   file_line(3), "key \"prompt_unmapped\" given twice");
+    expect_problem(
+        load(NULL, false, ARGS("kakao_app_id=1", "prompt_unmapped=yes", "prompt_unmapped=no")),
+        "argument", "key \"prompt_unmapped\" given twice");
+    expect_problem(
+        load("kakao_app_id = 1\nprompt_unmapped = yes\nprompt_unmapped = yes\n", false, NULL),
+        file_line(3), "key \"prompt_unmapped\" given twice");
 }
 
 /* nodelay is a flag among the arguments, never a key: libpam is asked for
@@ -991,8 +993,7 @@ static void test_nodelay(void **state)
     expect_problem(load("kakao_app_id = 1\nnodelay = yes\n", false, NULL), file_line(2),
                    "unknown key \"nodelay\"");
     /* prompt_unmapped as an argument overrides the file */
-    expect_ok(load("kakao_app_id = 1\nprompt_unmapped = yes\n", false,
-                   ARGS("prompt_unmapped=no")));
+    expect_ok(load("kakao_app_id = 1\nprompt_unmapped = yes\n", false, ARGS("prompt_unmapped=no")));
     assert_string_equal(field("prompt_unmapped"), "no");
 }
 
@@ -1035,8 +1036,8 @@ static void test_first_pass_options(void **state)
 static void test_stops_at_first_problem(void **state)
 {
     (void)state;
-    expect_problem(load("foo = 1\ntimeout = 0\n", false, ARGS("leeway=999", "nullok")),
-                   "argument", "bad value for \"leeway\": not a whole number in range");
+    expect_problem(load("foo = 1\ntimeout = 0\n", false, ARGS("leeway=999", "nullok")), "argument",
+                   "bad value for \"leeway\": not a whole number in range");
     expect_problem(load("foo = 1\ntimeout = 0\n", false, ARGS("kakao_app_id=1")), file_line(1),
                    "unknown key \"foo\"");
 }
@@ -1049,8 +1050,7 @@ static void test_stops_at_first_option_problem(void **state)
                    "bad value for \"config\": must be an absolute path");
     expect_problem(load(NULL, false, ARGS("debug", "debug", "timeout=0")), "argument",
                    "option \"debug\" given twice");
-    expect_problem(load(NULL, false,
-                        ARGS("use_first_pass", "use_first_pass", "try_first_pass")),
+    expect_problem(load(NULL, false, ARGS("use_first_pass", "use_first_pass", "try_first_pass")),
                    "argument", "option \"use_first_pass\" given twice");
 }
 
@@ -1059,14 +1059,14 @@ static void test_keep_going_reports_everything(void **state)
     int rc;
 
     (void)state;
-    rc = load("foo = 1\n"
-              "timeout = 5\n"
-              "timeout = 6\n"
-              "jwt_alg = hs256\n"
-              "leeway 3\n",
-              true,
-              ARGS("nullok", "timeout=0", "leeway=5", "leeway=6", "use_first_pass",
-                   "try_first_pass"));
+    rc = load(
+        "foo = 1\n"
+        "timeout = 5\n"
+        "timeout = 6\n"
+        "jwt_alg = hs256\n"
+        "leeway 3\n",
+        true,
+        ARGS("nullok", "timeout=0", "leeway=5", "leeway=6", "use_first_pass", "try_first_pass"));
     assert_int_equal(rc, -1);
     expect_report(0, "argument", "unknown option \"nullok\"");
     expect_report(1, "argument", "bad value for \"timeout\": not a whole number in range");
@@ -1114,16 +1114,16 @@ static void test_accept_unconfigured_kind(void **state)
     (void)state;
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "accept=kakao,jwt")), "config",
                    "accept names jwt, which needs jwt_key and jwt_alg");
-    expect_problem(load(NULL, false, ARGS("jwt_key=/k", "jwt_alg=HS256", "accept=kakao")),
-                   "config", "accept names kakao, which needs kakao_app_id");
+    expect_problem(load(NULL, false, ARGS("jwt_key=/k", "jwt_alg=HS256", "accept=kakao")), "config",
+                   "accept names kakao, which needs kakao_app_id");
     expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "accept=id_token")), "config",
                    "accept names id_token, which needs kakao_rest_api_key and jwks_file or "
                    "jwks_url");
-    expect_problem(load(NULL, false,
-                        ARGS("kakao_app_id=1", "kakao_rest_api_key=k", "accept=kakao,id_token")),
-                   "config",
-                   "accept names id_token, which needs kakao_rest_api_key and jwks_file or "
-                   "jwks_url");
+    expect_problem(
+        load(NULL, false, ARGS("kakao_app_id=1", "kakao_rest_api_key=k", "accept=kakao,id_token")),
+        "config",
+        "accept names id_token, which needs kakao_rest_api_key and jwks_file or "
+        "jwks_url");
 }
 
 static void test_jwt_key_and_alg_together(void **state)
@@ -1166,8 +1166,7 @@ static void test_not_yet_supported(void **state)
                    ARGS("kakao_app_id=1", "kakao_rest_api_key=k",
                         "jwks_url=https://kauth.kakao.com/.well-known/jwks.json")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO | PK_KIND_ID_TOKEN);
-    expect_ok(load(NULL, false,
-                   ARGS("kakao_rest_api_key=k", "jwks_file=/j", "accept=id_token")));
+    expect_ok(load(NULL, false, ARGS("kakao_rest_api_key=k", "jwks_file=/j", "accept=id_token")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_ID_TOKEN);
     expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "cache_ttl=60")));
     assert_int_equal(cfg.cache_ttl, 60);
@@ -1180,19 +1179,18 @@ static void test_config_kinds(void **state)
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO);
     expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "jwt_key=/k", "jwt_alg=HS256")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO | PK_KIND_JWT);
-    expect_ok(load(NULL, false,
-                   ARGS("kakao_app_id=1", "jwt_key=/k", "jwt_alg=HS256", "accept=jwt")));
+    expect_ok(
+        load(NULL, false, ARGS("kakao_app_id=1", "jwt_key=/k", "jwt_alg=HS256", "accept=jwt")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_JWT);
-    expect_ok(load(NULL, false,
-                   ARGS("kakao_app_id=1", "jwt_key=/k", "jwt_alg=HS256", "accept=kakao")));
+    expect_ok(
+        load(NULL, false, ARGS("kakao_app_id=1", "jwt_key=/k", "jwt_alg=HS256", "accept=kakao")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO);
     expect_ok(load(NULL, false,
                    ARGS("kakao_app_id=1", "jwt_key=/k", "jwt_alg=HS256", "accept=jwt,kakao")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO | PK_KIND_JWT);
     /* configured for id_token but not accepting it */
     expect_ok(load(NULL, false,
-                   ARGS("kakao_app_id=1", "kakao_rest_api_key=k", "jwks_file=/j",
-                        "accept=kakao")));
+                   ARGS("kakao_app_id=1", "kakao_rest_api_key=k", "jwks_file=/j", "accept=kakao")));
     assert_int_equal(pk_config_kinds(&cfg), PK_KIND_KAKAO);
 
     /* directly on a struct */

@@ -202,10 +202,10 @@ static void claim_rules(void **state)
         const char *extra;
         enum pk_outcome want;
     } times[] = {
-        {-59, -21600, "", PK_OK},                /* expired within leeway */
-        {-60, -21600, "", PK_JWT_EXPIRED},       /* exp + leeway reached */
+        {-59, -21600, "", PK_OK},          /* expired within leeway */
+        {-60, -21600, "", PK_JWT_EXPIRED}, /* exp + leeway reached */
         {-3600, -21600, "", PK_JWT_EXPIRED},
-        {3600, 59, "", PK_OK},                   /* iat ahead within leeway */
+        {3600, 59, "", PK_OK}, /* iat ahead within leeway */
         {3600, 61, "", PK_JWT_IAT_FUTURE},
         {3600, 0, ",\"nbf\":1700000061", PK_JWT_NOT_YET_VALID},
         {3600, 0, ",\"nbf\":1700000060", PK_OK},
@@ -325,8 +325,8 @@ static void signature_attacks(void **state)
     (void)state;
 
     /* HS256 MACed with the JWK's modulus, and with the PEM libjwt would get */
-    tok = pk_jwt_sign("{\"kid\":\"k1\",\"typ\":\"JWT\",\"alg\":\"HS256\"}", claims, PK_ALG_HS256,
-                      n, n_len, err, sizeof(err));
+    tok = pk_jwt_sign("{\"kid\":\"k1\",\"typ\":\"JWT\",\"alg\":\"HS256\"}", claims, PK_ALG_HS256, n,
+                      n_len, err, sizeof(err));
     assert_non_null(tok);
     expect(tok, PK_JWT_ALG_MISMATCH, "alg=\"HS256\", configured RS256");
     free(tok);
@@ -347,8 +347,8 @@ static void signature_attacks(void **state)
     /* Kakao's token with its payload swapped: the signature no longer fits */
     {
         char *good = jt_sign_rs256(kakao, HDR, claims);
-        char *bob_claims = jt_printf("{\"aud\":\"" REST_KEY "\",\"sub\":\"1122334455\",\"iss\":\""
-                                     ISS "\",\"exp\":%lld}",
+        char *bob_claims = jt_printf("{\"aud\":\"" REST_KEY
+                                     "\",\"sub\":\"1122334455\",\"iss\":\"" ISS "\",\"exp\":%lld}",
                                      T0 + 60);
         char *bob = jt_sign_rs256(other, HDR, bob_claims);
         char *forged = jt_printf("%.*s%.*s%s", (int)(strchr(good, '.') - good), good,
@@ -380,9 +380,9 @@ static void kinds_never_cross(void **state)
     char *app_tok = jt_sign_rs256(kakao, HDR, app_claims);
     (void)state;
 
-    assert_int_equal(pk_jwt_key_load(app_key_path, PK_ALG_RS256, geteuid(), &app_key, problem,
-                                     sizeof(problem)),
-                     PK_KEY_OK);
+    assert_int_equal(
+        pk_jwt_key_load(app_key_path, PK_ALG_RS256, geteuid(), &app_key, problem, sizeof(problem)),
+        PK_KEY_OK);
     cfg.jwt_key = app_key_path;
     cfg.jwt_alg = PK_ALG_RS256;
     /* shallow copies: app_key and store stay the owners */
@@ -450,8 +450,9 @@ static void unavailable_jwks_line(void **state)
 
     memset(&res, 0, sizeof(res));
     res.kind = PK_KIND_ID_TOKEN;
-    (void)pk_result_set(&res, PK_JWKS_UNAVAILABLE, "https://x/jwks: timeout after 5 s (no "
-                                                   "cached copy)");
+    (void)pk_result_set(&res, PK_JWKS_UNAVAILABLE,
+                        "https://x/jwks: timeout after 5 s (no "
+                        "cached copy)");
     pk_verdict_line(line, sizeof(line), &res, "alice");
     assert_string_equal(line, "jwks unavailable for user=alice: https://x/jwks: timeout after 5 s "
                               "(no cached copy)");

@@ -120,7 +120,8 @@ static void modulus_with_leading_zero(void **state)
     assert_non_null(padded);
     memcpy(padded + 1, n, len);
     n64 = pk_b64url_encode(padded, len + 1);
-    jwks = jt_printf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"z\",\"n\":\"%s\",\"e\":\"AQAB\"}]}", n64);
+    jwks =
+        jt_printf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"z\",\"n\":\"%s\",\"e\":\"AQAB\"}]}", n64);
     assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
     assert_int_equal(pk_jwks_find(&set, "z", &key, &why), PK_JWK_FOUND);
     assert_string_equal((const char *)key->pem, pem);
@@ -159,11 +160,14 @@ static void skip_rules(void **state)
          "jwks test.jwks: key #0 (kid \"x1\") skipped: kty missing or not a string", "x1"},
         {"use enc", "{\"kty\":\"RSA\",\"kid\":\"u1\",\"use\":\"enc\",\"n\":\"%s\",\"e\":\"AQAB\"}",
          "jwks test.jwks: key #0 (kid \"u1\") skipped: use \"enc\" is not sig", "u1"},
-        {"use not a string", "{\"kty\":\"RSA\",\"kid\":\"u2\",\"use\":1,\"n\":\"%s\",\"e\":\"AQAB\"}",
+        {"use not a string",
+         "{\"kty\":\"RSA\",\"kid\":\"u2\",\"use\":1,\"n\":\"%s\",\"e\":\"AQAB\"}",
          "jwks test.jwks: key #0 (kid \"u2\") skipped: use \"?\" is not sig", "u2"},
-        {"alg RS512", "{\"kty\":\"RSA\",\"kid\":\"a1\",\"alg\":\"RS512\",\"n\":\"%s\",\"e\":\"AQAB\"}",
+        {"alg RS512",
+         "{\"kty\":\"RSA\",\"kid\":\"a1\",\"alg\":\"RS512\",\"n\":\"%s\",\"e\":\"AQAB\"}",
          "jwks test.jwks: key #0 (kid \"a1\") skipped: alg \"RS512\" is not RS256", "a1"},
-        {"alg lower case", "{\"kty\":\"RSA\",\"kid\":\"a2\",\"alg\":\"rs256\",\"n\":\"%s\",\"e\":\"AQAB\"}",
+        {"alg lower case",
+         "{\"kty\":\"RSA\",\"kid\":\"a2\",\"alg\":\"rs256\",\"n\":\"%s\",\"e\":\"AQAB\"}",
          "jwks test.jwks: key #0 (kid \"a2\") skipped: alg \"rs256\" is not RS256", "a2"},
         {"no kid", "{\"kty\":\"RSA\",\"n\":\"%s\",\"e\":\"AQAB\"}",
          "jwks test.jwks: key #0 skipped: no usable kid", NULL},
@@ -248,8 +252,8 @@ static void short_and_long_keys(void **state)
         char *n64, *text;
         memset(big, 0xff, sizeof(big));
         n64 = pk_b64url_encode(big, sizeof(big));
-        text = jt_printf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"big\",\"n\":\"%s\",\"e\":\"AQAB\"}]}",
-                         n64);
+        text = jt_printf(
+            "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"big\",\"n\":\"%s\",\"e\":\"AQAB\"}]}", n64);
         assert_int_equal(parse(text, &set, problem), PK_JWKS_OK);
         assert_int_equal(set.count, 0);
         assert_string_equal(cap.lines[0], "jwks test.jwks: key #0 (kid \"big\") skipped: \"n\" of "
@@ -280,8 +284,8 @@ static void invalid_rsa_numbers(void **state)
     assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
     assert_int_equal(set.count, 0);
     assert_int_equal(cap.count, 2);
-    assert_string_equal(cap.lines[0],
-                        "jwks test.jwks: key #0 (kid \"even\") skipped: not a valid RSA public key");
+    assert_string_equal(
+        cap.lines[0], "jwks test.jwks: key #0 (kid \"even\") skipped: not a valid RSA public key");
     assert_string_equal(cap.lines[1],
                         "jwks test.jwks: key #1 (kid \"e2\") skipped: not a valid RSA public key");
     pk_jwks_free(&set);
@@ -433,14 +437,10 @@ static void fixture_jwks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(converts_rsa_keys),
-        cmocka_unit_test(modulus_with_leading_zero),
-        cmocka_unit_test(skip_rules),
-        cmocka_unit_test(short_and_long_keys),
-        cmocka_unit_test(invalid_rsa_numbers),
-        cmocka_unit_test(ambiguous_kids),
-        cmocka_unit_test(malformed_sets),
-        cmocka_unit_test(fixture_jwks),
+        cmocka_unit_test(converts_rsa_keys),   cmocka_unit_test(modulus_with_leading_zero),
+        cmocka_unit_test(skip_rules),          cmocka_unit_test(short_and_long_keys),
+        cmocka_unit_test(invalid_rsa_numbers), cmocka_unit_test(ambiguous_kids),
+        cmocka_unit_test(malformed_sets),      cmocka_unit_test(fixture_jwks),
     };
     return cmocka_run_group_tests_name("jwks", tests, group_setup, group_teardown);
 }

@@ -547,8 +547,9 @@ static void bad_cache_records(void **state)
     /* a record for another URL under this name */
     f = fopen(path, "w");
     assert_non_null(f);
-    fprintf(f, "{\"format\":\"pam_kakao jwks cache 1\",\"url\":\"https://evil.example/\","
-               "\"fetched\":%ld,\"failed\":0,\"kid_refetch\":0,\"jwks\":\"{\\\"keys\\\":[]}\"}",
+    fprintf(f,
+            "{\"format\":\"pam_kakao jwks cache 1\",\"url\":\"https://evil.example/\","
+            "\"fetched\":%ld,\"failed\":0,\"kid_refetch\":0,\"jwks\":\"{\\\"keys\\\":[]}\"}",
             T0 + 1);
     fclose(f);
     load(&s, T0 + 2);
@@ -561,8 +562,8 @@ static void bad_cache_records(void **state)
     assert_int_equal(chmod(path, 0666), 0);
     load(&s, T0 + 3);
     (void)snprintf(want, sizeof(want),
-                   "cache_dir %s: %s: not a regular file of ours, or too large; ignored",
-                   cache_dir, strrchr(path, '/') + 1);
+                   "cache_dir %s: %s: not a regular file of ours, or too large; ignored", cache_dir,
+                   strrchr(path, '/') + 1);
     assert_string_equal(cap.lines[0], want);
     assert_int_equal(fake.calls, 4);
     pk_jwks_store_free(&s);
@@ -608,7 +609,8 @@ static void skip_lines_once(void **state)
     fake.body = with_ec;
     load(&s, T0);
     assert_int_equal(cap.count, 1);
-    assert_string_equal(cap.lines[0], "jwks " URL ": key #0 (kid \"e\") skipped: kty \"EC\" is not RSA");
+    assert_string_equal(cap.lines[0],
+                        "jwks " URL ": key #0 (kid \"e\") skipped: kty \"EC\" is not RSA");
     pk_jwks_store_free(&s);
     /* cached copy in use */
     load(&s, T0 + 1);
@@ -624,8 +626,9 @@ static void skip_lines_once(void **state)
     fake.err = "boom";
     load(&s, T0 + 7200);
     assert_int_equal(cap.count, 2);
-    assert_string_equal(cap.lines[1], "jwks " URL ": fetching failed (boom); using the cached copy, "
-                                      "3600 s old");
+    assert_string_equal(cap.lines[1],
+                        "jwks " URL ": fetching failed (boom); using the cached copy, "
+                        "3600 s old");
     pk_jwks_store_free(&s);
     free(with_ec);
 }

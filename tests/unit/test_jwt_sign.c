@@ -265,15 +265,42 @@ static void check_case(void **state, size_t i)
     free_blob(&priv);
 }
 
-static void test_hs256(void **state) { check_case(state, 0); }
-static void test_hs384(void **state) { check_case(state, 1); }
-static void test_hs512(void **state) { check_case(state, 2); }
-static void test_rs256(void **state) { check_case(state, 3); }
-static void test_rs384(void **state) { check_case(state, 4); }
-static void test_rs512(void **state) { check_case(state, 5); }
-static void test_es256(void **state) { check_case(state, 6); }
-static void test_es384(void **state) { check_case(state, 7); }
-static void test_es512(void **state) { check_case(state, 8); }
+static void test_hs256(void **state)
+{
+    check_case(state, 0);
+}
+static void test_hs384(void **state)
+{
+    check_case(state, 1);
+}
+static void test_hs512(void **state)
+{
+    check_case(state, 2);
+}
+static void test_rs256(void **state)
+{
+    check_case(state, 3);
+}
+static void test_rs384(void **state)
+{
+    check_case(state, 4);
+}
+static void test_rs512(void **state)
+{
+    check_case(state, 5);
+}
+static void test_es256(void **state)
+{
+    check_case(state, 6);
+}
+static void test_es384(void **state)
+{
+    check_case(state, 7);
+}
+static void test_es512(void **state)
+{
+    check_case(state, 8);
+}
 
 static struct blob pem_of(EVP_PKEY *pkey, const EVP_CIPHER *cipher)
 {
@@ -331,8 +358,8 @@ static void test_other_key_refused(void **state)
         char *token;
 
         snprintf(header, sizeof header, "{\"alg\":\"%s\"}", rows[i].name);
-        token = pk_jwt_sign(header, PAYLOAD, rows[i].alg, rows[i].key.bytes, rows[i].key.len,
-                            err, sizeof err);
+        token = pk_jwt_sign(header, PAYLOAD, rows[i].alg, rows[i].key.bytes, rows[i].key.len, err,
+                            sizeof err);
         assert_non_null(token);
         assert_null(decode(token, &rows[i].other));
         free(token);
@@ -387,8 +414,7 @@ static void test_forged_headers(void **state)
     char *token;
     jwt_t *jwt;
 
-    token = pk_jwt_sign(header, PAYLOAD, PK_ALG_HS256, secret.bytes, secret.len, err,
-                        sizeof err);
+    token = pk_jwt_sign(header, PAYLOAD, PK_ALG_HS256, secret.bytes, secret.len, err, sizeof err);
     assert_non_null(token);
     jwt = decode(token, &secret);
     assert_non_null(jwt);
@@ -437,8 +463,8 @@ static void test_sign_input(void **state)
         assert_non_null(sig);
         assert_string_equal(last_segment(token), sig);
 
-        sig_prefix = pk_jwt_sign_input(input, input_len - 1, c->alg, key.bytes, key.len, err,
-                                       sizeof err);
+        sig_prefix =
+            pk_jwt_sign_input(input, input_len - 1, c->alg, key.bytes, key.len, err, sizeof err);
         assert_non_null(sig_prefix);
         assert_string_not_equal(sig_prefix, sig);
 
@@ -461,7 +487,7 @@ static void test_es_sign_input_raw(void **state)
         const struct alg_case *c = &cases[i];
         struct blob priv = read_blob(state, c->private_key);
         struct blob pub = read_blob(state, c->public_key);
-        const char *md = c->alg == PK_ALG_ES256 ? "SHA256"
+        const char *md = c->alg == PK_ALG_ES256   ? "SHA256"
                          : c->alg == PK_ALG_ES384 ? "SHA384"
                                                   : "SHA512";
         size_t half = c->sig_len / 2;
@@ -499,8 +525,8 @@ static void test_es_sign_input_raw(void **state)
         ctx = EVP_MD_CTX_new();
         assert_non_null(ctx);
         assert_int_equal(EVP_DigestVerifyInit_ex(ctx, NULL, md, NULL, NULL, pkey, NULL), 1);
-        assert_int_equal(EVP_DigestVerify(ctx, der, (size_t)der_len,
-                                          (const unsigned char *)input, sizeof input - 1),
+        assert_int_equal(EVP_DigestVerify(ctx, der, (size_t)der_len, (const unsigned char *)input,
+                                          sizeof input - 1),
                          1);
 
         EVP_MD_CTX_free(ctx);
@@ -536,12 +562,10 @@ static void test_wrong_key_files(void **state)
         enum pk_alg alg;
         const char *file;
     } rows[] = {
-        {PK_ALG_RS256, "ec256.pem"},     {PK_ALG_RS512, "ec521.pem"},
-        {PK_ALG_ES256, "rsa.pem"},       {PK_ALG_ES256, "ec384.pem"},
-        {PK_ALG_ES256, "ec521.pem"},     {PK_ALG_ES384, "ec256.pem"},
-        {PK_ALG_ES384, "ec521.pem"},     {PK_ALG_ES512, "ec384.pem"},
-        {PK_ALG_ES512, "rsa.pem"},       {PK_ALG_RS256, "hs256.key"},
-        {PK_ALG_ES256, "hs256.key"},     {PK_ALG_RS256, "rsa.pub.pem"},
+        {PK_ALG_RS256, "ec256.pem"},     {PK_ALG_RS512, "ec521.pem"}, {PK_ALG_ES256, "rsa.pem"},
+        {PK_ALG_ES256, "ec384.pem"},     {PK_ALG_ES256, "ec521.pem"}, {PK_ALG_ES384, "ec256.pem"},
+        {PK_ALG_ES384, "ec521.pem"},     {PK_ALG_ES512, "ec384.pem"}, {PK_ALG_ES512, "rsa.pem"},
+        {PK_ALG_RS256, "hs256.key"},     {PK_ALG_ES256, "hs256.key"}, {PK_ALG_RS256, "rsa.pub.pem"},
         {PK_ALG_ES256, "ec256.pub.pem"},
     };
 
@@ -629,11 +653,11 @@ static void test_bad_arguments(void **state)
     assert_true(strlen(err) > 0);
     assert_null(pk_jwt_sign("{}", "{}", PK_ALG_NONE, secret.bytes, secret.len, err, sizeof err));
     assert_true(strlen(err) > 0);
-    assert_null(pk_jwt_sign("{}", "{}", (enum pk_alg)99, secret.bytes, secret.len, err,
-                            sizeof err));
+    assert_null(
+        pk_jwt_sign("{}", "{}", (enum pk_alg)99, secret.bytes, secret.len, err, sizeof err));
     assert_true(strlen(err) > 0);
-    assert_null(pk_jwt_sign_input(NULL, 0, PK_ALG_HS256, secret.bytes, secret.len, err,
-                                  sizeof err));
+    assert_null(
+        pk_jwt_sign_input(NULL, 0, PK_ALG_HS256, secret.bytes, secret.len, err, sizeof err));
     assert_true(strlen(err) > 0);
 
     /* No error buffer is fine, and a short one is truncated, not overrun. */

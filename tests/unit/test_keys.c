@@ -185,8 +185,7 @@ static void test_hmac_lengths(void **state)
     expect_ok(p32, PK_ALG_HS384, 48);
     expect_ok(p32, PK_ALG_HS512, 64);
 
-    assert_int_equal(pk_jwt_key_load(p32, PK_ALG_HS256, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p32, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, 32);
     assert_memory_equal(key.bytes, "0123456789abcdef0123456789abcdef", 32);
@@ -207,8 +206,7 @@ static void test_hmac_trailing_newline(void **state)
 
     /* 32 bytes and a newline: the newline is not part of the secret */
     p = write_file("hs", "0123456789abcdef0123456789abcdef\n", 33, 0600);
-    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, 32);
     assert_memory_equal(key.bytes, "0123456789abcdef0123456789abcdef", 32);
@@ -216,15 +214,13 @@ static void test_hmac_trailing_newline(void **state)
 
     /* only one newline is stripped */
     p = write_file("hs", "0123456789abcdef0123456789abcdef\n\n", 34, 0600);
-    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS384, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS384, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, 33);
     assert_memory_equal(key.bytes, "0123456789abcdef0123456789abcdef\n", 33);
     pk_jwt_key_free(&key);
     p = write_file("hs", "0123456789abcdef0123456789abcde\n\n", 33, 0600);
-    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, 32);
     assert_int_equal(key.bytes[31], '\n');
@@ -232,8 +228,7 @@ static void test_hmac_trailing_newline(void **state)
 
     /* a CR is kept: only "\n" is stripped */
     p = write_file("hs", "0123456789abcdef0123456789abcde\r\n", 33, 0600);
-    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, 32);
     assert_int_equal(key.bytes[31], '\r');
@@ -259,8 +254,7 @@ static void test_hmac_binary_secret(void **state)
         secret[i] = (unsigned char)(i * 37u);
     secret[5] = 0;
     p = write_file("hsbin", secret, sizeof(secret), 0600);
-    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS512, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS512, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, sizeof(secret));
     assert_memory_equal(key.bytes, secret, sizeof(secret));
@@ -287,8 +281,8 @@ static void test_rsa_keys(void **state)
 
     /* libjwt gets the PEM text itself */
     pem = slurp(at("rsa2048.pub.pem"), &pem_len);
-    assert_int_equal(pk_jwt_key_load(at("rsa2048.pub.pem"), PK_ALG_RS256, geteuid(), &key,
-                                     problem, sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(at("rsa2048.pub.pem"), PK_ALG_RS256, geteuid(), &key, problem,
+                                     sizeof(problem)),
                      PK_KEY_OK);
     assert_int_equal(key.len, pem_len);
     assert_memory_equal(key.bytes, pem, pem_len);
@@ -383,13 +377,13 @@ static void test_no_alg_refused(void **state)
     char problem[256];
 
     (void)state;
-    assert_int_equal(pk_jwt_key_load(at("rsa2048.pub.pem"), PK_ALG_NONE, geteuid(), &key,
-                                     problem, sizeof(problem)),
-                     PK_KEY_BAD);
-    assert_null(key.bytes);
-    assert_int_equal(pk_jwt_key_load(at("p256.pub.pem"), PK_ALG_NONE, geteuid(), &key, problem,
+    assert_int_equal(pk_jwt_key_load(at("rsa2048.pub.pem"), PK_ALG_NONE, geteuid(), &key, problem,
                                      sizeof(problem)),
                      PK_KEY_BAD);
+    assert_null(key.bytes);
+    assert_int_equal(
+        pk_jwt_key_load(at("p256.pub.pem"), PK_ALG_NONE, geteuid(), &key, problem, sizeof(problem)),
+        PK_KEY_BAD);
     assert_null(key.bytes);
 }
 
@@ -472,8 +466,7 @@ static void test_key_free_twice(void **state)
     const char *p = write_file("hs32", "0123456789abcdef0123456789abcdef", 32, 0600);
 
     (void)state;
-    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem,
-                                     sizeof(problem)),
+    assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
                      PK_KEY_OK);
     pk_jwt_key_free(&key);
     assert_int_equal(key.alg, PK_ALG_NONE);

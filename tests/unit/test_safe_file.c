@@ -138,9 +138,9 @@ static void test_regular_file_ok(void **state)
     assert_int_equal(fcntl(fd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
     assert_int_equal(close(fd), 0);
 
-    assert_int_equal(pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
-                     PK_FILE_OK);
+    assert_int_equal(
+        pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
+        PK_FILE_OK);
     assert_non_null(data);
     assert_int_equal(len, 12);
     assert_string_equal(data, "timeout = 5\n");
@@ -155,8 +155,7 @@ static void test_empty_file(void **state)
     size_t len = 99;
 
     (void)state;
-    assert_int_equal(pk_safe_read(p, PK_FILE_KEY, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
+    assert_int_equal(pk_safe_read(p, PK_FILE_KEY, geteuid(), &data, &len, problem, sizeof(problem)),
                      PK_FILE_OK);
     assert_non_null(data);
     assert_int_equal(len, 0);
@@ -183,9 +182,9 @@ static void test_missing(void **state)
 
     (void)state;
     expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_MISSING, expected(p, "does not exist"));
-    assert_int_equal(pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
-                     PK_FILE_MISSING);
+    assert_int_equal(
+        pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
+        PK_FILE_MISSING);
     assert_null(data);
     assert_int_equal(len, 0);
     assert_string_equal(problem, expected(p, "does not exist"));
@@ -218,8 +217,7 @@ static void test_directory_refused(void **state)
     (void)state;
     assert_int_equal(mkdir(d, 0700), 0);
     expect_open(d, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE, expected(d, "not a regular file"));
-    expect_open(d, PK_FILE_USER_MAP, geteuid(), PK_FILE_UNSAFE,
-                expected(d, "not a regular file"));
+    expect_open(d, PK_FILE_USER_MAP, geteuid(), PK_FILE_UNSAFE, expected(d, "not a regular file"));
 }
 
 static void test_device_refused(void **state)
@@ -241,8 +239,7 @@ static void test_fifo_does_not_hang(void **state)
     assert_int_equal(mkfifo(f, 0600), 0);
     (void)alarm(10); /* SIGALRM kills the test if anything blocks */
     expect_open(f, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE, expected(f, "not a regular file"));
-    assert_int_equal(pk_safe_read(f, PK_FILE_KEY, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
+    assert_int_equal(pk_safe_read(f, PK_FILE_KEY, geteuid(), &data, &len, problem, sizeof(problem)),
                      PK_FILE_UNSAFE);
     assert_null(data);
     assert_string_equal(problem, expected(f, "not a regular file"));
@@ -343,16 +340,15 @@ static void test_size_caps(void **state)
 
     /* exactly 64 KiB: fine, read whole */
     p = write_sized("cap", 65536, 0600);
-    assert_int_equal(pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
-                     PK_FILE_OK);
+    assert_int_equal(
+        pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
+        PK_FILE_OK);
     assert_int_equal(len, 65536);
     assert_int_equal(data[65535], 'x');
     assert_int_equal(data[65536], '\0');
     free(data);
     data = NULL;
-    assert_int_equal(pk_safe_read(p, PK_FILE_KEY, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
+    assert_int_equal(pk_safe_read(p, PK_FILE_KEY, geteuid(), &data, &len, problem, sizeof(problem)),
                      PK_FILE_OK);
     free(data);
     data = NULL;
@@ -361,11 +357,10 @@ static void test_size_caps(void **state)
     p = write_sized("cap", 65537, 0600);
     expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE,
                 expected(p, "larger than 65536 bytes"));
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
-                expected(p, "larger than 65536 bytes"));
-    assert_int_equal(pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
-                     PK_FILE_UNSAFE);
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE, expected(p, "larger than 65536 bytes"));
+    assert_int_equal(
+        pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
+        PK_FILE_UNSAFE);
     assert_null(data);
     assert_string_equal(problem, expected(p, "larger than 65536 bytes"));
 
@@ -374,9 +369,9 @@ static void test_size_caps(void **state)
     p = write_sized("bigmap", 1 << 20, 0644);
     expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_OK, NULL);
     /* ... but pk_safe_read still bounds what it loads into memory */
-    assert_int_equal(pk_safe_read(p, PK_FILE_USER_MAP, geteuid(), &data, &len, problem,
-                                  sizeof(problem)),
-                     PK_FILE_UNSAFE);
+    assert_int_equal(
+        pk_safe_read(p, PK_FILE_USER_MAP, geteuid(), &data, &len, problem, sizeof(problem)),
+        PK_FILE_UNSAFE);
     assert_null(data);
     assert_string_equal(problem, expected(p, "larger than 65536 bytes"));
 }
@@ -423,8 +418,8 @@ static void test_small_problem_buffer(void **state)
 
     (void)state;
     memset(problem, 'Z', sizeof(problem));
-    assert_int_equal(pk_safe_open("/nonexistent/pam_kakao.conf", PK_FILE_CONFIG, 0, &fd,
-                                  problem, sizeof(problem)),
+    assert_int_equal(pk_safe_open("/nonexistent/pam_kakao.conf", PK_FILE_CONFIG, 0, &fd, problem,
+                                  sizeof(problem)),
                      PK_FILE_MISSING);
     assert_string_equal(problem, "/nonexi");
     assert_int_equal(fd, -1);
@@ -443,8 +438,8 @@ static void test_check_open_notes_trust(void **state)
     int fd = -1;
 
     (void)state;
-    assert_int_equal(pk_check_read(p, PK_FILE_KEY, geteuid(), &data, &len, trust,
-                                   sizeof(trust), problem, sizeof(problem)),
+    assert_int_equal(pk_check_read(p, PK_FILE_KEY, geteuid(), &data, &len, trust, sizeof(trust),
+                                   problem, sizeof(problem)),
                      PK_FILE_OK);
     assert_int_equal(len, 33);
     assert_memory_equal(data, "0123456789abcdef0123456789abcdef\n", 33);
@@ -461,8 +456,8 @@ static void test_check_open_notes_trust(void **state)
     assert_int_equal(chmod(p, 0600), 0);
     (void)unlink(link);
     assert_int_equal(symlink(p, link), 0);
-    assert_int_equal(pk_check_open(link, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust),
-                                   problem, sizeof(problem)),
+    assert_int_equal(pk_check_open(link, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust), problem,
+                                   sizeof(problem)),
                      PK_FILE_OK);
     assert_true(fd >= 0);
     assert_int_equal(close(fd), 0);
@@ -471,13 +466,13 @@ static void test_check_open_notes_trust(void **state)
                 expected(link, "is a symbolic link (not followed)"));
 
     /* A clean file: no trust note. A directory is still refused. */
-    assert_int_equal(pk_check_open(p, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust),
-                                   problem, sizeof(problem)),
+    assert_int_equal(pk_check_open(p, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust), problem,
+                                   sizeof(problem)),
                      PK_FILE_OK);
     assert_int_equal(close(fd), 0);
     assert_string_equal(trust, "");
-    assert_int_equal(pk_check_open(tmpdir, PK_FILE_CONFIG, geteuid(), &fd, trust,
-                                   sizeof(trust), problem, sizeof(problem)),
+    assert_int_equal(pk_check_open(tmpdir, PK_FILE_CONFIG, geteuid(), &fd, trust, sizeof(trust),
+                                   problem, sizeof(problem)),
                      PK_FILE_UNSAFE);
     assert_int_equal(fd, -1);
     assert_string_equal(problem, expected(tmpdir, "not a regular file"));

@@ -180,11 +180,17 @@ static void test_bad_bytes(void **state)
         {"abcdefgh\nijklmnopq", "byte 0x0a at offset 8"},
         {"abcdefgh\x1fijklmnopq", "byte 0x1f at offset 8"},
         {"abcdefghijklmnopq\x7f", "byte 0x7f at offset 17"},
-        {"\x80" "abcdefghijklmnopq", "byte 0x80 at offset 0"},
+        {"\x80"
+         "abcdefghijklmnopq",
+         "byte 0x80 at offset 0"},
         {"abcdefghijklmnopq\xff", "byte 0xff at offset 17"},
-        {"abc\xc3\xa9" "defghijklmnop", "byte 0xc3 at offset 3"},
+        {"abc\xc3\xa9"
+         "defghijklmnop",
+         "byte 0xc3 at offset 3"},
         /* offsets count from the trimmed start */
-        {"   ab\x7f" "cdefghijklmnopq", "byte 0x7f at offset 2"},
+        {"   ab\x7f"
+         "cdefghijklmnopq",
+         "byte 0x7f at offset 2"},
         /* inside a JWT shape */
         {"eyJh.eyJi\x7f.c2ln", "byte 0x7f at offset 9"},
     };
@@ -224,9 +230,9 @@ static void test_sshd_incorrect(void **state)
     reset(&res);
     assert_int_equal(pk_token_parse("\b", &tok, &res), PK_SSHD_INCORRECT);
     reset(&res);
-    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\b\n\r\177INCORRECT\b\n\r\177IN",
-                                    &tok, &res),
-                     PK_SSHD_INCORRECT);
+    assert_int_equal(
+        pk_token_parse("\b\n\r\177INCORRECT\b\n\r\177INCORRECT\b\n\r\177IN", &tok, &res),
+        PK_SSHD_INCORRECT);
     assert_int_equal(tok.len, 32);
     assert_string_equal(res.detail, "");
     /* anything else around it makes it an ordinary bad byte */
@@ -236,8 +242,7 @@ static void test_sshd_incorrect(void **state)
     reset(&res);
     assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\n", &tok, &res), PK_TOKEN_BAD_BYTES);
     reset(&res);
-    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\b\n\rX", &tok, &res),
-                     PK_TOKEN_BAD_BYTES);
+    assert_int_equal(pk_token_parse("\b\n\r\177INCORRECT\b\n\rX", &tok, &res), PK_TOKEN_BAD_BYTES);
     reset(&res);
     assert_int_equal(pk_token_parse("\n\r\177INCORRECT", &tok, &res), PK_TOKEN_BAD_BYTES);
     reset(&res);
@@ -323,9 +328,9 @@ static void test_opaque_lengths(void **state)
 
     /* A realistic Kakao access token: 54-64 chars of [A-Za-z0-9_-] */
     reset(&res);
-    assert_int_equal(pk_token_parse("pbaLRzKkDx0IdKMNwKUKkZAjeSWa3QhxH1z-Oq3Yp6oAAAGLM_abcd",
-                                    &tok, &res),
-                     PK_OK);
+    assert_int_equal(
+        pk_token_parse("pbaLRzKkDx0IdKMNwKUKkZAjeSWa3QhxH1z-Oq3Yp6oAAAGLM_abcd", &tok, &res),
+        PK_OK);
     assert_int_equal(tok.shape, PK_SHAPE_OPAQUE);
 
     /* '=' or '+' are not in the opaque alphabet either */

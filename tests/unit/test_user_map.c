@@ -106,9 +106,9 @@ static void expect_ids(const char *user, size_t n, ...)
     char problem[256] = "";
     va_list ap;
 
-    assert_int_equal(pk_user_map_lookup(map_path, geteuid(), user, &logger, &list, problem,
-                                        sizeof(problem)),
-                     PK_MAP_OK);
+    assert_int_equal(
+        pk_user_map_lookup(map_path, geteuid(), user, &logger, &list, problem, sizeof(problem)),
+        PK_MAP_OK);
     if (list.count != n)
         fail_msg("user \"%s\": %zu ids, want %zu", user, list.count, n);
     va_start(ap, n);
@@ -228,18 +228,18 @@ static void test_empty_file(void **state)
 static void test_malformed_lines(void **state)
 {
     (void)state;
-    write_map("03095134389 alice\n"                           /* 1 leading zero */
-              "30951343890000000000 alice\n"                  /* 2 twenty digits */
-              "9223372036854775808 alice\n"                   /* 3 INT64_MAX + 1 */
-              "+3095134389 alice\n"                           /* 4 sign */
-              "-3095134389 alice\n"                           /* 5 sign */
-              "3095134389 -alice\n"                           /* 6 leading '-' */
+    write_map("03095134389 alice\n"                            /* 1 leading zero */
+              "30951343890000000000 alice\n"                   /* 2 twenty digits */
+              "9223372036854775808 alice\n"                    /* 3 INT64_MAX + 1 */
+              "+3095134389 alice\n"                            /* 4 sign */
+              "-3095134389 alice\n"                            /* 5 sign */
+              "3095134389 -alice\n"                            /* 6 leading '-' */
               "3095134389 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n" /* 7 33 bytes */
-              "3095134389 al$ice\n"                           /* 8 '$' inside */
-              "3095134389 alice extra\n"                      /* 9 three fields */
-              "3095134389\n"                                  /* 10 one field */
-              "1122334455 bob\n"                              /* 11 fine */
-              "0 alice\n");                                   /* 12 zero: over the cap */
+              "3095134389 al$ice\n"                            /* 8 '$' inside */
+              "3095134389 alice extra\n"                       /* 9 three fields */
+              "3095134389\n"                                   /* 10 one field */
+              "1122334455 bob\n"                               /* 11 fine */
+              "0 alice\n");                                    /* 12 zero: over the cap */
     expect_ids("alice", 0);
     assert_int_equal(cap.count, 11);
     expect_msg(0, ":1: malformed line ignored: bad kakao_id");
@@ -521,9 +521,9 @@ static void test_max_ids_per_user(void **state)
         fprintf(fp, "%d alice\n", i);
     assert_int_equal(fclose(fp), 0);
     assert_int_equal(chmod(map_path, 0644), 0);
-    assert_int_equal(pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem,
-                                        sizeof(problem)),
-                     PK_MAP_OK);
+    assert_int_equal(
+        pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
+        PK_MAP_OK);
     assert_int_equal(list.count, PK_MAP_MAX_IDS);
     assert_int_equal(list.ids[0], 1);
     assert_int_equal(list.ids[PK_MAP_MAX_IDS - 1], PK_MAP_MAX_IDS);
@@ -545,9 +545,9 @@ static void test_unsafe_file(void **state)
 
     (void)state;
     write_map_bytes("3095134389 alice\n", 17, 0666);
-    assert_int_equal(pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem,
-                                        sizeof(problem)),
-                     PK_MAP_FILE_ERROR);
+    assert_int_equal(
+        pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
+        PK_MAP_FILE_ERROR);
     assert_null(list.ids);
     assert_int_equal(list.count, 0);
     n = snprintf(want, sizeof(want), "%s: writable by group or others (mode 0666)", map_path);
@@ -555,9 +555,9 @@ static void test_unsafe_file(void **state)
     assert_string_equal(problem, want);
 
     write_map_bytes("3095134389 alice\n", 17, 0620);
-    assert_int_equal(pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem,
-                                        sizeof(problem)),
-                     PK_MAP_FILE_ERROR);
+    assert_int_equal(
+        pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
+        PK_MAP_FILE_ERROR);
     n = snprintf(want, sizeof(want), "%s: writable by group or others (mode 0620)", map_path);
     assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(problem, want);
@@ -567,9 +567,9 @@ static void test_unsafe_file(void **state)
     n = snprintf(link, sizeof(link), "%s/link.users", tmpdir);
     assert_true(n > 0 && (size_t)n < sizeof(link));
     assert_int_equal(symlink(map_path, link), 0);
-    assert_int_equal(pk_user_map_lookup(link, geteuid(), "alice", &logger, &list, problem,
-                                        sizeof(problem)),
-                     PK_MAP_FILE_ERROR);
+    assert_int_equal(
+        pk_user_map_lookup(link, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
+        PK_MAP_FILE_ERROR);
     n = snprintf(want, sizeof(want), "%s: is a symbolic link (not followed)", link);
     assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(problem, want);
@@ -578,9 +578,9 @@ static void test_unsafe_file(void **state)
     /* missing */
     n = snprintf(link, sizeof(link), "%s/missing.users", tmpdir);
     assert_true(n > 0 && (size_t)n < sizeof(link));
-    assert_int_equal(pk_user_map_lookup(link, geteuid(), "alice", &logger, &list, problem,
-                                        sizeof(problem)),
-                     PK_MAP_FILE_ERROR);
+    assert_int_equal(
+        pk_user_map_lookup(link, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
+        PK_MAP_FILE_ERROR);
     n = snprintf(want, sizeof(want), "%s: does not exist", link);
     assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(problem, want);
@@ -588,9 +588,9 @@ static void test_unsafe_file(void **state)
     /* owned by another user */
     if (geteuid() == 0) {
         assert_int_equal(chown(map_path, 12345, 12345), 0);
-        assert_int_equal(pk_user_map_lookup(map_path, 0, "alice", &logger, &list, problem,
-                                            sizeof(problem)),
-                         PK_MAP_FILE_ERROR);
+        assert_int_equal(
+            pk_user_map_lookup(map_path, 0, "alice", &logger, &list, problem, sizeof(problem)),
+            PK_MAP_FILE_ERROR);
         n = snprintf(want, sizeof(want), "%s: owned by uid 12345, not root or uid 0", map_path);
         assert_true(n > 0 && (size_t)n < sizeof(want));
         assert_string_equal(problem, want);
@@ -602,8 +602,22 @@ static void test_unsafe_file(void **state)
 static void test_valid_kakao_id_text(void **state)
 {
     static const char *const bad[] = {
-        "",      "0",   "01",  "00", "-1",   "+1",     "1a", "a1", " 1", "1 ", "1.0", "1e3",
-        "0x10",  "9223372036854775808", "9999999999999999999", "10000000000000000000",
+        "",
+        "0",
+        "01",
+        "00",
+        "-1",
+        "+1",
+        "1a",
+        "a1",
+        " 1",
+        "1 ",
+        "1.0",
+        "1e3",
+        "0x10",
+        "9223372036854775808",
+        "9999999999999999999",
+        "10000000000000000000",
         "18446744073709551616",
     };
     int64_t v = -7;
@@ -638,12 +652,39 @@ static void test_valid_kakao_id_text(void **state)
 static void test_valid_local_user(void **state)
 {
     static const char *const good[] = {
-        "a", "alice", "Alice", "a-b", "a_b", "a.b", "_a", ".a", "a-", "0", "123", "name$",
-        "a-$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$",
+        "a",
+        "alice",
+        "Alice",
+        "a-b",
+        "a_b",
+        "a.b",
+        "_a",
+        ".a",
+        "a-",
+        "0",
+        "123",
+        "name$",
+        "a-$",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$",
     };
     static const char *const bad[] = {
-        "", "$", "$$", "a$$", "$a", "na$me", "-a", "-", "a b", "a\tb", "a/b", "a:b", "a@b",
-        "caf\xc3\xa9", "a\x7f", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+        "",
+        "$",
+        "$$",
+        "a$$",
+        "$a",
+        "na$me",
+        "-a",
+        "-",
+        "a b",
+        "a\tb",
+        "a/b",
+        "a:b",
+        "a@b",
+        "caf\xc3\xa9",
+        "a\x7f",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
         "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa$",
     };
     char line[128];

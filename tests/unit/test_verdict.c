@@ -1,4 +1,6 @@
-/* The outcome table (docs/DESIGN.md §5.1) and the one log line per decision (docs/DESIGN.md §5.2). */
+/* The outcome table (docs/DESIGN.md §5.1) and the one log line per decision
+ * (docs/DESIGN.md §5.2).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,8 +24,8 @@ static void make_result(struct pk_result *res, enum pk_outcome outcome, enum pk_
         (void)snprintf(res->detail, sizeof(res->detail), "%s", detail);
 }
 
-static void expect_line(enum pk_outcome outcome, enum pk_kind kind, int64_t id,
-                        const char *detail, const char *user, const char *want)
+static void expect_line(enum pk_outcome outcome, enum pk_kind kind, int64_t id, const char *detail,
+                        const char *user, const char *want)
 {
     char buf[512];
     struct pk_result res;
@@ -54,8 +56,8 @@ static void test_out_of_range_outcome(void **state)
     (void)state;
     assert_int_equal(pk_outcome_pam_code(PK_OUTCOME_COUNT), PAM_SERVICE_ERR);
     assert_int_equal(pk_outcome_wording(PK_OUTCOME_COUNT), PK_WORD_SERVICE);
-    expect_line((enum pk_outcome)-1, PK_KIND_JWT, 0, "x", "alice", "internal error: x");
-    assert_int_equal(pk_outcome_pam_code((enum pk_outcome)-1), PAM_SERVICE_ERR);
+    expect_line((enum pk_outcome) - 1, PK_KIND_JWT, 0, "x", "alice", "internal error: x");
+    assert_int_equal(pk_outcome_pam_code((enum pk_outcome) - 1), PAM_SERVICE_ERR);
     assert_int_equal(pk_outcome_pam_code((enum pk_outcome)1000), PAM_SERVICE_ERR);
     expect_line(PK_OUTCOME_COUNT, PK_KIND_JWT, 0, "x", "alice", "internal error: x");
 }
@@ -108,7 +110,8 @@ static void test_reasons(void **state)
 {
     (void)state;
     /* the reasons as the decision line carries them */
-    expect_line(PK_JWT_EXPIRED, PK_KIND_JWT, 0, NULL, "alice", "rejected jwt for user=alice: expired");
+    expect_line(PK_JWT_EXPIRED, PK_KIND_JWT, 0, NULL, "alice",
+                "rejected jwt for user=alice: expired");
     expect_line(PK_NOT_MAPPED, PK_KIND_KAKAO, 0, NULL, "alice",
                 "rejected kakao for user=alice: kakao_id not mapped to this user");
     expect_line(PK_KAKAO_WRONG_APP, PK_KIND_KAKAO, 0, NULL, "alice",
@@ -164,8 +167,7 @@ static void test_rejected(void **state)
                 "1023 bytes: probably cut off by the OpenSSH client", "alice",
                 "rejected token for user=alice: malformed token "
                 "(1023 bytes: probably cut off by the OpenSSH client)");
-    expect_line(PK_KAKAO_WRONG_APP, PK_KIND_KAKAO, 0, "app_id=7654321 expected=1234567",
-                "alice",
+    expect_line(PK_KAKAO_WRONG_APP, PK_KIND_KAKAO, 0, "app_id=7654321 expected=1234567", "alice",
                 "rejected kakao for user=alice: token issued to another app "
                 "(app_id=7654321 expected=1234567)");
     expect_line(PK_NO_AUTHTOK, PK_KIND_NONE, 0, NULL, "alice",
@@ -175,8 +177,7 @@ static void test_rejected(void **state)
     expect_line(PK_SSHD_INCORRECT, PK_KIND_NONE, 0, NULL, "carol",
                 "rejected token for user=carol: sshd refused the user (invalid or not allowed; "
                 "sent its INCORRECT password)");
-    expect_line(PK_CONV_AGAIN, PK_KIND_NONE, 0, "the conversation answered PAM_CONV_AGAIN",
-                "alice",
+    expect_line(PK_CONV_AGAIN, PK_KIND_NONE, 0, "the conversation answered PAM_CONV_AGAIN", "alice",
                 "authentication incomplete for user=alice: the conversation answered "
                 "PAM_CONV_AGAIN");
     assert_int_equal(pk_outcome_wording(PK_CONV_AGAIN), PK_WORD_INCOMPLETE);
@@ -208,8 +209,7 @@ static void test_service(void **state)
                 "config error: /etc/security/pam_kakao.conf:3: unknown key \"foo\"");
     expect_line(PK_CONFIG_ERROR, PK_KIND_NONE, 0, NULL, "alice", "config error: (no detail)");
     expect_line(PK_FILE_ERROR, PK_KIND_NONE, 0,
-                "/etc/security/pam_kakao.users: writable by group or others (mode 0666)",
-                "alice",
+                "/etc/security/pam_kakao.users: writable by group or others (mode 0666)", "alice",
                 "file refused: /etc/security/pam_kakao.users: writable by group or others "
                 "(mode 0666)");
     expect_line(PK_NO_MEMORY, PK_KIND_NONE, 0, NULL, NULL, "out of memory: (no detail)");
@@ -220,8 +220,8 @@ static void test_conv(void **state)
     (void)state;
     expect_line(PK_CONV_ERROR, PK_KIND_NONE, 0, NULL, "alice",
                 "conversation failed for user=alice: no answer");
-    expect_line(PK_CONV_ERROR, PK_KIND_NONE, 0,
-                "sudo refuses answers of 512 bytes or more", "alice",
+    expect_line(PK_CONV_ERROR, PK_KIND_NONE, 0, "sudo refuses answers of 512 bytes or more",
+                "alice",
                 "conversation failed for user=alice: sudo refuses answers of 512 bytes or more");
 }
 
