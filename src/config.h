@@ -33,28 +33,21 @@ bool pk_email_rule_from_name(const char *name, enum pk_email_rule *rule);
 enum pk_authtok_mode { PK_AUTHTOK_PROMPT = 0, PK_AUTHTOK_USE_FIRST, PK_AUTHTOK_TRY_FIRST };
 
 struct pk_config {
+    /* Pointers and 64-bit values first, then the 4-byte enums, then the
+     * flags: the order clang-analyzer's padding check asks for. */
     char *config_path;
-    bool config_explicit;
-    enum pk_authtok_mode authtok;
-    bool nodelay; /* module argument only: see pk_config_args_nodelay */
-
     char *user_map;
-    unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
     char *prompt;
-    bool has_app_id;
     int64_t kakao_app_id;
     char *kakao_api_url;
     char *ca_file;
     long timeout;
-    enum pk_email_rule require_email;
     char *jwt_key;
-    enum pk_alg jwt_alg;
     char *jwt_issuer;
     char *jwt_audience;
     char *jwt_id_claim;
     long leeway;
     long max_token_age;
-    bool debug;
     char *proxy;
     char *kakao_rest_api_key;
     char *id_token_issuer;
@@ -63,6 +56,16 @@ struct pk_config {
     long jwks_max_age;
     long cache_ttl;
     char *cache_dir;
+
+    enum pk_authtok_mode authtok;
+    unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
+    enum pk_email_rule require_email;
+    enum pk_alg jwt_alg;
+
+    bool config_explicit;
+    bool nodelay; /* module argument only: see pk_config_args_nodelay */
+    bool has_app_id;
+    bool debug;
     bool prompt_unmapped;
 };
 
