@@ -24,12 +24,9 @@ static size_t pk_file_cap(enum pk_file_kind kind)
 }
 
 static enum pk_file_status pk_refuse(char *problem, size_t len, enum pk_file_status st,
-                                     const char *path, const char *rule, unsigned mode)
+                                     const char *path, const char *rule)
 {
-    if (mode != 0)
-        (void)snprintf(problem, len, "%s: %s (mode %04o)", path, rule, mode & 07777u);
-    else
-        (void)snprintf(problem, len, "%s: %s", path, rule);
+    (void)snprintf(problem, len, "%s: %s", path, rule);
     return st;
 }
 
@@ -42,6 +39,20 @@ static void pk_note_trust(char *trust, size_t len, const char *path, const char 
         (void)snprintf(trust, len, "%s: %s", path, rule);
     else if (used < len)
         (void)snprintf(trust + used, len - used, "; %s", rule);
+}
+
+/* A broken owner or mode rule: the module (trust == NULL) closes fd and
+ * refuses the file with the rule as the problem; `kakao-pam check` notes it
+ * in trust and reads on. */
+static enum pk_file_status pk_rule_broken(int fd, const char *path, const char *rule, char *trust,
+                                          size_t trust_len, char *problem, size_t problem_len)
+{
+    if (trust != NULL) {
+        pk_note_trust(trust, trust_len, path, rule);
+        return PK_FILE_OK;
+    }
+    (void)close(fd);
+    return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path, rule);
 }
 
 /* The rules of pk_safe_open. With trust == NULL (the module) the first
@@ -64,7 +75,7 @@ enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_
         trust[0] = '\0';
     if (path == NULL || path[0] != '/')
         return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path ? path : "(null)",
-                         "path must be absolute", 0);
+                         "path must be absolute");
     /* O_NONBLOCK: a FIFO planted at the path must not hang the login. */
     fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0 && errno == ELOOP && trust != NULL) {
@@ -77,10 +88,10 @@ enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
-            return pk_refuse(problem, problem_len, PK_FILE_MISSING, path, "does not exist", 0);
+            return pk_refuse(problem, problem_len, PK_FILE_MISSING, path, "does not exist");
         if (e == ELOOP)
             return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
-                             "is a symbolic link (not followed)", 0);
+                             "is a symbolic link (not followed)");
         (void)snprintf(problem, problem_len, "%s: cannot open: %s", path, strerror(e));
         return PK_FILE_IO;
     }
@@ -91,37 +102,25 @@ enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_
     }
     if (!S_ISREG(st.st_mode)) {
         (void)close(fd);
-        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path, "not a regular file", 0);
+        return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path, "not a regular file");
     }
     if (st.st_uid != 0 && st.st_uid != uid) {
         (void)snprintf(rule, sizeof(rule), "owned by uid %u, not root or uid %u",
                        (unsigned)st.st_uid, (unsigned)uid);
-        if (trust == NULL) {
-            (void)close(fd);
-            (void)snprintf(problem, problem_len, "%s: %s", path, rule);
+        if (pk_rule_broken(fd, path, rule, trust, trust_len, problem, problem_len) != PK_FILE_OK)
             return PK_FILE_UNSAFE;
-        }
-        pk_note_trust(trust, trust_len, path, rule);
     }
     if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        if (trust == NULL) {
-            (void)close(fd);
-            return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
-                             "writable by group or others", (unsigned)st.st_mode);
-        }
         (void)snprintf(rule, sizeof(rule), "writable by group or others (mode %04o)",
                        (unsigned)st.st_mode & 07777u);
-        pk_note_trust(trust, trust_len, path, rule);
+        if (pk_rule_broken(fd, path, rule, trust, trust_len, problem, problem_len) != PK_FILE_OK)
+            return PK_FILE_UNSAFE;
     }
     if (kind == PK_FILE_KEY && (st.st_mode & S_IROTH) != 0) {
-        if (trust == NULL) {
-            (void)close(fd);
-            return pk_refuse(problem, problem_len, PK_FILE_UNSAFE, path,
-                             "key file readable by others", (unsigned)st.st_mode);
-        }
         (void)snprintf(rule, sizeof(rule), "key file readable by others (mode %04o)",
                        (unsigned)st.st_mode & 07777u);
-        pk_note_trust(trust, trust_len, path, rule);
+        if (pk_rule_broken(fd, path, rule, trust, trust_len, problem, problem_len) != PK_FILE_OK)
+            return PK_FILE_UNSAFE;
     }
     if (cap != 0 && (unsigned long long)st.st_size > cap) {
         (void)close(fd);
