@@ -14,8 +14,8 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
         .audience = cfg->jwt_audience,
     };
     json_t *claims;
-    int nomem = 0;
     const char *why;
+    enum pk_status st;
     enum pk_outcome out;
 
     res->kind = PK_KIND_JWT;
@@ -28,10 +28,10 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
         return out;
     /* Parsed before verification only to name a malformed payload exactly
      * (libjwt would call it a bad signature); trusted only after it. */
-    claims = pk_jwt_segment_json(tok, 1, &nomem, &why);
-    if (claims == NULL)
-        return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                     : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
+    st = pk_jwt_segment_json(tok, 1, &claims, &why);
+    if (st != PK_ST_OK)
+        return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
+                                 : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
     out = pk_jwt_verify(tok, key->alg, key->bytes, key->len, res);
     if (out != PK_OK) {
         json_decref(claims);

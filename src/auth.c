@@ -35,32 +35,28 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
 {
     struct pk_report_ctx rc = {res, false};
     char problem[512];
-    int rv;
+    enum pk_status st;
 
     memset(a, 0, sizeof(*a));
     memset(res, 0, sizeof(*res));
     a->log = log;
     a->uid = geteuid();
-    rv = pk_config_load(&a->cfg, argc, argv, default_config, a->uid, false, pk_auth_config_report,
+    st = pk_config_load(&a->cfg, argc, argv, default_config, a->uid, false, pk_auth_config_report,
                         &rc);
-    if (rv == -2)
+    if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading config");
-    if (rv != 0) {
+    if (st != PK_ST_OK) {
         if (!rc.seen)
             (void)pk_result_set(res, PK_CONFIG_ERROR, "invalid configuration");
         return res->outcome;
     }
     a->cfg_loaded = true;
 
-    switch (
-        pk_user_map_lookup(a->cfg.user_map, a->uid, user, log, &a->ids, problem, sizeof(problem))) {
-    case PK_MAP_OK:
-        break;
-    case PK_MAP_NOMEM:
+    st = pk_user_map_lookup(a->cfg.user_map, a->uid, user, log, &a->ids, problem, sizeof(problem));
+    if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "reading user map");
-    case PK_MAP_FILE_ERROR:
+    if (st != PK_ST_OK)
         return pk_result_set(res, PK_FILE_ERROR, "%s", problem);
-    }
     if (a->ids.count == 0)
         return pk_result_set(res, PK_USER_UNKNOWN, NULL);
 

@@ -20,27 +20,26 @@ static int pk_b64url_value(unsigned char c)
     return -1;
 }
 
-unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int *nomem)
+enum pk_status pk_b64url_decode(const char *in, size_t len, unsigned char **decoded,
+                                size_t *out_len)
 {
     unsigned char *out;
     size_t o = 0;
     uint32_t acc = 0;
     unsigned bits = 0;
 
-    *nomem = 0;
+    *decoded = NULL;
     /* A lone trailing character carries fewer than 8 bits: never valid. */
     if (len % 4 == 1)
-        return NULL;
+        return PK_ST_REFUSED;
     out = malloc(len / 4 * 3 + 3);
-    if (out == NULL) {
-        *nomem = 1;
-        return NULL;
-    }
+    if (out == NULL)
+        return PK_ST_NOMEM;
     for (size_t i = 0; i < len; i++) {
         int v = pk_b64url_value((unsigned char)in[i]);
         if (v < 0) {
             pk_free_secret(out, o); /* a token's partly decoded signature */
-            return NULL;
+            return PK_ST_REFUSED;
         }
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
@@ -53,9 +52,10 @@ unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int
     /* Leftover bits must be zero, or two texts would decode alike. */
     if (acc != 0) {
         pk_free_secret(out, o);
-        return NULL;
+        return PK_ST_REFUSED;
     }
     out[o] = '\0';
+    *decoded = out;
     *out_len = o;
-    return out;
+    return PK_ST_OK;
 }

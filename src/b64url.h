@@ -5,9 +5,12 @@
 
 #include <stddef.h>
 
-/* Decodes into a new NUL-terminated buffer; returns NULL on bad input or
- * when out of memory (*nomem tells which). */
-unsigned char *pk_b64url_decode(const char *in, size_t len, size_t *out_len, int *nomem);
+#include "status.h"
+
+/* Decodes into a new NUL-terminated buffer *out (*out_len bytes; the caller
+ * frees it): PK_ST_OK, PK_ST_REFUSED for input that is not strict
+ * base64url, PK_ST_NOMEM. */
+enum pk_status pk_b64url_decode(const char *in, size_t len, unsigned char **out, size_t *out_len);
 
 /* Encodes into a new NUL-terminated string, NULL when out of memory.
  * Signer and CLI only (src/b64url_encode.c): not in the module. */

@@ -52,31 +52,33 @@ int pk_cache_dir_open(const char *path, uid_t uid, char *why, size_t why_len)
     return fd;
 }
 
-char *pk_cache_file_read(int dirfd, const char *name, uid_t uid, mode_t forbid_mode, size_t max,
-                         size_t *len, bool *nomem, const char **why)
+enum pk_status pk_cache_file_read(int dirfd, const char *name, uid_t uid, mode_t forbid_mode,
+                                  size_t max, char **data, size_t *len, const char **why)
 {
     struct stat st;
     char *buf;
     size_t used = 0;
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 
+    *data = NULL;
     *why = NULL;
-    *nomem = false;
     if (fd < 0) {
-        *why = errno == ENOENT ? NULL : "cannot open";
-        return NULL;
+        if (errno == ENOENT)
+            return PK_ST_MISSING;
+        *why = "cannot open";
+        return PK_ST_UNAVAILABLE;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid ||
         (st.st_mode & forbid_mode) != 0 || st.st_size < 0 || (size_t)st.st_size > max) {
         (void)close(fd);
         *why = "not a regular file of ours, or too large";
-        return NULL;
+        return PK_ST_REFUSED;
     }
     buf = malloc((size_t)st.st_size + 1);
     if (buf == NULL) {
         (void)close(fd);
-        *nomem = true;
-        return NULL;
+        *why = "out of memory";
+        return PK_ST_NOMEM;
     }
     while (used < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + used, (size_t)st.st_size - used);
@@ -88,8 +90,9 @@ char *pk_cache_file_read(int dirfd, const char *name, uid_t uid, mode_t forbid_m
     }
     (void)close(fd);
     buf[used] = '\0';
+    *data = buf;
     *len = used;
-    return buf;
+    return PK_ST_OK;
 }
 
 static bool pk_write_all(int fd, const char *buf, size_t len)
@@ -106,8 +109,15 @@ static bool pk_write_all(int fd, const char *buf, size_t len)
     return true;
 }
 
-int pk_cache_file_write(int dirfd, const char *name, const char *data, size_t len,
-                        const struct pk_logger *log)
+/* A failed write: why gets the system's word for err. */
+static enum pk_status pk_write_failed(int err, char *why, size_t why_len)
+{
+    (void)snprintf(why, why_len, "%s", strerror(err != 0 ? err : EIO));
+    return PK_ST_UNAVAILABLE;
+}
+
+enum pk_status pk_cache_file_write(int dirfd, const char *name, const char *data, size_t len,
+                                   const struct pk_logger *log, char *why, size_t why_len)
 {
     char tmp[128];
     int fd, err;
@@ -116,12 +126,12 @@ int pk_cache_file_write(int dirfd, const char *name, const char *data, size_t le
     /* pid and thread id keep concurrent writers off each other's file. */
     if (snprintf(tmp, sizeof(tmp), ".%s.%ld.%ld.tmp", name, (long)getpid(), (long)gettid()) >=
         (int)sizeof(tmp))
-        return ENAMETOOLONG;
+        return pk_write_failed(ENAMETOOLONG, why, why_len);
     fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0 && errno == EEXIST && unlinkat(dirfd, tmp, 0) == 0)
         fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
-        return errno;
+        return pk_write_failed(errno, why, why_len);
     ok = pk_write_all(fd, data, len) && fsync(fd) == 0;
     err = ok ? 0 : errno;
     if (close(fd) != 0 && ok) {
@@ -134,11 +144,11 @@ int pk_cache_file_write(int dirfd, const char *name, const char *data, size_t le
     }
     if (!ok) {
         (void)unlinkat(dirfd, tmp, 0);
-        return err != 0 ? err : EIO;
+        return pk_write_failed(err, why, why_len);
     }
     if (fsync(dirfd) != 0)
         pk_debug(log, "cache_dir: fsync: %s", strerror(errno));
-    return 0;
+    return PK_ST_OK;
 }
 
 bool pk_cache_file_remove(int dirfd, const char *name)

@@ -17,22 +17,25 @@
 #include <time.h>
 
 #include "log.h"
+#include "status.h"
 
 /* Opens (creating when missing) path if it is ours alone; -1 means "do not
  * cache", with why set ("mode 0755, not root-only (0700)", ...). */
 int pk_cache_dir_open(const char *path, uid_t uid, char *why, size_t why_len);
 
-/* Reads name (in the directory dirfd) into memory, NUL-terminated: no
- * symlink, a regular file owned by uid, no mode bit of forbid_mode set, at
- * most max bytes. NULL with *why NULL when the file does not exist, with
- * *why set when it is unusable, with *nomem set when out of memory. */
-char *pk_cache_file_read(int dirfd, const char *name, uid_t uid, mode_t forbid_mode, size_t max,
-                         size_t *len, bool *nomem, const char **why);
+/* Reads name (in the directory dirfd) into *data (malloc'd,
+ * NUL-terminated, *len bytes): no symlink, a regular file owned by uid, no
+ * mode bit of forbid_mode set, at most max bytes. PK_ST_MISSING when the
+ * file does not exist; PK_ST_REFUSED (unusable) or PK_ST_UNAVAILABLE
+ * (cannot open) with *why set; PK_ST_NOMEM. */
+enum pk_status pk_cache_file_read(int dirfd, const char *name, uid_t uid, mode_t forbid_mode,
+                                  size_t max, char **data, size_t *len, const char **why);
 
-/* Replaces name with data atomically, mode 0600. Returns 0 or an errno
- * value; the temp file never survives a failure. */
-int pk_cache_file_write(int dirfd, const char *name, const char *data, size_t len,
-                        const struct pk_logger *log);
+/* Replaces name with data atomically, mode 0600. PK_ST_OK, or
+ * PK_ST_UNAVAILABLE with why set to the system's word for the failure; the
+ * temp file never survives a failure. */
+enum pk_status pk_cache_file_write(int dirfd, const char *name, const char *data, size_t len,
+                                   const struct pk_logger *log, char *why, size_t why_len);
 
 /* Removes name unless it is a directory (a link is removed, never
  * followed); false when it could not be removed. */

@@ -78,7 +78,6 @@ struct pk_parse {
     bool keep_going;
     bool check; /* kakao-pam check: see pk_config_load_check */
     bool failed;
-    bool nomem;
     pk_config_report report;
     void *ctx;
 };
@@ -223,28 +222,28 @@ static bool pk_url_has_scheme(const char *s, const char *scheme)
 }
 
 /* Checks and converts text for key def; *why says what is wrong. */
-static int pk_convert(const struct pk_key_def *def, const char *text, bool quoted,
-                      struct pk_value *val, const char **why)
+static enum pk_status pk_convert(const struct pk_key_def *def, const char *text, bool quoted,
+                                 struct pk_value *val, const char **why)
 {
     memset(val, 0, sizeof(*val));
     *why = NULL;
     if (!pk_printable(text)) {
         *why = "control or non-ASCII bytes";
-        return -1;
+        return PK_ST_REFUSED;
     }
     if (strlen(text) > PK_TEXT_MAX) {
         *why = "too long";
-        return -1;
+        return PK_ST_REFUSED;
     }
     if (text[0] == '\0' && !(quoted && def->type == PK_T_TEXT)) {
         *why = "empty value";
-        return -1;
+        return PK_ST_REFUSED;
     }
     switch (def->type) {
     case PK_T_PATH:
         if (text[0] != '/') {
             *why = "must be an absolute path";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     case PK_T_TEXT:
@@ -252,27 +251,27 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
     case PK_T_URL:
         if (!pk_url_has_scheme(text, "https://")) {
             *why = "must be an https:// URL";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     case PK_T_PROXY:
         if (!pk_url_has_scheme(text, "http://") && !pk_url_has_scheme(text, "https://")) {
             *why = "must be an http:// or https:// proxy URL";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     case PK_T_LONG:
         if (!pk_parse_long(text, def->min, def->max, &val->num)) {
             *why = "not a whole number in range";
-            return -1;
+            return PK_ST_REFUSED;
         }
-        return 0;
+        return PK_ST_OK;
     case PK_T_APP_ID:
         if (!pk_parse_app_id(text, &val->i64)) {
             *why = "not a positive decimal number";
-            return -1;
+            return PK_ST_REFUSED;
         }
-        return 0;
+        return PK_ST_OK;
     case PK_T_BOOL:
         if (strcmp(text, "yes") == 0 || strcmp(text, "true") == 0)
             val->choice = 1;
@@ -280,42 +279,42 @@ static int pk_convert(const struct pk_key_def *def, const char *text, bool quote
             val->choice = 0;
         else {
             *why = "must be yes or no";
-            return -1;
+            return PK_ST_REFUSED;
         }
-        return 0;
+        return PK_ST_OK;
     case PK_T_EMAIL: {
         enum pk_email_rule rule;
         if (!pk_email_rule_from_name(text, &rule)) {
             *why = "must be no, yes or verified";
-            return -1;
+            return PK_ST_REFUSED;
         }
         val->choice = (int)rule;
-        return 0;
+        return PK_ST_OK;
     }
     case PK_T_ALG:
         val->choice = (int)pk_alg_from_name(text);
         if (val->choice == PK_ALG_NONE) {
             *why = "must be one of HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512";
-            return -1;
+            return PK_ST_REFUSED;
         }
-        return 0;
+        return PK_ST_OK;
     case PK_T_ACCEPT:
         if (!pk_parse_accept(text, &val->bits)) {
             *why = pk_accept_words(val->why, sizeof(val->why));
-            return -1;
+            return PK_ST_REFUSED;
         }
-        return 0;
+        return PK_ST_OK;
     case PK_T_CLAIM:
         if (strlen(text) > 64) {
             *why = "claim name too long";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     }
     val->str = strdup(text);
     if (val->str == NULL)
-        return -2;
-    return 0;
+        return PK_ST_NOMEM;
+    return PK_ST_OK;
 }
 
 /* Whether a value of this type is a string the config owns. */
@@ -372,8 +371,8 @@ static const struct pk_key_def *pk_find_key(const char *name, size_t len, size_t
     return NULL;
 }
 
-/* Strips one pair of double quotes; a quote anywhere else is an error. */
-static int pk_unquote(char *value, bool *quoted)
+/* Strips one pair of double quotes; a quote anywhere else is refused. */
+static enum pk_status pk_unquote(char *value, bool *quoted)
 {
     size_t n = strlen(value);
 
@@ -383,13 +382,13 @@ static int pk_unquote(char *value, bool *quoted)
         value[n - 2] = '\0';
         *quoted = true;
     }
-    return strchr(value, '"') == NULL ? 0 : -1;
+    return strchr(value, '"') == NULL ? PK_ST_OK : PK_ST_REFUSED;
 }
 
 /* Applies key = value from `where`; from_file decides duplicate and override
- * rules. Returns -2 only when out of memory. */
-static int pk_apply(struct pk_parse *p, const char *where, const char *key, size_t key_len,
-                    char *value, bool from_file)
+ * rules. A bad value is reported, not returned: PK_ST_NOMEM or PK_ST_OK. */
+static enum pk_status pk_apply(struct pk_parse *p, const char *where, const char *key,
+                               size_t key_len, char *value, bool from_file)
 {
     char shown[80];
     size_t idx;
@@ -397,7 +396,7 @@ static int pk_apply(struct pk_parse *p, const char *where, const char *key, size
     struct pk_value val;
     const char *why;
     bool quoted;
-    int rc;
+    enum pk_status st;
 
     {
         char tmp[64];
@@ -409,26 +408,24 @@ static int pk_apply(struct pk_parse *p, const char *where, const char *key, size
     def = pk_find_key(key, key_len, &idx);
     if (def == NULL) {
         pk_problem(p, where, "unknown key \"%s\"", shown);
-        return 0;
+        return PK_ST_OK;
     }
     if (from_file ? p->set_in_file[idx] : p->set_by_arg[idx]) {
         pk_problem(p, where, "key \"%s\" given twice", def->name);
-        return 0;
+        return PK_ST_OK;
     }
     if (from_file)
         p->set_in_file[idx] = true;
     else
         p->set_by_arg[idx] = true;
-    if (pk_unquote(value, &quoted) != 0) {
+    if (pk_unquote(value, &quoted) != PK_ST_OK) {
         pk_problem(p, where, "bad value for \"%s\": stray double quote", def->name);
-        return 0;
+        return PK_ST_OK;
     }
-    rc = pk_convert(def, value, quoted, &val, &why);
-    if (rc == -2) {
-        p->nomem = true;
-        return -2;
-    }
-    if (rc != 0) {
+    st = pk_convert(def, value, quoted, &val, &why);
+    if (st == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (st != PK_ST_OK) {
         pk_problem(p, where, "bad value for \"%s\": %s", def->name, why);
         /* A file named by a bad value is unknown: check must not go on to
          * the default instead. */
@@ -437,17 +434,17 @@ static int pk_apply(struct pk_parse *p, const char *where, const char *key, size
             free(*slot);
             *slot = NULL;
         }
-        return 0;
+        return PK_ST_OK;
     }
     /* Arguments override the file: a file value is checked, then dropped. */
     if (from_file && p->set_by_arg[idx])
         free(val.str);
     else
         pk_store(p->cfg, def, &val);
-    return 0;
+    return PK_ST_OK;
 }
 
-static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
+static enum pk_status pk_parse_args(struct pk_parse *p, int argc, const char **argv)
 {
     bool seen_config = false, seen_debug_flag = false, seen_use = false, seen_try = false;
     bool seen_nodelay = false;
@@ -459,7 +456,7 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
 
         /* Without keep_going, the first problem is the only one reported. */
         if (p->failed && !p->keep_going)
-            return 0;
+            return PK_ST_OK;
         if (strcmp(arg, "use_first_pass") == 0 || strcmp(arg, "try_first_pass") == 0) {
             bool *seen = arg[0] == 'u' ? &seen_use : &seen_try;
             if (*seen)
@@ -503,7 +500,7 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
             }
             path = strdup(eq + 1);
             if (path == NULL)
-                return -2;
+                return PK_ST_NOMEM;
             free(p->cfg->config_path);
             p->cfg->config_path = path;
             p->cfg->config_explicit = true;
@@ -515,22 +512,22 @@ static int pk_parse_args(struct pk_parse *p, int argc, const char **argv)
         }
         value = strdup(eq + 1);
         if (value == NULL)
-            return -2;
-        if (pk_apply(p, "argument", arg, (size_t)(eq - arg), value, false) == -2) {
+            return PK_ST_NOMEM;
+        if (pk_apply(p, "argument", arg, (size_t)(eq - arg), value, false) != PK_ST_OK) {
             free(value);
-            return -2;
+            return PK_ST_NOMEM;
         }
         free(value);
     }
     if (p->failed && !p->keep_going)
-        return 0;
+        return PK_ST_OK;
     if (seen_use && seen_try)
         pk_problem(p, "argument", "use_first_pass and try_first_pass are exclusive");
     else if (seen_use)
         p->cfg->authtok = PK_AUTHTOK_USE_FIRST;
     else if (seen_try)
         p->cfg->authtok = PK_AUTHTOK_TRY_FIRST;
-    return 0;
+    return PK_ST_OK;
 }
 
 bool pk_config_args_nodelay(int argc, const char **argv)
@@ -553,7 +550,7 @@ static char *pk_trim(char *s)
     return s;
 }
 
-static int pk_parse_file(struct pk_parse *p, uid_t uid)
+static enum pk_status pk_parse_file(struct pk_parse *p, uid_t uid)
 {
     char problem[512], trust[512];
     char *data;
@@ -561,25 +558,25 @@ static int pk_parse_file(struct pk_parse *p, uid_t uid)
     char *line;
     unsigned lineno = 0;
     const char *path = p->cfg->config_path;
-    enum pk_file_status st =
+    enum pk_status st =
         p->check ? pk_check_read(path, PK_FILE_CONFIG, uid, &data, &len, trust, sizeof(trust),
                                  problem, sizeof(problem))
                  : pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem, sizeof(problem));
 
-    if (st == PK_FILE_NOMEM)
-        return -2;
-    if (st == PK_FILE_MISSING && !p->cfg->config_explicit)
-        return 0;
-    if (st != PK_FILE_OK) {
+    if (st == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (st == PK_ST_MISSING && !p->cfg->config_explicit)
+        return PK_ST_OK;
+    if (st != PK_ST_OK) {
         pk_problem(p, "config", "%s", problem);
-        return 0;
+        return PK_ST_OK;
     }
     if (p->check && trust[0] != '\0')
         pk_problem(p, "config", "%s", trust);
     if (memchr(data, '\0', len) != NULL) {
         pk_problem(p, "config", "%s: contains a NUL byte", path);
         pk_free_secret(data, len);
-        return 0;
+        return PK_ST_OK;
     }
     line = data;
     while (line != NULL && *line != '\0') {
@@ -602,16 +599,16 @@ static int pk_parse_file(struct pk_parse *p, uid_t uid)
             *eq = '\0';
             key = pk_trim(s);
             value = pk_trim(eq + 1);
-            if (pk_apply(p, where, key, strlen(key), value, true) == -2) {
+            if (pk_apply(p, where, key, strlen(key), value, true) != PK_ST_OK) {
                 pk_free_secret(data, len);
-                return -2;
+                return PK_ST_NOMEM;
             }
         }
         if (p->failed && !p->keep_going)
             break;
     }
     pk_free_secret(data, len);
-    return 0;
+    return PK_ST_OK;
 }
 
 unsigned pk_config_kinds(const struct pk_config *cfg)
@@ -645,30 +642,30 @@ static void pk_cross_check(struct pk_parse *p)
 }
 
 /* The defaults of pk_keys[], converted and stored as if they were written
- * in the file. Returns -2 when out of memory (a default that does not
+ * in the file. PK_ST_NOMEM when out of memory (a default that does not
  * convert is a bug: test_config.c checks each one). */
-static int pk_set_defaults(struct pk_config *cfg, const char *default_path)
+static enum pk_status pk_set_defaults(struct pk_config *cfg, const char *default_path)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->config_path = strdup(default_path != NULL ? default_path : PK_DEFAULT_CONFIG);
     if (cfg->config_path == NULL)
-        return -2;
+        return PK_ST_NOMEM;
     for (size_t i = 0; i < PK_KEY_COUNT; i++) {
         struct pk_value val;
         const char *why;
 
         if (pk_keys[i].dflt == NULL)
             continue;
-        if (pk_convert(&pk_keys[i], pk_keys[i].dflt, false, &val, &why) != 0)
-            return -2;
+        if (pk_convert(&pk_keys[i], pk_keys[i].dflt, false, &val, &why) != PK_ST_OK)
+            return PK_ST_NOMEM;
         pk_store(cfg, &pk_keys[i], &val);
     }
-    return 0;
+    return PK_ST_OK;
 }
 
-static int pk_config_load_mode(struct pk_config *cfg, int argc, const char **argv,
-                               const char *default_path, uid_t uid, bool keep_going, bool check,
-                               pk_config_report report, void *ctx)
+static enum pk_status pk_config_load_mode(struct pk_config *cfg, int argc, const char **argv,
+                                          const char *default_path, uid_t uid, bool keep_going,
+                                          bool check, pk_config_report report, void *ctx)
 {
     struct pk_parse p;
 
@@ -678,33 +675,34 @@ static int pk_config_load_mode(struct pk_config *cfg, int argc, const char **arg
     p.check = check;
     p.report = report;
     p.ctx = ctx;
-    if (pk_set_defaults(cfg, default_path) != 0 || pk_parse_args(&p, argc, argv) != 0)
+    if (pk_set_defaults(cfg, default_path) != PK_ST_OK || pk_parse_args(&p, argc, argv) != PK_ST_OK)
         goto nomem;
     if (!p.failed || p.keep_going)
-        if (pk_parse_file(&p, uid) != 0)
+        if (pk_parse_file(&p, uid) != PK_ST_OK)
             goto nomem;
     if (!p.failed || p.keep_going)
         pk_cross_check(&p);
     if (p.failed && check)
-        return -1;
+        return PK_ST_REFUSED;
     if (p.failed) {
         pk_config_free(cfg);
-        return -1;
+        return PK_ST_REFUSED;
     }
-    return 0;
+    return PK_ST_OK;
 nomem:
     pk_config_free(cfg);
-    return -2;
+    return PK_ST_NOMEM;
 }
 
-int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
-                   uid_t uid, bool keep_going, pk_config_report report, void *ctx)
+enum pk_status pk_config_load(struct pk_config *cfg, int argc, const char **argv,
+                              const char *default_path, uid_t uid, bool keep_going,
+                              pk_config_report report, void *ctx)
 {
     return pk_config_load_mode(cfg, argc, argv, default_path, uid, keep_going, false, report, ctx);
 }
 
-int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
-                         pk_config_report report, void *ctx)
+enum pk_status pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
+                                    pk_config_report report, void *ctx)
 {
     return pk_config_load_mode(cfg, argc, argv, NULL, uid, true, true, report, ctx);
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "alg.h"
+#include "status.h"
 
 #define PK_DEFAULT_CONFIG "/etc/security/pam_kakao.conf"
 #define PK_DEFAULT_USER_MAP "/etc/security/pam_kakao.users"
@@ -75,19 +76,20 @@ typedef void (*pk_config_report)(void *ctx, const char *where, const char *probl
 /* Parses module arguments and the config file they name (or the default),
  * trusted as owned by root or uid (docs/DESIGN.md §6). With keep_going,
  * every problem is reported (for `kakao-pam check`); otherwise parsing
- * stops at the first. Returns 0 on success, -1 on any
- * problem (cfg is then freed), -2 when out of memory. */
-int pk_config_load(struct pk_config *cfg, int argc, const char **argv, const char *default_path,
-                   uid_t uid, bool keep_going, pk_config_report report, void *ctx);
+ * stops at the first. PK_ST_OK; PK_ST_REFUSED on any problem (each one
+ * reported; cfg is then freed); PK_ST_NOMEM. */
+enum pk_status pk_config_load(struct pk_config *cfg, int argc, const char **argv,
+                              const char *default_path, uid_t uid, bool keep_going,
+                              pk_config_report report, void *ctx);
 
 /* For `kakao-pam check` only, never the module: every problem is reported
  * as with keep_going, a config file that breaks a trust rule is still read
  * (the broken rule is one of the problems), and cfg keeps what parsed even
- * when -1 is returned, so the files it names can be checked too; a path key
- * whose value was bad is NULL (its file is unknown). The caller frees cfg
- * unless -2 (out of memory) is returned. */
-int pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
-                         pk_config_report report, void *ctx);
+ * when PK_ST_REFUSED is returned, so the files it names can be checked too;
+ * a path key whose value was bad is NULL (its file is unknown). The caller
+ * frees cfg unless PK_ST_NOMEM is returned. */
+enum pk_status pk_config_load_check(struct pk_config *cfg, int argc, const char **argv, uid_t uid,
+                                    pk_config_report report, void *ctx);
 
 /* Whether the value of KEY (key[0..len)) is a file path: config and every
  * path key of the table. The CLI resolves relative ones; the module never

@@ -129,7 +129,7 @@ bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len
 /* The one way to libcurl: every request starts here, so the environment is
  * checked before libcurl's first (lazy, process-wide) initialisation, which
  * is where it opens the key log file. */
-static enum pk_http_status pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
+static enum pk_http_failure pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
 {
     bool ok_ = true;
 
@@ -157,7 +157,7 @@ static enum pk_http_status pk_curl_load(struct pk_curl_api *api, char *err, size
         pk_http_set_err(err, err_len, "libcurl lacks a needed function");
         return PK_HTTP_ERROR;
     }
-    return PK_HTTP_OK;
+    return PK_HTTP_NO_FAILURE;
 }
 
 static void pk_curl_unload(struct pk_curl_api *api)
@@ -268,7 +268,7 @@ static struct curl_slist *pk_auth_header(const struct pk_curl_api *api, const ch
     return list;
 }
 
-static enum pk_http_status pk_map_curl_error(CURLcode rc, const struct pk_body_sink *sink)
+static enum pk_http_failure pk_curl_failure(CURLcode rc, const struct pk_body_sink *sink)
 {
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
@@ -297,14 +297,21 @@ static enum pk_http_status pk_map_curl_error(CURLcode rc, const struct pk_body_s
     case CURLE_WRITE_ERROR:
         if (sink->too_big)
             return PK_HTTP_TOO_BIG;
-        if (sink->nomem)
-            return PK_HTTP_NOMEM;
         return PK_HTTP_ERROR;
-    case CURLE_OUT_OF_MEMORY:
-        return PK_HTTP_NOMEM;
     default:
         return PK_HTTP_ERROR;
     }
+}
+
+/* What a failed transfer means: out of memory, or no response with
+ * *failure saying why. */
+static enum pk_status pk_map_curl_error(CURLcode rc, const struct pk_body_sink *sink,
+                                        enum pk_http_failure *failure)
+{
+    *failure = pk_curl_failure(rc, sink);
+    if (rc == CURLE_OUT_OF_MEMORY || (rc == CURLE_WRITE_ERROR && !sink->too_big && sink->nomem))
+        return PK_ST_NOMEM;
+    return PK_ST_UNAVAILABLE;
 }
 
 /* Sets every option; the first failure sticks in *rc. */
@@ -431,14 +438,15 @@ static bool pk_request_headers(const struct pk_curl_api *api, const struct pk_ht
     return true;
 }
 
-enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
-                                     struct pk_http_response *resp, char *err, size_t err_len)
+enum pk_status pk_http_exchange(const struct pk_http_exchange *x, struct pk_http_response *resp,
+                                char *err, size_t err_len)
 {
     char curl_err[CURL_ERROR_SIZE];
     struct pk_body_sink sink = {0};
     struct curl_slist *headers;
     struct pk_curl_api api;
-    enum pk_http_status st;
+    enum pk_http_failure failure;
+    enum pk_status st;
     CURLcode rc;
     CURL *h;
 
@@ -446,16 +454,19 @@ enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
         err[0] = '\0';
     if (resp == NULL) {
         pk_http_set_err(err, err_len, "no response buffer");
-        return PK_HTTP_ERROR;
+        return PK_ST_UNAVAILABLE;
     }
     resp->status = 0;
     resp->body = NULL;
     resp->len = 0;
+    resp->failure = PK_HTTP_ERROR;
     if (!pk_request_ok(x, err, err_len))
-        return PK_HTTP_ERROR;
-    st = pk_curl_load(&api, err, err_len);
-    if (st != PK_HTTP_OK)
-        return st;
+        return PK_ST_UNAVAILABLE;
+    failure = pk_curl_load(&api, err, err_len);
+    if (failure != PK_HTTP_NO_FAILURE) {
+        resp->failure = failure;
+        return failure == PK_HTTP_UNSAFE_ENV ? PK_ST_REFUSED : PK_ST_UNAVAILABLE;
+    }
 
     sink.max = x->max_body;
     curl_err[0] = '\0';
@@ -463,20 +474,20 @@ enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
     if (!pk_request_headers(&api, x, &headers)) {
         pk_curl_unload(&api);
         pk_http_set_err(err, err_len, "out of memory");
-        return PK_HTTP_NOMEM;
+        return PK_ST_NOMEM;
     }
     h = api.easy_init();
     if (h == NULL) {
         pk_free_headers(&api, headers);
         pk_curl_unload(&api);
         pk_http_set_err(err, err_len, "curl_easy_init failed");
-        return PK_HTTP_ERROR;
+        return PK_ST_UNAVAILABLE;
     }
 
     rc = pk_configure(&api, h, x, headers, &sink, curl_err);
     if (rc != CURLE_OK) {
         pk_http_set_err(err, err_len, api.easy_strerror(rc));
-        st = (rc == CURLE_OUT_OF_MEMORY) ? PK_HTTP_NOMEM : PK_HTTP_ERROR;
+        st = (rc == CURLE_OUT_OF_MEMORY) ? PK_ST_NOMEM : PK_ST_UNAVAILABLE;
         goto out;
     }
 
@@ -484,8 +495,8 @@ enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
     if (api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status) != CURLE_OK)
         resp->status = 0;
     if (rc != CURLE_OK) {
-        st = pk_map_curl_error(rc, &sink);
-        if (st == PK_HTTP_TOO_BIG)
+        st = pk_map_curl_error(rc, &sink, &resp->failure);
+        if (resp->failure == PK_HTTP_TOO_BIG)
             pk_http_set_err(err, err_len, "response body over the cap");
         else
             pk_http_set_err(err, err_len, curl_err[0] != '\0' ? curl_err : api.easy_strerror(rc));
@@ -495,7 +506,7 @@ enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
     /* Always hand back a NUL-terminated buffer, even for an empty body. */
     if (!pk_sink_reserve(&sink, sink.len + 1)) {
         pk_http_set_err(err, err_len, "out of memory");
-        st = PK_HTTP_NOMEM;
+        st = PK_ST_NOMEM;
         goto out;
     }
     sink.buf[sink.len] = '\0';
@@ -504,7 +515,8 @@ enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
     /* resp->body owns the buffer now. Bytes past len + 1 were never written,
      * so pk_http_response_free wiping len + 1 bytes covers the whole body. */
     sink.buf = NULL;
-    st = PK_HTTP_OK;
+    resp->failure = PK_HTTP_NO_FAILURE;
+    st = PK_ST_OK;
 
 out:
     pk_sink_free(&sink);
@@ -515,9 +527,8 @@ out:
 }
 
 /* A GET as the one exchange sees it. */
-static enum pk_http_status pk_http_get_as(enum pk_http_method method,
-                                          const struct pk_http_request *req,
-                                          struct pk_http_response *resp, char *err, size_t err_len)
+static enum pk_status pk_http_get_as(enum pk_http_method method, const struct pk_http_request *req,
+                                     struct pk_http_response *resp, char *err, size_t err_len)
 {
     struct pk_http_exchange x;
 
@@ -535,14 +546,14 @@ static enum pk_http_status pk_http_get_as(enum pk_http_method method,
     return pk_http_exchange(&x, resp, err, err_len);
 }
 
-enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
-                                char *err, size_t err_len)
+enum pk_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
+                           char *err, size_t err_len)
 {
     return pk_http_get_as(PK_HTTP_GET_BEARER, req, resp, err, err_len);
 }
 
-enum pk_http_status pk_http_get_public(const struct pk_http_request *req,
-                                       struct pk_http_response *resp, char *err, size_t err_len)
+enum pk_status pk_http_get_public(const struct pk_http_request *req, struct pk_http_response *resp,
+                                  char *err, size_t err_len)
 {
     return pk_http_get_as(PK_HTTP_GET_PUBLIC, req, resp, err, err_len);
 }
@@ -555,16 +566,21 @@ void pk_http_response_free(struct pk_http_response *resp)
     resp->body = NULL;
     resp->len = 0;
     resp->status = 0;
+    resp->failure = PK_HTTP_NO_FAILURE;
 }
 
-void pk_http_failure_text(enum pk_http_status st, const char *err, long timeout_s, size_t max_body,
-                          char *out, size_t out_len)
+void pk_http_failure_text(enum pk_status st, enum pk_http_failure failure, const char *err,
+                          long timeout_s, size_t max_body, char *out, size_t out_len)
 {
     const char *why = (err != NULL) ? err : "";
 
     if (out == NULL || out_len == 0)
         return;
-    switch (st) {
+    if (st == PK_ST_NOMEM) {
+        (void)snprintf(out, out_len, "out of memory");
+        return;
+    }
+    switch (failure) {
     case PK_HTTP_TIMEOUT:
         (void)snprintf(out, out_len, "timeout after %ld s", timeout_s);
         return;
@@ -577,13 +593,10 @@ void pk_http_failure_text(enum pk_http_status st, const char *err, long timeout_
     case PK_HTTP_TOO_BIG:
         (void)snprintf(out, out_len, "response over %zu bytes", max_body);
         return;
-    case PK_HTTP_NOMEM:
-        (void)snprintf(out, out_len, "out of memory");
-        return;
     case PK_HTTP_UNSAFE_ENV:
         (void)snprintf(out, out_len, "%s", why);
         return;
-    case PK_HTTP_OK:
+    case PK_HTTP_NO_FAILURE:
     case PK_HTTP_ERROR:
     default:
         (void)snprintf(out, out_len, "request failed: \"%s\"", why);

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "status.h"
+
 struct pk_http_request {
     const char *url;
     const char *bearer; /* sent only in the Authorization header */
@@ -18,23 +20,29 @@ struct pk_http_request {
     size_t max_body;
 };
 
-struct pk_http_response {
-    long status;
-    char *body; /* NUL-terminated; wiped and freed by pk_http_response_free */
-    size_t len;
-};
-
-enum pk_http_status {
-    PK_HTTP_OK = 0,  /* a response arrived (any status) */
+/* Why a request got no response, for the wording (pk_http_failure_text). */
+enum pk_http_failure {
+    PK_HTTP_NO_FAILURE = 0,
     PK_HTTP_TIMEOUT, /* deadline passed */
     PK_HTTP_CONNECT, /* DNS or connection failure */
     PK_HTTP_TLS,     /* certificate or handshake failure */
     PK_HTTP_TOO_BIG, /* body over max_body */
     PK_HTTP_ERROR,   /* anything else; err says what */
-    PK_HTTP_NOMEM,
     /* refused before any network call (pk_http_env_safe); err says why */
     PK_HTTP_UNSAFE_ENV,
 };
+
+struct pk_http_response {
+    long status;
+    char *body; /* NUL-terminated; wiped and freed by pk_http_response_free */
+    size_t len;
+    enum pk_http_failure failure; /* set when the request returned no response */
+};
+
+/* The request functions below return PK_ST_OK when a response arrived (any
+ * HTTP status), PK_ST_UNAVAILABLE when none did (resp->failure says why),
+ * PK_ST_REFUSED when no request was made because this process may not make
+ * one (PK_HTTP_UNSAFE_ENV), PK_ST_NOMEM. */
 
 /* The detail of PK_HTTP_UNSAFE_ENV when SSLKEYLOGFILE is the reason. */
 #define PK_HTTP_KEYLOG_REFUSAL "unsafe environment: SSLKEYLOGFILE is set in a setuid process"
@@ -51,22 +59,22 @@ bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len
 
 /* err says what failed, escaped as quoted text (pk_log_text): show it
  * inside double quotes. */
-enum pk_http_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
-                                char *err, size_t err_len);
+enum pk_status pk_http_get(const struct pk_http_request *req, struct pk_http_response *resp,
+                           char *err, size_t err_len);
 
 /* The same GET without any Authorization header, for public documents such
  * as a JWKS: req->bearer must be NULL. */
-enum pk_http_status pk_http_get_public(const struct pk_http_request *req,
-                                       struct pk_http_response *resp, char *err, size_t err_len);
+enum pk_status pk_http_get_public(const struct pk_http_request *req, struct pk_http_response *resp,
+                                  char *err, size_t err_len);
 
 void pk_http_response_free(struct pk_http_response *resp);
 
-/* The one wording of a failed request, for logs and details: st and the err
- * a request function set, timeout_s the configured timeout and max_body the
- * cap, named by PK_HTTP_TIMEOUT and PK_HTTP_TOO_BIG. Never used for
- * PK_HTTP_OK: an HTTP status is the caller's to word. */
-void pk_http_failure_text(enum pk_http_status st, const char *err, long timeout_s, size_t max_body,
-                          char *out, size_t out_len);
+/* The one wording of a failed request, for logs and details: st, the
+ * failure and the err a request function set, timeout_s the configured
+ * timeout and max_body the cap, named by PK_HTTP_TIMEOUT and PK_HTTP_TOO_BIG.
+ * Never used for PK_ST_OK: an HTTP status is the caller's to word. */
+void pk_http_failure_text(enum pk_status st, enum pk_http_failure failure, const char *err,
+                          long timeout_s, size_t max_body, char *out, size_t out_len);
 
 /* A form POST (application/x-www-form-urlencoded) under the same rules:
  * https only, verified, no redirects, no proxy unless given, capped answer,
@@ -84,7 +92,7 @@ struct pk_http_form_request {
     size_t max_body;
 };
 
-enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
-                                      struct pk_http_response *resp, char *err, size_t err_len);
+enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
+                                 struct pk_http_response *resp, char *err, size_t err_len);
 
 #endif

@@ -31,7 +31,7 @@ struct pk_http_exchange {
 
 /* Checks the request, refuses an unsafe environment (pk_http_env_safe),
  * performs it and maps the result; err as for pk_http_get. */
-enum pk_http_status pk_http_exchange(const struct pk_http_exchange *x,
-                                     struct pk_http_response *resp, char *err, size_t err_len);
+enum pk_status pk_http_exchange(const struct pk_http_exchange *x, struct pk_http_response *resp,
+                                char *err, size_t err_len);
 
 #endif

@@ -8,8 +8,8 @@
 #include "http.h"
 #include "http_exchange.h"
 
-enum pk_http_status pk_http_post_form(const struct pk_http_form_request *req,
-                                      struct pk_http_response *resp, char *err, size_t err_len)
+enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
+                                 struct pk_http_response *resp, char *err, size_t err_len)
 {
     static const char *const form_headers[] = {
         "Content-Type: application/x-www-form-urlencoded;charset=utf-8",

@@ -15,8 +15,8 @@ enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks
     };
     const struct pk_jwk *key = NULL;
     json_t *claims;
-    int nomem = 0;
     const char *why;
+    enum pk_status st;
     enum pk_outcome out;
 
     res->kind = PK_KIND_ID_TOKEN;
@@ -37,10 +37,10 @@ enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks
         return out;
     /* Parsed before verification only to name a malformed payload exactly;
      * trusted only after it. */
-    claims = pk_jwt_segment_json(tok, 1, &nomem, &why);
-    if (claims == NULL)
-        return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                     : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
+    st = pk_jwt_segment_json(tok, 1, &claims, &why);
+    if (st != PK_ST_OK)
+        return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
+                                 : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
     out = pk_jwt_verify(tok, PK_ALG_RS256, key->pem, key->pem_len, res);
     if (out == PK_OK)
         out = pk_jwt_check_claims(claims, &rules, res);

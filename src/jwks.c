@@ -31,38 +31,37 @@ static const char *pk_entry_kid(json_t *entry)
     return json_string_value(kid);
 }
 
-/* Decodes a base64url member into a BIGNUM; NULL with *why on failure. */
-static BIGNUM *pk_member_bn(json_t *entry, const char *name, size_t max_bytes, bool *nomem,
-                            char *why, size_t why_len)
+/* Decodes a base64url member into *bn; *why says why on failure. */
+static enum pk_status pk_member_bn(json_t *entry, const char *name, size_t max_bytes, BIGNUM **bn,
+                                   char *why, size_t why_len)
 {
     json_t *m = json_object_get(entry, name);
-    unsigned char *raw;
+    unsigned char *raw = NULL;
     size_t len = 0;
-    int bad_alloc = 0;
-    BIGNUM *bn;
+    enum pk_status st;
 
+    *bn = NULL;
     if (!json_is_string(m) || json_string_length(m) == 0) {
         (void)snprintf(why, why_len, "\"%s\" missing or not a string", name);
-        return NULL;
+        return PK_ST_REFUSED;
     }
-    raw = pk_b64url_decode(json_string_value(m), json_string_length(m), &len, &bad_alloc);
-    if (raw == NULL) {
-        *nomem = bad_alloc != 0;
+    st = pk_b64url_decode(json_string_value(m), json_string_length(m), &raw, &len);
+    if (st != PK_ST_OK) {
         (void)snprintf(why, why_len, "\"%s\" is not base64url", name);
-        return NULL;
+        return st;
     }
     if (len == 0 || len > max_bytes) {
         free(raw);
         (void)snprintf(why, why_len, "\"%s\" of %zu bytes", name, len);
-        return NULL;
+        return PK_ST_REFUSED;
     }
-    bn = BN_bin2bn(raw, (int)len, NULL);
+    *bn = BN_bin2bn(raw, (int)len, NULL);
     free(raw);
-    if (bn == NULL) {
-        *nomem = true;
+    if (*bn == NULL) {
         (void)snprintf(why, why_len, "out of memory");
+        return PK_ST_NOMEM;
     }
-    return bn;
+    return PK_ST_OK;
 }
 
 /* n and e to an EVP_PKEY (OpenSSL 3 fromdata), checked as an RSA public key. */
@@ -120,53 +119,53 @@ static unsigned char *pk_pkey_pem(EVP_PKEY *pkey, size_t *len)
     return pem;
 }
 
-/* Checks one JWK and converts it. Returns false with *why (or *nomem) when
- * the key is not an RSA signing key we accept. */
-static bool pk_jwk_convert(json_t *entry, struct pk_jwk *out, bool *nomem, char *why,
-                           size_t why_len)
+/* Checks one JWK and converts it: PK_ST_REFUSED with *why when the key is
+ * not an RSA signing key we accept, PK_ST_NOMEM. */
+static enum pk_status pk_jwk_convert(json_t *entry, struct pk_jwk *out, char *why, size_t why_len)
 {
     json_t *kty, *use, *alg;
     BIGNUM *n = NULL, *e = NULL;
     EVP_PKEY *pkey = NULL;
     char shown[40];
-    bool ok = false;
+    enum pk_status st = PK_ST_REFUSED;
     int bits;
 
     if (!json_is_object(entry)) {
         (void)snprintf(why, why_len, "not a JSON object");
-        return false;
+        return PK_ST_REFUSED;
     }
     kty = json_object_get(entry, "kty");
     use = json_object_get(entry, "use");
     alg = json_object_get(entry, "alg");
     if (!json_is_string(kty)) {
         (void)snprintf(why, why_len, "kty missing or not a string");
-        return false;
+        return PK_ST_REFUSED;
     }
     if (strcmp(json_string_value(kty), "RSA") != 0) {
         pk_log_field(shown, sizeof(shown), json_string_value(kty));
         (void)snprintf(why, why_len, "kty \"%s\" is not RSA", shown);
-        return false;
+        return PK_ST_REFUSED;
     }
     if (use != NULL && !(json_is_string(use) && strcmp(json_string_value(use), "sig") == 0)) {
         pk_log_field(shown, sizeof(shown), json_is_string(use) ? json_string_value(use) : "?");
         (void)snprintf(why, why_len, "use \"%s\" is not sig", shown);
-        return false;
+        return PK_ST_REFUSED;
     }
     if (alg != NULL && !(json_is_string(alg) && strcmp(json_string_value(alg), "RS256") == 0)) {
         pk_log_field(shown, sizeof(shown), json_is_string(alg) ? json_string_value(alg) : "?");
         (void)snprintf(why, why_len, "alg \"%s\" is not RS256", shown);
-        return false;
+        return PK_ST_REFUSED;
     }
     if (pk_entry_kid(entry) == NULL) {
         (void)snprintf(why, why_len, "no usable kid");
-        return false;
+        return PK_ST_REFUSED;
     }
-    n = pk_member_bn(entry, "n", PK_JWK_MAX_BITS / 8 + 1, nomem, why, why_len);
-    if (n != NULL)
-        e = pk_member_bn(entry, "e", PK_JWK_MAX_E_BYTES, nomem, why, why_len);
-    if (n == NULL || e == NULL)
+    st = pk_member_bn(entry, "n", PK_JWK_MAX_BITS / 8 + 1, &n, why, why_len);
+    if (st == PK_ST_OK)
+        st = pk_member_bn(entry, "e", PK_JWK_MAX_E_BYTES, &e, why, why_len);
+    if (st != PK_ST_OK)
         goto out;
+    st = PK_ST_REFUSED;
     bits = BN_num_bits(n);
     if (bits < PK_RSA_MIN_BITS) {
         (void)snprintf(why, why_len, "RSA key of %d bits, at least %d needed", bits,
@@ -185,19 +184,19 @@ static bool pk_jwk_convert(json_t *entry, struct pk_jwk *out, bool *nomem, char 
     }
     out->pem = pk_pkey_pem(pkey, &out->pem_len);
     if (out->pem == NULL) {
-        *nomem = true;
+        st = PK_ST_NOMEM;
         (void)snprintf(why, why_len, "out of memory");
         goto out;
     }
     (void)snprintf(out->kid, sizeof(out->kid), "%s", pk_entry_kid(entry));
     out->bits = EVP_PKEY_get_bits(pkey);
     out->sig_len = (size_t)EVP_PKEY_get_size(pkey);
-    ok = true;
+    st = PK_ST_OK;
 out:
     EVP_PKEY_free(pkey);
     BN_free(n);
     BN_free(e);
-    return ok;
+    return st;
 }
 
 static size_t pk_kid_count(json_t *keys, const char *kid)
@@ -233,43 +232,43 @@ static void pk_add_unusable(struct pk_jwks *set, const char *kid, const char *wh
     (void)snprintf(u->why, sizeof(u->why), "%s", why);
 }
 
-enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *source,
-                                  const struct pk_logger *log, struct pk_jwks *set, char *problem,
-                                  size_t problem_len)
+enum pk_status pk_jwks_parse(const char *json, size_t len, const char *source,
+                             const struct pk_logger *log, struct pk_jwks *set, char *problem,
+                             size_t problem_len)
 {
     json_error_t err;
     json_t *root, *keys, *entry;
     size_t i, count;
-    enum pk_jwks_status st = PK_JWKS_OK;
+    enum pk_status st = PK_ST_OK;
 
     memset(set, 0, sizeof(*set));
     if (len > PK_JWKS_MAX) {
         (void)snprintf(problem, problem_len, "larger than %d bytes", PK_JWKS_MAX);
-        return PK_JWKS_BAD;
+        return PK_ST_REFUSED;
     }
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
     if (root == NULL) {
         if (json_error_code(&err) == json_error_out_of_memory) {
             (void)snprintf(problem, problem_len, "out of memory");
-            return PK_JWKS_NOMEM;
+            return PK_ST_NOMEM;
         }
         (void)snprintf(problem, problem_len, "%s",
                        json_error_code(&err) == json_error_duplicate_key ? "duplicate key in JSON"
                                                                          : "not valid JSON");
-        return PK_JWKS_BAD;
+        return PK_ST_REFUSED;
     }
     keys = json_is_object(root) ? json_object_get(root, "keys") : NULL;
     if (!json_is_array(keys)) {
         (void)snprintf(problem, problem_len, "%s",
                        json_is_object(root) ? "no \"keys\" array" : "not a JSON object");
         json_decref(root);
-        return PK_JWKS_BAD;
+        return PK_ST_REFUSED;
     }
     count = json_array_size(keys);
     if (count > PK_JWKS_MAX_KEYS) {
         (void)snprintf(problem, problem_len, "%zu keys, at most %d", count, PK_JWKS_MAX_KEYS);
         json_decref(root);
-        return PK_JWKS_BAD;
+        return PK_ST_REFUSED;
     }
     set->keys = calloc(count + 1, sizeof(*set->keys));
     set->unusable = calloc(count + 1, sizeof(*set->unusable));
@@ -277,7 +276,7 @@ enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *sour
         (void)snprintf(problem, problem_len, "out of memory");
         json_decref(root);
         pk_jwks_free(set);
-        return PK_JWKS_NOMEM;
+        return PK_ST_NOMEM;
     }
     json_array_foreach(keys, i, entry)
     {
@@ -285,7 +284,7 @@ enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *sour
         size_t same = kid != NULL ? pk_kid_count(keys, kid) : 0;
         char why[96] = "";
         char kid_shown[PK_KID_MAX * 4];
-        bool nomem = false;
+        enum pk_status conv;
 
         pk_log_field(kid_shown, sizeof(kid_shown), kid != NULL ? kid : "");
         if (same > 1) {
@@ -297,13 +296,14 @@ enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *sour
             pk_add_unusable(set, kid, why);
             continue;
         }
-        if (pk_jwk_convert(entry, &set->keys[set->count], &nomem, why, sizeof(why))) {
+        conv = pk_jwk_convert(entry, &set->keys[set->count], why, sizeof(why));
+        if (conv == PK_ST_OK) {
             set->count++;
             continue;
         }
-        if (nomem) {
+        if (conv == PK_ST_NOMEM) {
             (void)snprintf(problem, problem_len, "out of memory");
-            st = PK_JWKS_NOMEM;
+            st = PK_ST_NOMEM;
             break;
         }
         pk_log(log, LOG_WARNING, "jwks %s: key #%zu%s%s%s skipped: %s", source, i,
@@ -312,29 +312,29 @@ enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *sour
             pk_add_unusable(set, kid, why);
     }
     json_decref(root);
-    if (st != PK_JWKS_OK)
+    if (st != PK_ST_OK)
         pk_jwks_free(set);
     return st;
 }
 
-enum pk_jwk_lookup pk_jwks_find(const struct pk_jwks *set, const char *kid,
-                                const struct pk_jwk **key, const char **why)
+enum pk_status pk_jwks_find(const struct pk_jwks *set, const char *kid, const struct pk_jwk **key,
+                            const char **why)
 {
     *key = NULL;
     *why = NULL;
     for (size_t i = 0; i < set->count; i++) {
         if (strcmp(set->keys[i].kid, kid) == 0) {
             *key = &set->keys[i];
-            return PK_JWK_FOUND;
+            return PK_ST_OK;
         }
     }
     for (size_t i = 0; i < set->unusable_count; i++) {
         if (strcmp(set->unusable[i].kid, kid) == 0) {
             *why = set->unusable[i].why;
-            return PK_JWK_UNUSABLE;
+            return PK_ST_REFUSED;
         }
     }
-    return PK_JWK_MISSING;
+    return PK_ST_MISSING;
 }
 
 void pk_jwks_free(struct pk_jwks *set)

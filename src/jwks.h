@@ -11,6 +11,7 @@
 
 #include "alg.h"
 #include "log.h"
+#include "status.h"
 
 #define PK_JWKS_MAX (64 * 1024) /* bytes of JSON, file or fetched */
 #define PK_JWK_MAX_BITS 8192
@@ -36,21 +37,18 @@ struct pk_jwks {
     size_t unusable_count;
 };
 
-enum pk_jwks_status { PK_JWKS_OK = 0, PK_JWKS_BAD, PK_JWKS_NOMEM };
-
 /* Parses json (len bytes, NUL not required). `source` names the file or URL
- * in log lines. PK_JWKS_BAD (with problem set) when the text is not a JSON
+ * in log lines. PK_ST_REFUSED (with problem set) when the text is not a JSON
  * object with a "keys" array; a set without any usable key is still OK. */
-enum pk_jwks_status pk_jwks_parse(const char *json, size_t len, const char *source,
-                                  const struct pk_logger *log, struct pk_jwks *set, char *problem,
-                                  size_t problem_len);
+enum pk_status pk_jwks_parse(const char *json, size_t len, const char *source,
+                             const struct pk_logger *log, struct pk_jwks *set, char *problem,
+                             size_t problem_len);
 
-enum pk_jwk_lookup { PK_JWK_FOUND = 0, PK_JWK_MISSING, PK_JWK_UNUSABLE };
-
-/* The key whose kid equals kid exactly; for PK_JWK_UNUSABLE, *why says why
- * the set holds no usable key under that kid. */
-enum pk_jwk_lookup pk_jwks_find(const struct pk_jwks *set, const char *kid,
-                                const struct pk_jwk **key, const char **why);
+/* The key whose kid equals kid exactly: PK_ST_OK with *key; PK_ST_MISSING
+ * when no key has that kid; PK_ST_REFUSED when the set holds no usable key
+ * under it, *why saying why. */
+enum pk_status pk_jwks_find(const struct pk_jwks *set, const char *kid, const struct pk_jwk **key,
+                            const char **why);
 
 void pk_jwks_free(struct pk_jwks *set);
 

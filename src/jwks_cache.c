@@ -19,13 +19,13 @@
 
 /* ---- fetching ---- */
 
-static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const char *url, char **body,
-                               size_t *len, char *err, size_t err_len)
+static enum pk_status pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const char *url,
+                                          char **body, size_t *len, char *err, size_t err_len)
 {
     struct pk_http_request req;
     struct pk_http_response resp;
     char why[256];
-    enum pk_http_status st;
+    enum pk_status st;
 
     (void)ctx;
     memset(&req, 0, sizeof(req));
@@ -35,20 +35,18 @@ static int pk_jwks_https_fetch(void *ctx, const struct pk_config *cfg, const cha
     req.timeout_ms = cfg->timeout * 1000;
     req.max_body = PK_JWKS_MAX;
     st = pk_http_get_public(&req, &resp, why, sizeof(why));
-    if (st == PK_HTTP_OK && resp.status != 200) {
+    if (st == PK_ST_OK && resp.status != 200) {
         (void)snprintf(err, err_len, "HTTP %ld", resp.status);
         pk_http_response_free(&resp);
-        return -1;
+        return PK_ST_UNAVAILABLE;
     }
-    if (st == PK_HTTP_OK) {
+    if (st == PK_ST_OK) {
         *body = resp.body;
         *len = resp.len;
-        return 0;
+        return PK_ST_OK;
     }
-    pk_http_failure_text(st, why, cfg->timeout, PK_JWKS_MAX, err, err_len);
-    if (st == PK_HTTP_NOMEM)
-        return -2;
-    return st == PK_HTTP_UNSAFE_ENV ? -3 : -1;
+    pk_http_failure_text(st, resp.failure, why, cfg->timeout, PK_JWKS_MAX, err, err_len);
+    return st;
 }
 
 /* ---- cache_dir and the cache file ---- */
@@ -87,28 +85,29 @@ static bool pk_time_member(json_t *rec, const char *name, time_t *out)
 }
 
 /* Loads the cached record for cfg->jwks_url into s (body and times).
- * Returns -2 when out of memory, otherwise 0 (nothing usable is fine). */
-static int pk_cache_read(struct pk_jwks_store *s)
+ * PK_ST_NOMEM when out of memory, otherwise PK_ST_OK (nothing usable is
+ * fine: a cache problem is logged and costs only the cache). */
+static enum pk_status pk_cache_read(struct pk_jwks_store *s)
 {
-    bool nomem = false;
     const char *why = NULL;
     size_t len = 0;
-    char *text = pk_cache_file_read(s->dirfd, s->cache_name, s->uid, 022, PK_JWKS_RECORD_MAX, &len,
-                                    &nomem, &why);
+    char *text = NULL;
+    enum pk_status st = pk_cache_file_read(s->dirfd, s->cache_name, s->uid, 022, PK_JWKS_RECORD_MAX,
+                                           &text, &len, &why);
     json_error_t err;
     json_t *rec, *fmt, *url, *jwks;
     time_t fetched = 0, failed = 0, kid_refetch = 0;
 
-    if (text == NULL) {
-        if (why != NULL)
+    if (st != PK_ST_OK) {
+        if (st == PK_ST_REFUSED)
             pk_log(s->log, LOG_NOTICE, "cache_dir %s: %s: %s; ignored", s->cfg->cache_dir,
                    s->cache_name, why);
-        return nomem ? -2 : 0;
+        return st == PK_ST_NOMEM ? PK_ST_NOMEM : PK_ST_OK;
     }
     rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
     free(text);
     if (rec == NULL && json_error_code(&err) == json_error_out_of_memory)
-        return -2;
+        return PK_ST_NOMEM;
     fmt = json_object_get(rec, "format");
     url = json_object_get(rec, "url");
     jwks = json_object_get(rec, "jwks");
@@ -122,12 +121,12 @@ static int pk_cache_read(struct pk_jwks_store *s)
                "cache_dir %s: %s: not a JWKS cache record for this URL; ignored", s->cfg->cache_dir,
                s->cache_name);
         json_decref(rec);
-        return 0;
+        return PK_ST_OK;
     }
     s->body = malloc(json_string_length(jwks) + 1);
     if (s->body == NULL) {
         json_decref(rec);
-        return -2;
+        return PK_ST_NOMEM;
     }
     memcpy(s->body, json_string_value(jwks), json_string_length(jwks) + 1);
     s->body_len = json_string_length(jwks);
@@ -135,16 +134,16 @@ static int pk_cache_read(struct pk_jwks_store *s)
     s->failed_at = failed;
     s->kid_refetch_at = kid_refetch;
     json_decref(rec);
-    return 0;
+    return PK_ST_OK;
 }
 
 /* Writes the record (s->body and the times) atomically: temp file, fsync,
  * rename, fsync of the directory. Failure costs only the cache. */
 static void pk_cache_write(struct pk_jwks_store *s)
 {
+    char why[128];
     char *text;
     json_t *rec;
-    int err;
 
     if (s->dirfd < 0 || s->body == NULL)
         return;
@@ -159,10 +158,10 @@ static void pk_cache_write(struct pk_jwks_store *s)
                s->cfg->cache_dir);
         return;
     }
-    err = pk_cache_file_write(s->dirfd, s->cache_name, text, strlen(text), s->log);
-    if (err != 0)
+    if (pk_cache_file_write(s->dirfd, s->cache_name, text, strlen(text), s->log, why,
+                            sizeof(why)) != PK_ST_OK)
         pk_log(s->log, LOG_NOTICE, "cache_dir %s: cannot write the JWKS cache: %s",
-               s->cfg->cache_dir, strerror(err));
+               s->cfg->cache_dir, why);
     free(text);
 }
 
@@ -186,35 +185,32 @@ static void pk_age_text(long age, char *buf, size_t len)
 }
 
 /* Fetches the URL and, when the answer is a JWKS, makes it the set.
- * Returns 0, -1 (err set; the old set stays), -2 out of memory. */
-static int pk_store_fetch(struct pk_jwks_store *s, time_t now, char *err, size_t err_len)
+ * PK_ST_OK; PK_ST_NOMEM; anything else with err set (the old set stays). */
+static enum pk_status pk_store_fetch(struct pk_jwks_store *s, time_t now, char *err, size_t err_len)
 {
     char *body = NULL;
     size_t len = 0;
     struct pk_jwks fresh;
     char problem[128];
-    int rc;
+    enum pk_status st;
 
     s->fetched = true;
-    rc = s->fetch(s->fetch_ctx, s->cfg, s->cfg->jwks_url, &body, &len, err, err_len);
-    if (rc != 0) {
-        /* A request this process was not allowed to make (-3) tells nothing
-         * of the URL: other processes keep trying it. */
-        if (rc != -3)
+    st = s->fetch(s->fetch_ctx, s->cfg, s->cfg->jwks_url, &body, &len, err, err_len);
+    if (st != PK_ST_OK) {
+        /* A request this process was not allowed to make (PK_ST_REFUSED)
+         * tells nothing of the URL: other processes keep trying it. */
+        if (st != PK_ST_REFUSED)
             s->failed_at = now;
-        return rc == -2 ? -2 : -1;
+        return st;
     }
-    switch (pk_jwks_parse(body, len, s->cfg->jwks_url, s->log, &fresh, problem, sizeof(problem))) {
-    case PK_JWKS_OK:
-        break;
-    case PK_JWKS_NOMEM:
+    st = pk_jwks_parse(body, len, s->cfg->jwks_url, s->log, &fresh, problem, sizeof(problem));
+    if (st != PK_ST_OK) {
         free(body);
-        return -2;
-    case PK_JWKS_BAD:
-        free(body);
+        if (st == PK_ST_NOMEM)
+            return st;
         (void)snprintf(err, err_len, "not a JWKS (%s)", problem);
         s->failed_at = now;
-        return -1;
+        return PK_ST_REFUSED;
     }
     pk_jwks_free(&s->set);
     free(s->body);
@@ -224,128 +220,126 @@ static int pk_store_fetch(struct pk_jwks_store *s, time_t now, char *err, size_t
     s->body_len = len;
     s->fetched_at = now;
     s->failed_at = 0;
-    return 0;
+    return PK_ST_OK;
 }
 
-static enum pk_jwks_load pk_store_load_file(struct pk_jwks_store *s, char *problem,
-                                            size_t problem_len)
+static enum pk_status pk_store_load_file(struct pk_jwks_store *s, char *problem, size_t problem_len)
 {
     const char *path = s->cfg->jwks_file;
     char why[128];
     char *data;
     size_t len;
-    enum pk_jwks_status st;
-    enum pk_file_status fst =
+    enum pk_status st;
+    enum pk_status fst =
         pk_safe_read(path, PK_FILE_CONFIG, s->uid, &data, &len, problem, problem_len);
 
-    if (fst == PK_FILE_NOMEM)
-        return PK_JWKS_LOAD_NOMEM;
-    if (fst != PK_FILE_OK)
-        return PK_JWKS_LOAD_BAD;
+    if (fst == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (fst != PK_ST_OK)
+        return PK_ST_REFUSED;
     st = pk_jwks_parse(data, len, path, s->log, &s->set, why, sizeof(why));
     free(data);
-    if (st == PK_JWKS_NOMEM)
-        return PK_JWKS_LOAD_NOMEM;
-    if (st == PK_JWKS_BAD) {
+    if (st == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (st == PK_ST_REFUSED) {
         (void)snprintf(problem, problem_len, "%s: %s", path, why);
-        return PK_JWKS_LOAD_BAD;
+        return PK_ST_REFUSED;
     }
     if (s->set.count == 0) {
         (void)snprintf(problem, problem_len, "%s: no usable RSA signing key", path);
         pk_jwks_free(&s->set);
-        return PK_JWKS_LOAD_BAD;
+        return PK_ST_REFUSED;
     }
     s->have_set = true;
-    return PK_JWKS_LOAD_OK;
+    return PK_ST_OK;
 }
 
-/* Makes the cached copy (if any) the set; false when it is unusable. */
-static bool pk_store_use_cached(struct pk_jwks_store *s, int *nomem)
+/* Makes the cached copy (if any) the set: PK_ST_OK; PK_ST_MISSING when
+ * there is none or it is unusable (logged); PK_ST_NOMEM. */
+static enum pk_status pk_store_use_cached(struct pk_jwks_store *s)
 {
     char why[128];
+    enum pk_status st;
 
     if (s->body == NULL)
-        return false;
-    switch (
-        pk_jwks_parse(s->body, s->body_len, s->cfg->jwks_url, s->log, &s->set, why, sizeof(why))) {
-    case PK_JWKS_OK:
+        return PK_ST_MISSING;
+    st = pk_jwks_parse(s->body, s->body_len, s->cfg->jwks_url, s->log, &s->set, why, sizeof(why));
+    if (st == PK_ST_OK) {
         s->have_set = true;
-        return true;
-    case PK_JWKS_NOMEM:
-        *nomem = 1;
-        break;
-    case PK_JWKS_BAD:
+        return PK_ST_OK;
+    }
+    if (st != PK_ST_NOMEM)
         pk_log(s->log, LOG_NOTICE, "cache_dir %s: %s: cached JWKS unusable (%s); ignored",
                s->cfg->cache_dir, s->cache_name, why);
-        break;
-    }
     free(s->body);
     s->body = NULL;
     s->body_len = 0;
-    return false;
+    return st == PK_ST_NOMEM ? PK_ST_NOMEM : PK_ST_MISSING;
 }
 
-static enum pk_jwks_load pk_store_load_url(struct pk_jwks_store *s, time_t now)
+static enum pk_status pk_store_load_url(struct pk_jwks_store *s, time_t now)
 {
     char err[256];
     char age_text[48];
-    int nomem = 0;
+    enum pk_status cached = PK_ST_MISSING;
     long age, since_failure;
-    int rc;
+    enum pk_status st;
 
     s->from_url = true;
     if (!pk_cache_name(s->cfg->jwks_url, s->cache_name, sizeof(s->cache_name)))
-        return PK_JWKS_LOAD_NOMEM;
+        return PK_ST_NOMEM;
     s->dirfd = pk_jwks_dir_open(s->cfg->cache_dir, s->uid, s->log);
-    if (s->dirfd >= 0 && pk_cache_read(s) != 0)
-        return PK_JWKS_LOAD_NOMEM;
+    if (s->dirfd >= 0 && pk_cache_read(s) != PK_ST_OK)
+        return PK_ST_NOMEM;
     age = pk_age(now, s->fetched_at);
     since_failure = s->failed_at > s->fetched_at ? pk_age(now, s->failed_at) : -1;
     pk_age_text(age, age_text, sizeof(age_text));
     /* The copy is parsed only when it is to be used, so its lines about
      * skipped keys appear once. */
     if (age >= 0 && age < s->cfg->jwks_max_age) {
-        if (pk_store_use_cached(s, &nomem))
-            return PK_JWKS_LOAD_OK;
+        cached = pk_store_use_cached(s);
+        if (cached == PK_ST_OK)
+            return PK_ST_OK;
     } else if (since_failure >= 0 && since_failure < PK_JWKS_RETRY) {
-        if (pk_store_use_cached(s, &nomem)) {
+        cached = pk_store_use_cached(s);
+        if (cached == PK_ST_OK) {
             pk_log(s->log, LOG_WARNING,
                    "jwks %s: using the cached copy, %s (fetching failed %ld s ago; next try in "
                    "%ld s)",
                    s->cfg->jwks_url, age_text, since_failure, PK_JWKS_RETRY - since_failure);
-            return PK_JWKS_LOAD_OK;
+            return PK_ST_OK;
         }
     }
-    if (nomem)
-        return PK_JWKS_LOAD_NOMEM;
-    rc = pk_store_fetch(s, now, err, sizeof(err));
-    if (rc == -2)
-        return PK_JWKS_LOAD_NOMEM;
-    if (rc == 0) {
+    if (cached == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    st = pk_store_fetch(s, now, err, sizeof(err));
+    if (st == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (st == PK_ST_OK) {
         pk_cache_write(s);
-        return PK_JWKS_LOAD_OK;
+        return PK_ST_OK;
     }
-    if (pk_store_use_cached(s, &nomem)) {
+    cached = pk_store_use_cached(s);
+    if (cached == PK_ST_OK) {
         pk_log(s->log, LOG_WARNING, "jwks %s: fetching failed (%s); using the cached copy, %s",
                s->cfg->jwks_url, err, age_text);
         pk_cache_write(s);
-        return PK_JWKS_LOAD_OK;
+        return PK_ST_OK;
     }
-    if (nomem)
-        return PK_JWKS_LOAD_NOMEM;
+    if (cached == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
     /* A long URL may cut the detail short: it is only a log line. */
     if (snprintf(s->unavailable, sizeof(s->unavailable), "%s: %s (no cached copy)",
                  s->cfg->jwks_url, err) < 0)
         s->unavailable[0] = '\0';
-    return PK_JWKS_LOAD_OK;
+    return PK_ST_OK;
 }
 
-enum pk_jwks_load pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_config *cfg,
-                                     uid_t uid, time_t now, const struct pk_logger *log,
-                                     pk_jwks_fetch_fn fetch, void *fetch_ctx, char *problem,
-                                     size_t problem_len)
+enum pk_status pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_config *cfg, uid_t uid,
+                                  time_t now, const struct pk_logger *log, pk_jwks_fetch_fn fetch,
+                                  void *fetch_ctx, char *problem, size_t problem_len)
 {
-    enum pk_jwks_load st;
+    enum pk_status st;
 
     memset(s, 0, sizeof(*s));
     s->dirfd = -1;
@@ -361,19 +355,19 @@ enum pk_jwks_load pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_co
         st = pk_store_load_url(s, now);
     else {
         (void)snprintf(problem, problem_len, "neither jwks_file nor jwks_url is set");
-        st = PK_JWKS_LOAD_BAD;
+        st = PK_ST_REFUSED;
     }
-    if (st == PK_JWKS_LOAD_NOMEM)
+    if (st == PK_ST_NOMEM)
         (void)snprintf(problem, problem_len, "out of memory");
-    if (st != PK_JWKS_LOAD_OK)
+    if (st != PK_ST_OK)
         pk_jwks_store_free(s);
     return st;
 }
 
-static enum pk_outcome pk_kid_refused(const char *shown, enum pk_jwk_lookup found, const char *why,
+static enum pk_outcome pk_kid_refused(const char *shown, enum pk_status found, const char *why,
                                       const char *suffix, struct pk_result *res)
 {
-    if (found == PK_JWK_UNUSABLE)
+    if (found == PK_ST_REFUSED)
         return pk_result_set(res, PK_JWT_UNKNOWN_KID, "kid=\"%s\": %s%s", shown, why, suffix);
     return pk_result_set(res, PK_JWT_UNKNOWN_KID, "kid=\"%s\" not in the JWKS%s", shown, suffix);
 }
@@ -385,9 +379,8 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
     char suffix[64] = "";
     char err[256];
     const char *why = NULL;
-    enum pk_jwk_lookup found;
+    enum pk_status found, st;
     long since;
-    int rc;
 
     *key = NULL;
     pk_log_field(shown, sizeof(shown), kid);
@@ -395,7 +388,7 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
         return pk_result_set(res, PK_JWKS_UNAVAILABLE, "%s",
                              s->unavailable[0] != '\0' ? s->unavailable : "no JWKS loaded");
     found = pk_jwks_find(&s->set, kid, key, &why);
-    if (found == PK_JWK_FOUND)
+    if (found == PK_ST_OK)
         return PK_OK;
     if (!s->from_url)
         return pk_kid_refused(shown, found, why, "", res);
@@ -411,16 +404,16 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
     /* Keys rotate: a kid we do not know may be new. One refetch, recorded
      * first so that a flood of made-up kids cannot hammer the URL. */
     s->kid_refetch_at = now;
-    rc = pk_store_fetch(s, now, err, sizeof(err));
-    if (rc == -2)
+    st = pk_store_fetch(s, now, err, sizeof(err));
+    if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "refetching the JWKS");
     pk_cache_write(s);
-    if (rc != 0)
+    if (st != PK_ST_OK)
         return pk_result_set(res, PK_JWKS_UNAVAILABLE,
                              "kid=\"%s\" not in the cached JWKS; refetching %s failed: %s", shown,
                              s->cfg->jwks_url, err);
     found = pk_jwks_find(&s->set, kid, key, &why);
-    if (found == PK_JWK_FOUND)
+    if (found == PK_ST_OK)
         return PK_OK;
     return pk_kid_refused(shown, found, why, " (refetched)", res);
 }

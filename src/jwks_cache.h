@@ -20,17 +20,19 @@
 #include "config.h"
 #include "jwks.h"
 #include "log.h"
+#include "status.h"
 #include "verdict.h"
 
 #define PK_JWKS_RETRY 300
 
-/* Fetches url. Returns 0 with *body (malloc'd, NUL-terminated, *len bytes),
- * -1 with err set, -2 when out of memory, or -3 with err set when no request
- * was made because this process may not make one (the caller's environment,
- * docs/DESIGN.md §7.4): that says nothing about the URL, so it is not recorded
- * as a failed fetch in the cache that every process shares. */
-typedef int (*pk_jwks_fetch_fn)(void *ctx, const struct pk_config *cfg, const char *url,
-                                char **body, size_t *len, char *err, size_t err_len);
+/* Fetches url. PK_ST_OK with *body (malloc'd, NUL-terminated, *len bytes);
+ * PK_ST_UNAVAILABLE with err set; PK_ST_NOMEM; PK_ST_REFUSED with err set
+ * when no request was made because this process may not make one (the
+ * caller's environment, docs/DESIGN.md §7.4): that says nothing about the
+ * URL, so it is not recorded as a failed fetch in the cache that every
+ * process shares. */
+typedef enum pk_status (*pk_jwks_fetch_fn)(void *ctx, const struct pk_config *cfg, const char *url,
+                                           char **body, size_t *len, char *err, size_t err_len);
 
 struct pk_jwks_store {
     struct pk_jwks set;
@@ -51,16 +53,13 @@ struct pk_jwks_store {
     void *fetch_ctx;
 };
 
-enum pk_jwks_load { PK_JWKS_LOAD_OK = 0, PK_JWKS_LOAD_BAD, PK_JWKS_LOAD_NOMEM };
-
 /* Loads the JWKS for cfg before the prompt. jwks_file problems are
- * PK_JWKS_LOAD_BAD (problem names the file and the rule). A URL that cannot
+ * PK_ST_REFUSED (problem names the file and the rule). A URL that cannot
  * be fetched without a cached copy is not an error here: the store then has
  * no set and an ID token gets PK_JWKS_UNAVAILABLE. fetch NULL = HTTPS. */
-enum pk_jwks_load pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_config *cfg,
-                                     uid_t uid, time_t now, const struct pk_logger *log,
-                                     pk_jwks_fetch_fn fetch, void *fetch_ctx, char *problem,
-                                     size_t problem_len);
+enum pk_status pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_config *cfg, uid_t uid,
+                                  time_t now, const struct pk_logger *log, pk_jwks_fetch_fn fetch,
+                                  void *fetch_ctx, char *problem, size_t problem_len);
 
 /* The key for kid. A kid the set has no usable key for makes one refetch
  * when allowed (never with no_fetch set); then PK_JWT_UNKNOWN_KID. No set: PK_JWKS_UNAVAILABLE. */

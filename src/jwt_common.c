@@ -9,20 +9,24 @@
 #include "log.h"
 #include "secure.h"
 
-json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, const char **why)
+enum pk_status pk_jwt_segment_json(const struct pk_token *tok, int seg, json_t **out,
+                                   const char **why)
 {
-    size_t len;
-    unsigned char *raw =
-        pk_b64url_decode(tok->text + tok->seg_off[seg], tok->seg_len[seg], &len, nomem);
+    size_t len = 0;
+    unsigned char *raw = NULL;
+    enum pk_status st =
+        pk_b64url_decode(tok->text + tok->seg_off[seg], tok->seg_len[seg], &raw, &len);
     json_t *json;
     json_error_t err;
 
+    *out = NULL;
     *why = "not base64url";
-    if (raw == NULL)
-        return NULL;
+    if (st != PK_ST_OK)
+        return st;
     json = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &err);
     pk_free_secret(raw, len);
     if (json == NULL) {
+        st = PK_ST_REFUSED;
         switch (json_error_code(&err)) {
         case json_error_duplicate_key:
             *why = "duplicate key";
@@ -35,36 +39,37 @@ json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, con
             *why = "NUL character in a string";
             break;
         case json_error_out_of_memory:
-            *nomem = 1;
+            st = PK_ST_NOMEM;
             *why = "out of memory";
             break;
         default:
             *why = "not valid JSON";
             break;
         }
-        return NULL;
+        return st;
     }
     if (!json_is_object(json)) {
         json_decref(json);
         *why = "not a JSON object";
-        return NULL;
+        return PK_ST_REFUSED;
     }
-    return json;
+    *out = json;
+    return PK_ST_OK;
 }
 
 enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want,
                                     struct pk_jwt_header *hdr, struct pk_result *res)
 {
-    int nomem = 0;
     const char *why;
-    json_t *h = pk_jwt_segment_json(tok, 0, &nomem, &why);
+    json_t *h;
+    enum pk_status st = pk_jwt_segment_json(tok, 0, &h, &why);
     json_t *alg, *typ, *kid;
     enum pk_outcome out = PK_OK;
 
     memset(hdr, 0, sizeof(*hdr));
-    if (h == NULL)
-        return nomem ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                     : pk_result_set(res, PK_JWT_BAD_HEADER, "header: %s", why);
+    if (st != PK_ST_OK)
+        return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
+                                 : pk_result_set(res, PK_JWT_BAD_HEADER, "header: %s", why);
     alg = json_object_get(h, "alg");
     typ = json_object_get(h, "typ");
     kid = json_object_get(h, "kid");
@@ -99,19 +104,19 @@ enum pk_outcome pk_jwt_check_sig_length(const struct pk_token *tok, size_t sig_l
      * signature cut anywhere is named as such. */
     size_t want_chars = (sig_len * 8 + 5) / 6;
     size_t have = tok->seg_len[2];
-    int nomem = 0;
     size_t len = 0;
-    unsigned char *sig;
+    unsigned char *sig = NULL;
+    enum pk_status st;
 
     if (have != want_chars) {
         const char *hint = pk_token_cut_hint(tok->len);
         return pk_result_set(res, PK_JWT_SIG_LENGTH, "%zu bytes, expected %zu%s%s", have * 6 / 8,
                              sig_len, hint != NULL ? "; " : "", hint != NULL ? hint : "");
     }
-    sig = pk_b64url_decode(tok->text + tok->seg_off[2], have, &len, &nomem);
-    if (sig == NULL && nomem)
+    st = pk_b64url_decode(tok->text + tok->seg_off[2], have, &sig, &len);
+    if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, NULL);
-    if (sig == NULL)
+    if (st != PK_ST_OK)
         return pk_result_set(res, PK_JWT_BAD_SIGNATURE, "signature is not canonical base64url");
     pk_free_secret(sig, len);
     return PK_OK;
@@ -315,10 +320,11 @@ enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_onl
 
 void pk_jwt_peek_issuer(const struct pk_token *tok, char *buf, size_t len)
 {
-    int nomem = 0;
     const char *why;
-    json_t *claims = pk_jwt_segment_json(tok, 1, &nomem, &why);
-    json_t *iss = claims != NULL ? json_object_get(claims, "iss") : NULL;
+    json_t *claims;
+    json_t *iss = pk_jwt_segment_json(tok, 1, &claims, &why) == PK_ST_OK
+                      ? json_object_get(claims, "iss")
+                      : NULL;
 
     if (len > 0)
         buf[0] = '\0';

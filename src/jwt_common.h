@@ -10,6 +10,7 @@
 
 #include "alg.h"
 #include "config.h"
+#include "status.h"
 #include "token.h"
 #include "verdict.h"
 
@@ -18,9 +19,10 @@ struct pk_jwt_header {
     char kid[PK_KID_MAX]; /* empty when absent */
 };
 
-/* Decodes a segment of tok as a JSON object (duplicates rejected); on
- * failure *why says what was wrong (*nomem when out of memory). */
-json_t *pk_jwt_segment_json(const struct pk_token *tok, int seg, int *nomem, const char **why);
+/* Decodes a segment of tok as a JSON object (duplicates rejected) into
+ * *out: PK_ST_OK, PK_ST_REFUSED or PK_ST_NOMEM, *why saying what was wrong. */
+enum pk_status pk_jwt_segment_json(const struct pk_token *tok, int seg, json_t **out,
+                                   const char **why);
 
 /* Reads the header: alg must equal `want` exactly, no crit, typ absent or
  * "JWT". */

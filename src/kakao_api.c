@@ -311,7 +311,7 @@ static enum pk_outcome pk_call_api(const struct pk_config *cfg, const char *base
     size_t path_len = strlen(path);
     struct pk_http_request req;
     struct timespec t0;
-    enum pk_http_status st;
+    enum pk_status st;
     char err[160];
     char text[PK_DETAIL_MAX];
     long ms;
@@ -346,7 +346,7 @@ static enum pk_outcome pk_call_api(const struct pk_config *cfg, const char *base
     ms = pk_elapsed_ms(&t0);
     free(url);
 
-    if (st == PK_HTTP_OK) {
+    if (st == PK_ST_OK) {
         if (log != NULL)
             pk_debug(log, "kakao api %s: HTTP %ld, %zu bytes in %ld ms", path, resp->status,
                      resp->len, ms);
@@ -354,10 +354,10 @@ static enum pk_outcome pk_call_api(const struct pk_config *cfg, const char *base
     }
     if (log != NULL)
         pk_debug(log, "kakao api %s: failed after %ld ms: \"%s\"", path, ms, err);
+    pk_http_failure_text(st, resp->failure, err, cfg->timeout, (size_t)PK_KAKAO_BODY_MAX, text,
+                         sizeof(text));
     pk_http_response_free(resp);
-    pk_http_failure_text(st, err, cfg->timeout, (size_t)PK_KAKAO_BODY_MAX, text, sizeof(text));
-    return pk_result_set(res, st == PK_HTTP_NOMEM ? PK_NO_MEMORY : PK_KAKAO_UNAVAILABLE, "%s",
-                         text);
+    return pk_result_set(res, st == PK_ST_NOMEM ? PK_NO_MEMORY : PK_KAKAO_UNAVAILABLE, "%s", text);
 }
 
 static bool pk_token_bytes_ok(const char *token, size_t len)

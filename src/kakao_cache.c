@@ -149,20 +149,19 @@ bool pk_kakao_cache_get(struct pk_kakao_cache *c, time_t now, int64_t *kakao_id)
     struct pk_kakao_entry e;
     char api[33];
     const char *why = NULL;
-    bool nomem = false;
     size_t len = 0;
-    char *text;
+    char *text = NULL;
+    enum pk_status st;
     bool ok;
     int64_t until;
 
     if (c->dirfd < 0)
         return false;
-    text =
-        pk_cache_file_read(c->dirfd, c->name, c->uid, 077, PK_KAKAO_ENTRY_MAX, &len, &nomem, &why);
-    if (text == NULL) {
-        if (why != NULL)
-            return pk_cache_drop(c, LOG_NOTICE, why);
-        if (!nomem)
+    st = pk_cache_file_read(c->dirfd, c->name, c->uid, 077, PK_KAKAO_ENTRY_MAX, &text, &len, &why);
+    if (st == PK_ST_REFUSED || st == PK_ST_UNAVAILABLE)
+        return pk_cache_drop(c, LOG_NOTICE, why);
+    if (st != PK_ST_OK) {
+        if (st == PK_ST_MISSING)
             pk_debug(c->log, "kakao check cache: no entry for token %s", c->tag);
         return false;
     }
@@ -214,7 +213,7 @@ void pk_kakao_cache_put(struct pk_kakao_cache *c, time_t now, int64_t kakao_id, 
     char text[PK_KAKAO_ENTRY_MAX];
     size_t len;
     unsigned pruned;
-    int err;
+    char why[128];
 
     if (c->dirfd < 0 || kakao_id <= 0 || valid_for <= 0 || !c->cfg->has_app_id)
         return;
@@ -229,10 +228,8 @@ void pk_kakao_cache_put(struct pk_kakao_cache *c, time_t now, int64_t kakao_id, 
     len = pk_kakao_entry_format(&e, text, sizeof(text));
     if (len == 0)
         return;
-    err = pk_cache_file_write(c->dirfd, c->name, text, len, c->log);
-    if (err != 0) {
-        pk_debug(c->log, "cache_dir %s: cannot write the check cache: %s", c->cfg->cache_dir,
-                 strerror(err));
+    if (pk_cache_file_write(c->dirfd, c->name, text, len, c->log, why, sizeof(why)) != PK_ST_OK) {
+        pk_debug(c->log, "cache_dir %s: cannot write the check cache: %s", c->cfg->cache_dir, why);
         return;
     }
     /* Each token makes its own file: the dead ones go here. An entry older

@@ -46,24 +46,24 @@ static const char *pk_es_curve(enum pk_alg alg, size_t *sig_len)
 }
 
 /* Checks that the PEM public key fits alg; sets the signature length. */
-static enum pk_key_status pk_check_public_key(const char *path, const unsigned char *pem,
-                                              size_t len, enum pk_alg alg, size_t *sig_len,
-                                              char *problem, size_t problem_len)
+static enum pk_status pk_check_public_key(const char *path, const unsigned char *pem, size_t len,
+                                          enum pk_alg alg, size_t *sig_len, char *problem,
+                                          size_t problem_len)
 {
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
     EVP_PKEY *pkey;
-    enum pk_key_status st = PK_KEY_BAD;
+    enum pk_status st = PK_ST_REFUSED;
 
     if (bio == NULL) {
         (void)snprintf(problem, problem_len, "%s: out of memory", path);
-        return PK_KEY_NOMEM;
+        return PK_ST_NOMEM;
     }
     pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
     BIO_free(bio);
     if (pkey == NULL) {
         (void)snprintf(problem, problem_len, "%s: not a PEM public key (needed for %s)", path,
                        pk_alg_name(alg));
-        return PK_KEY_BAD;
+        return PK_ST_REFUSED;
     }
     if (pk_alg_is_rsa(alg)) {
         int bits = EVP_PKEY_get_bits(pkey);
@@ -74,7 +74,7 @@ static enum pk_key_status pk_check_public_key(const char *path, const unsigned c
                            bits, PK_RSA_MIN_BITS);
         else {
             *sig_len = (size_t)EVP_PKEY_get_size(pkey);
-            st = PK_KEY_OK;
+            st = PK_ST_OK;
         }
     } else {
         char group[64];
@@ -88,32 +88,32 @@ static enum pk_key_status pk_check_public_key(const char *path, const unsigned c
             (void)snprintf(problem, problem_len, "%s: %s needs an EC key on curve %s", path,
                            pk_alg_name(alg), want != NULL ? want : "?");
         else
-            st = PK_KEY_OK;
+            st = PK_ST_OK;
     }
     EVP_PKEY_free(pkey);
     return st;
 }
 
-enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
-                                   struct pk_jwt_key *key, char *problem, size_t problem_len)
+enum pk_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid, struct pk_jwt_key *key,
+                               char *problem, size_t problem_len)
 {
     char *data;
     size_t len;
-    enum pk_file_status fst;
+    enum pk_status fst;
 
     memset(key, 0, sizeof(*key));
     fst = pk_safe_read(path, PK_FILE_KEY, uid, &data, &len, problem, problem_len);
-    if (fst == PK_FILE_NOMEM)
-        return PK_KEY_NOMEM;
-    if (fst != PK_FILE_OK)
-        return PK_KEY_BAD;
+    if (fst == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (fst != PK_ST_OK)
+        return PK_ST_REFUSED;
     return pk_jwt_key_parse(path, data, len, alg, key, problem, problem_len);
 }
 
-enum pk_key_status pk_jwt_key_parse(const char *path, char *data, size_t len, enum pk_alg alg,
-                                    struct pk_jwt_key *key, char *problem, size_t problem_len)
+enum pk_status pk_jwt_key_parse(const char *path, char *data, size_t len, enum pk_alg alg,
+                                struct pk_jwt_key *key, char *problem, size_t problem_len)
 {
-    enum pk_key_status st;
+    enum pk_status st;
 
     memset(key, 0, sizeof(*key));
     if (pk_alg_is_hmac(alg)) {
@@ -126,20 +126,20 @@ enum pk_key_status pk_jwt_key_parse(const char *path, char *data, size_t len, en
             (void)snprintf(problem, problem_len, "%s: a PEM key cannot be an %s secret", path,
                            pk_alg_name(alg));
             pk_free_secret(data, len + 1);
-            return PK_KEY_BAD;
+            return PK_ST_REFUSED;
         }
         if (len < PK_HMAC_MIN) {
             (void)snprintf(problem, problem_len, "%s: HMAC secret of %zu bytes, at least %d needed",
                            path, len, PK_HMAC_MIN);
             pk_free_secret(data, len + 1);
-            return PK_KEY_BAD;
+            return PK_ST_REFUSED;
         }
         key->sig_len = pk_hmac_len(alg);
     } else {
         size_t sig_len = 0;
         st = pk_check_public_key(path, (const unsigned char *)data, len, alg, &sig_len, problem,
                                  problem_len);
-        if (st != PK_KEY_OK) {
+        if (st != PK_ST_OK) {
             pk_free_secret(data, len);
             return st;
         }
@@ -148,7 +148,7 @@ enum pk_key_status pk_jwt_key_parse(const char *path, char *data, size_t len, en
     key->alg = alg;
     key->bytes = (unsigned char *)data;
     key->len = len;
-    return PK_KEY_OK;
+    return PK_ST_OK;
 }
 
 void pk_jwt_key_free(struct pk_jwt_key *key)

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "config.h"
+#include "status.h"
 
 #define PK_HMAC_MIN 32
 #define PK_RSA_MIN_BITS 2048
@@ -19,17 +20,15 @@ struct pk_jwt_key {
     size_t sig_len; /* the raw signature length this key produces */
 };
 
-enum pk_key_status { PK_KEY_OK = 0, PK_KEY_BAD, PK_KEY_NOMEM };
-
 /* Loads path under the key-file trust rules and checks it fits alg. */
-enum pk_key_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid,
-                                   struct pk_jwt_key *key, char *problem, size_t problem_len);
+enum pk_status pk_jwt_key_load(const char *path, enum pk_alg alg, uid_t uid, struct pk_jwt_key *key,
+                               char *problem, size_t problem_len);
 
 /* The checks of pk_jwt_key_load on bytes already read (data: len bytes
  * and a NUL, from pk_safe_read or, in `kakao-pam check`, pk_check_read).
  * Takes data: it becomes key->bytes, or is wiped and freed on failure. */
-enum pk_key_status pk_jwt_key_parse(const char *path, char *data, size_t len, enum pk_alg alg,
-                                    struct pk_jwt_key *key, char *problem, size_t problem_len);
+enum pk_status pk_jwt_key_parse(const char *path, char *data, size_t len, enum pk_alg alg,
+                                struct pk_jwt_key *key, char *problem, size_t problem_len);
 
 void pk_jwt_key_free(struct pk_jwt_key *key);
 

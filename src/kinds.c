@@ -120,12 +120,12 @@ static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env, struc
     char problem[512], trust[512];
     char *data;
     size_t len;
-    enum pk_file_status fst = env->check->read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len,
-                                               trust, sizeof(trust), problem, sizeof(problem));
+    enum pk_status fst = env->check->read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len, trust,
+                                          sizeof(trust), problem, sizeof(problem));
 
-    if (fst == PK_FILE_NOMEM)
+    if (fst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-    if (fst != PK_FILE_OK) {
+    if (fst != PK_ST_OK) {
         pk_kind_problem(env, "%s", problem);
         return PK_OK;
     }
@@ -135,19 +135,17 @@ static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env, struc
         pk_free_secret(data, len);
         return PK_OK;
     }
-    switch (pk_jwt_key_parse(cfg->jwt_key, data, len, cfg->jwt_alg, &st->jwt_key, problem,
-                             sizeof(problem))) {
-    case PK_KEY_OK:
-        st->have_jwt_key = true;
-        if (trust[0] == '\0')
-            pk_kind_ok(env, "jwt_key %s (%s)", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
-        break;
-    case PK_KEY_NOMEM:
+    fst = pk_jwt_key_parse(cfg->jwt_key, data, len, cfg->jwt_alg, &st->jwt_key, problem,
+                           sizeof(problem));
+    if (fst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-    case PK_KEY_BAD:
+    if (fst != PK_ST_OK) {
         pk_kind_problem(env, "%s", problem);
-        break;
+        return PK_OK;
     }
+    st->have_jwt_key = true;
+    if (trust[0] == '\0')
+        pk_kind_ok(env, "jwt_key %s (%s)", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
     return PK_OK;
 }
 
@@ -157,22 +155,20 @@ static enum pk_outcome pk_app_jwt_load(const struct pk_kind_env *env, struct pk_
 {
     const struct pk_config *cfg = env->cfg;
     char problem[512];
+    enum pk_status kst;
 
     if (cfg->jwt_key == NULL)
         return PK_OK; /* check only: the module loads configured kinds */
     if (env->check != NULL)
         return pk_app_jwt_check_key(env, st, res);
-    switch (pk_jwt_key_load(cfg->jwt_key, cfg->jwt_alg, env->uid, &st->jwt_key, problem,
-                            sizeof(problem))) {
-    case PK_KEY_OK:
-        st->have_jwt_key = true;
-        return PK_OK;
-    case PK_KEY_NOMEM:
+    kst = pk_jwt_key_load(cfg->jwt_key, cfg->jwt_alg, env->uid, &st->jwt_key, problem,
+                          sizeof(problem));
+    if (kst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-    case PK_KEY_BAD:
-        break;
-    }
-    return pk_result_set(res, PK_FILE_ERROR, "jwt_key %s", problem);
+    if (kst != PK_ST_OK)
+        return pk_result_set(res, PK_FILE_ERROR, "jwt_key %s", problem);
+    st->have_jwt_key = true;
+    return PK_OK;
 }
 
 static enum pk_outcome pk_app_jwt_run(const struct pk_validator *v, const struct pk_token *tok,
@@ -234,13 +230,13 @@ static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env, str
     char problem[512], trust[512];
     char *data;
     size_t len;
-    enum pk_jwks_status js;
-    enum pk_file_status fst = env->check->read(path, PK_FILE_CONFIG, env->uid, &data, &len, trust,
-                                               sizeof(trust), problem, sizeof(problem));
+    enum pk_status js;
+    enum pk_status fst = env->check->read(path, PK_FILE_CONFIG, env->uid, &data, &len, trust,
+                                          sizeof(trust), problem, sizeof(problem));
 
-    if (fst == PK_FILE_NOMEM)
+    if (fst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-    if (fst != PK_FILE_OK) {
+    if (fst != PK_ST_OK) {
         pk_kind_problem(env, "%s", problem);
         return PK_OK;
     }
@@ -249,9 +245,9 @@ static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env, str
     memset(&set, 0, sizeof(set));
     js = pk_jwks_parse(data, len, path, &log, &set, problem, sizeof(problem));
     pk_free_secret(data, len);
-    if (js == PK_JWKS_NOMEM)
+    if (js == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-    if (js != PK_JWKS_OK)
+    if (js != PK_ST_OK)
         pk_kind_problem(env, "%s: %s", path, problem);
     else if (set.count == 0)
         pk_kind_problem(env, "%s: no usable key (RSA, at least 2048 bits)", path);
@@ -268,20 +264,18 @@ static enum pk_outcome pk_id_token_load(const struct pk_kind_env *env, struct pk
                                         struct pk_result *res)
 {
     char problem[512];
+    enum pk_status jst;
 
     if (env->check != NULL)
         return env->cfg->jwks_file != NULL ? pk_id_token_check_file(env, res) : PK_OK;
-    switch (pk_jwks_store_load(&st->jwks, env->cfg, env->uid, env->now, env->log, NULL, NULL,
-                               problem, sizeof(problem))) {
-    case PK_JWKS_LOAD_OK:
-        st->have_jwks = true;
-        return PK_OK;
-    case PK_JWKS_LOAD_NOMEM:
+    jst = pk_jwks_store_load(&st->jwks, env->cfg, env->uid, env->now, env->log, NULL, NULL, problem,
+                             sizeof(problem));
+    if (jst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-    case PK_JWKS_LOAD_BAD:
-        break;
-    }
-    return pk_result_set(res, PK_FILE_ERROR, "jwks_file %s", problem);
+    if (jst != PK_ST_OK)
+        return pk_result_set(res, PK_FILE_ERROR, "jwks_file %s", problem);
+    st->have_jwks = true;
+    return PK_OK;
 }
 
 static enum pk_outcome pk_id_token_run(const struct pk_validator *v, const struct pk_token *tok,
@@ -377,25 +371,25 @@ static enum pk_outcome pk_kinds_ca_file(const struct pk_kind_env *env, struct pk
     const char *path = env->cfg->ca_file;
     char problem[512], trust[512];
     unsigned long certs = 0;
-    enum pk_file_status fst;
+    enum pk_status fst;
     X509 *x;
     FILE *fp;
     int fd;
 
     if (env->check == NULL) {
         fst = pk_safe_open(path, PK_FILE_USER_MAP, env->uid, &fd, problem, sizeof(problem));
-        if (fst == PK_FILE_NOMEM)
+        if (fst == PK_ST_NOMEM)
             return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
-        if (fst != PK_FILE_OK)
+        if (fst != PK_ST_OK)
             return pk_result_set(res, PK_FILE_ERROR, "ca_file %s", problem);
         (void)close(fd);
         return PK_OK;
     }
     fst = env->check->open(path, PK_FILE_USER_MAP, env->uid, &fd, trust, sizeof(trust), problem,
                            sizeof(problem));
-    if (fst == PK_FILE_NOMEM)
+    if (fst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
-    if (fst != PK_FILE_OK) {
+    if (fst != PK_ST_OK) {
         pk_kind_problem(env, "%s", problem);
         return PK_OK;
     }

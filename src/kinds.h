@@ -37,11 +37,11 @@ struct pk_kind_check {
     /* check's own file readers (pk_check_open, pk_check_read: they read past
      * a broken trust rule, so the module never links them; docs/DESIGN.md
      * §3.4). */
-    enum pk_file_status (*open)(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
-                                char *trust, size_t trust_len, char *problem, size_t problem_len);
-    enum pk_file_status (*read)(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
-                                size_t *len, char *trust, size_t trust_len, char *problem,
-                                size_t problem_len);
+    enum pk_status (*open)(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                           char *trust, size_t trust_len, char *problem, size_t problem_len);
+    enum pk_status (*read)(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                           size_t *len, char *trust, size_t trust_len, char *problem,
+                           size_t problem_len);
 };
 
 /* What a loader may use. check is NULL in the module. */

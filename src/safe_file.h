@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "status.h"
+
 #define PK_CONFIG_MAX (64 * 1024)
 #define PK_KEY_MAX (64 * 1024)
 
@@ -17,35 +19,31 @@ enum pk_file_kind {
     PK_FILE_KEY,      /* also not readable by others */
 };
 
-enum pk_file_status {
-    PK_FILE_OK = 0,
-    PK_FILE_MISSING, /* ENOENT */
-    PK_FILE_UNSAFE,  /* a trust rule was broken: problem says which */
-    PK_FILE_IO,      /* could not open or read */
-    PK_FILE_NOMEM,
-};
+/* The functions below return PK_ST_MISSING when the file does not exist
+ * (ENOENT), PK_ST_REFUSED when a trust rule is broken, PK_ST_UNAVAILABLE
+ * when it cannot be opened or read, PK_ST_NOMEM; problem says which. */
 
 /* Opens path for reading after checking the rules; problem (always set when
  * the status is not OK) names the rule. */
-enum pk_file_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
-                                 char *problem, size_t problem_len);
+enum pk_status pk_safe_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                            char *problem, size_t problem_len);
 
 /* Reads the whole file (NUL-terminated, len excludes the NUL). The caller
  * wipes and frees *data. */
-enum pk_file_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
-                                 size_t *len, char *problem, size_t problem_len);
+enum pk_status pk_safe_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                            size_t *len, char *problem, size_t problem_len);
 
 /* For `kakao-pam check` only, never the module: check grants nothing, so a
  * file that breaks the owner, mode or no-symlink rule is still opened (and
  * read) to have its syntax checked too. Each broken rule is written to trust
- * as "PATH: rule[; rule]" (empty when none; meaningful with PK_FILE_OK
+ * as "PATH: rule[; rule]" (empty when none; meaningful with PK_ST_OK
  * only); the status and problem are as for pk_safe_open otherwise (a file
  * that is not regular, or too large, is still refused). pk_check_open is
  * in src/safe_file_check.c, outside the module. */
-enum pk_file_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
-                                  char *trust, size_t trust_len, char *problem, size_t problem_len);
-enum pk_file_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
-                                  size_t *len, char *trust, size_t trust_len, char *problem,
-                                  size_t problem_len);
+enum pk_status pk_check_open(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                             char *trust, size_t trust_len, char *problem, size_t problem_len);
+enum pk_status pk_check_read(const char *path, enum pk_file_kind kind, uid_t uid, char **data,
+                             size_t *len, char *trust, size_t trust_len, char *problem,
+                             size_t problem_len);
 
 #endif

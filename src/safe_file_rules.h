@@ -8,7 +8,7 @@
 
 /* trust == NULL: the module's rules, the first broken one refuses the file.
  * trust set: pk_check_open's rules (safe_file.h). */
-enum pk_file_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
-                                  char *trust, size_t trust_len, char *problem, size_t problem_len);
+enum pk_status pk_open_rules(const char *path, enum pk_file_kind kind, uid_t uid, int *fd_out,
+                             char *trust, size_t trust_len, char *problem, size_t problem_len);
 
 #endif

@@ -173,22 +173,22 @@ bool pk_map_next_line(struct pk_map_reader *r, const char **line, size_t *len, c
     return true;
 }
 
-enum pk_map_status pk_map_start(struct pk_map_reader *r, enum pk_file_status opened, int fd)
+enum pk_status pk_map_start(struct pk_map_reader *r, enum pk_status opened, int fd)
 {
     memset(r, 0, sizeof(*r));
-    if (opened == PK_FILE_NOMEM)
-        return PK_MAP_NOMEM;
-    if (opened != PK_FILE_OK)
-        return PK_MAP_FILE_ERROR;
+    if (opened == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (opened != PK_ST_OK)
+        return PK_ST_REFUSED;
     r->fd = fd;
     /* Zeroed: a recycled block may still hold another library's secrets
      * (libcurl's buffer, a token), which must not pass through ours. */
     r->buf = calloc(1, PK_MAP_BLOCK);
     if (r->buf == NULL) {
         (void)close(r->fd);
-        return PK_MAP_NOMEM;
+        return PK_ST_NOMEM;
     }
-    return PK_MAP_OK;
+    return PK_ST_OK;
 }
 
 void pk_map_close(struct pk_map_reader *r)
@@ -198,25 +198,25 @@ void pk_map_close(struct pk_map_reader *r)
     memset(r, 0, sizeof(*r));
 }
 
-static int pk_id_list_add(struct pk_id_list *list, size_t *cap, int64_t id)
+static enum pk_status pk_id_list_add(struct pk_id_list *list, size_t *cap, int64_t id)
 {
     if (pk_id_list_contains(list, id))
-        return 0;
+        return PK_ST_OK;
     if (list->count == *cap) {
         size_t ncap = *cap == 0 ? 4 : *cap * 2;
         int64_t *n = realloc(list->ids, ncap * sizeof(*n));
         if (n == NULL)
-            return -1;
+            return PK_ST_NOMEM;
         list->ids = n;
         *cap = ncap;
     }
     list->ids[list->count++] = id;
-    return 0;
+    return PK_ST_OK;
 }
 
-enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *user,
-                                      const struct pk_logger *log, struct pk_id_list *out,
-                                      char *problem, size_t problem_len)
+enum pk_status pk_user_map_lookup(const char *path, uid_t uid, const char *user,
+                                  const struct pk_logger *log, struct pk_id_list *out,
+                                  char *problem, size_t problem_len)
 {
     struct pk_map_reader r;
     const char *line;
@@ -225,14 +225,14 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
     size_t cap = 0, user_len = strlen(user);
     const char *why;
     int fd = -1;
-    enum pk_file_status opened;
-    enum pk_map_status st;
+    enum pk_status opened;
+    enum pk_status st;
 
     out->ids = NULL;
     out->count = 0;
     opened = pk_safe_open(path, PK_FILE_USER_MAP, uid, &fd, problem, problem_len);
     st = pk_map_start(&r, opened, fd);
-    if (st != PK_MAP_OK)
+    if (st != PK_ST_OK)
         return st;
     while (pk_map_next_line(&r, &line, &len, &why)) {
         const char *id = NULL, *name = NULL;
@@ -256,17 +256,17 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
             continue;
         }
         (void)pk_valid_kakao_id_text(id, id_len, &value);
-        if (pk_id_list_add(out, &cap, value) != 0) {
+        if (pk_id_list_add(out, &cap, value) != PK_ST_OK) {
             pk_map_close(&r);
             pk_id_list_free(out);
-            return PK_MAP_NOMEM;
+            return PK_ST_NOMEM;
         }
     }
     if (r.error) {
         (void)snprintf(problem, problem_len, "%s: read error", path);
         pk_map_close(&r);
         pk_id_list_free(out);
-        return PK_MAP_FILE_ERROR;
+        return PK_ST_REFUSED;
     }
     pk_map_close(&r);
     if (malformed > PK_MAP_LOG_MAX)
@@ -275,5 +275,5 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
     if (dropped > 0)
         pk_log(log, LOG_WARNING, "%s: user has more than %d kakao ids; %lu lines ignored", path,
                PK_MAP_MAX_IDS, dropped);
-    return PK_MAP_OK;
+    return PK_ST_OK;
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "log.h"
+#include "status.h"
 
 /* A user with more map lines than this gets the first ones only. */
 #define PK_MAP_MAX_IDS 1024
@@ -18,13 +19,11 @@ struct pk_id_list {
     size_t count;
 };
 
-enum pk_map_status { PK_MAP_OK = 0, PK_MAP_FILE_ERROR, PK_MAP_NOMEM };
-
 /* Collects every kakao_id mapped to user. Malformed lines are logged with
- * file:line and ignored. On PK_MAP_FILE_ERROR problem names file and rule. */
-enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *user,
-                                      const struct pk_logger *log, struct pk_id_list *out,
-                                      char *problem, size_t problem_len);
+ * file:line and ignored. On PK_ST_REFUSED problem names file and rule. */
+enum pk_status pk_user_map_lookup(const char *path, uid_t uid, const char *user,
+                                  const struct pk_logger *log, struct pk_id_list *out,
+                                  char *problem, size_t problem_len);
 
 /* Reports every malformed line (no cap, unlike the lookup's log) and counts
  * the well-formed entries: for `kakao-pam check` only (src/user_map_scan.c,
@@ -32,8 +31,8 @@ enum pk_map_status pk_user_map_lookup(const char *path, uid_t uid, const char *u
  * owner, mode or no-symlink rule is still read: the broken rules come first,
  * as one report with line 0 and problem "PATH: rule[; rule]". */
 typedef void (*pk_map_report)(void *ctx, const char *path, unsigned long line, const char *problem);
-enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
-                                    unsigned long *entries, char *problem, size_t problem_len);
+enum pk_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
+                                unsigned long *entries, char *problem, size_t problem_len);
 
 bool pk_id_list_contains(const struct pk_id_list *list, int64_t id);
 void pk_id_list_free(struct pk_id_list *list);

@@ -23,8 +23,8 @@ struct pk_map_reader {
 };
 
 /* Readies r for fd, the result of opening the map (opened is that open's
- * status; fd is used only when it is PK_FILE_OK, and is then owned by r). */
-enum pk_map_status pk_map_start(struct pk_map_reader *r, enum pk_file_status opened, int fd);
+ * status; fd is used only when it is PK_ST_OK, and is then owned by r). */
+enum pk_status pk_map_start(struct pk_map_reader *r, enum pk_status opened, int fd);
 void pk_map_close(struct pk_map_reader *r);
 
 /* The next line, without its newline, in *line and *len; false at end of

@@ -7,8 +7,8 @@
 
 #include "user_map_read.h"
 
-enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
-                                    unsigned long *entries, char *problem, size_t problem_len)
+enum pk_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report report, void *ctx,
+                                unsigned long *entries, char *problem, size_t problem_len)
 {
     struct pk_map_reader r;
     const char *line;
@@ -17,14 +17,14 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
     const char *why;
     char trust[512];
     int fd = -1;
-    enum pk_file_status opened;
-    enum pk_map_status st;
+    enum pk_status opened;
+    enum pk_status st;
 
     *entries = 0;
     opened =
         pk_check_open(path, PK_FILE_USER_MAP, uid, &fd, trust, sizeof(trust), problem, problem_len);
     st = pk_map_start(&r, opened, fd);
-    if (st != PK_MAP_OK)
+    if (st != PK_ST_OK)
         return st;
     if (trust[0] != '\0')
         report(ctx, path, 0, trust);
@@ -43,8 +43,8 @@ enum pk_map_status pk_user_map_scan(const char *path, uid_t uid, pk_map_report r
     if (r.error) {
         (void)snprintf(problem, problem_len, "%s: read error", path);
         pk_map_close(&r);
-        return PK_MAP_FILE_ERROR;
+        return PK_ST_REFUSED;
     }
     pk_map_close(&r);
-    return PK_MAP_OK;
+    return PK_ST_OK;
 }

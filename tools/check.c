@@ -92,16 +92,18 @@ static void pk_check_user_map(struct pk_check *ck, const char *path)
 
     switch (pk_user_map_scan(path, geteuid(), pk_check_map_report, ck, &entries, problem,
                              sizeof(problem))) {
-    case PK_MAP_OK:
+    case PK_ST_OK:
         if (ck->problems == before)
             printf("ok user_map %s (%lu entr%s)\n", path, entries, entries == 1 ? "y" : "ies");
         if (entries == 0)
             pk_check_problem(ck, "%s: no valid entries: nobody can log in", path);
         break;
-    case PK_MAP_NOMEM:
+    case PK_ST_NOMEM:
         ck->nomem = true;
         break;
-    case PK_MAP_FILE_ERROR:
+    case PK_ST_REFUSED:
+    case PK_ST_MISSING:
+    case PK_ST_UNAVAILABLE:
         pk_check_problem(ck, "%s", problem);
         break;
     }
@@ -181,16 +183,16 @@ static int pk_check_config_readable(const struct pk_cli_args *args)
     bool explicit_path;
     const char *path = pk_check_config_path(args, &explicit_path);
     int fd;
-    enum pk_file_status st =
+    enum pk_status st =
         pk_safe_open(path, PK_FILE_CONFIG, geteuid(), &fd, problem, sizeof(problem));
 
     switch (st) {
-    case PK_FILE_OK:
+    case PK_ST_OK:
         (void)close(fd);
         return 0;
-    case PK_FILE_UNSAFE:
+    case PK_ST_REFUSED:
         return 0; /* a trust-rule problem: the loader reports it */
-    case PK_FILE_MISSING:
+    case PK_ST_MISSING:
         if (explicit_path)
             break;
         if (args->argc > 0) {
@@ -203,8 +205,8 @@ static int pk_check_config_readable(const struct pk_cli_args *args)
                 "given: nothing to check\n",
                 path);
         return PK_EXIT_USAGE;
-    case PK_FILE_IO:
-    case PK_FILE_NOMEM:
+    case PK_ST_UNAVAILABLE:
+    case PK_ST_NOMEM:
         break;
     }
     fprintf(stderr, "kakao-pam check: %s\n", problem);
@@ -223,6 +225,7 @@ int pk_cmd_check(int argc, char **argv)
     struct pk_config cfg;
     const char *config = NULL;
     bool explicit_path;
+    enum pk_status st;
     int c, rv;
 
     optind = 1;
@@ -265,12 +268,12 @@ int pk_cmd_check(int argc, char **argv)
         return rv;
     }
 
-    rv = pk_config_load_check(&cfg, args.argc, args.argv, geteuid(), pk_check_config_report, &ck);
-    if (rv == -2) {
+    st = pk_config_load_check(&cfg, args.argc, args.argv, geteuid(), pk_check_config_report, &ck);
+    if (st == PK_ST_NOMEM) {
         ck.nomem = true;
     } else {
         /* With problems too: the files named are checked as far as known. */
-        if (rv == 0) {
+        if (st == PK_ST_OK) {
             const char *path = pk_check_config_path(&args, &explicit_path);
             printf("ok config %s%s\n", path,
                    cfg.config_explicit || access(path, F_OK) == 0 ? ""

@@ -99,7 +99,7 @@ int pk_cmd_mint(int argc, char **argv)
     enum pk_alg alg;
     char problem[512], header[64], payload[2048], iss_q[600], aud_q[600];
     char *key = NULL, *key_path, *token;
-    enum pk_file_status st;
+    enum pk_status st;
     size_t key_len = 0;
     long long now;
     int c, n;
@@ -169,7 +169,7 @@ int pk_cmd_mint(int argc, char **argv)
         return EXIT_USAGE;
     st = pk_safe_read(key_path, PK_FILE_KEY, geteuid(), &key, &key_len, problem, sizeof(problem));
     free(key_path);
-    if (st != PK_FILE_OK) {
+    if (st != PK_ST_OK) {
         fprintf(stderr, "kakao-pam mint: key refused: %s\n", problem);
         return EXIT_USAGE;
     }

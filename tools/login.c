@@ -427,10 +427,10 @@ static int pk_read_client_secret(const char *path, char **secret)
 {
     char problem[512];
     size_t len;
-    enum pk_file_status st =
+    enum pk_status st =
         pk_safe_read(path, PK_FILE_KEY, geteuid(), secret, &len, problem, sizeof(problem));
 
-    if (st != PK_FILE_OK) {
+    if (st != PK_ST_OK) {
         pk_login_err("client secret file refused: %s", problem);
         return PK_EXIT_USAGE;
     }
@@ -773,7 +773,7 @@ static int pk_exchange(const struct pk_login *l, const char *secret)
     struct pk_http_response resp;
     char err[256];
     long long left = l->deadline_ms - pk_now_ms();
-    enum pk_http_status st;
+    enum pk_status st;
     json_error_t jerr;
     json_t *doc;
     int rc;
@@ -808,15 +808,13 @@ static int pk_exchange(const struct pk_login *l, const char *secret)
     req.max_body = PK_LOGIN_ANSWER_MAX;
     st = pk_http_post_form(&req, &resp, err, sizeof(err));
     pk_buf_free(&form);
-    switch (st) {
-    case PK_HTTP_OK:
-        break;
-    case PK_HTTP_TIMEOUT:
+    if (st == PK_ST_UNAVAILABLE && resp.failure == PK_HTTP_TIMEOUT) {
         pk_login_err("timed out: the token endpoint did not answer within the %ld s of the "
                      "login",
                      l->o.timeout_s);
         return PK_EXIT_USAGE;
-    default:
+    }
+    if (st != PK_ST_OK) {
         pk_login_err("token endpoint unavailable: %s", err);
         return PK_EXIT_USAGE;
     }
@@ -892,7 +890,7 @@ int pk_cmd_login(int argc, char **argv)
         char problem[512];
         int fd;
         if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem, sizeof(problem)) !=
-            PK_FILE_OK) {
+            PK_ST_OK) {
             pk_login_err("--ca-file refused: %s", problem);
             rc = PK_EXIT_USAGE;
             goto out;

@@ -222,7 +222,7 @@ int main(void)
     static const char body_me[] = "\"is_email_verified\":true,\"email\":\"alice@example.com\"";
     time_t now = time(NULL);
     Dl_info self;
-    int nomem, failed = 0, ours = 0;
+    int failed = 0, ours = 0;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (!ia_available()) {
@@ -278,11 +278,10 @@ int main(void)
                            rs_len, err, sizeof(err));
     if (hs_token == NULL || rs_token == NULL)
         die(err);
-    hs_sig = pk_b64url_decode(strrchr(hs_token, '.') + 1, strlen(strrchr(hs_token, '.') + 1),
-                              &hs_sig_len, &nomem);
-    rs_sig = pk_b64url_decode(strrchr(rs_token, '.') + 1, strlen(strrchr(rs_token, '.') + 1),
-                              &rs_sig_len, &nomem);
-    if (hs_sig == NULL || rs_sig == NULL)
+    if (pk_b64url_decode(strrchr(hs_token, '.') + 1, strlen(strrchr(hs_token, '.') + 1), &hs_sig,
+                         &hs_sig_len) != PK_ST_OK ||
+        pk_b64url_decode(strrchr(rs_token, '.') + 1, strlen(strrchr(rs_token, '.') + 1), &rs_sig,
+                         &rs_sig_len) != PK_ST_OK)
         die("decoding signatures");
 
     add_secret("HS256 JWT", hs_token, strlen(hs_token));

@@ -333,13 +333,11 @@ static bool bare_verify(const struct bare *b, const struct pk_token *tok)
 {
     const char *input = tok->text;
     size_t input_len = tok->seg_off[2] - 1;
-    unsigned char *sig;
+    unsigned char *sig = NULL;
     size_t sig_len = 0;
-    int nomem = 0;
     bool ok = false;
 
-    sig = pk_b64url_decode(tok->text + tok->seg_off[2], tok->seg_len[2], &sig_len, &nomem);
-    if (sig == NULL)
+    if (pk_b64url_decode(tok->text + tok->seg_off[2], tok->seg_len[2], &sig, &sig_len) != PK_ST_OK)
         return false;
     if (b->alg == PK_ALG_HS256) {
         unsigned char mac[EVP_MAX_MD_SIZE];
@@ -454,7 +452,7 @@ static int cmd_verify(int argc, char **argv)
             die("token parse");
         (void)snprintf(path, sizeof(path), "%s/%s", dir, algs[a].key_file);
         if (pk_jwt_key_load(path, algs[a].alg, geteuid(), &key, problem, sizeof(problem)) !=
-            PK_KEY_OK)
+            PK_ST_OK)
             die(problem);
         memset(&cfg, 0, sizeof(cfg));
         cfg.jwt_alg = algs[a].alg;
@@ -533,7 +531,7 @@ static int cmd_map_child(int argc, char **argv)
     for (long i = -1; i < n; i++) {
         double t0 = now_us();
         if (pk_user_map_lookup(argv[0], geteuid(), argv[1], NULL, &ids, problem, sizeof(problem)) !=
-                PK_MAP_OK ||
+                PK_ST_OK ||
             ids.count != 1)
             die("user map lookup failed");
         pk_id_list_free(&ids);

@@ -45,13 +45,13 @@ void pk_fuzz_auth_init(struct pk_auth *a, const char *const *args, const char *k
         argv[argc++] = *args;
     argv[argc] = NULL;
     if (pk_config_load(&a->cfg, argc, argv, "/nonexistent/pam_kakao.conf", geteuid(), false,
-                       pk_fuzz_report, NULL) != 0)
+                       pk_fuzz_report, NULL) != PK_ST_OK)
         pk_fuzz_fail(__FILE__, __LINE__, "config");
     a->cfg_loaded = true;
     a->uid = geteuid();
     a->log = pk_fuzz_logger();
     if (pk_jwt_key_load(key_path, a->cfg.jwt_alg, a->uid, &a->keys.jwt_key, problem,
-                        sizeof(problem)) != PK_KEY_OK) {
+                        sizeof(problem)) != PK_ST_OK) {
         fprintf(stderr, "fuzz setup: %s\n", problem);
         pk_fuzz_fail(__FILE__, __LINE__, "key");
     }

@@ -115,15 +115,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int keep_going = 0; keep_going < 2; keep_going++) {
         struct pk_config cfg;
         struct reports r = {0};
-        int rc =
+        enum pk_status rc =
             pk_config_load(&cfg, argc, argv, conf_path, geteuid(), keep_going != 0, report, &r);
 
-        PK_FUZZ_CHECK(rc == 0 || rc == -1 || rc == -2, "unexpected return");
-        if (rc == 0) {
+        PK_FUZZ_CHECK(rc == PK_ST_OK || rc == PK_ST_REFUSED || rc == PK_ST_NOMEM,
+                      "unexpected return");
+        if (rc == PK_ST_OK) {
             PK_FUZZ_CHECK(r.count == 0, "loaded although a problem was reported");
             check_loaded(&cfg);
             pk_config_free(&cfg);
-        } else if (rc == -1) {
+        } else if (rc == PK_ST_REFUSED) {
             PK_FUZZ_CHECK(r.count > 0, "refused without saying why");
         }
     }

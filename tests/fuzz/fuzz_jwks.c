@@ -111,8 +111,7 @@ static void check_set(const char *json, size_t len, const struct pk_jwks *set)
         check_pem(k);
         for (size_t j = 0; j < i; j++)
             PK_FUZZ_CHECK(strcmp(set->keys[j].kid, k->kid) != 0, "two keys share a kid");
-        PK_FUZZ_CHECK(pk_jwks_find(set, k->kid, &key, &why) == PK_JWK_FOUND && key == k &&
-                          why == NULL,
+        PK_FUZZ_CHECK(pk_jwks_find(set, k->kid, &key, &why) == PK_ST_OK && key == k && why == NULL,
                       "a key is not found by its kid");
     }
     for (size_t i = 0; i < set->unusable_count; i++) {
@@ -122,12 +121,12 @@ static void check_set(const char *json, size_t len, const struct pk_jwks *set)
         PK_FUZZ_CHECK(u->why[0] != '\0' && pk_fuzz_printable(u->why), "reason empty or raw");
         for (size_t j = 0; j < set->count; j++)
             PK_FUZZ_CHECK(strcmp(set->keys[j].kid, u->kid) != 0, "a kid both usable and not");
-        PK_FUZZ_CHECK(pk_jwks_find(set, u->kid, &key, &why) == PK_JWK_UNUSABLE && key == NULL &&
+        PK_FUZZ_CHECK(pk_jwks_find(set, u->kid, &key, &why) == PK_ST_REFUSED && key == NULL &&
                           why != NULL && why[0] != '\0',
                       "an unusable kid is not reported with its reason");
     }
     /* pk_entry_kid never accepts an empty kid, so "" names nothing. */
-    PK_FUZZ_CHECK(pk_jwks_find(set, "", &key, &why) == PK_JWK_MISSING && key == NULL && why == NULL,
+    PK_FUZZ_CHECK(pk_jwks_find(set, "", &key, &why) == PK_ST_MISSING && key == NULL && why == NULL,
                   "the empty kid names something");
     oracle(json, len, set);
 }
@@ -135,7 +134,7 @@ static void check_set(const char *json, size_t len, const struct pk_jwks *set)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct pk_jwks set;
-    enum pk_jwks_status st;
+    enum pk_status st;
     char problem[128] = "";
     char *json = malloc(size != 0 ? size : 1);
 
@@ -143,9 +142,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(json, data, size);
     st = pk_jwks_parse(json, size, "fuzz", pk_fuzz_logger(), &set, problem, sizeof(problem));
-    PK_FUZZ_CHECK(st == PK_JWKS_OK || st == PK_JWKS_BAD || st == PK_JWKS_NOMEM, "unknown status");
+    PK_FUZZ_CHECK(st == PK_ST_OK || st == PK_ST_REFUSED || st == PK_ST_NOMEM, "unknown status");
     PK_FUZZ_CHECK(pk_fuzz_printable(problem), "problem not printable");
-    if (st == PK_JWKS_OK) {
+    if (st == PK_ST_OK) {
         PK_FUZZ_CHECK(problem[0] == '\0', "a problem with a set that parsed");
         check_set(json, size, &set);
     } else {

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t file_len = size;
     struct pk_id_list ids;
     char problem[512];
-    enum pk_map_status st;
+    enum pk_status st;
 
     if (size > 0 && data[0] == '@') {
         const uint8_t *nl = memchr(data, '\n', size);
@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pk_fuzz_write_file(map_path, file, file_len);
     st = pk_user_map_lookup(map_path, geteuid(), user, pk_fuzz_logger(), &ids, problem,
                             sizeof(problem));
-    PK_FUZZ_CHECK(st == PK_MAP_OK || st == PK_MAP_NOMEM, "map file refused");
-    if (st != PK_MAP_OK)
+    PK_FUZZ_CHECK(st == PK_ST_OK || st == PK_ST_NOMEM, "map file refused");
+    if (st != PK_ST_OK)
         return 0;
     PK_FUZZ_CHECK(ids.count <= PK_MAP_MAX_IDS, "too many ids");
     PK_FUZZ_CHECK(ids.count == 0 || fuzz_local_user(user), "an invalid user name matched");

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
@@ -22,6 +23,18 @@
 
 static char tmpdir[64];
 static char path[PATH_MAX];
+
+/* pk_cache_file_read as a function of its text: NULL unless PK_ST_OK. */
+static char *cache_read(int dirfd, const char *name, uid_t uid, mode_t forbid, size_t max,
+                        size_t *len, enum pk_status *st, const char **why)
+{
+    char *text = NULL;
+
+    *st = pk_cache_file_read(dirfd, name, uid, forbid, max, &text, len, why);
+    if (*st != PK_ST_OK)
+        assert_null(text);
+    return text;
+}
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -140,7 +153,7 @@ static void read_rules(void **state)
 {
     char why_dir[160], target[PATH_MAX + 16];
     const char *why;
-    bool nomem;
+    enum pk_status st;
     size_t len = 0;
     char *text;
     int dirfd;
@@ -149,38 +162,44 @@ static void read_rules(void **state)
     dirfd = open_dir(why_dir, sizeof(why_dir));
     assert_true(dirfd >= 0);
     /* missing: no text, no reason */
-    assert_null(pk_cache_file_read(dirfd, "f", geteuid(), 077, 100, &len, &nomem, &why));
+    assert_null(cache_read(dirfd, "f", geteuid(), 077, 100, &len, &st, &why));
     assert_null(why);
-    assert_false(nomem);
+    assert_int_equal(st, PK_ST_MISSING);
 
     write_at(dirfd, "f", "hello", 0600);
-    text = pk_cache_file_read(dirfd, "f", geteuid(), 077, 100, &len, &nomem, &why);
+    text = cache_read(dirfd, "f", geteuid(), 077, 100, &len, &st, &why);
     assert_non_null(text);
+    assert_int_equal(st, PK_ST_OK);
     assert_string_equal(text, "hello");
     assert_int_equal(len, 5);
     free(text);
     /* over the cap */
-    assert_null(pk_cache_file_read(dirfd, "f", geteuid(), 077, 4, &len, &nomem, &why));
+    assert_null(cache_read(dirfd, "f", geteuid(), 077, 4, &len, &st, &why));
+    assert_int_equal(st, PK_ST_REFUSED);
     assert_string_equal(why, "not a regular file of ours, or too large");
     /* a forbidden mode bit */
     assert_int_equal(fchmodat(dirfd, "f", 0640, 0), 0);
-    assert_null(pk_cache_file_read(dirfd, "f", geteuid(), 077, 100, &len, &nomem, &why));
+    assert_null(cache_read(dirfd, "f", geteuid(), 077, 100, &len, &st, &why));
+    assert_int_equal(st, PK_ST_REFUSED);
     assert_non_null(why);
-    text = pk_cache_file_read(dirfd, "f", geteuid(), 022, 100, &len, &nomem, &why);
+    text = cache_read(dirfd, "f", geteuid(), 022, 100, &len, &st, &why);
     assert_non_null(text);
     free(text);
     /* another owner */
-    assert_null(pk_cache_file_read(dirfd, "f", geteuid() + 1, 077, 100, &len, &nomem, &why));
+    assert_null(cache_read(dirfd, "f", geteuid() + 1, 077, 100, &len, &st, &why));
+    assert_int_equal(st, PK_ST_REFUSED);
     assert_non_null(why);
     /* a link is not followed */
     (void)snprintf(target, sizeof(target), "%s/elsewhere", tmpdir);
     write_at(AT_FDCWD, target, "secret", 0600);
     assert_int_equal(symlinkat(target, dirfd, "link"), 0);
-    assert_null(pk_cache_file_read(dirfd, "link", geteuid(), 077, 100, &len, &nomem, &why));
+    assert_null(cache_read(dirfd, "link", geteuid(), 077, 100, &len, &st, &why));
+    assert_int_equal(st, PK_ST_UNAVAILABLE);
     assert_string_equal(why, "cannot open");
     /* a directory is not a file */
     assert_int_equal(mkdirat(dirfd, "sub", 0700), 0);
-    assert_null(pk_cache_file_read(dirfd, "sub", geteuid(), 077, 100, &len, &nomem, &why));
+    assert_null(cache_read(dirfd, "sub", geteuid(), 077, 100, &len, &st, &why));
+    assert_int_equal(st, PK_ST_REFUSED);
     assert_non_null(why);
 
     /* removal: the link goes, its target stays; a directory stays */
@@ -195,7 +214,8 @@ static void atomic_write(void **state)
 {
     char why_dir[160];
     const char *why;
-    bool nomem;
+    char why_write[128];
+    enum pk_status rs;
     size_t len = 0;
     struct stat st;
     char *text;
@@ -204,9 +224,12 @@ static void atomic_write(void **state)
 
     dirfd = open_dir(why_dir, sizeof(why_dir));
     assert_true(dirfd >= 0);
-    assert_int_equal(pk_cache_file_write(dirfd, "e", "one", 3, NULL), 0);
-    assert_int_equal(pk_cache_file_write(dirfd, "e", "two!", 4, NULL), 0);
-    text = pk_cache_file_read(dirfd, "e", geteuid(), 077, 100, &len, &nomem, &why);
+    assert_int_equal(pk_cache_file_write(dirfd, "e", "one", 3, NULL, why_write, sizeof(why_write)),
+                     PK_ST_OK);
+    assert_int_equal(pk_cache_file_write(dirfd, "e", "two!", 4, NULL, why_write, sizeof(why_write)),
+                     PK_ST_OK);
+    text = cache_read(dirfd, "e", geteuid(), 077, 100, &len, &rs, &why);
+    assert_int_equal(rs, PK_ST_OK);
     assert_non_null(text);
     assert_string_equal(text, "two!");
     free(text);
@@ -216,7 +239,9 @@ static void atomic_write(void **state)
 
     /* a file that cannot be replaced: an error, and still nothing left */
     assert_int_equal(mkdirat(dirfd, "d", 0700), 0);
-    assert_int_not_equal(pk_cache_file_write(dirfd, "d", "x", 1, NULL), 0);
+    assert_int_equal(pk_cache_file_write(dirfd, "d", "x", 1, NULL, why_write, sizeof(why_write)),
+                     PK_ST_UNAVAILABLE);
+    assert_string_equal(why_write, strerror(EISDIR));
     assert_int_equal(entries(dirfd), 2);
     assert_int_equal(close(dirfd), 0);
 }

@@ -109,7 +109,7 @@ static int count_args(const char *const *args)
 /* Loads with args (NULL-terminated, may be NULL). With file != NULL it is
  * written to conf_path, the default config; otherwise the default config
  * does not exist. */
-static int load(const char *file, bool keep_going, const char *const *args)
+static enum pk_status load(const char *file, bool keep_going, const char *const *args)
 {
     pk_config_free(&cfg);
     memset(&reps, 0, sizeof(reps));
@@ -122,9 +122,9 @@ static int load(const char *file, bool keep_going, const char *const *args)
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
-static void expect_ok(int rc)
+static void expect_ok(enum pk_status rc)
 {
-    if (rc != 0 || reps.count != 0)
+    if (rc != PK_ST_OK || reps.count != 0)
         fail_msg("rc=%d, %u problems, first: %s: %s", rc, reps.count,
                  reps.count ? reps.r[0].where : "", reps.count ? reps.r[0].problem : "");
 }
@@ -147,9 +147,9 @@ static void expect_report(unsigned i, const char *where, const char *problem)
 }
 
 /* Exactly one problem, and a failed load. */
-static void expect_problem(int rc, const char *where, const char *problem)
+static void expect_problem(enum pk_status rc, const char *where, const char *problem)
 {
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, PK_ST_REFUSED);
     expect_report(0, where, problem);
     if (reps.count != 1)
         fail_msg("%u problems, want 1; second: %s: %s", reps.count, reps.r[1].where,
@@ -373,7 +373,7 @@ static void test_valid_values_as_arguments(void **state)
         for (size_t e = 0; c->extra[e] != NULL; e++)
             args[n++] = c->extra[e];
         args[n] = NULL;
-        if (load(NULL, false, args) != 0 || reps.count != 0)
+        if (load(NULL, false, args) != PK_ST_OK || reps.count != 0)
             fail_msg("case %zu: %s refused: %s: %s", i, arg, reps.r[0].where, reps.r[0].problem);
         assert_string_equal(field(c->key), c->stored);
     }
@@ -395,7 +395,7 @@ static void test_valid_values_in_file(void **state)
             n += snprintf(text + n, sizeof(text) - (size_t)n, "%.*s = %s\n",
                           (int)(eq - c->extra[e]), c->extra[e], eq + 1);
         }
-        if (load(text, false, NULL) != 0 || reps.count != 0)
+        if (load(text, false, NULL) != PK_ST_OK || reps.count != 0)
             fail_msg("case %zu: \"%s = %s\" refused: %s: %s", i, c->key, c->value, reps.r[0].where,
                      reps.r[0].problem);
         assert_string_equal(field(c->key), c->stored);
@@ -521,14 +521,14 @@ static void test_bad_values_as_arguments(void **state)
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
         const struct bad_case *c = &bad_cases[i];
         char arg[256], want[256];
-        int rc;
+        enum pk_status rc;
 
         (void)snprintf(arg, sizeof(arg), "%s=%s", c->key, c->value);
         (void)snprintf(want, sizeof(want), "bad value for \"%s\": %s", c->key, c->why);
         /* a bad kakao_app_id must not meet a good one first */
         rc = load(NULL, false,
                   ARGS(strcmp(c->key, "kakao_app_id") == 0 ? "leeway=1" : "kakao_app_id=42", arg));
-        if (rc != -1 || reps.count != 1 || strcmp(reps.r[0].problem, want) != 0 ||
+        if (rc != PK_ST_REFUSED || reps.count != 1 || strcmp(reps.r[0].problem, want) != 0 ||
             strcmp(reps.r[0].where, "argument") != 0)
             fail_msg("case %zu: \"%s\": rc=%d, %u problems, first \"%s: %s\", want "
                      "\"argument: %s\"",
@@ -542,7 +542,7 @@ static void test_bad_values_in_file(void **state)
     for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
         const struct bad_case *c = &bad_cases[i];
         char text[512], want[256];
-        int rc;
+        enum pk_status rc;
 
         if (c->arg_only)
             continue;
@@ -551,7 +551,7 @@ static void test_bad_values_in_file(void **state)
                        c->key, c->value);
         (void)snprintf(want, sizeof(want), "bad value for \"%s\": %s", c->key, c->why);
         rc = load(text, false, NULL);
-        if (rc != -1 || reps.count != 1 || strcmp(reps.r[0].problem, want) != 0 ||
+        if (rc != PK_ST_REFUSED || reps.count != 1 || strcmp(reps.r[0].problem, want) != 0 ||
             strcmp(reps.r[0].where, file_line(3)) != 0)
             fail_msg("case %zu: \"%s = %s\": rc=%d, %u problems, first \"%s: %s\", want "
                      "\"%s: %s\"",
@@ -717,7 +717,7 @@ static void test_load_check_reports_all(void **state)
     static const char text[] = "user_map = users\njwt_key = /k\njwt_alg = HS256\nfrob = 1\n";
     char want[PATH_MAX + 64], arg[PATH_MAX + 16];
     const char *argv[2];
-    int rc;
+    enum pk_status rc;
 
     (void)state;
     pk_config_free(&cfg);
@@ -732,7 +732,7 @@ static void test_load_check_reports_all(void **state)
     argv[0] = arg;
     argv[1] = "cache_dir=./c";
     rc = pk_config_load_check(&cfg, 2, argv, geteuid(), record, &reps);
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, PK_ST_REFUSED);
     assert_int_equal(reps.count, 4);
     assert_string_equal(reps.r[0].where, "argument");
     assert_string_equal(reps.r[0].problem, "bad value for \"cache_dir\": must be an absolute path");
@@ -776,7 +776,7 @@ static void test_nul_byte_in_file(void **state)
 {
     static const char text[] = "kakao_app_id = 1\n\0timeout = 5\n";
     char want[PATH_MAX + 64];
-    int rc;
+    enum pk_status rc;
 
     (void)state;
     pk_config_free(&cfg);
@@ -839,7 +839,7 @@ static void test_file_too_large(void **state)
 static void test_unsafe_default_config(void **state)
 {
     char want[PATH_MAX + 64];
-    int rc;
+    enum pk_status rc;
 
     (void)state;
     pk_config_free(&cfg);
@@ -1056,7 +1056,7 @@ static void test_stops_at_first_option_problem(void **state)
 
 static void test_keep_going_reports_everything(void **state)
 {
-    int rc;
+    enum pk_status rc;
 
     (void)state;
     rc = load(
@@ -1067,7 +1067,7 @@ static void test_keep_going_reports_everything(void **state)
         "leeway 3\n",
         true,
         ARGS("nullok", "timeout=0", "leeway=5", "leeway=6", "use_first_pass", "try_first_pass"));
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, PK_ST_REFUSED);
     expect_report(0, "argument", "unknown option \"nullok\"");
     expect_report(1, "argument", "bad value for \"timeout\": not a whole number in range");
     expect_report(2, "argument", "key \"leeway\" given twice");
@@ -1081,7 +1081,7 @@ static void test_keep_going_reports_everything(void **state)
     /* cross-key rules are checked too */
     rc = load("accept = kakao, jwt\nrequire_email = yes\n", true,
               ARGS("jwt_key=/k", "cache_ttl=60"));
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, PK_ST_REFUSED);
     expect_report(0, "config", "jwt_key and jwt_alg must be given together");
     expect_report(1, "config", "accept names kakao, which needs kakao_app_id");
     expect_report(2, "config", "accept names jwt, which needs jwt_key and jwt_alg");
@@ -1234,7 +1234,7 @@ static void test_free_is_idempotent(void **state)
     assert_null(cfg.prompt);
     pk_config_free(&cfg);
     /* a failed load leaves nothing to free */
-    assert_int_equal(load(NULL, false, ARGS("nullok")), -1);
+    assert_int_equal(load(NULL, false, ARGS("nullok")), PK_ST_REFUSED);
     assert_null(cfg.prompt);
     assert_null(cfg.config_path);
 }

@@ -102,7 +102,7 @@ static void load_store(const char *path)
 
     cfg.jwks_file = (char *)path;
     if (pk_jwks_store_load(&store, &cfg, geteuid(), (time_t)T0, NULL, NULL, NULL, problem,
-                           sizeof(problem)) != PK_JWKS_LOAD_OK)
+                           sizeof(problem)) != PK_ST_OK)
         fail_msg("jwks: %s", problem);
 }
 
@@ -382,7 +382,7 @@ static void kinds_never_cross(void **state)
 
     assert_int_equal(
         pk_jwt_key_load(app_key_path, PK_ALG_RS256, geteuid(), &app_key, problem, sizeof(problem)),
-        PK_KEY_OK);
+        PK_ST_OK);
     cfg.jwt_key = app_key_path;
     cfg.jwt_alg = PK_ALG_RS256;
     /* shallow copies: app_key and store stay the owners */
@@ -419,7 +419,7 @@ static void kinds_never_cross(void **state)
      * only against the JWKS, where that key is not */
     assert_int_equal(pk_jwt_key_load(other_key_path, PK_ALG_RS256, geteuid(), &app_key, problem,
                                      sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     keys.jwt_key = app_key;
     cfg.jwt_key = other_key_path;
     cfg.accept = 0;

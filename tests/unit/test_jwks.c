@@ -58,7 +58,7 @@ static int group_teardown(void **state)
     return 0;
 }
 
-static enum pk_jwks_status parse(const char *json, struct pk_jwks *set, char *problem)
+static enum pk_status parse(const char *json, struct pk_jwks *set, char *problem)
 {
     memset(&cap, 0, sizeof(cap));
     problem[0] = '\0';
@@ -78,23 +78,23 @@ static void converts_rsa_keys(void **state)
     const char *why;
     (void)state;
 
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
     assert_int_equal(cap.count, 0);
     assert_int_equal(set.count, 2);
-    assert_int_equal(pk_jwks_find(&set, "k2048", &key, &why), PK_JWK_FOUND);
+    assert_int_equal(pk_jwks_find(&set, "k2048", &key, &why), PK_ST_OK);
     assert_string_equal((const char *)key->pem, pem_a);
     assert_int_equal(key->pem_len, strlen(pem_a));
     assert_int_equal(key->sig_len, 256);
     assert_int_equal(key->bits, 2048);
-    assert_int_equal(pk_jwks_find(&set, "k3072", &key, &why), PK_JWK_FOUND);
+    assert_int_equal(pk_jwks_find(&set, "k3072", &key, &why), PK_ST_OK);
     assert_string_equal((const char *)key->pem, pem_b);
     assert_int_equal(key->sig_len, 384);
     /* kids are compared exactly */
-    assert_int_equal(pk_jwks_find(&set, "K2048", &key, &why), PK_JWK_MISSING);
+    assert_int_equal(pk_jwks_find(&set, "K2048", &key, &why), PK_ST_MISSING);
     assert_null(key);
-    assert_int_equal(pk_jwks_find(&set, "k204", &key, &why), PK_JWK_MISSING);
-    assert_int_equal(pk_jwks_find(&set, "k20488", &key, &why), PK_JWK_MISSING);
-    assert_int_equal(pk_jwks_find(&set, "", &key, &why), PK_JWK_MISSING);
+    assert_int_equal(pk_jwks_find(&set, "k204", &key, &why), PK_ST_MISSING);
+    assert_int_equal(pk_jwks_find(&set, "k20488", &key, &why), PK_ST_MISSING);
+    assert_int_equal(pk_jwks_find(&set, "", &key, &why), PK_ST_MISSING);
     pk_jwks_free(&set);
     pk_jwks_free(&set); /* idempotent */
     free(a);
@@ -122,8 +122,8 @@ static void modulus_with_leading_zero(void **state)
     n64 = pk_b64url_encode(padded, len + 1);
     jwks =
         jt_printf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"z\",\"n\":\"%s\",\"e\":\"AQAB\"}]}", n64);
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
-    assert_int_equal(pk_jwks_find(&set, "z", &key, &why), PK_JWK_FOUND);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
+    assert_int_equal(pk_jwks_find(&set, "z", &key, &why), PK_ST_OK);
     assert_string_equal((const char *)key->pem, pem);
     pk_jwks_free(&set);
     free(n);
@@ -205,15 +205,15 @@ static void skip_rules(void **state)
         const struct pk_jwk *key;
         const char *why;
 
-        if (parse(jwks, &set, problem) != PK_JWKS_OK)
+        if (parse(jwks, &set, problem) != PK_ST_OK)
             fail_msg("%s: %s", cases[i].name, problem);
         if (cap.count != 1 || strcmp(cap.lines[0], cases[i].line) != 0)
             fail_msg("%s: %d lines, first \"%s\", want \"%s\"", cases[i].name, cap.count,
                      cap.lines[0], cases[i].line);
         assert_int_equal(set.count, 1);
-        assert_int_equal(pk_jwks_find(&set, "good", &key, &why), PK_JWK_FOUND);
+        assert_int_equal(pk_jwks_find(&set, "good", &key, &why), PK_ST_OK);
         if (cases[i].kid != NULL) {
-            assert_int_equal(pk_jwks_find(&set, cases[i].kid, &key, &why), PK_JWK_UNUSABLE);
+            assert_int_equal(pk_jwks_find(&set, cases[i].kid, &key, &why), PK_ST_REFUSED);
             assert_null(key);
             assert_non_null(strstr(cases[i].line, why));
         }
@@ -236,12 +236,12 @@ static void short_and_long_keys(void **state)
     (void)state;
 
     /* a set whose only key is too short parses, and holds no key */
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
     assert_int_equal(set.count, 0);
     assert_int_equal(cap.count, 1);
     assert_string_equal(cap.lines[0], "jwks test.jwks: key #0 (kid \"weak\") skipped: RSA key of "
                                       "1024 bits, at least 2048 needed");
-    assert_int_equal(pk_jwks_find(&set, "weak", &key, &why), PK_JWK_UNUSABLE);
+    assert_int_equal(pk_jwks_find(&set, "weak", &key, &why), PK_ST_REFUSED);
     assert_string_equal(why, "RSA key of 1024 bits, at least 2048 needed");
     pk_jwks_free(&set);
     free(jwks);
@@ -254,7 +254,7 @@ static void short_and_long_keys(void **state)
         n64 = pk_b64url_encode(big, sizeof(big));
         text = jt_printf(
             "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"big\",\"n\":\"%s\",\"e\":\"AQAB\"}]}", n64);
-        assert_int_equal(parse(text, &set, problem), PK_JWKS_OK);
+        assert_int_equal(parse(text, &set, problem), PK_ST_OK);
         assert_int_equal(set.count, 0);
         assert_string_equal(cap.lines[0], "jwks test.jwks: key #0 (kid \"big\") skipped: \"n\" of "
                                           "1125 bytes");
@@ -281,7 +281,7 @@ static void invalid_rsa_numbers(void **state)
     jwks = jt_printf("{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"even\",\"n\":\"%s\",\"e\":\"AQAB\"},"
                      "{\"kty\":\"RSA\",\"kid\":\"e2\",\"n\":\"%s\",\"e\":\"Ag\"}]}",
                      n64, good);
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
     assert_int_equal(set.count, 0);
     assert_int_equal(cap.count, 2);
     assert_string_equal(
@@ -309,24 +309,24 @@ static void ambiguous_kids(void **state)
     (void)state;
 
     /* the two keys under "dup": neither is used, one line says so */
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
     assert_int_equal(set.count, 1);
     assert_int_equal(cap.count, 1);
     assert_string_equal(cap.lines[0],
                         "jwks test.jwks: kid \"dup\" names 2 keys: refused as ambiguous");
-    assert_int_equal(pk_jwks_find(&set, "dup", &key, &why), PK_JWK_UNUSABLE);
+    assert_int_equal(pk_jwks_find(&set, "dup", &key, &why), PK_ST_REFUSED);
     assert_string_equal(why, "kid names 2 keys in the set (ambiguous)");
-    assert_int_equal(pk_jwks_find(&set, "other", &key, &why), PK_JWK_FOUND);
+    assert_int_equal(pk_jwks_find(&set, "other", &key, &why), PK_ST_OK);
     pk_jwks_free(&set);
     free(jwks);
 
     /* a skipped key shares the kid: still ambiguous */
     jwks = jt_jwks(c, ec, NULL);
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
     assert_int_equal(set.count, 0);
     assert_string_equal(cap.lines[0],
                         "jwks test.jwks: kid \"other\" names 2 keys: refused as ambiguous");
-    assert_int_equal(pk_jwks_find(&set, "other", &key, &why), PK_JWK_UNUSABLE);
+    assert_int_equal(pk_jwks_find(&set, "other", &key, &why), PK_ST_REFUSED);
     pk_jwks_free(&set);
     free(jwks);
     free(a);
@@ -358,13 +358,13 @@ static void malformed_sets(void **state)
     (void)state;
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        assert_int_equal(parse(cases[i].text, &set, problem), PK_JWKS_BAD);
+        assert_int_equal(parse(cases[i].text, &set, problem), PK_ST_REFUSED);
         assert_string_equal(problem, cases[i].problem);
         assert_int_equal(set.count, 0);
         assert_null(set.keys);
     }
     /* an empty set is a set */
-    assert_int_equal(parse("{\"keys\":[]}", &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse("{\"keys\":[]}", &set, problem), PK_ST_OK);
     assert_int_equal(set.count, 0);
     pk_jwks_free(&set);
     /* too many entries, too many bytes */
@@ -380,7 +380,7 @@ static void malformed_sets(void **state)
             free(text);
             text = done;
         }
-        assert_int_equal(parse(text, &set, problem), PK_JWKS_BAD);
+        assert_int_equal(parse(text, &set, problem), PK_ST_REFUSED);
         assert_string_equal(problem, "65 keys, at most 64");
         free(text);
     }
@@ -390,7 +390,7 @@ static void malformed_sets(void **state)
         assert_non_null(text);
         memset(text, ' ', big);
         text[big] = '\0';
-        assert_int_equal(parse(text, &set, problem), PK_JWKS_BAD);
+        assert_int_equal(parse(text, &set, problem), PK_ST_REFUSED);
         assert_string_equal(problem, "larger than 65536 bytes");
         free(text);
     }
@@ -424,11 +424,10 @@ static void fixture_jwks(void **state)
     pem[n] = '\0';
     fclose(f);
 
-    assert_int_equal(parse(jwks, &set, problem), PK_JWKS_OK);
+    assert_int_equal(parse(jwks, &set, problem), PK_ST_OK);
     assert_int_equal(cap.count, 0);
     assert_int_equal(set.count, 1);
-    assert_int_equal(pk_jwks_find(&set, "3f96980381e451efad0d2ddd30e3d3", &key, &why),
-                     PK_JWK_FOUND);
+    assert_int_equal(pk_jwks_find(&set, "3f96980381e451efad0d2ddd30e3d3", &key, &why), PK_ST_OK);
     assert_string_equal((const char *)key->pem, pem);
     assert_int_equal(key->sig_len, 256);
     pk_jwks_free(&set);

@@ -44,27 +44,27 @@ static void capture_emit(void *ctx, int priority, const char *msg)
 
 struct fake {
     const char *body;
-    int rc; /* what the fetch returns: 0, -1 (err), -2, -3 (not allowed here) */
+    enum pk_status rc; /* what the fetch returns (err set unless PK_ST_OK or PK_ST_NOMEM) */
     const char *err;
     int calls;
 };
 
-static int fake_fetch(void *ctx, const struct pk_config *cfg, const char *url, char **body,
-                      size_t *len, char *err, size_t err_len)
+static enum pk_status fake_fetch(void *ctx, const struct pk_config *cfg, const char *url,
+                                 char **body, size_t *len, char *err, size_t err_len)
 {
     struct fake *f = ctx;
 
     (void)cfg;
     assert_string_equal(url, URL);
     f->calls++;
-    if (f->rc != 0) {
+    if (f->rc != PK_ST_OK) {
         (void)snprintf(err, err_len, "%s", f->err);
         return f->rc;
     }
     *body = strdup(f->body);
     assert_non_null(*body);
     *len = strlen(f->body);
-    return 0;
+    return PK_ST_OK;
 }
 
 static char tmpdir[64];
@@ -126,15 +126,15 @@ static int setup(void **state)
     return 0;
 }
 
-static enum pk_jwks_load load(struct pk_jwks_store *s, long now)
+static enum pk_status load(struct pk_jwks_store *s, long now)
 {
     char problem[256];
-    enum pk_jwks_load st;
+    enum pk_status st;
 
     memset(&cap, 0, sizeof(cap));
     st = pk_jwks_store_load(s, &cfg, geteuid(), (time_t)now, &logger, fake_fetch, &fake, problem,
                             sizeof(problem));
-    if (st != PK_JWKS_LOAD_OK)
+    if (st != PK_ST_OK)
         fail_msg("load: %d %s", st, problem);
     return st;
 }
@@ -261,7 +261,7 @@ static void stale_copy_while_url_fails(void **state)
 
     load(&s, T0);
     pk_jwks_store_free(&s);
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "timeout after 5 s";
     load(&s, t);
     assert_int_equal(fake.calls, 2);
@@ -284,7 +284,7 @@ static void stale_copy_while_url_fails(void **state)
     assert_int_equal(fake.calls, 3);
     pk_jwks_store_free(&s);
     /* the URL is back */
-    fake.rc = 0;
+    fake.rc = PK_ST_OK;
     fake.body = jwks_ab;
     load(&s, t + 2 * PK_JWKS_RETRY);
     assert_int_equal(fake.calls, 4);
@@ -306,7 +306,7 @@ static void not_allowed_here_is_no_outage(void **state)
 
     load(&s, T0);
     pk_jwks_store_free(&s);
-    fake.rc = -3;
+    fake.rc = PK_ST_REFUSED;
     fake.err = "unsafe environment: SSLKEYLOGFILE is set in a setuid process";
     load(&s, t);
     assert_int_equal(fake.calls, 2);
@@ -317,7 +317,7 @@ static void not_allowed_here_is_no_outage(void **state)
     pk_jwks_store_free(&s);
     assert_int_equal(record_int("failed"), 0);
     /* the next process (a safe one) fetches at once */
-    fake.rc = 0;
+    fake.rc = PK_ST_OK;
     fake.body = jwks_ab;
     load(&s, t + 10);
     assert_int_equal(fake.calls, 3);
@@ -332,7 +332,7 @@ static void no_copy_at_all(void **state)
     char path[PATH_MAX + 64];
     (void)state;
 
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "timeout after 5 s";
     load(&s, T0);
     assert_false(s.have_set);
@@ -348,7 +348,7 @@ static void no_copy_at_all(void **state)
     pk_jwks_store_free(&s);
 
     /* an answer that is not a JWKS is a failure, and is not cached */
-    fake.rc = 0;
+    fake.rc = PK_ST_OK;
     fake.body = "<html>not json</html>";
     load(&s, T0 + 2);
     assert_false(s.have_set);
@@ -434,7 +434,7 @@ static void refetch_fails(void **state)
 
     load(&s, T0);
     pk_jwks_store_free(&s);
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "connect: Connection refused";
     load(&s, T0 + 5);
     assert_int_equal(key_for(&s, "b", T0 + 5, &res), PK_JWKS_UNAVAILABLE);
@@ -589,7 +589,7 @@ static void clock_moved_back(void **state)
     load(&s, T0 + 3600);
     assert_int_equal(fake.calls, 3);
     pk_jwks_store_free(&s);
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "boom";
     load(&s, T0 - 1000);
     assert_int_equal(fake.calls, 4);
@@ -622,7 +622,7 @@ static void skip_lines_once(void **state)
     assert_int_equal(cap.count, 1);
     pk_jwks_store_free(&s);
     /* stale copy after a failed fetch: its line, then the age */
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "boom";
     load(&s, T0 + 7200);
     assert_int_equal(cap.count, 2);
@@ -660,7 +660,7 @@ static void jwks_file_rules(void **state)
     memset(&cap, 0, sizeof(cap));
     assert_int_equal(pk_jwks_store_load(&s, &cfg, geteuid(), T0, &logger, fake_fetch, &fake,
                                         problem, sizeof(problem)),
-                     PK_JWKS_LOAD_OK);
+                     PK_ST_OK);
     assert_int_equal(fake.calls, 0);
     assert_int_equal(key_for(&s, "b", T0, &res), PK_OK);
     /* no refetch for a file */
@@ -681,7 +681,7 @@ static void jwks_file_rules(void **state)
         write_text(path, bad[i].text, bad[i].mode);
         assert_int_equal(pk_jwks_store_load(&s, &cfg, geteuid(), T0, &logger, fake_fetch, &fake,
                                             problem, sizeof(problem)),
-                         PK_JWKS_LOAD_BAD);
+                         PK_ST_REFUSED);
         (void)snprintf(want, sizeof(want), "%s: %s", path, bad[i].problem);
         assert_string_equal(problem, want);
         assert_false(s.have_set);
@@ -689,7 +689,7 @@ static void jwks_file_rules(void **state)
     assert_int_equal(unlink(path), 0);
     assert_int_equal(pk_jwks_store_load(&s, &cfg, geteuid(), T0, &logger, fake_fetch, &fake,
                                         problem, sizeof(problem)),
-                     PK_JWKS_LOAD_BAD);
+                     PK_ST_REFUSED);
     (void)snprintf(want, sizeof(want), "%s: does not exist", path);
     assert_string_equal(problem, want);
     assert_int_equal(fake.calls, 0);

@@ -138,7 +138,7 @@ static void expect_ok(const char *path, enum pk_alg alg, size_t sig_len)
     struct pk_jwt_key key;
     char problem[512] = "";
 
-    if (pk_jwt_key_load(path, alg, geteuid(), &key, problem, sizeof(problem)) != PK_KEY_OK)
+    if (pk_jwt_key_load(path, alg, geteuid(), &key, problem, sizeof(problem)) != PK_ST_OK)
         fail_msg("%s refused for %s: %s", path, pk_alg_name(alg), problem);
     assert_int_equal(key.alg, alg);
     assert_int_equal(key.sig_len, sig_len);
@@ -149,7 +149,7 @@ static void expect_ok(const char *path, enum pk_alg alg, size_t sig_len)
     assert_int_equal(key.len, 0);
 }
 
-/* Refused as PK_KEY_BAD with problem "<path>: <rest>". */
+/* Refused as PK_ST_REFUSED with problem "<path>: <rest>". */
 static void expect_bad(const char *path, enum pk_alg alg, const char *rest)
 {
     struct pk_jwt_key key;
@@ -159,7 +159,7 @@ static void expect_bad(const char *path, enum pk_alg alg, const char *rest)
 
     assert_true(n > 0 && (size_t)n < sizeof(want));
     memset(&key, 0x5a, sizeof(key));
-    if (pk_jwt_key_load(path, alg, geteuid(), &key, problem, sizeof(problem)) != PK_KEY_BAD)
+    if (pk_jwt_key_load(path, alg, geteuid(), &key, problem, sizeof(problem)) != PK_ST_REFUSED)
         fail_msg("%s accepted for %s, wanted \"%s\"", path, pk_alg_name(alg), want);
     assert_string_equal(problem, want);
     /* nothing usable is left behind */
@@ -186,7 +186,7 @@ static void test_hmac_lengths(void **state)
     expect_ok(p32, PK_ALG_HS512, 64);
 
     assert_int_equal(pk_jwt_key_load(p32, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, 32);
     assert_memory_equal(key.bytes, "0123456789abcdef0123456789abcdef", 32);
     pk_jwt_key_free(&key);
@@ -207,7 +207,7 @@ static void test_hmac_trailing_newline(void **state)
     /* 32 bytes and a newline: the newline is not part of the secret */
     p = write_file("hs", "0123456789abcdef0123456789abcdef\n", 33, 0600);
     assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, 32);
     assert_memory_equal(key.bytes, "0123456789abcdef0123456789abcdef", 32);
     pk_jwt_key_free(&key);
@@ -215,13 +215,13 @@ static void test_hmac_trailing_newline(void **state)
     /* only one newline is stripped */
     p = write_file("hs", "0123456789abcdef0123456789abcdef\n\n", 34, 0600);
     assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS384, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, 33);
     assert_memory_equal(key.bytes, "0123456789abcdef0123456789abcdef\n", 33);
     pk_jwt_key_free(&key);
     p = write_file("hs", "0123456789abcdef0123456789abcde\n\n", 33, 0600);
     assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, 32);
     assert_int_equal(key.bytes[31], '\n');
     pk_jwt_key_free(&key);
@@ -229,7 +229,7 @@ static void test_hmac_trailing_newline(void **state)
     /* a CR is kept: only "\n" is stripped */
     p = write_file("hs", "0123456789abcdef0123456789abcde\r\n", 33, 0600);
     assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, 32);
     assert_int_equal(key.bytes[31], '\r');
     pk_jwt_key_free(&key);
@@ -255,7 +255,7 @@ static void test_hmac_binary_secret(void **state)
     secret[5] = 0;
     p = write_file("hsbin", secret, sizeof(secret), 0600);
     assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS512, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, sizeof(secret));
     assert_memory_equal(key.bytes, secret, sizeof(secret));
     assert_int_equal(key.sig_len, 64);
@@ -283,7 +283,7 @@ static void test_rsa_keys(void **state)
     pem = slurp(at("rsa2048.pub.pem"), &pem_len);
     assert_int_equal(pk_jwt_key_load(at("rsa2048.pub.pem"), PK_ALG_RS256, geteuid(), &key, problem,
                                      sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     assert_int_equal(key.len, pem_len);
     assert_memory_equal(key.bytes, pem, pem_len);
     pk_jwt_key_free(&key);
@@ -379,11 +379,11 @@ static void test_no_alg_refused(void **state)
     (void)state;
     assert_int_equal(pk_jwt_key_load(at("rsa2048.pub.pem"), PK_ALG_NONE, geteuid(), &key, problem,
                                      sizeof(problem)),
-                     PK_KEY_BAD);
+                     PK_ST_REFUSED);
     assert_null(key.bytes);
     assert_int_equal(
         pk_jwt_key_load(at("p256.pub.pem"), PK_ALG_NONE, geteuid(), &key, problem, sizeof(problem)),
-        PK_KEY_BAD);
+        PK_ST_REFUSED);
     assert_null(key.bytes);
 }
 
@@ -467,7 +467,7 @@ static void test_key_free_twice(void **state)
 
     (void)state;
     assert_int_equal(pk_jwt_key_load(p, PK_ALG_HS256, geteuid(), &key, problem, sizeof(problem)),
-                     PK_KEY_OK);
+                     PK_ST_OK);
     pk_jwt_key_free(&key);
     assert_int_equal(key.alg, PK_ALG_NONE);
     assert_int_equal(key.sig_len, 0);

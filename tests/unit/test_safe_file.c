@@ -85,12 +85,12 @@ static int teardown(void **state)
 
 /* Opens path with pk_safe_open and checks status and problem text; an
  * expected problem of NULL means "" (success). */
-static void expect_open(const char *path, enum pk_file_kind kind, uid_t uid,
-                        enum pk_file_status want, const char *want_problem)
+static void expect_open(const char *path, enum pk_file_kind kind, uid_t uid, enum pk_status want,
+                        const char *want_problem)
 {
     char problem[512];
     int fd = 12345;
-    enum pk_file_status st;
+    enum pk_status st;
 
     memset(problem, 'Z', sizeof(problem));
     problem[sizeof(problem) - 1] = '\0';
@@ -99,7 +99,7 @@ static void expect_open(const char *path, enum pk_file_kind kind, uid_t uid,
         fail_msg("%s: status %d, want %d (problem \"%s\")", path ? path : "(null)", st, want,
                  problem);
     assert_string_equal(problem, want_problem != NULL ? want_problem : "");
-    if (want == PK_FILE_OK) {
+    if (want == PK_ST_OK) {
         assert_true(fd >= 0);
         assert_int_equal(close(fd), 0);
     } else {
@@ -126,12 +126,12 @@ static void test_regular_file_ok(void **state)
     int flags;
 
     (void)state;
-    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_OK, NULL);
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_OK, NULL);
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_OK, NULL);
 
     /* The descriptor is blocking again and close-on-exec. */
     assert_int_equal(pk_safe_open(p, PK_FILE_CONFIG, geteuid(), &fd, problem, sizeof(problem)),
-                     PK_FILE_OK);
+                     PK_ST_OK);
     flags = fcntl(fd, F_GETFL);
     assert_true(flags >= 0);
     assert_int_equal(flags & O_NONBLOCK, 0);
@@ -140,7 +140,7 @@ static void test_regular_file_ok(void **state)
 
     assert_int_equal(
         pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
-        PK_FILE_OK);
+        PK_ST_OK);
     assert_non_null(data);
     assert_int_equal(len, 12);
     assert_string_equal(data, "timeout = 5\n");
@@ -156,7 +156,7 @@ static void test_empty_file(void **state)
 
     (void)state;
     assert_int_equal(pk_safe_read(p, PK_FILE_KEY, geteuid(), &data, &len, problem, sizeof(problem)),
-                     PK_FILE_OK);
+                     PK_ST_OK);
     assert_non_null(data);
     assert_int_equal(len, 0);
     assert_string_equal(data, "");
@@ -166,11 +166,11 @@ static void test_empty_file(void **state)
 static void test_relative_path(void **state)
 {
     (void)state;
-    expect_open("etc/pam_kakao.conf", PK_FILE_CONFIG, 0, PK_FILE_UNSAFE,
+    expect_open("etc/pam_kakao.conf", PK_FILE_CONFIG, 0, PK_ST_REFUSED,
                 "etc/pam_kakao.conf: path must be absolute");
-    expect_open("./x", PK_FILE_KEY, 0, PK_FILE_UNSAFE, "./x: path must be absolute");
-    expect_open("", PK_FILE_USER_MAP, 0, PK_FILE_UNSAFE, ": path must be absolute");
-    expect_open(NULL, PK_FILE_CONFIG, 0, PK_FILE_UNSAFE, "(null): path must be absolute");
+    expect_open("./x", PK_FILE_KEY, 0, PK_ST_REFUSED, "./x: path must be absolute");
+    expect_open("", PK_FILE_USER_MAP, 0, PK_ST_REFUSED, ": path must be absolute");
+    expect_open(NULL, PK_FILE_CONFIG, 0, PK_ST_REFUSED, "(null): path must be absolute");
 }
 
 static void test_missing(void **state)
@@ -181,14 +181,14 @@ static void test_missing(void **state)
     size_t len = 99;
 
     (void)state;
-    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_MISSING, expected(p, "does not exist"));
+    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_MISSING, expected(p, "does not exist"));
     assert_int_equal(
         pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
-        PK_FILE_MISSING);
+        PK_ST_MISSING);
     assert_null(data);
     assert_int_equal(len, 0);
     assert_string_equal(problem, expected(p, "does not exist"));
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_MISSING, expected(p, "does not exist"));
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_MISSING, expected(p, "does not exist"));
 }
 
 static void test_symlink_refused(void **state)
@@ -199,15 +199,15 @@ static void test_symlink_refused(void **state)
 
     (void)state;
     assert_int_equal(symlink(target, link), 0);
-    expect_open(link, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE,
+    expect_open(link, PK_FILE_CONFIG, geteuid(), PK_ST_REFUSED,
                 expected(link, "is a symbolic link (not followed)"));
-    expect_open(link, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+    expect_open(link, PK_FILE_KEY, geteuid(), PK_ST_REFUSED,
                 expected(link, "is a symbolic link (not followed)"));
     assert_int_equal(symlink(at("nowhere"), dangling), 0);
-    expect_open(dangling, PK_FILE_USER_MAP, geteuid(), PK_FILE_UNSAFE,
+    expect_open(dangling, PK_FILE_USER_MAP, geteuid(), PK_ST_REFUSED,
                 expected(dangling, "is a symbolic link (not followed)"));
     /* the target itself is fine */
-    expect_open(target, PK_FILE_CONFIG, geteuid(), PK_FILE_OK, NULL);
+    expect_open(target, PK_FILE_CONFIG, geteuid(), PK_ST_OK, NULL);
 }
 
 static void test_directory_refused(void **state)
@@ -216,14 +216,14 @@ static void test_directory_refused(void **state)
 
     (void)state;
     assert_int_equal(mkdir(d, 0700), 0);
-    expect_open(d, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE, expected(d, "not a regular file"));
-    expect_open(d, PK_FILE_USER_MAP, geteuid(), PK_FILE_UNSAFE, expected(d, "not a regular file"));
+    expect_open(d, PK_FILE_CONFIG, geteuid(), PK_ST_REFUSED, expected(d, "not a regular file"));
+    expect_open(d, PK_FILE_USER_MAP, geteuid(), PK_ST_REFUSED, expected(d, "not a regular file"));
 }
 
 static void test_device_refused(void **state)
 {
     (void)state;
-    expect_open("/dev/null", PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE,
+    expect_open("/dev/null", PK_FILE_CONFIG, geteuid(), PK_ST_REFUSED,
                 "/dev/null: not a regular file");
 }
 
@@ -238,12 +238,12 @@ static void test_fifo_does_not_hang(void **state)
     (void)state;
     assert_int_equal(mkfifo(f, 0600), 0);
     (void)alarm(10); /* SIGALRM kills the test if anything blocks */
-    expect_open(f, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE, expected(f, "not a regular file"));
+    expect_open(f, PK_FILE_CONFIG, geteuid(), PK_ST_REFUSED, expected(f, "not a regular file"));
     assert_int_equal(pk_safe_read(f, PK_FILE_KEY, geteuid(), &data, &len, problem, sizeof(problem)),
-                     PK_FILE_UNSAFE);
+                     PK_ST_REFUSED);
     assert_null(data);
     assert_string_equal(problem, expected(f, "not a regular file"));
-    expect_open(f, PK_FILE_USER_MAP, geteuid(), PK_FILE_UNSAFE, expected(f, "not a regular file"));
+    expect_open(f, PK_FILE_USER_MAP, geteuid(), PK_ST_REFUSED, expected(f, "not a regular file"));
     (void)alarm(0);
 }
 
@@ -255,26 +255,26 @@ static void test_owner(void **state)
     (void)state;
     if (geteuid() != 0) {
         /* Our own file is fine for our uid, refused for another non-root uid. */
-        expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_OK, NULL);
+        expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_OK, NULL);
         (void)snprintf(want, sizeof(want), "%s: owned by uid %u, not root or uid %u", p,
                        (unsigned)geteuid(), (unsigned)geteuid() + 1);
-        expect_open(p, PK_FILE_CONFIG, geteuid() + 1, PK_FILE_UNSAFE, want);
+        expect_open(p, PK_FILE_CONFIG, geteuid() + 1, PK_ST_REFUSED, want);
         skip();
     }
     /* Root-owned: fine whatever uid the process runs as. */
-    expect_open(p, PK_FILE_CONFIG, 0, PK_FILE_OK, NULL);
-    expect_open(p, PK_FILE_CONFIG, 12345, PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_CONFIG, 0, PK_ST_OK, NULL);
+    expect_open(p, PK_FILE_CONFIG, 12345, PK_ST_OK, NULL);
 
     /* Owned by another user: refused for root and for any third uid. */
     assert_int_equal(chown(p, 12345, 12345), 0);
     (void)snprintf(want, sizeof(want), "%s: owned by uid 12345, not root or uid 0", p);
-    expect_open(p, PK_FILE_CONFIG, 0, PK_FILE_UNSAFE, want);
-    expect_open(p, PK_FILE_USER_MAP, 0, PK_FILE_UNSAFE, want);
-    expect_open(p, PK_FILE_KEY, 0, PK_FILE_UNSAFE, want);
+    expect_open(p, PK_FILE_CONFIG, 0, PK_ST_REFUSED, want);
+    expect_open(p, PK_FILE_USER_MAP, 0, PK_ST_REFUSED, want);
+    expect_open(p, PK_FILE_KEY, 0, PK_ST_REFUSED, want);
     (void)snprintf(want, sizeof(want), "%s: owned by uid 12345, not root or uid 1000", p);
-    expect_open(p, PK_FILE_CONFIG, 1000, PK_FILE_UNSAFE, want);
+    expect_open(p, PK_FILE_CONFIG, 1000, PK_ST_REFUSED, want);
     /* ... but fine for the uid that owns it (an unprivileged test run). */
-    expect_open(p, PK_FILE_CONFIG, 12345, PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_CONFIG, 12345, PK_ST_OK, NULL);
 }
 
 static void test_writable_by_group_or_others(void **state)
@@ -296,8 +296,8 @@ static void test_writable_by_group_or_others(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         const char *p = write_file("writable", "x\n", 2, modes[i].mode);
-        for (size_t k = 0; k < 3; k++)
-            expect_open(p, kinds[k], geteuid(), PK_FILE_UNSAFE, expected(p, modes[i].shown));
+        for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+            expect_open(p, kinds[k], geteuid(), PK_ST_REFUSED, expected(p, modes[i].shown));
     }
 }
 
@@ -307,24 +307,24 @@ static void test_key_readable_by_others(void **state)
 
     (void)state;
     p = write_file("k", "x\n", 2, 0604);
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_REFUSED,
                 expected(p, "key file readable by others (mode 0604)"));
     /* config files and the user map may be world-readable */
-    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_OK, NULL);
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_OK, NULL);
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_OK, NULL);
     p = write_file("k", "x\n", 2, 0644);
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_REFUSED,
                 expected(p, "key file readable by others (mode 0644)"));
     p = write_file("k", "x\n", 2, 0444);
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_REFUSED,
                 expected(p, "key file readable by others (mode 0444)"));
     /* group-readable and owner-only keys are fine */
     p = write_file("k", "x\n", 2, 0640);
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_OK, NULL);
     p = write_file("k", "x\n", 2, 0600);
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_OK, NULL);
     p = write_file("k", "x\n", 2, 0400);
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_OK, NULL);
 }
 
 static void test_size_caps(void **state)
@@ -342,36 +342,36 @@ static void test_size_caps(void **state)
     p = write_sized("cap", 65536, 0600);
     assert_int_equal(
         pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
-        PK_FILE_OK);
+        PK_ST_OK);
     assert_int_equal(len, 65536);
     assert_int_equal(data[65535], 'x');
     assert_int_equal(data[65536], '\0');
     free(data);
     data = NULL;
     assert_int_equal(pk_safe_read(p, PK_FILE_KEY, geteuid(), &data, &len, problem, sizeof(problem)),
-                     PK_FILE_OK);
+                     PK_ST_OK);
     free(data);
     data = NULL;
 
     /* one byte more: refused for config and key files */
     p = write_sized("cap", 65537, 0600);
-    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_UNSAFE,
+    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_REFUSED,
                 expected(p, "larger than 65536 bytes"));
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE, expected(p, "larger than 65536 bytes"));
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_REFUSED, expected(p, "larger than 65536 bytes"));
     assert_int_equal(
         pk_safe_read(p, PK_FILE_CONFIG, geteuid(), &data, &len, problem, sizeof(problem)),
-        PK_FILE_UNSAFE);
+        PK_ST_REFUSED);
     assert_null(data);
     assert_string_equal(problem, expected(p, "larger than 65536 bytes"));
 
     /* the user map has no cap when streamed ... */
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_OK, NULL);
     p = write_sized("bigmap", 1 << 20, 0644);
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_OK, NULL);
     /* ... but pk_safe_read still bounds what it loads into memory */
     assert_int_equal(
         pk_safe_read(p, PK_FILE_USER_MAP, geteuid(), &data, &len, problem, sizeof(problem)),
-        PK_FILE_UNSAFE);
+        PK_ST_REFUSED);
     assert_null(data);
     assert_string_equal(problem, expected(p, "larger than 65536 bytes"));
 }
@@ -383,7 +383,7 @@ static void test_not_a_directory(void **state)
 
     (void)state;
     (void)snprintf(p, sizeof(p), "%s/sub", f);
-    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_IO,
+    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_UNAVAILABLE,
                 expected(p, "cannot open: Not a directory"));
 }
 
@@ -394,7 +394,7 @@ static void test_unreadable(void **state)
     (void)state;
     if (geteuid() == 0)
         skip(); /* root reads it anyway */
-    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_FILE_IO,
+    expect_open(p, PK_FILE_CONFIG, geteuid(), PK_ST_UNAVAILABLE,
                 expected(p, "cannot open: Permission denied"));
 }
 
@@ -404,9 +404,9 @@ static void test_user_map_mode(void **state)
     const char *p = write_file("map", "1 alice\n2 bob\n", 14, 0644);
 
     (void)state;
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_OK, NULL);
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_OK, NULL);
     p = write_file("map", "1 alice\n", 8, 0646);
-    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_FILE_UNSAFE,
+    expect_open(p, PK_FILE_USER_MAP, geteuid(), PK_ST_REFUSED,
                 expected(p, "writable by group or others (mode 0646)"));
 }
 
@@ -420,7 +420,7 @@ static void test_small_problem_buffer(void **state)
     memset(problem, 'Z', sizeof(problem));
     assert_int_equal(pk_safe_open("/nonexistent/pam_kakao.conf", PK_FILE_CONFIG, 0, &fd, problem,
                                   sizeof(problem)),
-                     PK_FILE_MISSING);
+                     PK_ST_MISSING);
     assert_string_equal(problem, "/nonexi");
     assert_int_equal(fd, -1);
 }
@@ -440,7 +440,7 @@ static void test_check_open_notes_trust(void **state)
     (void)state;
     assert_int_equal(pk_check_read(p, PK_FILE_KEY, geteuid(), &data, &len, trust, sizeof(trust),
                                    problem, sizeof(problem)),
-                     PK_FILE_OK);
+                     PK_ST_OK);
     assert_int_equal(len, 33);
     assert_memory_equal(data, "0123456789abcdef0123456789abcdef\n", 33);
     free(data);
@@ -450,7 +450,7 @@ static void test_check_open_notes_trust(void **state)
                    p);
     assert_string_equal(trust, want);
     assert_string_equal(problem, "");
-    expect_open(p, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+    expect_open(p, PK_FILE_KEY, geteuid(), PK_ST_REFUSED,
                 expected(p, "writable by group or others (mode 0666)"));
 
     assert_int_equal(chmod(p, 0600), 0);
@@ -458,22 +458,22 @@ static void test_check_open_notes_trust(void **state)
     assert_int_equal(symlink(p, link), 0);
     assert_int_equal(pk_check_open(link, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust), problem,
                                    sizeof(problem)),
-                     PK_FILE_OK);
+                     PK_ST_OK);
     assert_true(fd >= 0);
     assert_int_equal(close(fd), 0);
     assert_string_equal(trust, expected(link, "is a symbolic link (not followed)"));
-    expect_open(link, PK_FILE_KEY, geteuid(), PK_FILE_UNSAFE,
+    expect_open(link, PK_FILE_KEY, geteuid(), PK_ST_REFUSED,
                 expected(link, "is a symbolic link (not followed)"));
 
     /* A clean file: no trust note. A directory is still refused. */
     assert_int_equal(pk_check_open(p, PK_FILE_KEY, geteuid(), &fd, trust, sizeof(trust), problem,
                                    sizeof(problem)),
-                     PK_FILE_OK);
+                     PK_ST_OK);
     assert_int_equal(close(fd), 0);
     assert_string_equal(trust, "");
     assert_int_equal(pk_check_open(tmpdir, PK_FILE_CONFIG, geteuid(), &fd, trust, sizeof(trust),
                                    problem, sizeof(problem)),
-                     PK_FILE_UNSAFE);
+                     PK_ST_REFUSED);
     assert_int_equal(fd, -1);
     assert_string_equal(problem, expected(tmpdir, "not a regular file"));
 }

@@ -99,7 +99,7 @@ static void write_map(const char *text)
     write_map_bytes(text, strlen(text), 0644);
 }
 
-/* Looks user up; expects PK_MAP_OK and exactly the n ids given, in order. */
+/* Looks user up; expects PK_ST_OK and exactly the n ids given, in order. */
 static void expect_ids(const char *user, size_t n, ...)
 {
     struct pk_id_list list = {(int64_t *)1, 99};
@@ -108,7 +108,7 @@ static void expect_ids(const char *user, size_t n, ...)
 
     assert_int_equal(
         pk_user_map_lookup(map_path, geteuid(), user, &logger, &list, problem, sizeof(problem)),
-        PK_MAP_OK);
+        PK_ST_OK);
     if (list.count != n)
         fail_msg("user \"%s\": %zu ids, want %zu", user, list.count, n);
     va_start(ap, n);
@@ -523,7 +523,7 @@ static void test_max_ids_per_user(void **state)
     assert_int_equal(chmod(map_path, 0644), 0);
     assert_int_equal(
         pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
-        PK_MAP_OK);
+        PK_ST_OK);
     assert_int_equal(list.count, PK_MAP_MAX_IDS);
     assert_int_equal(list.ids[0], 1);
     assert_int_equal(list.ids[PK_MAP_MAX_IDS - 1], PK_MAP_MAX_IDS);
@@ -547,7 +547,7 @@ static void test_unsafe_file(void **state)
     write_map_bytes("3095134389 alice\n", 17, 0666);
     assert_int_equal(
         pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
-        PK_MAP_FILE_ERROR);
+        PK_ST_REFUSED);
     assert_null(list.ids);
     assert_int_equal(list.count, 0);
     n = snprintf(want, sizeof(want), "%s: writable by group or others (mode 0666)", map_path);
@@ -557,7 +557,7 @@ static void test_unsafe_file(void **state)
     write_map_bytes("3095134389 alice\n", 17, 0620);
     assert_int_equal(
         pk_user_map_lookup(map_path, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
-        PK_MAP_FILE_ERROR);
+        PK_ST_REFUSED);
     n = snprintf(want, sizeof(want), "%s: writable by group or others (mode 0620)", map_path);
     assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(problem, want);
@@ -569,7 +569,7 @@ static void test_unsafe_file(void **state)
     assert_int_equal(symlink(map_path, link), 0);
     assert_int_equal(
         pk_user_map_lookup(link, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
-        PK_MAP_FILE_ERROR);
+        PK_ST_REFUSED);
     n = snprintf(want, sizeof(want), "%s: is a symbolic link (not followed)", link);
     assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(problem, want);
@@ -580,7 +580,7 @@ static void test_unsafe_file(void **state)
     assert_true(n > 0 && (size_t)n < sizeof(link));
     assert_int_equal(
         pk_user_map_lookup(link, geteuid(), "alice", &logger, &list, problem, sizeof(problem)),
-        PK_MAP_FILE_ERROR);
+        PK_ST_REFUSED);
     n = snprintf(want, sizeof(want), "%s: does not exist", link);
     assert_true(n > 0 && (size_t)n < sizeof(want));
     assert_string_equal(problem, want);
@@ -590,7 +590,7 @@ static void test_unsafe_file(void **state)
         assert_int_equal(chown(map_path, 12345, 12345), 0);
         assert_int_equal(
             pk_user_map_lookup(map_path, 0, "alice", &logger, &list, problem, sizeof(problem)),
-            PK_MAP_FILE_ERROR);
+            PK_ST_REFUSED);
         n = snprintf(want, sizeof(want), "%s: owned by uid 12345, not root or uid 0", map_path);
         assert_true(n > 0 && (size_t)n < sizeof(want));
         assert_string_equal(problem, want);
