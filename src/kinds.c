@@ -377,7 +377,7 @@ static enum pk_outcome pk_kinds_ca_file(const struct pk_kind_env *env, struct pk
     int fd;
 
     if (env->check == NULL) {
-        fst = pk_safe_open(path, PK_FILE_USER_MAP, env->uid, &fd, problem, sizeof(problem));
+        fst = pk_safe_open(path, PK_FILE_CA, env->uid, &fd, problem, sizeof(problem));
         if (fst == PK_ST_NOMEM)
             return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
         if (fst != PK_ST_OK)
@@ -385,7 +385,7 @@ static enum pk_outcome pk_kinds_ca_file(const struct pk_kind_env *env, struct pk
         (void)close(fd);
         return PK_OK;
     }
-    fst = env->check->open(path, PK_FILE_USER_MAP, env->uid, &fd, trust, sizeof(trust), problem,
+    fst = env->check->open(path, PK_FILE_CA, env->uid, &fd, trust, sizeof(trust), problem,
                            sizeof(problem));
     if (fst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");

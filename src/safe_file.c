@@ -18,6 +18,7 @@ static size_t pk_file_cap(enum pk_file_kind kind)
     case PK_FILE_KEY:
         return PK_KEY_MAX;
     case PK_FILE_USER_MAP:
+    case PK_FILE_CA:
         break;
     }
     return 0;

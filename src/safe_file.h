@@ -15,8 +15,10 @@
 
 enum pk_file_kind {
     PK_FILE_CONFIG,   /* config, JWKS file */
-    PK_FILE_USER_MAP, /* config rules, no size cap */
+    PK_FILE_USER_MAP, /* config rules, no size cap (streamed) */
     PK_FILE_KEY,      /* also not readable by others */
+    PK_FILE_CA,       /* a CA bundle (ca_file): public, so world-readable is fine;
+                         no size cap (system bundles are large; libcurl reads it) */
 };
 
 /* The functions below return PK_ST_MISSING when the file does not exist

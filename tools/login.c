@@ -889,7 +889,7 @@ int pk_cmd_login(int argc, char **argv)
         /* It decides whom the token exchange trusts: the module's rules. */
         char problem[512];
         int fd;
-        if (pk_safe_open(l.o.ca_file, PK_FILE_USER_MAP, geteuid(), &fd, problem, sizeof(problem)) !=
+        if (pk_safe_open(l.o.ca_file, PK_FILE_CA, geteuid(), &fd, problem, sizeof(problem)) !=
             PK_ST_OK) {
             pk_login_err("--ca-file refused: %s", problem);
             rc = PK_EXIT_USAGE;

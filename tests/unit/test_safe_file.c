@@ -291,7 +291,8 @@ static void test_writable_by_group_or_others(void **state)
         {02660, "writable by group or others (mode 2660)"},
         {01646, "writable by group or others (mode 1646)"},
     };
-    static const enum pk_file_kind kinds[] = {PK_FILE_CONFIG, PK_FILE_USER_MAP, PK_FILE_KEY};
+    static const enum pk_file_kind kinds[] = {PK_FILE_CONFIG, PK_FILE_USER_MAP, PK_FILE_KEY,
+                                              PK_FILE_CA};
 
     (void)state;
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -374,6 +375,31 @@ static void test_size_caps(void **state)
         PK_ST_REFUSED);
     assert_null(data);
     assert_string_equal(problem, expected(p, "larger than 65536 bytes"));
+}
+
+/* A CA bundle decides whom TLS trusts: owner and mode as for the config, no
+ * symlink; but it is public (world-readable is fine) and has no cap, as a
+ * system bundle is hundreds of KiB. */
+static void test_ca_file_rules(void **state)
+{
+    char link[PATH_MAX];
+    const char *p;
+
+    (void)state;
+    p = write_sized("ca.pem", 1 << 20, 0644);
+    expect_open(p, PK_FILE_CA, geteuid(), PK_ST_OK, NULL);
+    p = write_file("ca.pem", "x\n", 2, 0444);
+    expect_open(p, PK_FILE_CA, geteuid(), PK_ST_OK, NULL);
+    p = write_file("ca.pem", "x\n", 2, 0664);
+    expect_open(p, PK_FILE_CA, geteuid(), PK_ST_REFUSED,
+                expected(p, "writable by group or others (mode 0664)"));
+    p = write_file("ca.pem", "x\n", 2, 0644);
+    (void)snprintf(link, sizeof(link), "%s.link", p);
+    (void)unlink(link);
+    assert_int_equal(symlink(p, link), 0);
+    expect_open(link, PK_FILE_CA, geteuid(), PK_ST_REFUSED,
+                expected(link, "is a symbolic link (not followed)"));
+    assert_int_equal(unlink(link), 0);
 }
 
 static void test_not_a_directory(void **state)
@@ -493,6 +519,7 @@ int main(void)
         cmocka_unit_test(test_writable_by_group_or_others),
         cmocka_unit_test(test_key_readable_by_others),
         cmocka_unit_test(test_size_caps),
+        cmocka_unit_test(test_ca_file_rules),
         cmocka_unit_test(test_not_a_directory),
         cmocka_unit_test(test_unreadable),
         cmocka_unit_test(test_user_map_mode),
