@@ -127,9 +127,7 @@ static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t 
     (void)ERR_pop_to_mark();
     if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
         out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
-    /* A token that passed validation was not cut off; outages say nothing of it. */
-    if (out != PK_OK && out != PK_NOT_MAPPED && out != PK_KAKAO_UNAVAILABLE &&
-        out != PK_JWKS_UNAVAILABLE && out != PK_AUTHTOK_NOT_JWT && out != PK_SSHD_INCORRECT)
+    if (pk_outcome_cut_hint(out))
         pk_auth_add_hint(raw, res);
     return out;
 }

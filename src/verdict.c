@@ -6,63 +6,76 @@
 
 #include "log.h"
 
+/* Whether the cut-off hint (pk_auth_add_hint) may apply: PK_NO_HINT when
+ * the outcome says nothing of how the token was typed (it passed
+ * validation, or the check could not be made). Every row says which. */
+enum pk_hint { PK_NO_HINT = 0, PK_HINT };
+
 struct pk_outcome_row {
     int pam_code;
     enum pk_wording wording;
     const char *reason;
+    enum pk_hint hint;
 };
 
 static const struct pk_outcome_row pk_outcome_table[PK_OUTCOME_COUNT] = {
-    [PK_OK] = {PAM_SUCCESS, PK_WORD_ACCEPTED, "accepted"},
-    [PK_NOT_MAPPED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "kakao_id not mapped to this user"},
-    [PK_TOKEN_EMPTY] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "empty token"},
-    [PK_TOKEN_TOO_LONG] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token too long"},
+    [PK_OK] = {PAM_SUCCESS, PK_WORD_ACCEPTED, "accepted", PK_NO_HINT},
+    [PK_NOT_MAPPED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "kakao_id not mapped to this user",
+                       PK_NO_HINT},
+    [PK_TOKEN_EMPTY] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "empty token", PK_HINT},
+    [PK_TOKEN_TOO_LONG] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token too long", PK_HINT},
     [PK_TOKEN_BAD_BYTES] = {PAM_AUTH_ERR, PK_WORD_REJECTED,
-                            "token has bytes outside printable ASCII"},
-    [PK_TOKEN_MALFORMED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "malformed token"},
-    [PK_KIND_NOT_ACCEPTED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token kind not accepted"},
-    [PK_NO_AUTHTOK] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "use_first_pass but no PAM_AUTHTOK"},
-    [PK_AUTHTOK_NOT_JWT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "PAM_AUTHTOK is not a JWT"},
+                            "token has bytes outside printable ASCII", PK_HINT},
+    [PK_TOKEN_MALFORMED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "malformed token", PK_HINT},
+    [PK_KIND_NOT_ACCEPTED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token kind not accepted", PK_HINT},
+    [PK_NO_AUTHTOK] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "use_first_pass but no PAM_AUTHTOK",
+                       PK_HINT},
+    [PK_AUTHTOK_NOT_JWT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "PAM_AUTHTOK is not a JWT", PK_NO_HINT},
     [PK_SSHD_INCORRECT] = {PAM_AUTH_ERR, PK_WORD_REJECTED,
                            "sshd refused the user (invalid or not allowed; sent its INCORRECT "
-                           "password)"},
-    [PK_JWT_BAD_HEADER] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad header"},
-    [PK_JWT_ALG_MISMATCH] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "algorithm not allowed"},
-    [PK_JWT_CRIT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "crit header not supported"},
-    [PK_JWT_BAD_TYP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "typ header not JWT"},
+                           "password)",
+                           PK_NO_HINT},
+    [PK_JWT_BAD_HEADER] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad header", PK_HINT},
+    [PK_JWT_ALG_MISMATCH] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "algorithm not allowed", PK_HINT},
+    [PK_JWT_CRIT] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "crit header not supported", PK_HINT},
+    [PK_JWT_BAD_TYP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "typ header not JWT", PK_HINT},
     [PK_JWT_SIG_LENGTH] = {PAM_AUTH_ERR, PK_WORD_REJECTED,
-                           "signature length wrong, token probably cut off"},
-    [PK_JWT_BAD_SIGNATURE] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad signature"},
-    [PK_JWT_BAD_CLAIMS] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad claims"},
-    [PK_JWT_NO_EXP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "no exp claim"},
-    [PK_JWT_EXPIRED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "expired"},
-    [PK_JWT_NOT_YET_VALID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "not yet valid"},
-    [PK_JWT_IAT_FUTURE] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "issued in the future"},
-    [PK_JWT_WRONG_ISS] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "wrong issuer"},
-    [PK_JWT_WRONG_AUD] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "wrong audience"},
-    [PK_JWT_TOO_OLD] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "authentication too old"},
-    [PK_JWT_BAD_ID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad id claim"},
-    [PK_JWT_UNKNOWN_KID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "unknown kid"},
-    [PK_KAKAO_INVALID_TOKEN] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "invalid or expired token"},
-    [PK_KAKAO_REFUSED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "refused by kakao"},
-    [PK_KAKAO_WRONG_APP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token issued to another app"},
-    [PK_KAKAO_BAD_ID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad id"},
-    [PK_KAKAO_NO_EMAIL] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "account has no email"},
-    [PK_KAKAO_EMAIL_UNVERIFIED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "email not valid and verified"},
-    [PK_USER_UNKNOWN] = {PAM_USER_UNKNOWN, PK_WORD_UNKNOWN, "no user map entry"},
-    [PK_KAKAO_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PK_WORD_UNAVAILABLE, "kakao api unavailable"},
-    [PK_JWKS_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PK_WORD_UNAVAILABLE, "jwks unavailable"},
-    [PK_CONFIG_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "config error"},
-    [PK_FILE_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "file refused"},
-    [PK_CONV_ERROR] = {PAM_CONV_ERR, PK_WORD_CONV, "conversation failed"},
-    [PK_CONV_AGAIN] = {PAM_INCOMPLETE, PK_WORD_INCOMPLETE, "authentication incomplete"},
-    [PK_NO_MEMORY] = {PAM_BUF_ERR, PK_WORD_SERVICE, "out of memory"},
+                           "signature length wrong, token probably cut off", PK_HINT},
+    [PK_JWT_BAD_SIGNATURE] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad signature", PK_HINT},
+    [PK_JWT_BAD_CLAIMS] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad claims", PK_HINT},
+    [PK_JWT_NO_EXP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "no exp claim", PK_HINT},
+    [PK_JWT_EXPIRED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "expired", PK_HINT},
+    [PK_JWT_NOT_YET_VALID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "not yet valid", PK_HINT},
+    [PK_JWT_IAT_FUTURE] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "issued in the future", PK_HINT},
+    [PK_JWT_WRONG_ISS] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "wrong issuer", PK_HINT},
+    [PK_JWT_WRONG_AUD] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "wrong audience", PK_HINT},
+    [PK_JWT_TOO_OLD] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "authentication too old", PK_HINT},
+    [PK_JWT_BAD_ID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad id claim", PK_HINT},
+    [PK_JWT_UNKNOWN_KID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "unknown kid", PK_HINT},
+    [PK_KAKAO_INVALID_TOKEN] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "invalid or expired token",
+                                PK_HINT},
+    [PK_KAKAO_REFUSED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "refused by kakao", PK_HINT},
+    [PK_KAKAO_WRONG_APP] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "token issued to another app", PK_HINT},
+    [PK_KAKAO_BAD_ID] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "bad id", PK_HINT},
+    [PK_KAKAO_NO_EMAIL] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "account has no email", PK_HINT},
+    [PK_KAKAO_EMAIL_UNVERIFIED] = {PAM_AUTH_ERR, PK_WORD_REJECTED, "email not valid and verified",
+                                   PK_HINT},
+    [PK_USER_UNKNOWN] = {PAM_USER_UNKNOWN, PK_WORD_UNKNOWN, "no user map entry", PK_HINT},
+    [PK_KAKAO_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PK_WORD_UNAVAILABLE, "kakao api unavailable",
+                              PK_NO_HINT},
+    [PK_JWKS_UNAVAILABLE] = {PAM_AUTHINFO_UNAVAIL, PK_WORD_UNAVAILABLE, "jwks unavailable",
+                             PK_NO_HINT},
+    [PK_CONFIG_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "config error", PK_HINT},
+    [PK_FILE_ERROR] = {PAM_SERVICE_ERR, PK_WORD_SERVICE, "file refused", PK_HINT},
+    [PK_CONV_ERROR] = {PAM_CONV_ERR, PK_WORD_CONV, "conversation failed", PK_HINT},
+    [PK_CONV_AGAIN] = {PAM_INCOMPLETE, PK_WORD_INCOMPLETE, "authentication incomplete", PK_HINT},
+    [PK_NO_MEMORY] = {PAM_BUF_ERR, PK_WORD_SERVICE, "out of memory", PK_HINT},
 };
 
 static const struct pk_outcome_row *pk_row(enum pk_outcome outcome)
 {
     static const struct pk_outcome_row fallback = {PAM_SERVICE_ERR, PK_WORD_SERVICE,
-                                                   "internal error"};
+                                                   "internal error", PK_HINT};
     if ((unsigned)outcome >= PK_OUTCOME_COUNT || pk_outcome_table[outcome].reason == NULL)
         return &fallback;
     return &pk_outcome_table[outcome];
@@ -90,6 +103,11 @@ int pk_outcome_pam_code(enum pk_outcome outcome)
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome)
 {
     return pk_row(outcome)->wording;
+}
+
+bool pk_outcome_cut_hint(enum pk_outcome outcome)
+{
+    return pk_row(outcome)->hint == PK_HINT;
 }
 
 void pk_verdict_line(char *buf, size_t len, const struct pk_result *res, const char *user)

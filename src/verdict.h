@@ -3,6 +3,7 @@
 #ifndef PK_VERDICT_H
 #define PK_VERDICT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -93,6 +94,10 @@ enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome, co
 
 int pk_outcome_pam_code(enum pk_outcome outcome);
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome);
+/* Whether a refusal may come from a token cut short by the client, so that
+ * the cut-off hint applies (docs/DESIGN.md §5.5): false for a token that
+ * passed validation and for outages, which say nothing of the token. */
+bool pk_outcome_cut_hint(enum pk_outcome outcome);
 /* The word for a kind in log lines and `accept`, from the kinds table
  * (kinds.c); "token" when the kind is not known yet. */
 const char *pk_kind_name(enum pk_kind kind);

@@ -122,6 +122,34 @@ static void test_reasons(void **state)
     expect_line(PK_FILE_ERROR, PK_KIND_NONE, 0, "x", "alice", "file refused: x");
 }
 
+/* The cut-off hint (pk_auth_add_hint) is for refusals the typed token may
+ * explain: never an accepted or unmapped token, an outage, another module's
+ * PAM_AUTHTOK or sshd's stand-in answer. */
+static void test_cut_hint(void **state)
+{
+    static const enum pk_outcome none[] = {PK_OK,
+                                           PK_NOT_MAPPED,
+                                           PK_KAKAO_UNAVAILABLE,
+                                           PK_JWKS_UNAVAILABLE,
+                                           PK_AUTHTOK_NOT_JWT,
+                                           PK_SSHD_INCORRECT};
+
+    (void)state;
+    for (int o = 0; o < PK_OUTCOME_COUNT; o++) {
+        bool want = true;
+        for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++)
+            if (none[i] == (enum pk_outcome)o)
+                want = false;
+        if (pk_outcome_cut_hint((enum pk_outcome)o) != want)
+            fail_msg("outcome %d: cut hint %d, want %d", o, !want, want);
+        /* an outage says nothing of the token: a new one must not get a hint */
+        if (pk_outcome_pam_code((enum pk_outcome)o) == PAM_AUTHINFO_UNAVAIL)
+            assert_false(pk_outcome_cut_hint((enum pk_outcome)o));
+    }
+    assert_true(pk_outcome_cut_hint(PK_JWT_SIG_LENGTH));
+    assert_true(pk_outcome_cut_hint(PK_TOKEN_MALFORMED));
+}
+
 static void test_kind_names(void **state)
 {
     (void)state;
@@ -304,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_pam_codes),
         cmocka_unit_test(test_refusals_are_auth_err),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_cut_hint),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_spec_examples),
         cmocka_unit_test(test_accepted),
