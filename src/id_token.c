@@ -3,7 +3,8 @@
 #include "jwt_common.h"
 
 enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
-                                     const struct pk_token *tok, time_t now, struct pk_result *res)
+                                     const struct pk_token *tok, time_t now, bool may_refetch,
+                                     struct pk_result *res)
 {
     struct pk_jwt_header hdr;
     struct pk_claim_rules rules = {
@@ -29,7 +30,7 @@ enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks
         return out;
     if (hdr.kid[0] == '\0')
         return pk_result_set(res, PK_JWT_BAD_HEADER, "no kid");
-    out = pk_jwks_store_key(jwks, hdr.kid, now, &key, res);
+    out = pk_jwks_store_key(jwks, hdr.kid, now, may_refetch, &key, res);
     if (out != PK_OK)
         return out;
     out = pk_jwt_check_sig_length(tok, key->sig_len, res);

@@ -5,6 +5,7 @@
 #ifndef PK_ID_TOKEN_H
 #define PK_ID_TOKEN_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include "config.h"
@@ -12,7 +13,10 @@
 #include "token.h"
 #include "verdict.h"
 
+/* may_refetch: whether an unknown kid may make a JWKS refetch (false for a
+ * PAM_AUTHTOK from another module, which is judged offline). */
 enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
-                                     const struct pk_token *tok, time_t now, struct pk_result *res);
+                                     const struct pk_token *tok, time_t now, bool may_refetch,
+                                     struct pk_result *res);
 
 #endif

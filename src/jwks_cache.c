@@ -373,7 +373,8 @@ static enum pk_outcome pk_kid_refused(const char *shown, enum pk_status found, c
 }
 
 enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time_t now,
-                                  const struct pk_jwk **key, struct pk_result *res)
+                                  bool may_refetch, const struct pk_jwk **key,
+                                  struct pk_result *res)
 {
     char shown[PK_KID_MAX];
     char suffix[64] = "";
@@ -394,7 +395,7 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
         return pk_kid_refused(shown, found, why, "", res);
     if (s->fetched)
         return pk_kid_refused(shown, found, why, " (fetched just now)", res);
-    if (s->no_fetch)
+    if (!may_refetch)
         return pk_kid_refused(shown, found, why, " (no refetch for PAM_AUTHTOK)", res);
     since = pk_age(now, s->kid_refetch_at);
     if (since >= 0 && since < PK_JWKS_RETRY) {

@@ -39,7 +39,6 @@ struct pk_jwks_store {
     bool have_set;       /* set holds a JWKS (possibly a stale copy) */
     bool from_url;       /* jwks_url, not jwks_file */
     bool fetched;        /* a fetch was tried during this attempt: no refetch */
-    bool no_fetch;       /* judging a PAM_AUTHTOK from another module: no refetch */
     int dirfd;           /* cache_dir, or -1 when not caching */
     char cache_name[48]; /* "jwks-<sha256(url) prefix>.json" */
     char *body;          /* the JWKS text behind set (url only) */
@@ -62,9 +61,12 @@ enum pk_status pk_jwks_store_load(struct pk_jwks_store *s, const struct pk_confi
                                   void *fetch_ctx, char *problem, size_t problem_len);
 
 /* The key for kid. A kid the set has no usable key for makes one refetch
- * when allowed (never with no_fetch set); then PK_JWT_UNKNOWN_KID. No set: PK_JWKS_UNAVAILABLE. */
+ * when allowed, never without may_refetch (judging a PAM_AUTHTOK from
+ * another module: no network call); then PK_JWT_UNKNOWN_KID. No set:
+ * PK_JWKS_UNAVAILABLE. */
 enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time_t now,
-                                  const struct pk_jwk **key, struct pk_result *res);
+                                  bool may_refetch, const struct pk_jwk **key,
+                                  struct pk_result *res);
 
 void pk_jwks_store_free(struct pk_jwks_store *s);
 

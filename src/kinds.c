@@ -283,9 +283,7 @@ static enum pk_outcome pk_id_token_run(const struct pk_validator *v, const struc
 {
     struct pk_jwks_store *jwks = v->keys->have_jwks ? &v->keys->jwks : NULL;
 
-    if (jwks != NULL)
-        jwks->no_fetch = v->first_pass;
-    return pk_id_token_validate(v->cfg, jwks, tok, v->now, res);
+    return pk_id_token_validate(v->cfg, jwks, tok, v->now, !v->first_pass, res);
 }
 
 static void pk_id_token_free(struct pk_kind_state *st)

@@ -142,7 +142,7 @@ static enum pk_outcome check_at(const char *text, long long now, struct pk_resul
     out = pk_token_parse(text, &tok, res);
     if (out != PK_OK)
         return out;
-    return pk_id_token_validate(&cfg, &store, &tok, (time_t)now, res);
+    return pk_id_token_validate(&cfg, &store, &tok, (time_t)now, true, res);
 }
 
 static void expect(const char *text, enum pk_outcome want, const char *detail)

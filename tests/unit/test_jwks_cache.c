@@ -139,18 +139,26 @@ static enum pk_status load(struct pk_jwks_store *s, long now)
     return st;
 }
 
-static enum pk_outcome key_for(struct pk_jwks_store *s, const char *kid, long now,
-                               struct pk_result *res)
+/* The key for kid as an attempt that may refetch (key_for) or may not
+ * (key_offline: a PAM_AUTHTOK from another module). */
+static enum pk_outcome key_as(struct pk_jwks_store *s, const char *kid, long now, bool may_refetch,
+                              struct pk_result *res)
 {
     const struct pk_jwk *key = NULL;
     enum pk_outcome out;
 
     memset(res, 0, sizeof(*res));
-    out = pk_jwks_store_key(s, kid, (time_t)now, &key, res);
+    out = pk_jwks_store_key(s, kid, (time_t)now, may_refetch, &key, res);
     assert_true((out == PK_OK) == (key != NULL));
     if (key != NULL)
         assert_string_equal(key->kid, kid);
     return out;
+}
+
+static enum pk_outcome key_for(struct pk_jwks_store *s, const char *kid, long now,
+                               struct pk_result *res)
+{
+    return key_as(s, kid, now, true, res);
 }
 
 /* The one cache file's path ("" when there is none), checking that
@@ -411,6 +419,29 @@ static void unknown_kid_refetch(void **state)
     /* a kid never becomes a file name */
     cache_file(path, sizeof(path));
     assert_true(path[0] != '\0');
+}
+
+/* Judging another module's PAM_AUTHTOK makes no network call: an unknown
+ * kid is refused from the copy at hand, and the refetch it would have made
+ * stays available to the next attempt. */
+static void no_refetch_when_not_allowed(void **state)
+{
+    struct pk_jwks_store s;
+    struct pk_result res;
+    (void)state;
+
+    load(&s, T0);
+    pk_jwks_store_free(&s);
+    fake.body = jwks_ab;
+    load(&s, T0 + 10);
+    assert_int_equal(fake.calls, 1);
+    assert_int_equal(key_as(&s, "b", T0 + 10, false, &res), PK_JWT_UNKNOWN_KID);
+    assert_string_equal(res.detail, "kid=\"b\" not in the JWKS (no refetch for PAM_AUTHTOK)");
+    assert_int_equal(fake.calls, 1);
+    assert_int_equal(key_as(&s, "a", T0 + 10, false, &res), PK_OK);
+    assert_int_equal(key_as(&s, "b", T0 + 10, true, &res), PK_OK);
+    assert_int_equal(fake.calls, 2);
+    pk_jwks_store_free(&s);
 }
 
 static void no_refetch_right_after_a_fetch(void **state)
@@ -704,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup(not_allowed_here_is_no_outage, setup),
         cmocka_unit_test_setup(no_copy_at_all, setup),
         cmocka_unit_test_setup(unknown_kid_refetch, setup),
+        cmocka_unit_test_setup(no_refetch_when_not_allowed, setup),
         cmocka_unit_test_setup(no_refetch_right_after_a_fetch, setup),
         cmocka_unit_test_setup(refetch_fails, setup),
         cmocka_unit_test_setup(unusable_cache_dir, setup),
