@@ -63,7 +63,7 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
     {
         /* Keys are loaded before any prompt: a broken key must not cost the
          * user a token. */
-        struct pk_kind_env env = {&a->cfg, a->uid, time(NULL), log, NULL};
+        struct pk_kind_env env = {&a->cfg, a->uid, time(NULL), log};
         return pk_kinds_load(&env, pk_config_kinds(&a->cfg), &a->keys, res);
     }
 }

@@ -1,13 +1,6 @@
 #include "kinds.h"
 
-#include <errno.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "app_jwt.h"
@@ -17,37 +10,6 @@
 #include "kakao_cache.h"
 #include "safe_file.h"
 #include "secure.h"
-
-/* A problem for `kakao-pam check`. */
-static void pk_kind_problem(const struct pk_kind_env *env, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void pk_kind_problem(const struct pk_kind_env *env, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-        msg[0] = '\0';
-    va_end(ap);
-    env->check->problem(env->check->ctx, msg);
-}
-
-static void pk_kind_ok(const struct pk_kind_env *env, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void pk_kind_ok(const struct pk_kind_env *env, const char *fmt, ...)
-{
-    char msg[768];
-    va_list ap;
-
-    va_start(ap, fmt);
-    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-        msg[0] = '\0';
-    va_end(ap);
-    env->check->ok(env->check->ctx, msg);
-}
 
 /* ---- kakao: Kakao access token, checked online ---- */
 
@@ -92,12 +54,6 @@ static enum pk_outcome pk_kakao_validate(const struct pk_validator *v, const str
     return out;
 }
 
-static void pk_kakao_summary(const struct pk_config *cfg, char *buf, size_t len)
-{
-    (void)snprintf(buf, len, "kakao_app_id=%lld, %s", (long long)cfg->kakao_app_id,
-                   cfg->kakao_api_url);
-}
-
 /* ---- jwt: app JWT from the site's back end, checked offline ---- */
 
 static bool pk_app_jwt_configured(const struct pk_config *cfg)
@@ -111,44 +67,6 @@ static enum pk_kind_claim pk_app_jwt_claims(const struct pk_config *cfg, const s
     return tok->shape == PK_SHAPE_JWT ? PK_CLAIM_FALLBACK : PK_CLAIM_NO;
 }
 
-/* check: read past a broken trust rule; without jwt_alg (a config problem
- * already) only the file itself can be judged. */
-static enum pk_outcome pk_app_jwt_check_key(const struct pk_kind_env *env, struct pk_kind_state *st,
-                                            struct pk_result *res)
-{
-    const struct pk_config *cfg = env->cfg;
-    char problem[512], trust[512];
-    char *data;
-    size_t len;
-    enum pk_status fst = env->check->read(cfg->jwt_key, PK_FILE_KEY, env->uid, &data, &len, trust,
-                                          sizeof(trust), problem, sizeof(problem));
-
-    if (fst == PK_ST_NOMEM)
-        return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-    if (fst != PK_ST_OK) {
-        pk_kind_problem(env, "%s", problem);
-        return PK_OK;
-    }
-    if (trust[0] != '\0')
-        pk_kind_problem(env, "%s", trust);
-    if (cfg->jwt_alg == PK_ALG_NONE) {
-        pk_free_secret(data, len);
-        return PK_OK;
-    }
-    fst = pk_jwt_key_parse(cfg->jwt_key, data, len, cfg->jwt_alg, &st->jwt_key, problem,
-                           sizeof(problem));
-    if (fst == PK_ST_NOMEM)
-        return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-    if (fst != PK_ST_OK) {
-        pk_kind_problem(env, "%s", problem);
-        return PK_OK;
-    }
-    st->have_jwt_key = true;
-    if (trust[0] == '\0')
-        pk_kind_ok(env, "jwt_key %s (%s)", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
-    return PK_OK;
-}
-
 /* A broken key must not cost the user a token: loaded before the prompt. */
 static enum pk_outcome pk_app_jwt_load(const struct pk_kind_env *env, struct pk_kind_state *st,
                                        struct pk_result *res)
@@ -157,10 +75,6 @@ static enum pk_outcome pk_app_jwt_load(const struct pk_kind_env *env, struct pk_
     char problem[512];
     enum pk_status kst;
 
-    if (cfg->jwt_key == NULL)
-        return PK_OK; /* check only: the module loads configured kinds */
-    if (env->check != NULL)
-        return pk_app_jwt_check_key(env, st, res);
     kst = pk_jwt_key_load(cfg->jwt_key, cfg->jwt_alg, env->uid, &st->jwt_key, problem,
                           sizeof(problem));
     if (kst == PK_ST_NOMEM)
@@ -210,54 +124,6 @@ static enum pk_kind_claim pk_id_token_claims(const struct pk_config *cfg,
     return strcmp(iss, cfg->id_token_issuer) == 0 ? PK_CLAIM_YES : PK_CLAIM_NO;
 }
 
-/* A JWKS problem the parser logs (a skipped key, an ambiguous kid). */
-static void pk_id_token_check_emit(void *ctx, int priority, const char *msg)
-{
-    const struct pk_kind_check *check = ctx;
-
-    if (priority <= LOG_WARNING)
-        check->problem(check->ctx, msg);
-}
-
-/* check: jwks_file trusted like a config file, then read by the module's
- * JWKS parser: every key it would skip is a problem. A jwks_url is never
- * fetched here. */
-static enum pk_outcome pk_id_token_check_file(const struct pk_kind_env *env, struct pk_result *res)
-{
-    const char *path = env->cfg->jwks_file;
-    struct pk_logger log = {pk_id_token_check_emit, (void *)env->check, false};
-    struct pk_jwks set;
-    char problem[512], trust[512];
-    char *data;
-    size_t len;
-    enum pk_status js;
-    enum pk_status fst = env->check->read(path, PK_FILE_CONFIG, env->uid, &data, &len, trust,
-                                          sizeof(trust), problem, sizeof(problem));
-
-    if (fst == PK_ST_NOMEM)
-        return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-    if (fst != PK_ST_OK) {
-        pk_kind_problem(env, "%s", problem);
-        return PK_OK;
-    }
-    if (trust[0] != '\0')
-        pk_kind_problem(env, "%s", trust);
-    memset(&set, 0, sizeof(set));
-    js = pk_jwks_parse(data, len, path, &log, &set, problem, sizeof(problem));
-    pk_free_secret(data, len);
-    if (js == PK_ST_NOMEM)
-        return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-    if (js != PK_ST_OK)
-        pk_kind_problem(env, "%s: %s", path, problem);
-    else if (set.count == 0)
-        pk_kind_problem(env, "%s: no usable key (RSA, at least 2048 bits)", path);
-    else if (trust[0] == '\0')
-        pk_kind_ok(env, "jwks_file %s (%zu usable key%s)", path, set.count,
-                   set.count == 1 ? "" : "s");
-    pk_jwks_free(&set);
-    return PK_OK;
-}
-
 /* jwks_file trusted like a config file; jwks_url from cache_dir or
  * fetched. A URL that cannot be had only fails ID tokens, later. */
 static enum pk_outcome pk_id_token_load(const struct pk_kind_env *env, struct pk_kind_state *st,
@@ -266,8 +132,6 @@ static enum pk_outcome pk_id_token_load(const struct pk_kind_env *env, struct pk
     char problem[512];
     enum pk_status jst;
 
-    if (env->check != NULL)
-        return env->cfg->jwks_file != NULL ? pk_id_token_check_file(env, res) : PK_OK;
     jst = pk_jwks_store_load(&st->jwks, env->cfg, env->uid, env->now, env->log, NULL, NULL, problem,
                              sizeof(problem));
     if (jst == PK_ST_NOMEM)
@@ -305,7 +169,6 @@ const struct pk_kind_ops pk_kinds[] = {
         .uses_https = pk_kakao_uses_https,
         .claims = pk_kakao_claims,
         .validate = pk_kakao_validate,
-        .summary = pk_kakao_summary,
     },
     {
         .name = "jwt",
@@ -361,61 +224,27 @@ unsigned pk_kinds_configured(const struct pk_config *cfg)
     return kinds;
 }
 
-/* The CA bundle decides whom the HTTPS requests trust: same rules as the
- * user map (no size cap: system bundles are large). libcurl opens it again
- * by path. check also counts its certificates. */
+/* The CA bundle decides whom the HTTPS requests trust (PK_FILE_CA rules).
+ * libcurl opens it again by path. */
 static enum pk_outcome pk_kinds_ca_file(const struct pk_kind_env *env, struct pk_result *res)
 {
-    const char *path = env->cfg->ca_file;
-    char problem[512], trust[512];
-    unsigned long certs = 0;
-    enum pk_status fst;
-    X509 *x;
-    FILE *fp;
+    char problem[512];
     int fd;
+    enum pk_status st =
+        pk_safe_open(env->cfg->ca_file, PK_FILE_CA, env->uid, &fd, problem, sizeof(problem));
 
-    if (env->check == NULL) {
-        fst = pk_safe_open(path, PK_FILE_CA, env->uid, &fd, problem, sizeof(problem));
-        if (fst == PK_ST_NOMEM)
-            return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
-        if (fst != PK_ST_OK)
-            return pk_result_set(res, PK_FILE_ERROR, "ca_file %s", problem);
-        (void)close(fd);
-        return PK_OK;
-    }
-    fst = env->check->open(path, PK_FILE_CA, env->uid, &fd, trust, sizeof(trust), problem,
-                           sizeof(problem));
-    if (fst == PK_ST_NOMEM)
+    if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
-    if (fst != PK_ST_OK) {
-        pk_kind_problem(env, "%s", problem);
-        return PK_OK;
-    }
-    if (trust[0] != '\0')
-        pk_kind_problem(env, "%s", trust);
-    fp = fdopen(fd, "re");
-    if (fp == NULL) {
-        pk_kind_problem(env, "%s: fdopen: %s", path, strerror(errno));
-        (void)close(fd);
-        return PK_OK;
-    }
-    while ((x = PEM_read_X509(fp, NULL, NULL, NULL)) != NULL) {
-        certs++;
-        X509_free(x);
-    }
-    ERR_clear_error();
-    (void)fclose(fp);
-    if (certs == 0)
-        pk_kind_problem(env, "%s: no PEM certificate in the CA bundle", path);
-    else if (trust[0] == '\0')
-        pk_kind_ok(env, "ca_file %s (%lu certificate%s)", path, certs, certs == 1 ? "" : "s");
+    if (st != PK_ST_OK)
+        return pk_result_set(res, PK_FILE_ERROR, "ca_file %s", problem);
+    (void)close(fd);
     return PK_OK;
 }
 
 enum pk_outcome pk_kinds_load(const struct pk_kind_env *env, unsigned kinds,
                               struct pk_kind_state *st, struct pk_result *res)
 {
-    bool https = env->check != NULL;
+    bool https = false;
     enum pk_outcome out;
 
     for (size_t i = 0; i < pk_kind_count; i++)

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "src/config.h"
 #include "src/kinds.h"
+#include "src/kinds_check.h"
 #include "src/safe_file.h"
 #include "src/user_map.h"
 #include "src/verdict.h"
@@ -121,21 +122,17 @@ static void pk_check_kind_ok(void *ctx, const char *msg)
 }
 
 /* Every file the kinds would load (the CA bundle, jwt_key, jwks_file),
- * through the module's own loader in its report-everything mode, whether
- * or not the kind is accepted: a file that is named is checked. */
+ * with every problem reported, whether or not the kind is accepted: a file
+ * that is named is checked. */
 static void pk_check_kinds(struct pk_check *ck, const struct pk_config *cfg)
 {
     const struct pk_kind_check check = {pk_check_kind_problem, pk_check_kind_ok, ck, pk_check_open,
                                         pk_check_read};
-    const struct pk_kind_env env = {cfg, geteuid(), time(NULL), NULL, &check};
-    struct pk_kind_state st;
     struct pk_result res;
 
-    memset(&st, 0, sizeof(st));
     memset(&res, 0, sizeof(res));
-    if (pk_kinds_load(&env, ~0U, &st, &res) != PK_OK)
-        ck->nomem = true; /* the only outcome with a check set */
-    pk_kinds_free(&st);
+    if (pk_kinds_check(cfg, geteuid(), &check, &res) != PK_OK)
+        ck->nomem = true; /* its only outcome but PK_OK */
 }
 
 static void pk_check_accept(const struct pk_config *cfg)
@@ -152,10 +149,9 @@ static void pk_check_accept(const struct pk_config *cfg)
     }
     for (size_t i = 0; i < pk_kind_count; i++) {
         char summary[512];
-        if ((accepted & (unsigned)pk_kinds[i].bit) == 0 || pk_kinds[i].summary == NULL)
-            continue;
-        pk_kinds[i].summary(cfg, summary, sizeof(summary));
-        printf(" (%s)", summary);
+        if ((accepted & (unsigned)pk_kinds[i].bit) != 0 &&
+            pk_kind_summary(pk_kinds[i].bit, cfg, summary, sizeof(summary)))
+            printf(" (%s)", summary);
     }
     putchar('\n');
 }

@@ -1,5 +1,5 @@
 /* The kinds table (docs/DESIGN.md §4.5): every row complete, names and bits
- * unique, routing by claim strength, and the one loader in both modes. */
+ * unique, routing by claim strength, and the loader with check beside it. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "src/kinds.h"
+#include "src/kinds_check.h"
 #include "src/validate.h"
 
 static void every_row_is_complete_and_unique(void **state)
@@ -38,6 +39,14 @@ static void every_row_is_complete_and_unique(void **state)
     assert_null(pk_kind_by_name("kakao", 4));
     assert_null(pk_kind_by_name("", 0));
     assert_string_equal(pk_kind_name(PK_KIND_NONE), "token");
+    /* check's rows name kinds of the table, each once */
+    seen = 0;
+    for (size_t i = 0; i < pk_kind_check_count; i++) {
+        unsigned bit = (unsigned)pk_kind_checks[i].bit;
+        assert_string_not_equal(pk_kind_name(pk_kind_checks[i].bit), "token");
+        assert_int_equal(seen & bit, 0);
+        seen |= bit;
+    }
 }
 
 /* Each token is claimed by exactly one kind with PK_CLAIM_YES at most, and
@@ -126,7 +135,7 @@ static void on_ok(void *ctx, const char *msg)
 
 /* The module stops at the first problem; check reports every one and reads
  * a file whatever kind is accepted. */
-static void one_loader_two_modes(void **state)
+static void module_load_and_check(void **state)
 {
     struct pk_config cfg;
     struct pk_kind_state st;
@@ -155,11 +164,9 @@ static void one_loader_two_modes(void **state)
     assert_int_equal(pk_kinds_load(&env, PK_KIND_KAKAO, &st, &res), PK_OK);
 
     memset(&seen, 0, sizeof(seen));
-    env.check = &check;
-    assert_int_equal(pk_kinds_load(&env, ~0U, &st, &res), PK_OK);
+    assert_int_equal(pk_kinds_check(&cfg, 0, &check, &res), PK_OK);
     assert_string_equal(seen.text, "/nonexistent/pam_kakao.key: does not exist\n"
                                    "/nonexistent/jwks.json: does not exist\n");
-    pk_kinds_free(&st);
 }
 
 int main(void)
@@ -168,7 +175,7 @@ int main(void)
         cmocka_unit_test(every_row_is_complete_and_unique),
         cmocka_unit_test(claims_route_each_shape_to_one_kind),
         cmocka_unit_test(not_accepted_names_the_kind),
-        cmocka_unit_test(one_loader_two_modes),
+        cmocka_unit_test(module_load_and_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
