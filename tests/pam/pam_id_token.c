@@ -43,11 +43,7 @@
 /* Network faults run with this timeout (seconds). */
 #define FAULT_TIMEOUT 2
 
-static const char *dir;
-static const char *keys;
-static const char *mock_ca;
-static const char *mock_log;
-static long port_main, port_closed;
+static struct pt_env env; /* what tests/run.sh's pamenv set */
 static EVP_PKEY *key_a, *key_b, *key_x, *key_w;
 static char *jwk_a, *jwk_b, *jwk_w, *jwk_x_as_a;
 
@@ -58,14 +54,14 @@ static void conf(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    pt_vconf(dir, "idt.users", "kakao_rest_api_key = " REST "\n", fmt, ap);
+    pt_vconf(env.dir, "idt.users", "kakao_rest_api_key = " REST "\n", fmt, ap);
     va_end(ap);
 }
 
 /* A JWKS file in the test dir; returns its path. */
 static const char *jwks_file(const char *name, const char *text)
 {
-    const char *p = pt_path(dir, name);
+    const char *p = pt_path(env.dir, name);
     pt_write_file(p, text, 0644); /* a JWKS may be world-readable */
     return p;
 }
@@ -76,7 +72,7 @@ static char *jwks_url(const char *channel)
     static int slot;
     char *p = buf[slot++ % 4];
     (void)snprintf(p, sizeof(buf[0]), "https://127.0.0.1:%ld/.well-known/jwks.json?ch=%s",
-                   port_main, channel);
+                   env.port_main, channel);
     return p;
 }
 
@@ -84,7 +80,7 @@ static char *jwks_url(const char *channel)
 static const char *fresh_cache(const char *name)
 {
     char cmd[1200];
-    const char *p = pt_path(dir, name);
+    const char *p = pt_path(env.dir, name);
     (void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
     assert_int_equal(system(cmd), 0);
     return p;
@@ -108,12 +104,12 @@ static void mock_jwks(const char *ch, const char *body, const char *fault)
     CURLcode rc;
 
     assert_non_null(h);
-    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%ld/mock/jwks?ch=%s%s%s", port_main, ch,
+    (void)snprintf(url, sizeof(url), "https://127.0.0.1:%ld/mock/jwks?ch=%s%s%s", env.port_main, ch,
                    fault != NULL ? "&fault=" : "", fault != NULL ? fault : "");
     body = body != NULL ? body : "";
     rc = curl_easy_setopt(h, CURLOPT_URL, url);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_CAINFO, mock_ca);
+        rc = curl_easy_setopt(h, CURLOPT_CAINFO, env.mock_ca);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(h, CURLOPT_PROXY, "");
     if (rc == CURLE_OK)
@@ -137,7 +133,7 @@ static void mock_jwks(const char *ch, const char *body, const char *fault)
 static size_t fetches(const char *ch)
 {
     char want[256];
-    char *all = pt_slurp(mock_log);
+    char *all = pt_slurp(env.mock_log);
     size_t n;
 
     (void)snprintf(
@@ -255,8 +251,8 @@ static void pamtester_at(const char *when, const char *user, const char *token,
                          struct tester_run *t)
 {
     char cmd[4096], line[8192];
-    const char *tok_path = pt_path(dir, "idt.token");
-    const char *out_path = pt_path(dir, "idt.pamtester.out");
+    const char *tok_path = pt_path(env.dir, "idt.token");
+    const char *out_path = pt_path(env.dir, "idt.pamtester.out");
     struct timespec t0, t1;
     FILE *f;
     int rc;
@@ -548,7 +544,7 @@ static void bad_jwks_files(void **state)
     assert_string_equal(r.log, want);
     /* no symbolic links */
     assert_int_equal(chmod(path, 0644), 0);
-    (void)snprintf(link, sizeof(link), "%s", pt_path(dir, "idt_link.jwks"));
+    (void)snprintf(link, sizeof(link), "%s", pt_path(env.dir, "idt_link.jwks"));
     (void)unlink(link);
     assert_int_equal(symlink(path, link), 0);
     conf("jwks_file = %s\n", link);
@@ -558,11 +554,11 @@ static void bad_jwks_files(void **state)
                    "file refused: jwks_file %s: is a symbolic link (not followed)", link);
     assert_string_equal(r.log, want);
     /* missing */
-    conf("jwks_file = %s\n", pt_path(dir, "idt_missing.jwks"));
+    conf("jwks_file = %s\n", pt_path(env.dir, "idt_missing.jwks"));
     pt_run("pk", "alice", tok, false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "file refused: jwks_file %s: does not exist",
-                   pt_path(dir, "idt_missing.jwks"));
+                   pt_path(env.dir, "idt_missing.jwks"));
     assert_string_equal(r.log, want);
     free(a);
     free(tok);
@@ -579,7 +575,7 @@ static void fetched_and_cached(void **state)
     (void)state;
 
     mock_jwks("fetch", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("fetch"), mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("fetch"), env.mock_ca, cache);
     /* the first login fetches, the next ones use the cache */
     attempt_fetching("fetch", 1, tok, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
@@ -613,7 +609,7 @@ static void fetched_and_cached(void **state)
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* the JWKS request carried no credentials */
     {
-        char *all = pt_slurp(mock_log);
+        char *all = pt_slurp(env.mock_log);
         const char *p = strstr(all, "\"query\": \"ch=fetch\"");
         assert_non_null(p);
         if (strstr(p, "Authorization") != NULL && strstr(p, "Authorization") < strchr(p, '\n'))
@@ -635,7 +631,7 @@ static void unknown_kid_refetch(void **state)
     (void)state;
 
     mock_jwks("kid", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("kid"), mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("kid"), env.mock_ca, cache);
     attempt_fetching("kid", 1, tok, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* an unknown kid: one refetch, then refused */
@@ -673,7 +669,7 @@ static void first_pass_never_fetches(void **state)
     (void)state;
 
     mock_jwks("first", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("first"), mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("first"), env.mock_ca, cache);
     attempt_fetching("first", 1, tok, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* a good ID token in PAM_AUTHTOK: accepted from the cached JWKS */
@@ -720,7 +716,7 @@ static void rotated_keys(void **state)
     (void)state;
 
     mock_jwks("rot", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("rot"), mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("rot"), env.mock_ca, cache);
     attempt_fetching("rot", 1, old, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* Kakao rotates: B replaces A. A token with B's kid makes one refetch. */
@@ -765,7 +761,7 @@ static void max_age_and_outages(void **state)
 
     mock_jwks("age", a, NULL);
     conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\njwks_max_age = 3600\ntimeout = %d\n",
-         jwks_url("age"), mock_ca, cache, FAULT_TIMEOUT);
+         jwks_url("age"), env.mock_ca, cache, FAULT_TIMEOUT);
     attempt_fetching("age", 1, tok_a, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
 
@@ -815,8 +811,8 @@ static void max_age_and_outages(void **state)
 
     /* without any copy the hanging URL costs `timeout`, then AUTHINFO_UNAVAIL */
     cache = fresh_cache("idt_cache_age2");
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\ntimeout = %d\n", jwks_url("age"), mock_ca,
-         cache, FAULT_TIMEOUT);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\ntimeout = %d\n", jwks_url("age"),
+         env.mock_ca, cache, FAULT_TIMEOUT);
     (void)snprintf(want, sizeof(want),
                    "jwks unavailable for user=alice: %s: timeout after %d s (no cached copy)",
                    jwks_url("age"), FAULT_TIMEOUT);
@@ -847,7 +843,7 @@ static void bad_answers_from_url(void **state)
     /* no copy and an answer that is not a JWKS */
     mock_jwks("bad", NULL, "notjson");
     conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\njwks_max_age = 3600\n", jwks_url("bad"),
-         mock_ca, cache);
+         env.mock_ca, cache);
     (void)snprintf(want, sizeof(want),
                    "jwks unavailable for user=alice: %s: not a JWKS (not valid JSON) (no cached "
                    "copy)",
@@ -875,7 +871,7 @@ static void bad_answers_from_url(void **state)
 
     /* a closed port: connection refused, at once */
     conf("jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\nca_file = %s\ncache_dir = %s\n",
-         port_closed, mock_ca, fresh_cache("idt_cache_closed"));
+         env.port_closed, env.mock_ca, fresh_cache("idt_cache_closed"));
     attempt(tok, "alice", PAM_AUTHINFO_UNAVAIL, "jwks unavailable for user=alice: *", &r);
     if (strstr(r.log, "connect: ") == NULL || strstr(r.log, "(no cached copy)") == NULL)
         fail_msg("log: %s", r.log);
@@ -894,7 +890,7 @@ static void default_route(void **state)
     (void)state;
 
     conf("jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\nca_file = %s\ncache_dir = %s\n",
-         port_main, mock_ca, fresh_cache("idt_cache_default"));
+         env.port_main, env.mock_ca, fresh_cache("idt_cache_default"));
     /* the fixture key is not key A: a kid it does not have */
     attempt(tok, "alice", PAM_AUTH_ERR,
             "rejected id_token for user=alice: unknown kid (kid=\"" KA "\" not in the JWKS "
@@ -923,7 +919,7 @@ static void kinds_never_cross(void **state)
     (void)state;
 
     /* jwt only: a JWT with Kakao's iss is refused as an ID token */
-    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(env.keys, "rsa.pub.pem"));
     attempt(app_as_kakao, "alice", PAM_AUTH_ERR,
             "rejected id_token for user=alice: token kind not accepted (iss is the id_token "
             "issuer; id_token is not in accept)",
@@ -931,14 +927,14 @@ static void kinds_never_cross(void **state)
     attempt(app, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     /* even when the app key is Kakao's key, an ID token is not an app JWT */
     conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\naccept = jwt\n",
-         pt_path(keys, "rsa.pub.pem"), jwks_file("idt_a.jwks", a));
+         pt_path(env.keys, "rsa.pub.pem"), jwks_file("idt_a.jwks", a));
     attempt(id_a, "alice", PAM_AUTH_ERR,
             "rejected id_token for user=alice: token kind not accepted (iss is the id_token "
             "issuer; id_token is not in accept)",
             &r);
 
     /* both accepted: the app key never verifies an ID token ... */
-    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", pt_path(keys, "rsa.pub.pem"),
+    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", pt_path(env.keys, "rsa.pub.pem"),
          jwks_file("idt_b.jwks", b));
     attempt(app_as_kakao, "alice", PAM_AUTH_ERR, "rejected id_token for user=alice: bad signature",
             &r);
@@ -947,7 +943,7 @@ static void kinds_never_cross(void **state)
     attempt(id_b, "alice", PAM_SUCCESS, "accepted id_token kakao_id=3095134389 user=alice", &r);
     attempt(app, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     /* ... and the JWKS never verifies an app JWT */
-    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", pt_path(keys, "rsa_other.pub.pem"),
+    conf("jwt_key = %s\njwt_alg = RS256\njwks_file = %s\n", pt_path(env.keys, "rsa_other.pub.pem"),
          jwks_file("idt_a.jwks", a));
     attempt(app, "alice", PAM_AUTH_ERR, "rejected jwt for user=alice: bad signature", &r);
     attempt(id_a, "alice", PAM_SUCCESS, "accepted id_token kakao_id=3095134389 user=alice", &r);
@@ -1010,7 +1006,7 @@ static void other_kinds_unaffected(void **state)
 
     conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n"
          "jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\ncache_dir = %s\n",
-         port_main, mock_ca, port_closed, fresh_cache("idt_cache_other"));
+         env.port_main, env.mock_ca, env.port_closed, fresh_cache("idt_cache_other"));
     attempt("mockValidAliceToken_0001", "alice", PAM_SUCCESS,
             "accepted kakao kakao_id=3095134389 user=alice", &r);
     attempt(tok, "alice", PAM_AUTHINFO_UNAVAIL, "jwks unavailable for user=alice: *", &r);
@@ -1037,33 +1033,26 @@ static int cleanup(void **state)
 static int setup(void **state)
 {
     char cmd[1400];
-    struct pt_env env;
 
     (void)state;
     if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK | PT_NEED_FAULTS))
         return -1;
-    dir = env.dir;
-    keys = env.keys;
-    mock_ca = env.mock_ca;
-    mock_log = env.mock_log;
-    port_main = env.port_main;
-    port_closed = env.port_closed;
     /* keys made once per suite run by the openssl CLI (fast under valgrind) */
     (void)snprintf(cmd, sizeof(cmd),
                    "test -s '%s/idt_attacker.pem' || openssl genpkey -quiet -algorithm RSA "
                    "-pkeyopt rsa_keygen_bits:2048 -out '%s/idt_attacker.pem'",
-                   dir, dir);
+                   env.dir, env.dir);
     if (system(cmd) != 0)
         return -1;
-    key_a = jt_rsa_load(pt_path(keys, "rsa.pem"));
-    key_b = jt_rsa_load(pt_path(keys, "rsa_other.pem"));
-    key_w = jt_rsa_load(pt_path(keys, "rsa1024.pem"));
-    key_x = jt_rsa_load(pt_path(dir, "idt_attacker.pem"));
+    key_a = jt_rsa_load(pt_path(env.keys, "rsa.pem"));
+    key_b = jt_rsa_load(pt_path(env.keys, "rsa_other.pem"));
+    key_w = jt_rsa_load(pt_path(env.keys, "rsa1024.pem"));
+    key_x = jt_rsa_load(pt_path(env.dir, "idt_attacker.pem"));
     jwk_a = jt_jwk(key_a, KA, ",\"use\":\"sig\",\"alg\":\"RS256\"");
     jwk_b = jt_jwk(key_b, KB, ",\"use\":\"sig\",\"alg\":\"RS256\"");
     jwk_w = jt_jwk(key_w, KW, ",\"use\":\"sig\",\"alg\":\"RS256\"");
     jwk_x_as_a = jt_jwk(key_x, KA, ",\"use\":\"sig\",\"alg\":\"RS256\"");
-    pt_write_file(pt_path(dir, "idt.users"),
+    pt_write_file(pt_path(env.dir, "idt.users"),
                   "# kakao_id     local_user\n"
                   "3095134389     alice\n"
                   "3095134389     deploy\n"

@@ -26,11 +26,7 @@
 #define BOB_KAKAO "mockValidBobToken_000002"
 #define SSHD_BADPW "\b\n\r\177INCORRECT"
 
-static const char *dir;
-static const char *keys;
-static const char *mock_ca;
-static const char *mock_log;
-static long mock_port;
+static struct pt_env env; /* what tests/run.sh's pamenv set */
 
 /* cur.conf: the user map, an HS256 app-JWT key, Kakao access tokens against
  * the mock, and the given lines. */
@@ -41,15 +37,15 @@ static void conf(const char *extra)
     (void)snprintf(text, sizeof(text),
                    "user_map = %s\njwt_key = %s\njwt_alg = HS256\nkakao_app_id = 1234567\n"
                    "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n%s",
-                   pt_path(dir, "intake.users"), pt_path(keys, "hs256.key"), mock_port, mock_ca,
-                   extra);
-    pt_write_file(pt_path(dir, "cur.conf"), text, 0644);
+                   pt_path(env.dir, "intake.users"), pt_path(env.keys, "hs256.key"), env.port_main,
+                   env.mock_ca, extra);
+    pt_write_file(pt_path(env.dir, "cur.conf"), text, 0644);
 }
 
 static char *hs_token(long long id, long long exp_in)
 {
     char payload[256], err[256] = "";
-    FILE *f = fopen(pt_path(keys, "hs256.key"), "r");
+    FILE *f = fopen(pt_path(env.keys, "hs256.key"), "r");
     char key[4096];
     size_t n;
     char *tok;
@@ -72,7 +68,7 @@ static char *hs_token(long long id, long long exp_in)
 
 static size_t requests(void)
 {
-    FILE *f = fopen(mock_log, "r");
+    FILE *f = fopen(env.mock_log, "r");
     size_t n = 0;
     int c;
 
@@ -92,7 +88,7 @@ static size_t requests(void)
 static size_t requests_with(const char *token, size_t since)
 {
     char want[256], line[8192];
-    FILE *f = fopen(mock_log, "r");
+    FILE *f = fopen(env.mock_log, "r");
     size_t n = 0, seen = 0;
 
     if (f == NULL)
@@ -346,7 +342,7 @@ static void fail_delay_requested(void **state)
     {
         char want[1200];
         (void)snprintf(want, sizeof(want), "config error: %s:7: unknown key \"nodelay\"",
-                       pt_path(dir, "cur.conf"));
+                       pt_path(env.dir, "cur.conf"));
         assert_string_equal(r.log, want);
     }
     free(good);
@@ -434,17 +430,11 @@ static void sshd_incorrect(void **state)
 
 static int setup(void **state)
 {
-    struct pt_env env;
 
     (void)state;
     if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK))
         return -1;
-    dir = env.dir;
-    keys = env.keys;
-    mock_ca = env.mock_ca;
-    mock_log = env.mock_log;
-    mock_port = env.port_main;
-    pt_write_file(pt_path(dir, "intake.users"),
+    pt_write_file(pt_path(env.dir, "intake.users"),
                   "# kakao_id     local_user\n"
                   "3095134389     alice\n"
                   "1122334455     bob\n",

@@ -25,8 +25,7 @@
 #define ALICE 3095134389LL
 #define BOB 1122334455LL
 
-static const char *dir;
-static const char *keys;
+static struct pt_env env; /* what tests/run.sh's pamenv set */
 
 /* cur.conf = user_map + the given lines. */
 static void conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -35,18 +34,18 @@ static void conf(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    pt_vconf(dir, "users", "", fmt, ap);
+    pt_vconf(env.dir, "users", "", fmt, ap);
     va_end(ap);
 }
 
 static void conf_hs(const char *alg, const char *extra)
 {
-    conf("jwt_key = %s\njwt_alg = %s\n%s", pt_path(keys, "hs256.key"), alg, extra);
+    conf("jwt_key = %s\njwt_alg = %s\n%s", pt_path(env.keys, "hs256.key"), alg, extra);
 }
 
 static char *read_key(const char *name, size_t *len)
 {
-    FILE *f = fopen(pt_path(keys, name), "r");
+    FILE *f = fopen(pt_path(env.keys, name), "r");
     char *buf = calloc(1, 65536);
     size_t n;
 
@@ -163,7 +162,7 @@ static void valid_token_mapped_user(void **state)
         (void)snprintf(want, sizeof(want),
                        "%s:5: malformed line ignored: bad kakao_id\n"
                        "accepted jwt kakao_id=3095134389 user=alice",
-                       pt_path(dir, "users"));
+                       pt_path(env.dir, "users"));
         assert_string_equal(r.all_log, want);
     }
     /* one Kakao account may open several local accounts */
@@ -218,7 +217,7 @@ static void crafted_values_escaped(void **state)
                        "%s:5: malformed line ignored: bad kakao_id\n"
                        "no user map entry for user=x\\x20accepted\\x20kakao\\x20kakao_id=1"
                        "\\x20user=\\x22root\\x22",
-                       pt_path(dir, "users"));
+                       pt_path(env.dir, "users"));
         assert_string_equal(r.all_log, want);
     }
 
@@ -243,7 +242,7 @@ static void bad_config_and_options(void **state)
     {
         char want[1200];
         (void)snprintf(want, sizeof(want), "config error: %s:4: unknown key \"frob\"",
-                       pt_path(dir, "cur.conf"));
+                       pt_path(env.dir, "cur.conf"));
         assert_log(&r, want);
     }
     conf_hs("HS256", "timeout = 5 # s\n");
@@ -359,7 +358,7 @@ static void all_algorithms(void **state)
         struct pt_run r;
         char hdr[64];
         char *tok;
-        conf("jwt_key = %s\njwt_alg = %s\n", pt_path(keys, algs[i].pub), algs[i].name);
+        conf("jwt_key = %s\njwt_alg = %s\n", pt_path(env.keys, algs[i].pub), algs[i].name);
         (void)snprintf(hdr, sizeof(hdr), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", algs[i].name);
         tok =
             mint(hdr, claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), algs[i].alg);
@@ -411,7 +410,7 @@ static void algorithm_confusion(void **state)
     char *tok;
     (void)state;
 
-    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(env.keys, "rsa.pub.pem"));
     /* HS256 MACed with the RSA public key's PEM text */
     tok = pk_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
                       claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), PK_ALG_HS256,
@@ -762,7 +761,7 @@ static void client_limit_hints(void **state)
     free(tok);
 
     /* an RS256 signature cut short inside the segment */
-    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "rsa.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(env.keys, "rsa.pub.pem"));
     tok = mint("{\"alg\":\"RS256\"}",
                claims("{\"kakao_id\":%lld,\"exp\":%lld}", ALICE, now_s() + 60), PK_ALG_RS256);
     tok[strlen(tok) - 40] = '\0';
@@ -821,56 +820,56 @@ static void unsafe_files(void **state)
     char link[1024];
     (void)state;
 
-    (void)snprintf(link, sizeof(link), "%s", pt_path(dir, "link.conf"));
+    (void)snprintf(link, sizeof(link), "%s", pt_path(env.dir, "link.conf"));
     conf_hs("HS256", "");
-    assert_int_equal(chmod(pt_path(dir, "cur.conf"), 0666), 0);
+    assert_int_equal(chmod(pt_path(env.dir, "cur.conf"), 0666), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s: writable by group or others (mode 0666)",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     assert_log(&r, want);
 
     /* a symlinked config (the service's config= points at cur.conf; make it a link) */
     conf_hs("HS256", "");
     (void)unlink(link);
-    assert_int_equal(rename(pt_path(dir, "cur.conf"), link), 0);
-    assert_int_equal(symlink(link, pt_path(dir, "cur.conf")), 0);
+    assert_int_equal(rename(pt_path(env.dir, "cur.conf"), link), 0);
+    assert_int_equal(symlink(link, pt_path(env.dir, "cur.conf")), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s: is a symbolic link (not followed)",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     assert_log(&r, want);
-    assert_int_equal(unlink(pt_path(dir, "cur.conf")), 0);
+    assert_int_equal(unlink(pt_path(env.dir, "cur.conf")), 0);
 
     /* user map writable by others */
     conf_hs("HS256", "");
-    assert_int_equal(chmod(pt_path(dir, "users"), 0646), 0);
+    assert_int_equal(chmod(pt_path(env.dir, "users"), 0646), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_int_equal(r.prompts, 0);
     (void)snprintf(want, sizeof(want), "file refused: %s: writable by group or others (mode 0646)",
-                   pt_path(dir, "users"));
+                   pt_path(env.dir, "users"));
     assert_log(&r, want);
-    assert_int_equal(chmod(pt_path(dir, "users"), 0644), 0);
+    assert_int_equal(chmod(pt_path(env.dir, "users"), 0644), 0);
 
     /* key readable by others */
-    pt_write_file(pt_path(dir, "open.key"), "0123456789abcdef0123456789abcdef0123\n", 0644);
-    conf("jwt_key = %s\njwt_alg = HS256\n", pt_path(dir, "open.key"));
+    pt_write_file(pt_path(env.dir, "open.key"), "0123456789abcdef0123456789abcdef0123\n", 0644);
+    conf("jwt_key = %s\njwt_alg = HS256\n", pt_path(env.dir, "open.key"));
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
                    "file refused: jwt_key %s: key file readable by others (mode 0644)",
-                   pt_path(dir, "open.key"));
+                   pt_path(env.dir, "open.key"));
     assert_log(&r, want);
 
     /* HMAC secret too short */
-    conf("jwt_key = %s\njwt_alg = HS256\n", pt_path(keys, "hs_short.key"));
+    conf("jwt_key = %s\njwt_alg = HS256\n", pt_path(env.keys, "hs_short.key"));
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_log_has(&r, "HMAC secret of 20 bytes, at least 32 needed");
 
     /* key that does not fit the algorithm */
-    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(keys, "ec256.pub.pem"));
+    conf("jwt_key = %s\njwt_alg = RS256\n", pt_path(env.keys, "ec256.pub.pem"));
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_log_has(&r, "RS256 needs an RSA key");
@@ -885,13 +884,13 @@ static void config_owned_by_other_user(void **state)
     if (geteuid() != 0)
         skip();
     conf_hs("HS256", "");
-    assert_int_equal(chown(pt_path(dir, "cur.conf"), 12345, 12345), 0);
+    assert_int_equal(chown(pt_path(env.dir, "cur.conf"), 12345, 12345), 0);
     pt_run("pk", "alice", "x", false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s: owned by uid 12345, not root or uid 0",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     assert_log(&r, want);
-    assert_int_equal(chown(pt_path(dir, "cur.conf"), 0, 0), 0);
+    assert_int_equal(chown(pt_path(env.dir, "cur.conf"), 0, 0), 0);
 }
 
 static void account_without_auth(void **state)
@@ -907,14 +906,11 @@ static void account_without_auth(void **state)
 
 static int setup(void **state)
 {
-    struct pt_env env;
 
     (void)state;
     if (!pt_env_load(&env, PT_NEED_KEYS))
         return -1;
-    dir = env.dir;
-    keys = env.keys;
-    pt_write_file(pt_path(dir, "users"),
+    pt_write_file(pt_path(env.dir, "users"),
                   "# kakao_id     local_user\n"
                   "3095134389     alice\n"
                   "3095134389     deploy   # one Kakao account, several local accounts\n"

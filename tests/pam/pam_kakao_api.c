@@ -82,11 +82,7 @@
 #define ANSWER_TIMEOUT 30
 #define ANSWER_BOUND 3.0
 
-static const char *dir;
-static const char *keys;
-static const char *mock_ca;
-static const char *mock_log;
-static long port_main, port_rogue, port_hang, port_closed;
+static struct pt_env env; /* what tests/run.sh's pamenv set */
 
 /* cur.conf = the user map and the given lines. */
 static void conf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -95,7 +91,7 @@ static void conf(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    pt_vconf(dir, "kakao.users", "", fmt, ap);
+    pt_vconf(env.dir, "kakao.users", "", fmt, ap);
     va_end(ap);
 }
 
@@ -114,17 +110,17 @@ static void kconf_at(long port, const char *fmt, ...)
          "kakao_api_url = https://127.0.0.1:%ld\n"
          "ca_file = %s\n"
          "%s",
-         port, mock_ca, body);
+         port, env.mock_ca, body);
 }
 
-#define kconf(...) kconf_at(port_main, __VA_ARGS__)
+#define kconf(...) kconf_at(env.port_main, __VA_ARGS__)
 
 /* ---- the mock's request log ---- */
 
 /* Number of requests logged so far. */
 static size_t reqlog_count(void)
 {
-    char *all = pt_slurp(mock_log);
+    char *all = pt_slurp(env.mock_log);
     size_t n = pt_count_of(all, "\n");
     free(all);
     return n;
@@ -133,7 +129,7 @@ static size_t reqlog_count(void)
 /* The requests logged after the first `from` (caller frees), and how many. */
 static char *reqlog_since(size_t from, size_t *count)
 {
-    char *all = pt_slurp(mock_log);
+    char *all = pt_slurp(env.mock_log);
     char *p = all;
     char *out;
 
@@ -328,7 +324,7 @@ static void base_url_forms(void **state)
 
     /* a trailing slash on the base URL does not double the path's slash */
     conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld/\nca_file = %s\n",
-         port_main, mock_ca);
+         env.port_main, env.mock_ca);
     before = reqlog_count();
     attempt(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", &r);
     lines = reqlog_since(before, &n);
@@ -339,13 +335,13 @@ static void base_url_forms(void **state)
     /* a base URL with a path the API does not have: 404 says nothing
      * about the token */
     conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld/api\nca_file = %s\n",
-         port_main, mock_ca);
+         env.port_main, env.mock_ca);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: HTTP 404 code=-1 msg=\"not found\"", 1, &r);
 
     /* by host name: the certificate names localhost too */
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://localhost:%ld\nca_file = %s\n", port_main,
-         mock_ca);
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://localhost:%ld\nca_file = %s\n",
+         env.port_main, env.mock_ca);
     attempt_sent(T_ALICE, "alice", PAM_SUCCESS, "accepted kakao kakao_id=3095134389 user=alice", 1,
                  &r);
 }
@@ -518,7 +514,7 @@ static void timeouts(void **state)
     attempt_sent(T_DRIP, "alice", PAM_AUTHINFO_UNAVAIL, want, 1, &r);
     assert_elapsed(&r, FAULT_TIMEOUT - 0.5, FAULT_TIMEOUT + 1.0);
     /* TCP accepted, TLS handshake never starts */
-    kconf_at(port_hang, "timeout = %d\n", FAULT_TIMEOUT);
+    kconf_at(env.port_hang, "timeout = %d\n", FAULT_TIMEOUT);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL, want, 0, &r);
     assert_elapsed(&r, FAULT_TIMEOUT - 0.5, FAULT_TIMEOUT + 1.0);
 }
@@ -530,25 +526,25 @@ static void connection_failures(void **state)
     (void)state;
 
     /* nothing listens */
-    kconf_at(port_closed, "timeout = %d\n", ANSWER_TIMEOUT);
+    kconf_at(env.port_closed, "timeout = %d\n", ANSWER_TIMEOUT);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: connect: *", 0, &r);
-    (void)snprintf(want, sizeof(want), "127.0.0.1 port %ld", port_closed);
+    (void)snprintf(want, sizeof(want), "127.0.0.1 port %ld", env.port_closed);
     if (strstr(r.log, want) == NULL)
         fail_msg("log \"%s\" lacks \"%s\"", r.log, want);
     assert_elapsed(&r, 0.0, ANSWER_BOUND);
 
     /* a certificate from a CA we do not trust: refused in the handshake,
      * so the token never left the module */
-    kconf_at(port_rogue, "timeout = %d\n", ANSWER_TIMEOUT);
+    kconf_at(env.port_rogue, "timeout = %d\n", ANSWER_TIMEOUT);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: TLS: *", 0, &r);
     assert_elapsed(&r, 0.0, ANSWER_BOUND);
 
     /* without ca_file the system store applies, which does not know the
      * test CA */
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\ntimeout = %d\n", port_main,
-         ANSWER_TIMEOUT);
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\ntimeout = %d\n",
+         env.port_main, ANSWER_TIMEOUT);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: TLS: *", 0, &r);
     assert_elapsed(&r, 0.0, ANSWER_BOUND);
@@ -558,14 +554,14 @@ static void connection_failures(void **state)
     {
         char rogue_ca[1024];
         char *slash;
-        (void)snprintf(rogue_ca, sizeof(rogue_ca), "%s", mock_ca);
+        (void)snprintf(rogue_ca, sizeof(rogue_ca), "%s", env.mock_ca);
         slash = strrchr(rogue_ca, '/');
         assert_non_null(slash);
         (void)snprintf(slash + 1, sizeof(rogue_ca) - (size_t)(slash + 1 - rogue_ca),
                        "rogue-ca.pem");
         conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n"
              "timeout = %d\n",
-             port_main, rogue_ca, ANSWER_TIMEOUT);
+             env.port_main, rogue_ca, ANSWER_TIMEOUT);
     }
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: TLS: *", 0, &r);
@@ -768,7 +764,7 @@ static void through_configured_proxy(void)
     tunnel_stop(&t);
     if (!t.tunnelled)
         fail_msg("the request did not go through the configured proxy");
-    (void)snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%ld HTTP/1.1\r\n", port_main);
+    (void)snprintf(want, sizeof(want), "CONNECT 127.0.0.1:%ld HTTP/1.1\r\n", env.port_main);
     if (strncmp(t.said, want, strlen(want)) != 0)
         fail_msg("the proxy was told: %s", t.said);
     if (strstr(t.said, T_ALICE) != NULL || strcasestr(t.said, "Authorization") != NULL)
@@ -781,7 +777,7 @@ static void proxies(void **state)
     struct pt_run r;
     (void)state;
 
-    (void)snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%ld", port_closed);
+    (void)snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%ld", env.port_closed);
     /* proxies from the environment are ignored */
     for (size_t i = 0; i < sizeof(proxy_vars) / sizeof(proxy_vars[0]); i++)
         assert_int_equal(setenv(proxy_vars[i], proxy, 1), 0);
@@ -821,23 +817,23 @@ static void ca_file_trust(void **state)
     size_t before = reqlog_count();
     (void)state;
 
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n", port_main,
-         pt_path(dir, "no-such-ca.pem"));
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n",
+         env.port_main, pt_path(env.dir, "no-such-ca.pem"));
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_int_equal(r.prompts, 0);
     (void)snprintf(want, sizeof(want), "file refused: ca_file %s: does not exist",
-                   pt_path(dir, "no-such-ca.pem"));
+                   pt_path(env.dir, "no-such-ca.pem"));
     assert_string_equal(r.log, want);
 
-    (void)snprintf(ca, sizeof(ca), "%s", pt_path(dir, "open-ca.pem"));
+    (void)snprintf(ca, sizeof(ca), "%s", pt_path(env.dir, "open-ca.pem"));
     {
         char cmd[2200];
-        (void)snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0666 '%s'", mock_ca, ca, ca);
+        (void)snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 0666 '%s'", env.mock_ca, ca, ca);
         assert_int_equal(system(cmd), 0);
     }
-    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n", port_main,
-         ca);
+    conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n",
+         env.port_main, ca);
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
@@ -853,25 +849,25 @@ static void config_errors(void **state)
     size_t before = reqlog_count();
     (void)state;
 
-    conf("kakao_app_id = 1234567\nkakao_api_url = http://127.0.0.1:%ld\nca_file = %s\n", port_main,
-         mock_ca);
+    conf("kakao_app_id = 1234567\nkakao_api_url = http://127.0.0.1:%ld\nca_file = %s\n",
+         env.port_main, env.mock_ca);
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_token_not_logged(&r, T_ALICE);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     assert_int_equal(r.prompts, 0);
     (void)snprintf(want, sizeof(want),
                    "config error: %s:3: bad value for \"kakao_api_url\": must be an https:// URL",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     assert_string_equal(r.log, want);
 
-    kconf("proxy = socks5://127.0.0.1:%ld\n", port_closed);
+    kconf("proxy = socks5://127.0.0.1:%ld\n", env.port_closed);
     pt_run("pk", "alice", T_ALICE, false, &r);
     assert_token_not_logged(&r, T_ALICE);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
                    "config error: %s:5: bad value for \"proxy\": must be an http:// or https:// "
                    "proxy URL",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     assert_string_equal(r.log, want);
 
     kconf("timeout = 0\n");
@@ -880,7 +876,7 @@ static void config_errors(void **state)
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want),
                    "config error: %s:5: bad value for \"timeout\": not a whole number in range",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     assert_string_equal(r.log, want);
 
     kconf("require_email = maybe\n");
@@ -888,7 +884,7 @@ static void config_errors(void **state)
     assert_token_not_logged(&r, T_ALICE);
     assert_int_equal(r.auth_rv, PAM_SERVICE_ERR);
     (void)snprintf(want, sizeof(want), "config error: %s:5: bad value for \"require_email\"*",
-                   pt_path(dir, "cur.conf"));
+                   pt_path(env.dir, "cur.conf"));
     if (strncmp(r.log, want, strlen(want) - 1) != 0)
         fail_msg("log \"%s\", want \"%s\"", r.log, want);
     assert_int_equal(reqlog_count(), before);
@@ -907,7 +903,7 @@ static void with_jwt_too(void **state)
     FILE *f;
     (void)state;
 
-    f = fopen(pt_path(keys, "hs256.key"), "r");
+    f = fopen(pt_path(env.keys, "hs256.key"), "r");
     assert_non_null(f);
     keylen = fread(keybuf, 1, sizeof(keybuf), f);
     fclose(f);
@@ -920,7 +916,7 @@ static void with_jwt_too(void **state)
     if (jwt == NULL)
         fail_msg("pk_jwt_sign: %s", err);
 
-    kconf("jwt_key = %s\njwt_alg = HS256\n", pt_path(keys, "hs256.key"));
+    kconf("jwt_key = %s\njwt_alg = HS256\n", pt_path(env.keys, "hs256.key"));
     before = reqlog_count();
     attempt(jwt, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     assert_int_equal(reqlog_count(), before); /* offline */
@@ -931,13 +927,13 @@ static void with_jwt_too(void **state)
                  "expected=1234567)",
                  1, &r);
 
-    kconf("jwt_key = %s\njwt_alg = HS256\naccept = jwt\n", pt_path(keys, "hs256.key"));
+    kconf("jwt_key = %s\njwt_alg = HS256\naccept = jwt\n", pt_path(env.keys, "hs256.key"));
     attempt(jwt, "alice", PAM_SUCCESS, "accepted jwt kakao_id=3095134389 user=alice", &r);
     attempt_sent(T_ALICE, "alice", PAM_AUTH_ERR,
                  "rejected kakao for user=alice: token kind not accepted (kakao is not in accept)",
                  0, &r);
 
-    kconf("jwt_key = %s\njwt_alg = HS256\naccept = kakao\n", pt_path(keys, "hs256.key"));
+    kconf("jwt_key = %s\njwt_alg = HS256\naccept = kakao\n", pt_path(env.keys, "hs256.key"));
     before = reqlog_count();
     attempt(jwt, "alice", PAM_AUTH_ERR,
             "rejected jwt for user=alice: token kind not accepted (jwt is not in accept)", &r);
@@ -969,7 +965,7 @@ static void debug_lines(void **state)
     /* neither does the body: */
     if (strstr(r.all_log, "not json") != NULL)
         fail_msg("response body in the log: %s", r.all_log);
-    kconf_at(port_closed, "debug = yes\ntimeout = %d\n", ANSWER_TIMEOUT);
+    kconf_at(env.port_closed, "debug = yes\ntimeout = %d\n", ANSWER_TIMEOUT);
     attempt_sent(T_ALICE, "alice", PAM_AUTHINFO_UNAVAIL,
                  "kakao api unavailable for user=alice: connect: *", 0, &r);
 }
@@ -985,7 +981,7 @@ static void request_log_hygiene(void **state)
         T_BAD_PARAM,  T_NOT_LINKED,    T_EMPTY,     T_ARRAY,   T_DUP_KEYS,  T_NEG_EXP,
         T_BOOL_ID,    T_HUGE_ID,
     };
-    char *all = pt_slurp(mock_log);
+    char *all = pt_slurp(env.mock_log);
     (void)state;
 
     /* every fixture of the mock was asked about (by this or an earlier run) */
@@ -1034,20 +1030,11 @@ static int cleanup(void **state)
 
 static int setup(void **state)
 {
-    struct pt_env env;
 
     (void)state;
     if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK | PT_NEED_FAULTS))
         return -1;
-    dir = env.dir;
-    keys = env.keys;
-    mock_ca = env.mock_ca;
-    mock_log = env.mock_log;
-    port_main = env.port_main;
-    port_rogue = env.port_rogue;
-    port_hang = env.port_hang;
-    port_closed = env.port_closed;
-    pt_write_file(pt_path(dir, "kakao.users"),
+    pt_write_file(pt_path(env.dir, "kakao.users"),
                   "# kakao_id     local_user\n"
                   "3095134389     alice\n"
                   "3095134389     deploy\n"

@@ -38,11 +38,8 @@
 #define BOB_NOT_ALICE                                                                              \
     "rejected kakao for user=alice: kakao_id not mapped to this user (kakao_id=1122334455)"
 
-static const char *dir;
-static const char *mock_ca;
-static const char *mock_log;
-static long port_main;
-static char cache[1024]; /* this test's cache_dir */
+static struct pt_env env; /* what tests/run.sh's pamenv set */
+static char cache[1024];  /* this test's cache_dir */
 
 /* cur.conf = the user map, the mock with the test CA, cache_dir = cache,
  * and the given lines. */
@@ -55,9 +52,9 @@ static void kconf(const char *fmt, ...)
     (void)snprintf(head, sizeof(head),
                    "kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\n"
                    "ca_file = %s\ncache_dir = %s\n",
-                   port_main, mock_ca, cache);
+                   env.port_main, env.mock_ca, cache);
     va_start(ap, fmt);
-    pt_vconf(dir, "kakao.users", head, fmt, ap);
+    pt_vconf(env.dir, "kakao.users", head, fmt, ap);
     va_end(ap);
 }
 
@@ -67,14 +64,14 @@ static int fresh_cache(void **state)
 {
     static int n;
     (void)state;
-    (void)snprintf(cache, sizeof(cache), "%s/kcache.%ld.%d", dir, (long)getpid(), n++);
+    (void)snprintf(cache, sizeof(cache), "%s/kcache.%ld.%d", env.dir, (long)getpid(), n++);
     return 0;
 }
 
 /* Number of requests in the mock's log so far. */
 static size_t reqlog_count(void)
 {
-    FILE *f = fopen(mock_log, "r");
+    FILE *f = fopen(env.mock_log, "r");
     size_t n = 0;
     int c;
 
@@ -298,8 +295,8 @@ static void other_app_id(void **state)
                    "user_map = %s/kakao.users\nkakao_app_id = 7654321\n"
                    "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\ncache_dir = %s\n"
                    "cache_ttl = 600\n",
-                   dir, port_main, mock_ca, cache);
-    (void)snprintf(path, sizeof(path), "%s/cur.conf", dir);
+                   env.dir, env.port_main, env.mock_ca, cache);
+    (void)snprintf(path, sizeof(path), "%s/cur.conf", env.dir);
     pt_write_file(path, text, 0644);
     attempt(T_ALICE, "alice", PAM_AUTH_ERR,
             "rejected kakao for user=alice: token issued to another app (app_id=1234567 "
@@ -378,7 +375,7 @@ static void unusable_dir_skipped(void **state)
         fail_msg("no debug line \"%s\": %s", debug_want, r.all_log);
 
     /* cannot be created */
-    (void)snprintf(cache, sizeof(cache), "%s/missing/cache", dir);
+    (void)snprintf(cache, sizeof(cache), "%s/missing/cache", env.dir);
     kconf("cache_ttl = 600\n");
     for (int i = 0; i < 2; i++) {
         attempt(T_ALICE, "alice", PAM_SUCCESS, OK_ALICE, 1, &r);
@@ -408,16 +405,11 @@ static void symlinked_dir_refused(void **state)
 
 static int setup(void **state)
 {
-    struct pt_env env;
 
     (void)state;
     if (!pt_env_load(&env, PT_NEED_MOCK))
         return -1;
-    dir = env.dir;
-    mock_ca = env.mock_ca;
-    mock_log = env.mock_log;
-    port_main = env.port_main;
-    pt_write_file(pt_path(dir, "kakao.users"),
+    pt_write_file(pt_path(env.dir, "kakao.users"),
                   "3095134389     alice\n"
                   "3095134389     deploy\n"
                   "1122334455     bob\n",

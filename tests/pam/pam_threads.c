@@ -154,26 +154,23 @@ static char *mint(const char *keys, const char *id, long ttl)
 static int setup(void **state)
 {
     struct pt_env env;
-    const char *dir, *keys;
     char text[4096];
 
     (void)state;
     if (!pt_env_load(&env, PT_NEED_KEYS | PT_NEED_MOCK))
         return -1;
-    dir = env.dir;
-    keys = env.keys;
-    pt_write_file(pt_path(dir, "threads.users"), ALICE " alice\n" BOB " bob\n", 0644);
+    pt_write_file(pt_path(env.dir, "threads.users"), ALICE " alice\n" BOB " bob\n", 0644);
     (void)snprintf(text, sizeof(text),
                    "user_map = %s/threads.users\n"
                    "jwt_key = %s/hs256.key\njwt_alg = HS256\n"
                    "kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\n"
                    "ca_file = %s\ntimeout = 30\n",
-                   dir, keys, env.port_main, env.mock_ca);
-    pt_write_file(pt_path(dir, "cur.conf"), text, 0644);
+                   env.dir, env.keys, env.port_main, env.mock_ca);
+    pt_write_file(pt_path(env.dir, "cur.conf"), text, 0644);
 
-    minted[0] = mint(keys, ALICE, 3600);
-    minted[1] = mint(keys, BOB, 3600);
-    minted[2] = mint(keys, ALICE, -3600);
+    minted[0] = mint(env.keys, ALICE, 3600);
+    minted[1] = mint(env.keys, BOB, 3600);
+    minted[2] = mint(env.keys, ALICE, -3600);
     cases[JWT_ALICE] = (struct kase){"jwt alice", "alice", minted[0], PAM_SUCCESS, ALICE};
     cases[KAKAO_ALICE] =
         (struct kase){"kakao alice", "alice", "mockValidAliceToken_0001", PAM_SUCCESS, ALICE};
