@@ -215,8 +215,8 @@ int main(void)
     char path[600], text[2048], claims[200], err[256];
     char hs_conf[600], rs_conf[600], kakao_conf[600];
     char *hs_key, *rs_key, *hs_token, *rs_token, *copy, *typo;
-    unsigned char *hs_sig, *rs_sig;
-    size_t hs_len, rs_len, hs_sig_len, rs_sig_len;
+    unsigned char *hs_sig = NULL, *rs_sig = NULL;
+    size_t hs_len, rs_len, hs_sig_len = 0, rs_sig_len = 0;
     const char *kakao_token = "mockValidAliceToken_0001";
     static const char body_info[] = "\"expires_in\":21599,\"app_id\":1234567";
     static const char body_me[] = "\"is_email_verified\":true,\"email\":\"alice@example.com\"";
