@@ -16,10 +16,11 @@
 #include "keys.h"
 #include "secure.h"
 
-static void pk_kind_problem(const struct pk_kind_check *check, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+/* One line to check's problem or ok callback. */
+static void pk_kind_say(void (*sink)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
-static void pk_kind_problem(const struct pk_kind_check *check, const char *fmt, ...)
+static void pk_kind_say(void (*sink)(void *ctx, const char *msg), void *ctx, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -28,22 +29,29 @@ static void pk_kind_problem(const struct pk_kind_check *check, const char *fmt, 
     if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
         msg[0] = '\0';
     va_end(ap);
-    check->problem(check->ctx, msg);
+    sink(ctx, msg);
 }
 
-static void pk_kind_ok(const struct pk_kind_check *check, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void pk_kind_ok(const struct pk_kind_check *check, const char *fmt, ...)
+/* Reads path with check's reader (past a broken trust rule, which is
+ * reported): PK_ST_OK with *data, *len and *clean (no rule broken);
+ * PK_ST_NOMEM; anything else is a problem reported already. */
+static enum pk_status pk_check_file(const struct pk_kind_check *check, const char *path,
+                                    enum pk_file_kind kind, uid_t uid, char **data, size_t *len,
+                                    bool *clean)
 {
-    char msg[768];
-    va_list ap;
+    char problem[512], trust[512];
+    enum pk_status st =
+        check->read(path, kind, uid, data, len, trust, sizeof(trust), problem, sizeof(problem));
 
-    va_start(ap, fmt);
-    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-        msg[0] = '\0';
-    va_end(ap);
-    check->ok(check->ctx, msg);
+    if (st != PK_ST_OK) {
+        if (st != PK_ST_NOMEM)
+            pk_kind_say(check->problem, check->ctx, "%s", problem);
+        return st;
+    }
+    *clean = trust[0] == '\0';
+    if (!*clean)
+        pk_kind_say(check->problem, check->ctx, "%s", trust);
+    return PK_ST_OK;
 }
 
 /* ---- kakao ---- */
@@ -62,24 +70,20 @@ static enum pk_outcome pk_app_jwt_check_key(const struct pk_config *cfg, uid_t u
                                             const struct pk_kind_check *check,
                                             struct pk_result *res)
 {
-    char problem[512], trust[512];
+    char problem[512];
     struct pk_jwt_key key;
     char *data;
     size_t len;
+    bool clean;
     enum pk_status st;
 
     if (cfg->jwt_key == NULL)
         return PK_OK;
-    st = check->read(cfg->jwt_key, PK_FILE_KEY, uid, &data, &len, trust, sizeof(trust), problem,
-                     sizeof(problem));
+    st = pk_check_file(check, cfg->jwt_key, PK_FILE_KEY, uid, &data, &len, &clean);
     if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
-    if (st != PK_ST_OK) {
-        pk_kind_problem(check, "%s", problem);
+    if (st != PK_ST_OK)
         return PK_OK;
-    }
-    if (trust[0] != '\0')
-        pk_kind_problem(check, "%s", trust);
     if (cfg->jwt_alg == PK_ALG_NONE) {
         pk_free_secret(data, len);
         return PK_OK;
@@ -89,12 +93,13 @@ static enum pk_outcome pk_app_jwt_check_key(const struct pk_config *cfg, uid_t u
     if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading jwt_key");
     if (st != PK_ST_OK) {
-        pk_kind_problem(check, "%s", problem);
+        pk_kind_say(check->problem, check->ctx, "%s", problem);
         return PK_OK;
     }
     pk_jwt_key_free(&key);
-    if (trust[0] == '\0')
-        pk_kind_ok(check, "jwt_key %s (%s)", cfg->jwt_key, pk_alg_name(cfg->jwt_alg));
+    if (clean)
+        pk_kind_say(check->ok, check->ctx, "jwt_key %s (%s)", cfg->jwt_key,
+                    pk_alg_name(cfg->jwt_alg));
     return PK_OK;
 }
 
@@ -119,35 +124,32 @@ static enum pk_outcome pk_id_token_check_file(const struct pk_config *cfg, uid_t
     const char *path = cfg->jwks_file;
     struct pk_logger log = {pk_id_token_check_emit, (void *)check, false};
     struct pk_jwks set;
-    char problem[512], trust[512];
+    char problem[512];
     char *data;
     size_t len;
+    bool clean;
     enum pk_status st;
 
     if (path == NULL)
         return PK_OK;
-    st = check->read(path, PK_FILE_CONFIG, uid, &data, &len, trust, sizeof(trust), problem,
-                     sizeof(problem));
+    st = pk_check_file(check, path, PK_FILE_CONFIG, uid, &data, &len, &clean);
     if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
-    if (st != PK_ST_OK) {
-        pk_kind_problem(check, "%s", problem);
+    if (st != PK_ST_OK)
         return PK_OK;
-    }
-    if (trust[0] != '\0')
-        pk_kind_problem(check, "%s", trust);
     memset(&set, 0, sizeof(set));
     st = pk_jwks_parse(data, len, path, &log, &set, problem, sizeof(problem));
     pk_free_secret(data, len);
     if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading the JWKS");
     if (st != PK_ST_OK)
-        pk_kind_problem(check, "%s: %s", path, problem);
+        pk_kind_say(check->problem, check->ctx, "%s: %s", path, problem);
     else if (set.count == 0)
-        pk_kind_problem(check, "%s: no usable key (RSA, at least 2048 bits)", path);
-    else if (trust[0] == '\0')
-        pk_kind_ok(check, "jwks_file %s (%zu usable key%s)", path, set.count,
-                   set.count == 1 ? "" : "s");
+        pk_kind_say(check->problem, check->ctx, "%s: no usable key (RSA, at least 2048 bits)",
+                    path);
+    else if (clean)
+        pk_kind_say(check->ok, check->ctx, "jwks_file %s (%zu usable key%s)", path, set.count,
+                    set.count == 1 ? "" : "s");
     pk_jwks_free(&set);
     return PK_OK;
 }
@@ -179,14 +181,14 @@ static enum pk_outcome pk_check_ca_file(const struct pk_config *cfg, uid_t uid,
     if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "checking ca_file");
     if (st != PK_ST_OK) {
-        pk_kind_problem(check, "%s", problem);
+        pk_kind_say(check->problem, check->ctx, "%s", problem);
         return PK_OK;
     }
     if (trust[0] != '\0')
-        pk_kind_problem(check, "%s", trust);
+        pk_kind_say(check->problem, check->ctx, "%s", trust);
     fp = fdopen(fd, "re");
     if (fp == NULL) {
-        pk_kind_problem(check, "%s: fdopen: %s", path, strerror(errno));
+        pk_kind_say(check->problem, check->ctx, "%s: fdopen: %s", path, strerror(errno));
         (void)close(fd);
         return PK_OK;
     }
@@ -197,9 +199,10 @@ static enum pk_outcome pk_check_ca_file(const struct pk_config *cfg, uid_t uid,
     ERR_clear_error();
     (void)fclose(fp);
     if (certs == 0)
-        pk_kind_problem(check, "%s: no PEM certificate in the CA bundle", path);
+        pk_kind_say(check->problem, check->ctx, "%s: no PEM certificate in the CA bundle", path);
     else if (trust[0] == '\0')
-        pk_kind_ok(check, "ca_file %s (%lu certificate%s)", path, certs, certs == 1 ? "" : "s");
+        pk_kind_say(check->ok, check->ctx, "ca_file %s (%lu certificate%s)", path, certs,
+                    certs == 1 ? "" : "s");
     return PK_OK;
 }
 
