@@ -183,17 +183,18 @@ static bool pk_json_str_eq(json_t *s, const char *want)
            memcmp(json_string_value(s), want, n) == 0;
 }
 
-/* Reads an optional integer claim: 0 absent, 1 present, -1 wrong type. */
-static int pk_int_claim(json_t *claims, const char *name, json_int_t *v)
+/* Reads an optional integer claim: PK_ST_OK with *v, PK_ST_MISSING when
+ * absent, PK_ST_REFUSED when not an integer. */
+static enum pk_status pk_int_claim(json_t *claims, const char *name, json_int_t *v)
 {
     json_t *c = json_object_get(claims, name);
 
     if (c == NULL)
-        return 0;
+        return PK_ST_MISSING;
     if (!json_is_integer(c))
-        return -1;
+        return PK_ST_REFUSED;
     *v = json_integer_value(c);
-    return 1;
+    return PK_ST_OK;
 }
 
 static bool pk_aud_contains(json_t *aud, const char *want)
@@ -233,29 +234,30 @@ enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules 
 {
     const json_int_t now = (json_int_t)rules->now;
     json_int_t exp = 0, nbf = 0, iat = 0, auth_time = 0;
-    int has_exp = pk_int_claim(claims, "exp", &exp);
-    int has_nbf = pk_int_claim(claims, "nbf", &nbf);
-    int has_iat = pk_int_claim(claims, "iat", &iat);
-    int has_auth = pk_int_claim(claims, "auth_time", &auth_time);
+    enum pk_status has_exp = pk_int_claim(claims, "exp", &exp);
+    enum pk_status has_nbf = pk_int_claim(claims, "nbf", &nbf);
+    enum pk_status has_iat = pk_int_claim(claims, "iat", &iat);
+    enum pk_status has_auth = pk_int_claim(claims, "auth_time", &auth_time);
     json_t *iss = json_object_get(claims, "iss");
     json_t *aud = json_object_get(claims, "aud");
 
-    if (has_exp == 0)
+    if (has_exp == PK_ST_MISSING)
         return pk_result_set(res, PK_JWT_NO_EXP, NULL);
-    if (has_exp < 0 || has_nbf < 0 || has_iat < 0 || has_auth < 0)
+    if (has_exp == PK_ST_REFUSED || has_nbf == PK_ST_REFUSED || has_iat == PK_ST_REFUSED ||
+        has_auth == PK_ST_REFUSED)
         return pk_result_set(res, PK_JWT_BAD_CLAIMS, "%s is not an integer",
-                             has_exp < 0   ? "exp"
-                             : has_nbf < 0 ? "nbf"
-                             : has_iat < 0 ? "iat"
-                                           : "auth_time");
+                             has_exp == PK_ST_REFUSED   ? "exp"
+                             : has_nbf == PK_ST_REFUSED ? "nbf"
+                             : has_iat == PK_ST_REFUSED ? "iat"
+                                                        : "auth_time");
     /* Written so that no sum can overflow: now and leeway are small. */
     if (exp <= now - rules->leeway)
         return pk_result_set(res, PK_JWT_EXPIRED, "exp=%lld now=%lld", (long long)exp,
                              (long long)now);
-    if (has_nbf && nbf > now + rules->leeway)
+    if (has_nbf == PK_ST_OK && nbf > now + rules->leeway)
         return pk_result_set(res, PK_JWT_NOT_YET_VALID, "nbf=%lld now=%lld", (long long)nbf,
                              (long long)now);
-    if (has_iat && iat > now + rules->leeway)
+    if (has_iat == PK_ST_OK && iat > now + rules->leeway)
         return pk_result_set(res, PK_JWT_IAT_FUTURE, "iat=%lld now=%lld", (long long)iat,
                              (long long)now);
     if (iss != NULL && !json_is_string(iss))
@@ -276,9 +278,9 @@ enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules 
                    : pk_result_set(res, PK_JWT_WRONG_AUD, "aud does not contain \"%s\"", shown);
     }
     if (rules->max_token_age > 0) {
-        json_int_t when = has_auth ? auth_time : iat;
-        const char *name = has_auth ? "auth_time" : "iat";
-        if (!has_auth && !has_iat)
+        json_int_t when = has_auth == PK_ST_OK ? auth_time : iat;
+        const char *name = has_auth == PK_ST_OK ? "auth_time" : "iat";
+        if (has_auth != PK_ST_OK && has_iat != PK_ST_OK)
             return pk_result_set(res, PK_JWT_TOO_OLD, "no auth_time or iat, max_token_age=%ld",
                                  rules->max_token_age);
         if (when < now - rules->max_token_age - rules->leeway)
