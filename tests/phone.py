@@ -142,11 +142,12 @@ class Browser:
                 self.events.append(m)
 
     def wait_event(self, accept, what):
-        """The first kept or coming event for which accept(event) is true."""
+        """The first kept or coming event for which accept(event) is true;
+        it and every event kept before it are dropped (they are past)."""
         while True:
             for i, e in enumerate(self.events):
                 if accept(e):
-                    del self.events[i]
+                    del self.events[:i + 1]
                     return e
             try:
                 self.events.append(self._read_message())
@@ -166,25 +167,27 @@ class Browser:
         self.send("Emulation.setDeviceMetricsOverride",
                   {"width": self.width, "height": self.height, "deviceScaleFactor": 1,
                    "mobile": True})
+        self.frame = self.send("Page.getFrameTree")["frameTree"]["frame"]["id"]
         self.events.clear()
 
     def _mine(self, e):
         return e.get("sessionId") == self.session
 
-    def wait_loaded(self, what):
-        """Waits for the main frame's next navigation and its load event;
-        PhoneError for an error page. Returns the document's HTTP status."""
+    def wait_loaded(self, what, loader=None):
+        """Waits for the main frame's next navigation (the one of loader,
+        when given) and its load event; PhoneError for an error page.
+        Returns the document's HTTP status (None if unknown)."""
         status = None
         while True:
             e = self.wait_event(lambda e: self._mine(e) and e["method"] in (
                 "Page.frameNavigated", "Network.responseReceived"), what)
             if e["method"] == "Network.responseReceived":
                 p = e["params"]
-                if p.get("type") == "Document":
+                if p.get("type") == "Document" and p.get("frameId") == self.frame:
                     status = p["response"].get("status")
                 continue
             frame = e["params"]["frame"]
-            if frame.get("parentId"):
+            if frame.get("id") != self.frame or (loader and frame.get("loaderId") != loader):
                 continue
             if frame.get("unreachableUrl") or frame.get("url", "").startswith("chrome-error:"):
                 raise PhoneError("navigation failed: %s could not be loaded"
@@ -198,7 +201,7 @@ class Browser:
         result = self.send("Page.navigate", {"url": url}, what="the page at %s" % url)
         if result.get("errorText"):
             raise PhoneError("navigation to %s failed: %s" % (url, result["errorText"]))
-        return self.wait_loaded("the page at %s" % url)
+        return self.wait_loaded("the page at %s" % url, result.get("loaderId"))
 
     def evaluate(self, expr):
         r = self.send("Runtime.evaluate", {"expression": expr, "returnByValue": True})

@@ -8,11 +8,12 @@ listeners on 127.0.0.1, Python standard library only.
   B GET /hop       303 to A /done
   A GET /done      the final page
   A GET /never     never answers (the connection stays open)
+  A POST /gone     303 to a port nobody listens on
 
 Every page is sent with Content-Security-Policy: default-src 'none'; the
 first one carries an inline script that the policy must block. Each request
 is one JSON line in --log (method, port role, path, body). The ports go to
---port-file ("A B") once both listen. The server ends on SIGTERM, when
+--port-file ("A B GONE") once both listen. The server ends on SIGTERM, when
 --parent-pid is gone, or after --lifetime seconds.
 """
 
@@ -21,6 +22,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -35,6 +37,7 @@ FORM = """<!DOCTYPE html>
 <form method="post" action="/approve">
 <input type="hidden" name="session" value="s123">
 <button type="submit" id="approve" name="answer" value="yes">Approve</button>
+<button type="submit" id="gone" formaction="/gone">Elsewhere</button>
 </form>
 <script>document.body.append("SCRIPT RAN")</script>
 </body></html>
@@ -100,9 +103,16 @@ def main():
             self.record(body)
             if self.role == "A" and self.path == "/approve":
                 self.send(303, location="http://127.0.0.1:%d/hop" % ports["B"])
+            elif self.role == "A" and self.path == "/gone":
+                self.send(303, location="http://127.0.0.1:%d/nobody" % ports["gone"])
             else:
                 self.send(404, b"<!DOCTYPE html><p>not found</p>")
 
+    # A port that was free a moment ago: connections to it are refused.
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    ports["gone"] = probe.getsockname()[1]
+    probe.close()
     servers = []
     for role in ("A", "B"):
         cls = type("Handler" + role, (Handler,), {"role": role})
@@ -113,7 +123,7 @@ def main():
         servers.append(s)
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:
-        f.write("%d %d\n" % (ports["A"], ports["B"]))
+        f.write("%d %d %d\n" % (ports["A"], ports["B"], ports["gone"]))
     os.rename(tmp, a.port_file)
 
     stop = threading.Event()

@@ -18,7 +18,7 @@ if [ -x /usr/bin/chromium ]; then
         sleep 0.1
         ph_i=$((ph_i + 1))
     done
-    read -r ph_a _ <"$PH/ports"
+    read -r ph_a _ ph_gone <"$PH/ports"
 
     # ph_run ARGS...: phone.py with its scratch directory under $PH_TMP;
     # sets ph_rc, ph_out, ph_err and ph_secs (wall time).
@@ -65,8 +65,13 @@ sys.exit(0 if d[:8] == b"\x89PNG\r\n\x1a\n" and d[12:16] == b"IHDR"
     check "phone: the page's own script is blocked by its CSP ($ph_out)" python3 -c '
 import json, sys
 o = json.loads(sys.argv[1])
-sys.exit(0 if o["text"] == "Approve the login?\n\nalice on host1, service sudo\n\nApprove"
-         and o["status"] == 200 else 1)' "$ph_out"
+want = "Approve the login?\n\nalice on host1, service sudo\n\nApprove Elsewhere"
+sys.exit(0 if o["text"] == want and o["status"] == 200 else 1)' "$ph_out"
+
+    ph_run open "http://127.0.0.1:$ph_a/" --click '#gone' --timeout 60
+    ph_want="phone.py: navigation failed: http://127.0.0.1:$ph_gone/nobody could not be loaded"
+    check "phone: redirected to a dead port: status 1 ($ph_rc: $ph_err)" test "$ph_rc" -eq 1 -a \
+        "$ph_err" = "$ph_want"
 
     ph_run open "http://127.0.0.1:$ph_a/" --click '#nothing' --timeout 60
     check "phone: no such element: status 1 ($ph_rc: $ph_err)" test "$ph_rc" -eq 1 -a \
