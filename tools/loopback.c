@@ -27,7 +27,10 @@
 #include "src/secure.h"
 
 /* Browsers open spare connections; each may idle this long (seconds), and
- * no more than this many are served at once. */
+ * no more than this many are open at once: more are closed at once by our
+ * accept policy. (libmicrohttpd's own connection limit is not used: run
+ * from our poll, 0.9.75 served nothing more once it had been reached, not
+ * even the idle connections' timeouts; test_loopback.sh checks this.) */
 #define PK_LOOPBACK_CONNS 16U
 #define PK_LOOPBACK_IDLE_S 10U
 /* libmicrohttpd's memory per connection: room for a head of
@@ -65,6 +68,8 @@ struct pk_loopback {
     struct pk_loopback_held *queue, *queue_tail;
     struct pk_loopback_held *taken; /* the one request the flow holds */
     bool stopped;                   /* pk_loopback_stop came while one was held */
+    bool closing;                   /* no request is queued any more */
+    unsigned int conns;             /* open connections */
 };
 
 static int pk_listen(unsigned short port)
@@ -208,6 +213,11 @@ static enum MHD_Result pk_take(struct pk_loopback *lb, struct pk_loopback_held *
     size_t mlen = strlen(method);
     size_t size = mlen + 1 + h->len + strlen(version) + 4;
 
+    /* Past the flow's end, and libmicrohttpd must not be stopped with a
+     * connection suspended. */
+    if (lb->closing)
+        return MHD_NO;
+
     (void)MHD_get_connection_values_n(h->conn, MHD_HEADER_KIND, pk_head_field, &size);
     if (h->oversized || size > PK_LOOPBACK_HEAD_MAX)
         return pk_refuse(h, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "Request too large");
@@ -283,6 +293,29 @@ static void pk_on_completed(void *cls, struct MHD_Connection *conn, void **req_c
     pk_held_free(h);
 }
 
+/* libmicrohttpd's accept policy: room for one more connection? */
+static enum MHD_Result pk_on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    const struct pk_loopback *lb = cls;
+
+    (void)addr;
+    (void)addrlen;
+    return lb->conns < PK_LOOPBACK_CONNS ? MHD_YES : MHD_NO;
+}
+
+static void pk_on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                             enum MHD_ConnectionNotificationCode toe)
+{
+    struct pk_loopback *lb = cls;
+
+    (void)conn;
+    (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        lb->conns++;
+    else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && lb->conns > 0)
+        lb->conns--;
+}
+
 /* What pk_run waits for. */
 enum pk_until {
     PK_UNTIL_REQUEST, /* a request in the queue */
@@ -344,12 +377,27 @@ static void pk_drop_queued(struct pk_loopback *lb)
     }
 }
 
+/* Listens no more (the listening socket closed), queues no more requests,
+ * and closes the queued ones unanswered. */
+static void pk_close_listener(struct pk_loopback *lb)
+{
+    if (!lb->closing) {
+        int fd = MHD_quiesce_daemon(lb->daemon);
+        if (fd >= 0)
+            (void)close(fd);
+        lb->closing = true;
+    }
+    pk_drop_queued(lb);
+}
+
 static void pk_free(struct pk_loopback *lb)
 {
-    /* Suspended connections are closed through the handler, not left to
-     * MHD_stop_daemon. */
-    pk_drop_queued(lb);
+    /* MHD_stop_daemon aborts the process if a connection is still
+     * suspended: none is queued from now on, and every queued one is
+     * resumed (to be closed by the handler) before the daemon stops. */
+    pk_close_listener(lb);
     (void)pk_run(lb, pk_now_ms() + PK_LOOPBACK_SEND_MS, PK_UNTIL_NO_QUEUE, NULL);
+    pk_drop_queued(lb);
     MHD_stop_daemon(lb->daemon);
     free(lb);
 }
@@ -372,8 +420,8 @@ struct pk_loopback *pk_loopback_start(unsigned short port)
     /* No thread, no log of its own (our messages say what matters); the
      * listening socket is ours, so that a port in use is named as such. */
     lb->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL, pk_on_request, lb,
-        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_CONNECTION_LIMIT, PK_LOOPBACK_CONNS,
+        MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME, 0, pk_on_accept, lb, pk_on_request, lb,
+        MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_CONNECTION, pk_on_connection, lb,
         MHD_OPTION_CONNECTION_TIMEOUT, PK_LOOPBACK_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)PK_LOOPBACK_POOL, MHD_OPTION_STRICT_FOR_CLIENT, 1, MHD_OPTION_URI_LOG_CALLBACK,
         pk_on_uri, lb, MHD_OPTION_NOTIFY_COMPLETED, pk_on_completed, lb, MHD_OPTION_END);
@@ -477,9 +525,6 @@ void pk_loopback_stop(struct pk_loopback *lb)
     }
     /* The flow holds a request: no new connection from now on; the rest of
      * the listener goes with that request (pk_release). */
-    int fd = MHD_quiesce_daemon(lb->daemon);
-    if (fd >= 0)
-        (void)close(fd);
-    pk_drop_queued(lb);
+    pk_close_listener(lb);
     lb->stopped = true;
 }

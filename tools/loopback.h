@@ -40,7 +40,7 @@ struct pk_loopback *pk_loopback_start(unsigned short port);
 /* Waits for the next complete request head until deadline_ms (pk_now_ms's
  * clock). Requests that are not HTTP/1.x, are malformed or too large are
  * answered (400, 431, 505) here and never returned; idle connections are
- * closed after a while, and connections past a small limit refused. */
+ * closed after a while, and connections past a small limit at once. */
 enum pk_loopback_wait pk_loopback_wait(struct pk_loopback *lb, long long deadline_ms,
                                        struct pk_loopback_req *req);
 
