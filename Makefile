@@ -7,6 +7,9 @@ CC ?= cc
 PKGS := pam jansson libjwt libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libmicrohttpd: kakao-pam's loopback listener only, never the module.
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 LIBCURL_PATH ?= $(shell pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so.4
 
 WERROR ?= 1
@@ -59,7 +62,8 @@ all: $(B)/pam_kakao.so $(B)/kakao-pam
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 
 $(B)/kakao-pam: $(TOOL_SRC) $(wildcard tools/*.h) $(B)/libpk.a $(wildcard src/*.h)
-	$(CC) $(ALL_CFLAGS) -fPIE -o $@ $(TOOL_SRC) $(B)/libpk.a -pie $(LDHARDEN) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -fPIE -o $@ $(TOOL_SRC) $(B)/libpk.a -pie $(LDHARDEN) \
+		$(PKG_LIBS) $(MHD_LIBS)
 
 $(B)/src/%.o: src/%.c $(wildcard src/*.h) | $(B)/src
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<

@@ -623,11 +623,11 @@ static enum pk_cb pk_handle_request(struct pk_login *l)
 
     /* favicon.ico and the like: not ours. */
     if (path_len != strlen(l->o.path) || memcmp(req->target, l->o.path, path_len) != 0) {
-        pk_loopback_answer(req, 404, "Not Found", "Not found", "");
+        pk_loopback_answer(req, 404, "Not found", "");
         return PK_CB_WAIT;
     }
     if (strcmp(req->method, "GET") != 0) {
-        pk_loopback_answer(req, 405, "Method Not Allowed", "Method not allowed", "");
+        pk_loopback_answer(req, 405, "Method not allowed", "");
         return PK_CB_WAIT;
     }
 
@@ -641,7 +641,7 @@ static enum pk_cb pk_handle_request(struct pk_login *l)
     if (cb.malformed || cb.state == NULL ||
         !pk_ct_equal(cb.state, strlen(cb.state), l->state, strlen(l->state))) {
         pk_note_stray(l, &cb);
-        pk_loopback_answer(req, 400, "Bad Request", pk_page_stray, pk_page_stray_text);
+        pk_loopback_answer(req, 400, pk_page_stray, pk_page_stray_text);
         pk_callback_free(&cb);
         return PK_CB_WAIT;
     }
@@ -664,7 +664,7 @@ static enum pk_cb pk_handle_request(struct pk_login *l)
         cb.code = NULL;
     }
     if (out != PK_CB_CODE)
-        pk_loopback_answer(req, 400, "Bad Request", pk_page_failed, pk_page_see_terminal);
+        pk_loopback_answer(req, 400, pk_page_failed, pk_page_see_terminal);
     pk_callback_free(&cb);
     return out;
 }
@@ -871,7 +871,6 @@ int pk_cmd_login(int argc, char **argv)
     int rc;
 
     memset(&l, 0, sizeof(l));
-    l.req.fd = -1;
     rc = pk_login_parse(argc, argv, &l.o);
     if (rc != 0)
         return rc < 0 ? PK_EXIT_OK : rc;
@@ -935,10 +934,10 @@ int pk_cmd_login(int argc, char **argv)
     if (rc == 0) {
         rc = pk_exchange(&l, secret);
         if (rc == PK_EXIT_OK)
-            pk_loopback_answer(&l.req, 200, "OK", "Kakao login complete",
+            pk_loopback_answer(&l.req, 200, "Kakao login complete",
                                "You may close this tab and return to the terminal.");
         else
-            pk_loopback_answer(&l.req, 502, "Bad Gateway", pk_page_failed, pk_page_see_terminal);
+            pk_loopback_answer(&l.req, 502, pk_page_failed, pk_page_see_terminal);
     }
 out:
     pk_buf_free(&url);
