@@ -117,10 +117,21 @@ BENCH_BIN := $(B)/tests/bench
 $(BENCH_BIN): tests/bench/bench.c $(B)/libpk.a $(wildcard src/*.h) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) -lcrypt -lpthread
 
+# Part 5, the relay (tests/bench/relay.sh): a load driver on libcurl, and the
+# floor it is compared with, a libmicrohttpd server answering a fixed 201.
+RELAY_BENCH_BIN := $(B)/tests/relay_bench $(B)/tests/mhd_fixed
+
+$(B)/tests/relay_bench: tests/bench/relay_bench.c | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpthread
+
+$(B)/tests/mhd_fixed: tests/bench/mhd_fixed.c | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ $< $(LDHARDEN) \
+		$(shell pkg-config --libs libmicrohttpd) -lpthread
+
 .PHONY: bench
 bench:
 	@sh tools/deps.sh bench
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(RELAY_BENCH_BIN)
 	@B=$(CURDIR)/$(B) sh tests/bench/bench.sh
 
 # ---- end-to-end: real sshd and sudo through the module, as root ----
