@@ -225,10 +225,18 @@ format-check:
 		{ echo "make format-check needs clang-format: apt-get install -y clang-format" >&2; exit 1; }
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror && echo "format: clean"
 
+# Every man page renders without a warning from groff (man --warnings).
+.PHONY: man-check
+man-check:
+	@command -v man >/dev/null || { echo "make man-check needs man-db: apt-get install -y man-db" >&2; exit 1; }
+	@for m in man/*.[0-9]; do out=$$(MANWIDTH=80 man --warnings -l "$$m" 2>&1 >/dev/null); \
+		[ -z "$$out" ] || { printf '%s:\n%s\n' "$$m" "$$out" >&2; exit 1; }; done; echo "man: clean"
+
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(B)/pam_kakao.so $(DESTDIR)$(PAMDIR)/pam_kakao.so
 	install -m 0644 man/pam_kakao.8 $(DESTDIR)$(MANDIR)/man8/pam_kakao.8
+	install -m 0644 man/kakao-pam-relay.8 $(DESTDIR)$(MANDIR)/man8/kakao-pam-relay.8
 	install -m 0644 man/pam_kakao.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/kakao-pam $(DESTDIR)$(BINDIR)/kakao-pam
@@ -236,7 +244,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_kakao.so $(DESTDIR)$(MANDIR)/man8/pam_kakao.8 \
-		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
+		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5 $(DESTDIR)$(MANDIR)/man8/kakao-pam-relay.8
 	rm -f $(DESTDIR)$(BINDIR)/kakao-pam $(DESTDIR)$(MANDIR)/man1/kakao-pam.1
 
 clean:
