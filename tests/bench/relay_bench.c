@@ -452,15 +452,17 @@ static int run_load(enum mode mode, const char *name, const char *base, const ch
     }
     double elapsed = now_s() - t0;
     double *all = malloc((n != 0 ? n : 1) * sizeof(*all));
-    if (all == NULL)
-        return 1;
     size_t k = 0;
     for (size_t i = 0; i < started; i++) {
-        memcpy(all + k, ws[i].lat_us, ws[i].n * sizeof(*all));
+        if (all != NULL)
+            memcpy(all + k, ws[i].lat_us, ws[i].n * sizeof(*all));
         k += ws[i].n;
         free(ws[i].lat_us);
         curl_easy_cleanup(ws[i].h);
     }
+    free(ws);
+    if (all == NULL)
+        return 1;
     qsort(all, n, sizeof(*all), cmp_double);
     printf("relay %s clients=%lu %s=%zu seconds=%.1f per_s=%.1f p50_us=%.1f p99_us=%.1f "
            "max_us=%.1f failures=%zu status_429=%zu status_503=%zu\n",
@@ -468,7 +470,6 @@ static int run_load(enum mode mode, const char *name, const char *base, const ch
            (double)n / elapsed, pct(all, n, 0.50), pct(all, n, 0.99), n ? all[n - 1] : 0.0,
            failures, s429, s503);
     free(all);
-    free(ws);
     pthread_barrier_destroy(&r.ready);
     pthread_barrier_destroy(&r.start);
     pthread_mutex_destroy(&r.err_lock);
@@ -502,8 +503,11 @@ static int run_memory(const char *base, const char *pid_s, const char *sessions_
         return 1;
     struct worker w = {.run = &r, .h = curl_easy_init()};
     struct buf *b = malloc(sizeof(*b));
-    if (w.h == NULL || b == NULL)
+    if (w.h == NULL || b == NULL) {
+        free(b);
+        curl_easy_cleanup(w.h);
         return 1;
+    }
     /* Warm-up: the connection, the relay's first allocations and tables. */
     for (unsigned i = 0; i < 100; i++)
         (void)create_session(&w, b, NULL, 0, NULL, 0);
@@ -513,6 +517,9 @@ static int run_memory(const char *base, const char *pid_s, const char *sessions_
     for (unsigned long i = 0; i < sessions; i++)
         made += create_session(&w, b, NULL, 0, NULL, 0);
     long after = vm_rss_kib(pid);
+    free(b);
+    curl_easy_cleanup(w.h);
+    pthread_mutex_destroy(&r.err_lock);
     if (before < 0 || after < 0) {
         fprintf(stderr, "relay_bench: cannot read VmRSS of %lu\n", pid);
         return 1;
@@ -521,9 +528,6 @@ static int run_memory(const char *base, const char *pid_s, const char *sessions_
            "bytes_per_session=%.0f failures=%zu\n",
            made, before, after, made ? (double)(after - before) * 1024.0 / (double)made : 0.0,
            w.failures);
-    free(b);
-    curl_easy_cleanup(w.h);
-    pthread_mutex_destroy(&r.err_lock);
     return made > 0 ? 0 : 1;
 }
 
