@@ -121,10 +121,21 @@ BENCH_BIN := $(B)/tests/bench
 $(BENCH_BIN): tests/bench/bench.c $(B)/libpk.a $(wildcard src/*.h) | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) -lcrypt -lpthread
 
+# Part 5, the relay (tests/bench/relay.sh): a load driver on libcurl, and the
+# floor it is compared with, a libmicrohttpd server answering a fixed 201.
+RELAY_BENCH_BIN := $(B)/tests/relay_bench $(B)/tests/mhd_fixed
+
+$(B)/tests/relay_bench: tests/bench/relay_bench.c | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpthread
+
+$(B)/tests/mhd_fixed: tests/bench/mhd_fixed.c | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ $< $(LDHARDEN) \
+		$(shell pkg-config --libs libmicrohttpd) -lpthread
+
 .PHONY: bench
 bench:
 	@sh tools/deps.sh bench
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(RELAY_BENCH_BIN)
 	@B=$(CURDIR)/$(B) sh tests/bench/bench.sh
 
 # ---- end-to-end: real sshd and sudo through the module, as root ----
@@ -218,10 +229,18 @@ format-check:
 		{ echo "make format-check needs clang-format: apt-get install -y clang-format" >&2; exit 1; }
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror && echo "format: clean"
 
+# Every man page renders without a warning from groff (man --warnings).
+.PHONY: man-check
+man-check:
+	@command -v man >/dev/null || { echo "make man-check needs man-db: apt-get install -y man-db" >&2; exit 1; }
+	@for m in man/*.[0-9]; do out=$$(MANWIDTH=80 man --warnings -l "$$m" 2>&1 >/dev/null); \
+		[ -z "$$out" ] || { printf '%s:\n%s\n' "$$m" "$$out" >&2; exit 1; }; done; echo "man: clean"
+
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(B)/pam_kakao.so $(DESTDIR)$(PAMDIR)/pam_kakao.so
 	install -m 0644 man/pam_kakao.8 $(DESTDIR)$(MANDIR)/man8/pam_kakao.8
+	install -m 0644 man/kakao-pam-relay.8 $(DESTDIR)$(MANDIR)/man8/kakao-pam-relay.8
 	install -m 0644 man/pam_kakao.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/kakao-pam $(DESTDIR)$(BINDIR)/kakao-pam
@@ -229,7 +248,7 @@ install: all
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_kakao.so $(DESTDIR)$(MANDIR)/man8/pam_kakao.8 \
-		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5
+		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5 $(DESTDIR)$(MANDIR)/man8/kakao-pam-relay.8
 	rm -f $(DESTDIR)$(BINDIR)/kakao-pam $(DESTDIR)$(MANDIR)/man1/kakao-pam.1
 
 clean:

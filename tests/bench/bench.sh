@@ -3,7 +3,8 @@
 # a table and writes BENCHMARKS.md (see tests/bench/bench.c for what each
 # figure is). Every figure is a ratio to a baseline measured in the same run,
 # with the absolute median beside it. Not a test: targets are reported as met
-# or not met, never enforced. Runs in about a minute; every step is bounded.
+# or not met, never enforced. Runs in about a minute (half a minute more with
+# the relay, part 5: tests/bench/relay.sh); every step is bounded.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$top/build}
@@ -193,6 +194,15 @@ step "4. 64 concurrent logins against the mock Kakao API"
 # shellcheck disable=SC2086
 run env $PW "$BENCH" load pk_kakao alice "$W/kakao.tok" 64 4
 
+step "5. the relay: complete logins, POST /v1/sessions against a fixed answer, memory"
+RELAY_NOTE=""
+if [ -x "$B/kakao-pam-relay" ]; then
+    run env B="$B" W="$W/relay" MOCK_PORT="$PORT" CA="$W/certs/ca.pem" sh "$top/tests/bench/relay.sh"
+else
+    RELAY_NOTE="Not measured: $B/kakao-pam-relay is not built."
+    echo "bench: skipping the relay: $B/kakao-pam-relay is not built" >&2
+fi
+
 # ---- the report ----
 # v KIND NAME KEY: a value from the results
 v() { awk -v k="$1" -v n="$2" -v f="$3" '$1 == k && $2 == n {
@@ -261,6 +271,47 @@ notes() {
     fi
     echo "- **64 concurrent logins without failures: $(le "$load_fail" 0) ($load_fail failed).** Their latency is the mock's:"
     echo "  one Python process answering 64 TLS handshakes at once on $(nproc) CPUs."
+    relay_targets
+}
+
+# Part 5: kakao-pam-relay (tests/bench/relay.sh, tests/bench/relay_bench.c).
+relay_report() {
+    echo
+    echo "## 5. The relay: complete logins, POST /v1/sessions, memory per session"
+    echo
+    if [ -n "$RELAY_NOTE" ]; then
+        echo "$RELAY_NOTE"
+        return
+    fi
+    rc=$(v relay create per_s)
+    fx=$(v relay fixed per_s)
+    cr=$(ratio "$rc" "$fx")
+    bps=$(v relay memory bytes_per_session)
+    echo "kakao-pam-relay on plain HTTP on 127.0.0.1, the mock Kakao over TLS as \`kakao_auth_url\`; the"
+    echo "clients are threads of one process (relay_bench), one libcurl handle each, connections kept."
+    echo "A login: POST /v1/sessions, POST /a/{short}, the 303 to the mock's /oauth/authorize, its 302"
+    echo "to /callback (the relay exchanges the code and checks the ID token), the code read from the"
+    echo "page, POST /v1/sessions/S/redeem → 200. The floor for POST /v1/sessions is mhd_fixed:"
+    echo "libmicrohttpd with the relay's daemon settings answering a fixed 201 of the same size."
+    echo
+    echo "| measure | clients | result | p50 | p99 | failures | target |"
+    echo "|---|---|---|---|---|---|---|"
+    echo "| complete logins | $(v relay login clients) | $(v relay login per_s) logins/s ($(v relay login logins) in $(v relay login seconds) s) | $(ms "$(v relay login p50_us)") | $(ms "$(v relay login p99_us)") | $(v relay login failures) | |"
+    echo "| POST /v1/sessions, relay | $(v relay create clients) | $rc req/s | $(ms "$(v relay create p50_us)") | $(ms "$(v relay create p99_us)") | $(v relay create failures) (429: $(v relay create status_429), 503: $(v relay create status_503)) | ≥ 0.5× the floor: $cr× ($(awk -v a="$cr" 'BEGIN { print (a >= 0.5) ? "met" : "**not met**" }')) |"
+    echo "| POST /v1/sessions, fixed 201 (the floor) | $(v relay fixed clients) | $fx req/s | $(ms "$(v relay fixed p50_us)") | $(ms "$(v relay fixed p99_us)") | $(v relay fixed failures) | |"
+    echo "| memory: $(v relay memory sessions) pending sessions | 1 | $bps bytes a session (VmRSS $(v relay memory rss_before_kib) → $(v relay memory rss_after_kib) KiB) | | | $(v relay memory failures) | ≤ 1 KiB: $(cell "$bps" 1024) |"
+    echo
+    echo "SIGTERM after the runs: exit status $(v relay sigterm exit), stopped in $(v relay sigterm stop_ms) ms."
+}
+# The relay's targets, for the list of targets (nothing when it was not measured).
+relay_targets() {
+    [ -z "$RELAY_NOTE" ] || return 0
+    cr=$(ratio "$(v relay create per_s)" "$(v relay fixed per_s)")
+    bps=$(v relay memory bytes_per_session)
+    echo "- **Relay POST /v1/sessions within 0.5× of a fixed libmicrohttpd answer: $(awk -v a="$cr" 'BEGIN { print (a >= 0.5) ? "met" : "not met" }') ($cr×).**"
+    echo "- **Relay memory per pending session ≤ 1 KiB: $(le "$bps" 1024) ($bps bytes; $(v relay memory sessions) sessions).**"
+    echo "  Complete logins at $(v relay login clients) clients: $(v relay login per_s) a second, p50 $(ms "$(v relay login p50_us)"), p99 $(ms "$(v relay login p99_us)");"
+    echo "  each includes the relay's code exchange with the mock Kakao over TLS and its ID-token check."
 }
 
 permit=$(v spawn pam_permit median_us)
@@ -414,6 +465,7 @@ load_fail=$(v load kakao failures)
     echo "| $(v load kakao logins) | $(ms "$(v load kakao p50_us)") | $(ms "$(v load kakao p99_us)") | $(ms "$(v load kakao max_us)") | $(ratio "$(v load kakao p50_us)" "$(v load kakao seq_median_us)")× (one at a time: $(ms "$(v load kakao seq_median_us)")) | $(v load kakao per_s) | $load_fail (target 0: $(cell "$load_fail" 0)) |"
     echo
     echo "Failed logins in parts 1–3: $fails."
+    relay_report
     notes
 } >"$OUT"
 

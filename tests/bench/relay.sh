@@ -1,0 +1,118 @@
+#!/bin/sh
+# Part 5 of make bench (tests/bench/bench.sh runs it when the relay is built):
+# kakao-pam-relay under load, against the mock Kakao that bench.sh started.
+# Prints "relay NAME key=value ..." lines (tests/bench/relay_bench.c says what
+# each is) for bench.sh's results; everything it starts, it stops.
+#
+#   B=build W=WORKDIR MOCK_PORT=N CA=ca.pem sh tests/bench/relay.sh
+#
+# RELAY (default $B/kakao-pam-relay) is the program, started as
+# "$RELAY --config FILE". RELAY_CLIENTS (64) and RELAY_SECONDS (10) set the
+# login run, RELAY_SESSIONS (10000) the memory probe. RELAY_MHD_FLAGS are the
+# daemon settings of the fixed-answer floor (mhd_fixed): keep them the relay's.
+set -eu
+: "${B:?}" "${W:?}" "${MOCK_PORT:?}" "${CA:?}"
+RELAY=${RELAY:-$B/kakao-pam-relay}
+CLIENTS=${RELAY_CLIENTS:-64}
+SECONDS_LOGIN=${RELAY_SECONDS:-10}
+SESSIONS=${RELAY_SESSIONS:-10000}
+# The relay's libmicrohttpd settings: an epoll thread pool of one thread per
+# CPU, at most 1000 connections, 10 s to send a whole request. When the
+# relay's own choices differ (relay/ sets them), change these with them.
+MHD_FLAGS=${RELAY_MHD_FLAGS:-"--threads $(nproc) --limit 1000 --timeout 10"}
+DRIVER="$B/tests/relay_bench"
+FIXED="$B/tests/mhd_fixed"
+PUBLIC=https://relay.bench.invalid
+
+for f in "$RELAY" "$DRIVER" "$FIXED"; do
+    [ -x "$f" ] || { echo "relay bench: $f missing" >&2; exit 2; }
+done
+mkdir -p "$W"
+chmod 700 "$W"
+relay_pid=""
+fixed_pid=""
+stop() { # stop PID: SIGTERM, then wait at most 10 s
+    [ -n "$1" ] || return 0
+    kill -TERM "$1" 2>/dev/null || return 0
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -KILL "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+cleanup() { stop "$relay_pid"; stop "$fixed_pid"; }
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# A free loopback port for the relay (it is told one; the kernel picks it).
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$port"
+
+(umask 077 && openssl ecparam -name prime256v1 -genkey -noout |
+    openssl pkcs8 -topk8 -nocrypt -out "$W/signing.key")
+# The limits are raised so that the load measures the relay, not its refusals:
+# every client comes from 127.0.0.1, and the create runs leave sessions pending.
+cat >"$W/relay.conf" <<EOF
+listen = 127.0.0.1:$port
+public_url = $PUBLIC
+kakao_rest_api_key = 0123456789abcdef0123456789abcdef
+kakao_auth_url = https://127.0.0.1:$MOCK_PORT
+ca_file = $CA
+signing_key = $W/signing.key
+session_ttl = 600
+max_sessions = 1000000
+rate_limit = 100000
+EOF
+chmod 644 "$W/relay.conf"
+
+"$RELAY" --config "$W/relay.conf" </dev/null >"$W/relay.log" 2>&1 &
+relay_pid=$!
+i=0
+until curl -fsS -o /dev/null --max-time 1 "$BASE/healthz" 2>/dev/null; do
+    if ! kill -0 "$relay_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+        echo "relay bench: the relay did not come up:" >&2
+        cat "$W/relay.log" >&2
+        exit 2
+    fi
+    sleep 0.1
+    i=$((i + 1))
+done
+
+# Memory first, on a fresh relay: VmRSS before and after SESSIONS sessions.
+"$DRIVER" memory "$BASE" "$relay_pid" "$SESSIONS"
+"$DRIVER" login "$BASE" "$PUBLIC" "$CLIENTS" "$SECONDS_LOGIN" "$CA"
+"$DRIVER" create create "$BASE" "$CLIENTS" 5
+
+# The floor: the same request against libmicrohttpd answering a fixed 201.
+rm -f "$W/fixed.port"
+# shellcheck disable=SC2086
+"$FIXED" $MHD_FLAGS "$W/fixed.port" </dev/null >"$W/fixed.log" 2>&1 &
+fixed_pid=$!
+i=0
+while [ ! -s "$W/fixed.port" ]; do
+    if ! kill -0 "$fixed_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+        cat "$W/fixed.log" >&2
+        exit 2
+    fi
+    sleep 0.1
+    i=$((i + 1))
+done
+"$DRIVER" create fixed "http://127.0.0.1:$(cat "$W/fixed.port")" "$CLIENTS" 5
+stop "$fixed_pid"
+fixed_pid=""
+
+# SIGTERM: the relay must stop and exit 0 within its 5 s (10 s allowed here).
+kill -TERM "$relay_pid"
+t0=$(date +%s%N)
+i=0
+while kill -0 "$relay_pid" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+stop_ms=$((($(date +%s%N) - t0) / 1000000))
+rc=0
+if kill -0 "$relay_pid" 2>/dev/null; then
+    kill -KILL "$relay_pid"
+    rc=killed
+fi
+st=0
+wait "$relay_pid" || st=$?
+[ "$rc" = killed ] || rc=$st
+relay_pid=""
+echo "relay sigterm exit=$rc stop_ms=$stop_ms"
