@@ -124,7 +124,7 @@ static const char pk_page_style[] =
     "background:#f6f6f6;color:#191919;font-size:18px;line-height:1.45}"
     "main{max-width:30rem;margin:0 auto;padding:1.5rem 1.25rem}"
     "h1{font-size:1.5rem;line-height:1.3;margin:.5rem 0 1rem}"
-    "b{word-break:break-all}"
+    "b{overflow-wrap:anywhere}"
     ".where{color:#555;margin:0 0 1rem}"
     ".time{font-weight:600;margin:1rem 0}"
     "button{display:block;width:100%;min-height:3.5rem;border:0;border-radius:.75rem;"
