@@ -41,6 +41,9 @@
 #define PK_RELAY_JWKS_RETRY 10
 #define PK_RELAY_LEEWAY 60
 #define PK_RELAY_JWKS_MAX_AGE 86400
+/* Kept handles for the token endpoint: one per request in flight at once;
+ * beyond that a request takes a fresh handle. */
+#define PK_RELAY_HTTP_HANDLES 8
 
 struct pk_relay_kakao {
     pthread_mutex_t lock; /* guards jwks */
@@ -48,7 +51,8 @@ struct pk_relay_kakao {
      * jwks_url, ca_file, proxy, timeout, leeway, jwks_max_age. */
     struct pk_config cfg;
     struct pk_jwks_store jwks;
-    struct pk_logger log; /* discards: every refusal is worded in the reason */
+    struct pk_logger log;      /* discards: every refusal is worded in the reason */
+    struct pk_http_pool *http; /* kept connections to the token endpoint */
     char *auth_url;
     char *token_url;
     char *redirect_uri;
@@ -170,6 +174,7 @@ void pk_relay_kakao_free(struct pk_relay_kakao *k)
     if (k == NULL)
         return;
     pk_jwks_store_free(&k->jwks);
+    pk_http_pool_free(k->http);
     (void)pthread_mutex_destroy(&k->lock);
     free(k->cfg.id_token_issuer);
     free(k->cfg.kakao_rest_api_key);
@@ -197,6 +202,7 @@ struct pk_relay_kakao *pk_relay_kakao_new(const struct pk_relay_kakao_conf *conf
                                           size_t err_len)
 {
     struct pk_relay_kakao *k;
+    char why[160];
     size_t n;
     bool ok;
 
@@ -258,6 +264,12 @@ struct pk_relay_kakao *pk_relay_kakao_new(const struct pk_relay_kakao_conf *conf
     if (!ok) {
         pk_relay_kakao_free(k);
         pk_set_text(err, err_len, "out of memory");
+        return NULL;
+    }
+    k->http = pk_http_pool_new(PK_RELAY_HTTP_HANDLES, why, sizeof(why));
+    if (k->http == NULL) {
+        pk_relay_kakao_free(k);
+        pk_set_text(err, err_len, "HTTPS client: %s", why);
         return NULL;
     }
     return k;
@@ -446,7 +458,7 @@ static enum pk_relay_kakao_result pk_exchange(const struct pk_relay_kakao *k, co
     req.proxy = k->cfg.proxy;
     req.timeout_ms = k->cfg.timeout * 1000;
     req.max_body = PK_RELAY_TOKEN_MAX_BODY;
-    st = pk_http_post_form(&req, &resp, why, sizeof(why));
+    st = pk_http_post_form_pooled(k->http, &req, &resp, why, sizeof(why));
     pk_text_free(&form);
     if (st != PK_HTTP_OK) {
         pk_http_failure_text(st, why, k->cfg.timeout, PK_RELAY_TOKEN_MAX_BODY, text, sizeof(text));

@@ -48,11 +48,12 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,512}")
 class Resp:
     """A fixed response: status, body bytes, content type, extra headers."""
 
-    def __init__(self, status, body=b"", ctype=JSON_CT, headers=()):
+    def __init__(self, status, body=b"", ctype=JSON_CT, headers=(), keep_alive=False):
         self.status = status
         self.body = body if isinstance(body, bytes) else body.encode("utf-8")
         self.ctype = ctype
         self.headers = tuple(headers)
+        self.keep_alive = keep_alive  # the connection stays open for another request
 
 
 class Fault:
@@ -485,7 +486,12 @@ def oauth_token(req):
               "refresh_token_expires_in": 5183999}
     if client.relay:
         answer["id_token"] = signed_id_token(f["client_id"], client, grant)
-    elif "openid" in re.split(r"[ ,]", scope):
+        # Like Kakao, keep the connection: a client that keeps it shows up in
+        # the request log with the same peer port on its next request.
+        resp = js(answer)
+        resp.keep_alive = True
+        return resp
+    if "openid" in re.split(r"[ ,]", scope):
         answer["id_token"] = mock_id_token(f["client_id"], grant["user"])
     return js(answer)
 
@@ -647,18 +653,19 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _dispatch
 
-    def send_head(self, status, ctype, length, headers=()):
+    def send_head(self, status, ctype, length, headers=(), keep_alive=False):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(length))
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Connection", "close")
+        self.send_header("Connection", "keep-alive" if keep_alive else "close")
+        self.close_connection = not keep_alive
         self.end_headers()
         self.wfile.flush()
 
     def send(self, resp):
-        self.send_head(resp.status, resp.ctype, len(resp.body), resp.headers)
+        self.send_head(resp.status, resp.ctype, len(resp.body), resp.headers, resp.keep_alive)
         if self.command != "HEAD" and resp.body:
             self.wfile.write(resp.body)
             self.wfile.flush()

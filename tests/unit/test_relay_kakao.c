@@ -591,6 +591,58 @@ static void test_malformed_code(void **state)
     pk_relay_kakao_free(k);
 }
 
+/* The peer ("127.0.0.1:PORT") of the last token POST in the request log. */
+static void last_token_peer(const struct mock *m, char *out, size_t len)
+{
+    FILE *f = fopen(m->log, "r");
+    char line[8192];
+
+    out[0] = '\0';
+    assert_non_null(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        const char *p = strstr(line, "\"peer\": \"");
+        if (strstr(line, "\"path\": \"/oauth/token\"") != NULL && p != NULL) {
+            p += strlen("\"peer\": \"");
+            snprintf(out, len, "%.*s", (int)strcspn(p, "\""), p);
+        }
+    }
+    fclose(f);
+}
+
+/* The relay keeps its connection to the token endpoint (the mock keeps it
+ * open after a relay client's good answer, as Kakao does): the next login's
+ * POST arrives from the same client port, with no new TLS handshake. A new
+ * leg has handles of its own, so it connects anew. */
+static void test_token_connection_kept(void **state)
+{
+    const struct mock *m = *state;
+    struct pk_relay_kakao *k = leg(m, "mockRelayKey_alice_0101", NULL, 5);
+    struct pk_relay_kakao *k2;
+    struct pk_relay_identity id;
+    struct pk_relay_pkce p;
+    char code[256], reason[256], first[64], second[64], third[64];
+
+    login_code(m, k, &p, code, sizeof(code));
+    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)),
+                     PK_RELAY_KAKAO_OK);
+    last_token_peer(m, first, sizeof(first));
+    login_code(m, k, &p, code, sizeof(code));
+    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)),
+                     PK_RELAY_KAKAO_OK);
+    last_token_peer(m, second, sizeof(second));
+    assert_true(first[0] != '\0');
+    assert_string_equal(first, second);
+
+    k2 = leg(m, "mockRelayKey_alice_0101", NULL, 5);
+    login_code(m, k2, &p, code, sizeof(code));
+    assert_int_equal(pk_relay_kakao_finish(k2, code, &p, &id, reason, sizeof(reason)),
+                     PK_RELAY_KAKAO_OK);
+    last_token_peer(m, third, sizeof(third));
+    assert_string_not_equal(first, third);
+    pk_relay_kakao_free(k2);
+    pk_relay_kakao_free(k);
+}
+
 /* ---- the JWKS kept in memory, from several threads ---- */
 
 struct worker {
@@ -663,6 +715,7 @@ int main(void)
         cmocka_unit_test(test_code_once_and_verifier),
         cmocka_unit_test(test_malformed_code),
         cmocka_unit_test(test_jwks_kept_across_logins_and_threads),
+        cmocka_unit_test(test_token_connection_kept),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
