@@ -159,13 +159,13 @@ static bool pk_printable(const char *s, size_t max)
 
 static char *pk_join(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
+    size_t len = strlen(a) + strlen(b) + 1;
+    char *s = malloc(len);
 
-    if (s == NULL)
-        return NULL;
-    memcpy(s, a, la);
-    memcpy(s + la, b, lb + 1);
+    if (s != NULL && snprintf(s, len, "%s%s", a, b) < 0) {
+        free(s);
+        s = NULL;
+    }
     return s;
 }
 

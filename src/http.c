@@ -223,7 +223,8 @@ void pk_http_pool_free(struct pk_http_pool *pool)
     if (pool == NULL)
         return;
     for (size_t i = 0; i < pool->n; i++) {
-        if (pool->slots[i].h != NULL)
+        /* A handle exists only once libcurl was loaded. */
+        if (pool->slots[i].h != NULL && pool->api.easy_cleanup != NULL)
             pool->api.easy_cleanup(pool->slots[i].h);
         (void)pthread_mutex_destroy(&pool->slots[i].lock);
     }
