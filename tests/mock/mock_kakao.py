@@ -597,6 +597,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "mock-kakao/1"
     sys_version = ""
     timeout = 30  # reading the request
+    # TCP_NODELAY, as real servers set it: headers and body go out in two
+    # writes, and on a kept connection Nagle's algorithm would hold the body
+    # until the client's delayed ACK (about 40 ms per request).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # quiet
         pass
