@@ -279,7 +279,10 @@ size_t pk_relay_page_headers(const char *kakao_auth_url, char *csp_buf, size_t c
     if (origin == 0 || csp_buf == NULL || out == NULL || max < 6)
         return 0;
     /* form-action names Kakao too: browsers check it on the 303 that the
-     * approval form's POST answers with. */
+     * approval form's POST answers with. Chromium checks every redirect of
+     * that chain (tried: POST, 303 to an allowed origin, 302 to another one
+     * is blocked), so a Kakao authorize that redirects on to a host not
+     * listed here (a login page elsewhere) would be blocked. */
     w = snprintf(csp_buf, csp_len,
                  "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' %.*s",
                  (int)origin, kakao_auth_url);
