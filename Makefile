@@ -138,6 +138,17 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(RELAY_BENCH_BIN)
 	@B=$(CURDIR)/$(B) sh tests/bench/bench.sh
 
+# ---- relay: unit tests of the Kakao leg and the pages (tests/unit/test_relay_*.c) ----
+# The wildcard of UNIT_BIN picks them up; this rule (the shorter stem wins)
+# adds the relay's own sources. test_relay_kakao starts the mock Kakao itself.
+RELAY_LEG_SRC := relay/kakao_leg.c relay/pages.c
+
+$(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LEG_SRC) $(wildcard relay/*.h) \
+		$(wildcard tests/unit/*.h) $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -Irelay -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' \
+		-DPK_MOCK_DIR='"$(CURDIR)/tests/mock"' -o $@ $< $(RELAY_LEG_SRC) $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
 # ---- end-to-end: real sshd and sudo through the module, as root ----
 # Only the end-to-end part of make check (tests/e2e/run.sh); needs root.
 .PHONY: e2e

@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <time.h>
 struct pk_relay_kakao_conf {
-    const char *auth_url;       /* kakao_auth_url, no trailing slash: authorize, token, JWKS, iss */
-    const char *rest_api_key;   /* client_id and the ID token's aud */
-    const char *client_secret;  /* NULL when not configured (already read under trust rules) */
-    const char *redirect_uri;   /* {public_url}/callback */
-    const char *ca_file;        /* NULL: system store */
-    const char *proxy;          /* NULL: none */
-    long timeout;               /* seconds, bounds each exchange */
+    const char *auth_url;      /* kakao_auth_url, no trailing slash: authorize, token, JWKS, iss */
+    const char *rest_api_key;  /* client_id and the ID token's aud */
+    const char *client_secret; /* NULL when not configured (already read under trust rules) */
+    const char *redirect_uri;  /* {public_url}/callback */
+    const char *ca_file;       /* NULL: system store */
+    const char *proxy;         /* NULL: none */
+    long timeout;              /* seconds, bounds each exchange */
 };
 struct pk_relay_kakao; /* long-lived: keeps JWKS cache, CA store and connections */
 struct pk_relay_kakao *pk_relay_kakao_new(const struct pk_relay_kakao_conf *conf, char *err,
@@ -20,7 +20,11 @@ struct pk_relay_kakao *pk_relay_kakao_new(const struct pk_relay_kakao_conf *conf
 void pk_relay_kakao_free(struct pk_relay_kakao *k);
 /* Per-session secrets: state, nonce (each 256 random bits, base64url) and a PKCE verifier
  * (43+ chars). From the kernel CSPRNG; false only when it fails. */
-struct pk_relay_pkce { char state[48]; char nonce[48]; char verifier[64]; };
+struct pk_relay_pkce {
+    char state[48];
+    char nonce[48];
+    char verifier[64];
+};
 bool pk_relay_pkce_new(struct pk_relay_pkce *out);
 /* {auth_url}/oauth/authorize?response_type=code&client_id=..&redirect_uri=..&state=..
  * &code_challenge=..&code_challenge_method=S256&nonce=..&scope=openid[&prompt=login]
@@ -34,7 +38,7 @@ enum pk_relay_kakao_result {
     PK_RELAY_KAKAO_NOMEM,
 };
 struct pk_relay_identity {
-    char kakao_id[21];  /* the ID token's sub, checked with pk_valid_kakao_id_text */
+    char kakao_id[21];   /* the ID token's sub, checked with pk_valid_kakao_id_text */
     long long auth_time; /* the ID token's auth_time (or iat when absent) */
 };
 /* Exchanges the code (code_verifier, client_secret when set) at {auth_url}/oauth/token,

@@ -35,6 +35,7 @@
 
 #include <curl/curl.h>
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ struct pk_curl_api {
     CURLcode (*easy_perform)(CURL *);
     CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
     void (*easy_cleanup)(CURL *);
+    void (*easy_reset)(CURL *);
     const char *(*easy_strerror)(CURLcode);
     struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
     void (*slist_free_all)(struct curl_slist *);
@@ -148,6 +150,7 @@ static enum pk_http_failure pk_curl_load(struct pk_curl_api *api, char *err, siz
     PK_CURL_SYM(api, easy_perform, "curl_easy_perform");
     PK_CURL_SYM(api, easy_getinfo, "curl_easy_getinfo");
     PK_CURL_SYM(api, easy_cleanup, "curl_easy_cleanup");
+    PK_CURL_SYM(api, easy_reset, "curl_easy_reset");
     PK_CURL_SYM(api, easy_strerror, "curl_easy_strerror");
     PK_CURL_SYM(api, slist_append, "curl_slist_append");
     PK_CURL_SYM(api, slist_free_all, "curl_slist_free_all");
@@ -165,6 +168,100 @@ static void pk_curl_unload(struct pk_curl_api *api)
     if (api->dl != NULL)
         (void)dlclose(api->dl);
     api->dl = NULL;
+}
+
+/* ---- kept handles (pk_http_pool_new): the relay only ---- */
+
+struct pk_http_slot {
+    pthread_mutex_t lock; /* held by the request using h */
+    CURL *h;              /* NULL until first used */
+};
+
+struct pk_http_pool {
+    struct pk_curl_api api; /* keeps libcurl loaded while the pool lives */
+    size_t n;
+    struct pk_http_slot *slots;
+};
+
+struct pk_http_pool *pk_http_pool_new(size_t handles, char *err, size_t err_len)
+{
+    struct pk_http_pool *pool;
+
+    if (err != NULL && err_len > 0)
+        err[0] = '\0';
+    if (handles == 0 || handles > 1024) {
+        pk_http_set_err(err, err_len, "pool size out of range");
+        return NULL;
+    }
+    pool = calloc(1, sizeof(*pool));
+    if (pool == NULL) {
+        pk_http_set_err(err, err_len, "out of memory");
+        return NULL;
+    }
+    pool->slots = calloc(handles, sizeof(*pool->slots));
+    if (pool->slots == NULL) {
+        free(pool);
+        pk_http_set_err(err, err_len, "out of memory");
+        return NULL;
+    }
+    for (; pool->n < handles; pool->n++) {
+        if (pthread_mutex_init(&pool->slots[pool->n].lock, NULL) != 0) {
+            pk_http_set_err(err, err_len, "cannot create a mutex");
+            pk_http_pool_free(pool);
+            return NULL;
+        }
+    }
+    if (pk_curl_load(&pool->api, err, err_len) != PK_HTTP_NO_FAILURE) {
+        pk_http_pool_free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void pk_http_pool_free(struct pk_http_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (size_t i = 0; i < pool->n; i++) {
+        /* A handle exists only once libcurl was loaded. */
+        if (pool->slots[i].h != NULL && pool->api.easy_cleanup != NULL)
+            pool->api.easy_cleanup(pool->slots[i].h);
+        (void)pthread_mutex_destroy(&pool->slots[i].lock);
+    }
+    free(pool->slots);
+    pk_curl_unload(&pool->api);
+    free(pool);
+}
+
+/* A handle no other thread is using, reset to libcurl's defaults (its
+ * connections and DNS answers stay), with *slot locked; NULL (and *slot NULL)
+ * when every slot is busy or a new handle cannot be made. */
+static CURL *pk_pool_borrow(struct pk_http_pool *pool, struct pk_http_slot **slot)
+{
+    *slot = NULL;
+    for (size_t i = 0; i < pool->n; i++) {
+        struct pk_http_slot *s = &pool->slots[i];
+        if (pthread_mutex_trylock(&s->lock) != 0)
+            continue;
+        if (s->h == NULL)
+            s->h = pool->api.easy_init();
+        if (s->h == NULL) {
+            (void)pthread_mutex_unlock(&s->lock);
+            return NULL;
+        }
+        pool->api.easy_reset(s->h);
+        *slot = s;
+        return s->h;
+    }
+    return NULL;
+}
+
+/* Drops every option (they point into the finished request's memory) and
+ * hands the handle back. */
+static void pk_pool_return(struct pk_http_pool *pool, struct pk_http_slot *slot)
+{
+    pool->api.easy_reset(slot->h);
+    (void)pthread_mutex_unlock(&slot->lock);
 }
 
 /* Grows geometrically; the old buffer is wiped rather than realloc'd so no
@@ -339,9 +436,10 @@ static CURLcode pk_configure(const struct pk_curl_api *api, CURL *h,
     PK_SETOPT(api, h, rc, CURLOPT_SSL_VERIFYPEER, 1L);
     PK_SETOPT(api, h, rc, CURLOPT_SSL_VERIFYHOST, 2L);
     PK_SETOPT(api, h, rc, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-    /* One handle per request never resumes a TLS session; and libcurl
-     * 7.88's session cache double-frees when an allocation in it fails
-     * (tests/alloc/alloc_fail.c found it). */
+    /* One handle per request never resumes a TLS session (a pooled handle
+     * reuses whole connections instead); and libcurl 7.88's session cache
+     * double-frees when an allocation in it fails (tests/alloc/alloc_fail.c
+     * found it). */
     PK_SETOPT(api, h, rc, CURLOPT_SSL_SESSIONID_CACHE, 0L);
     /* Exactly one trust source. The configured bundle replaces the system
      * store, not adds to it. Without one, the system store's hashed
@@ -445,10 +543,11 @@ enum pk_status pk_http_exchange(const struct pk_http_exchange *x, struct pk_http
     struct pk_body_sink sink = {0};
     struct curl_slist *headers;
     struct pk_curl_api api;
+    struct pk_http_slot *slot = NULL;
     enum pk_http_failure failure;
     enum pk_status st;
     CURLcode rc;
-    CURL *h;
+    CURL *h = NULL;
 
     if (err != NULL && err_len > 0)
         err[0] = '\0';
@@ -476,7 +575,10 @@ enum pk_status pk_http_exchange(const struct pk_http_exchange *x, struct pk_http
         pk_http_set_err(err, err_len, "out of memory");
         return PK_ST_NOMEM;
     }
-    h = api.easy_init();
+    if (x->pool != NULL)
+        h = pk_pool_borrow(x->pool, &slot);
+    if (h == NULL)
+        h = api.easy_init();
     if (h == NULL) {
         pk_free_headers(&api, headers);
         pk_curl_unload(&api);
@@ -520,7 +622,10 @@ enum pk_status pk_http_exchange(const struct pk_http_exchange *x, struct pk_http
 
 out:
     pk_sink_free(&sink);
-    api.easy_cleanup(h);
+    if (slot != NULL)
+        pk_pool_return(x->pool, slot);
+    else
+        api.easy_cleanup(h);
     pk_free_headers(&api, headers);
     pk_curl_unload(&api);
     return st;

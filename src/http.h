@@ -95,4 +95,24 @@ struct pk_http_form_request {
 enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
                                  struct pk_http_response *resp, char *err, size_t err_len);
 
+/* Kept handles for a long-running, multi-threaded process (kakao-pam-relay),
+ * never used by the module or the CLI: each request borrows a handle that no
+ * other thread is using, so the connections it opened (TLS included) and its
+ * DNS answers serve the next request to the same server without a new
+ * handshake. Every option is set anew for each request (curl_easy_reset
+ * first), so the rules above hold per request. When every handle is busy, a
+ * request takes a fresh one, as without a pool. Created only where
+ * pk_http_env_safe allows HTTPS; NULL with err set otherwise or when out of
+ * memory. libcurl's shared connection cache (CURLSH) is not used: libcurl
+ * 7.88 does not support sharing connections between concurrent threads. */
+struct pk_http_pool;
+struct pk_http_pool *pk_http_pool_new(size_t handles, char *err, size_t err_len);
+void pk_http_pool_free(struct pk_http_pool *pool);
+
+/* pk_http_post_form through a pool's handles (pool NULL: exactly pk_http_post_form). */
+enum pk_status pk_http_post_form_pooled(struct pk_http_pool *pool,
+                                             const struct pk_http_form_request *req,
+                                             struct pk_http_response *resp, char *err,
+                                             size_t err_len);
+
 #endif

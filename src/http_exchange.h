@@ -27,6 +27,7 @@ struct pk_http_exchange {
     const char *proxy;   /* NULL = none, whatever the environment says */
     long timeout_ms;     /* milliseconds, whole exchange */
     size_t max_body;
+    struct pk_http_pool *pool; /* NULL: a fresh handle, closed after (the module) */
 };
 
 /* Checks the request, refuses an unsafe environment (pk_http_env_safe),

@@ -11,6 +11,14 @@
 enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
                                  struct pk_http_response *resp, char *err, size_t err_len)
 {
+    return pk_http_post_form_pooled(NULL, req, resp, err, err_len);
+}
+
+enum pk_status pk_http_post_form_pooled(struct pk_http_pool *pool,
+                                             const struct pk_http_form_request *req,
+                                             struct pk_http_response *resp, char *err,
+                                             size_t err_len)
+{
     static const char *const form_headers[] = {
         "Content-Type: application/x-www-form-urlencoded;charset=utf-8",
         "Accept: application/json",
@@ -32,5 +40,6 @@ enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
     x.proxy = req->proxy;
     x.timeout_ms = req->timeout_ms;
     x.max_body = req->max_body;
+    x.pool = pool;
     return pk_http_exchange(&x, resp, err, err_len);
 }

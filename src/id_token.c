@@ -1,10 +1,34 @@
 #include "id_token.h"
 
+#include <string.h>
+
 #include "jwt_common.h"
 
-enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
-                                     const struct pk_token *tok, time_t now, bool may_refetch,
-                                     struct pk_result *res)
+/* What a login the caller started adds to the claims, read only after the
+ * signature and the other claims passed. */
+static enum pk_outcome pk_id_token_login_claims(json_t *claims, const char *nonce,
+                                                long long *auth_time, struct pk_result *res)
+{
+    json_t *got = json_object_get(claims, "nonce");
+    json_t *when = json_object_get(claims, "auth_time");
+
+    if (got == NULL)
+        return pk_result_set(res, PK_JWT_BAD_CLAIMS, "nonce missing");
+    if (!json_is_string(got) || json_string_length(got) != strlen(nonce) ||
+        memcmp(json_string_value(got), nonce, strlen(nonce)) != 0)
+        return pk_result_set(res, PK_JWT_BAD_CLAIMS, "nonce does not match");
+    if (when == NULL)
+        when = json_object_get(claims, "iat");
+    if (!json_is_integer(when) || json_integer_value(when) <= 0)
+        return pk_result_set(res, PK_JWT_BAD_CLAIMS, "no auth_time or iat");
+    *auth_time = (long long)json_integer_value(when);
+    return PK_OK;
+}
+
+static enum pk_outcome pk_id_token_check(const struct pk_config *cfg, struct pk_jwks_store *jwks,
+                                         const struct pk_token *tok, time_t now, bool may_refetch,
+                                         const char *nonce, long long *auth_time,
+                                         struct pk_result *res)
 {
     struct pk_jwt_header hdr;
     struct pk_claim_rules rules = {
@@ -47,7 +71,28 @@ enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks
         out = pk_jwt_check_claims(claims, &rules, res);
     if (out == PK_OK)
         out = pk_jwt_read_id(claims, "sub", true, &res->kakao_id, res);
+    if (out == PK_OK && nonce != NULL)
+        out = pk_id_token_login_claims(claims, nonce, auth_time, res);
     json_decref(claims);
     res->kind = PK_KIND_ID_TOKEN;
     return out;
+}
+
+enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks_store *jwks,
+                                     const struct pk_token *tok, time_t now, bool may_refetch,
+                                     struct pk_result *res)
+{
+    return pk_id_token_check(cfg, jwks, tok, now, may_refetch, NULL, NULL, res);
+}
+
+enum pk_outcome pk_id_token_validate_login(const struct pk_config *cfg, struct pk_jwks_store *jwks,
+                                           const struct pk_token *tok, time_t now,
+                                           const char *nonce, long long *auth_time,
+                                           struct pk_result *res)
+{
+    if (nonce == NULL || auth_time == NULL) {
+        res->kind = PK_KIND_ID_TOKEN;
+        return pk_result_set(res, PK_CONFIG_ERROR, "no nonce to check");
+    }
+    return pk_id_token_check(cfg, jwks, tok, now, true, nonce, auth_time, res);
 }

@@ -19,4 +19,13 @@ enum pk_outcome pk_id_token_validate(const struct pk_config *cfg, struct pk_jwks
                                      const struct pk_token *tok, time_t now, bool may_refetch,
                                      struct pk_result *res);
 
+/* The same check for the ID token of a login the caller started itself (the
+ * relay's code exchange): the nonce claim must equal `nonce` exactly, and
+ * *auth_time gets the login's time (auth_time, else iat; one of them is then
+ * required). */
+enum pk_outcome pk_id_token_validate_login(const struct pk_config *cfg, struct pk_jwks_store *jwks,
+                                           const struct pk_token *tok, time_t now,
+                                           const char *nonce, long long *auth_time,
+                                           struct pk_result *res);
+
 #endif

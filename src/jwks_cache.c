@@ -428,3 +428,46 @@ void pk_jwks_store_free(struct pk_jwks_store *s)
     memset(s, 0, sizeof(*s));
     s->dirfd = -1;
 }
+
+void pk_jwks_store_init_memory(struct pk_jwks_store *s, const struct pk_config *cfg,
+                               const struct pk_logger *log, pk_jwks_fetch_fn fetch, void *fetch_ctx)
+{
+    memset(s, 0, sizeof(*s));
+    s->dirfd = -1;
+    s->from_url = true;
+    s->cfg = cfg;
+    s->log = log;
+    s->fetch = fetch != NULL ? fetch : pk_jwks_https_fetch;
+    s->fetch_ctx = fetch_ctx;
+}
+
+enum pk_status pk_jwks_store_refresh(struct pk_jwks_store *s, time_t now, long retry)
+{
+    char err[256];
+    long age = pk_age(now, s->fetched_at);
+    long since_failure = s->failed_at > s->fetched_at ? pk_age(now, s->failed_at) : -1;
+    enum pk_status st;
+
+    s->fetched = false;
+    if (s->have_set && age >= 0 && age < s->cfg->jwks_max_age)
+        return PK_ST_OK;
+    if (since_failure >= 0 && since_failure < retry)
+        return PK_ST_OK;
+    st = pk_store_fetch(s, now, err, sizeof(err));
+    if (st == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (st == PK_ST_OK) {
+        s->unavailable[0] = '\0';
+        return PK_ST_OK;
+    }
+    if (s->have_set) {
+        char age_text[48];
+        pk_age_text(age, age_text, sizeof(age_text));
+        pk_log(s->log, LOG_WARNING, "jwks %s: fetching failed (%s); using the copy in memory, %s",
+               s->cfg->jwks_url, err, age_text);
+    } else if (snprintf(s->unavailable, sizeof(s->unavailable), "%s: %s", s->cfg->jwks_url, err) <
+               0) {
+        s->unavailable[0] = '\0';
+    }
+    return PK_ST_OK;
+}

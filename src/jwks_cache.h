@@ -70,4 +70,18 @@ enum pk_outcome pk_jwks_store_key(struct pk_jwks_store *s, const char *kid, time
 
 void pk_jwks_store_free(struct pk_jwks_store *s);
 
+/* A store kept in memory across validations by a long-running process (the
+ * relay), for cfg->jwks_url: nothing is read from or written to cache_dir.
+ * The caller serialises every use of one store (a mutex). fetch NULL = HTTPS. */
+void pk_jwks_store_init_memory(struct pk_jwks_store *s, const struct pk_config *cfg,
+                               const struct pk_logger *log, pk_jwks_fetch_fn fetch,
+                               void *fetch_ctx);
+
+/* Starts a validation on a memory store: the one-refetch rule of
+ * pk_jwks_store_key starts anew, and the JWKS is fetched when the store has
+ * none or it is older than jwks_max_age, but not within `retry` seconds of a
+ * failed fetch. A failed fetch keeps the set already held (logged); with no
+ * set, an ID token then gets PK_JWKS_UNAVAILABLE. PK_ST_NOMEM or PK_ST_OK. */
+enum pk_status pk_jwks_store_refresh(struct pk_jwks_store *s, time_t now, long retry);
+
 #endif

@@ -100,6 +100,11 @@ int pk_outcome_pam_code(enum pk_outcome outcome)
     return pk_row(outcome)->pam_code;
 }
 
+const char *pk_outcome_reason(enum pk_outcome outcome)
+{
+    return pk_row(outcome)->reason;
+}
+
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome)
 {
     return pk_row(outcome)->wording;

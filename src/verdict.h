@@ -93,6 +93,8 @@ enum pk_outcome pk_result_set(struct pk_result *res, enum pk_outcome outcome, co
     __attribute__((format(printf, 3, 4)));
 
 int pk_outcome_pam_code(enum pk_outcome outcome);
+/* The outcome's reason as the decision line words it ("expired", "wrong audience"). */
+const char *pk_outcome_reason(enum pk_outcome outcome);
 enum pk_wording pk_outcome_wording(enum pk_outcome outcome);
 /* Whether a refusal may come from a token cut short by the client, so that
  * the cut-off hint applies (docs/DESIGN.md §5.5): false for a token that

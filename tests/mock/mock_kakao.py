@@ -21,6 +21,7 @@ import signal
 import socket
 import socketserver
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -47,18 +48,19 @@ TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,512}")
 class Resp:
     """A fixed response: status, body bytes, content type, extra headers."""
 
-    def __init__(self, status, body=b"", ctype=JSON_CT, headers=()):
+    def __init__(self, status, body=b"", ctype=JSON_CT, headers=(), keep_alive=False):
         self.status = status
         self.body = body if isinstance(body, bytes) else body.encode("utf-8")
         self.ctype = ctype
         self.headers = tuple(headers)
+        self.keep_alive = keep_alive  # the connection stays open for another request
 
 
 class Fault:
     """A misbehaving response, carried out by Handler.run_fault()."""
 
     def __init__(self, kind):
-        self.kind = kind  # "hang", "drip", "huge", "redirect"
+        self.kind = kind  # "hang", "drip", "huge", "redirect", "slow"
 
 
 def js(obj, status=200):
@@ -251,14 +253,22 @@ def token_endpoint(attr):
 class OAuthClient:
     """user: whose access token the code yields; secret: required client_secret;
     deny: authorize redirects with error=access_denied; token_answer: what the
-    token endpoint answers instead (a Resp or a Fault), after the client checks."""
+    token endpoint answers instead (a Resp or a Fault), after the client checks.
+    relay: a client of kakao-pam-relay: any absolute http(s) redirect_uri, scope
+    must hold openid and a nonce is required; the ID token is really signed
+    (RS256, the fixture key) with iss = the mock's own URL, aud = client_id and
+    the nonce, except for what id_fault spoils: "nonce", "aud", "iss",
+    "expired", "badsig" or "kid" (a kid the JWKS does not have)."""
 
-    def __init__(self, note, user=ALICE_ID, secret=None, deny=False, token_answer=None):
+    def __init__(self, note, user=ALICE_ID, secret=None, deny=False, token_answer=None,
+                 relay=False, id_fault=None):
         self.note = note
         self.user = user
         self.secret = secret
         self.deny = deny
         self.token_answer = token_answer
+        self.relay = relay
+        self.id_fault = id_fault
 
 
 OAUTH_CLIENTS = {
@@ -275,9 +285,48 @@ OAUTH_CLIENTS = {
     "mockRestApiKey_hang_0006": OAuthClient("token endpoint never answers", token_answer=HANG),
     "mockRestApiKey_notjs_007": OAuthClient(
         "token endpoint answers 200 with a non-JSON body", token_answer=raw("<html>ok</html>")),
+    # kakao-pam-relay's clients: real signatures, the nonce, and one spoilt thing each
+    "mockRelayKey_alice_0101": OAuthClient(
+        "relay: approves as alice (3095134389), signed ID token", relay=True),
+    "mockRelayKey_bob_000102": OAuthClient(
+        "relay: approves as bob (1122334455), signed ID token", user=BOB_ID, relay=True),
+    "mockRelayKey_secret_103": OAuthClient(
+        "relay: needs client_secret mockRelaySecret_0103; approves as alice",
+        secret="mockRelaySecret_0103", relay=True),
+    "mockRelayKey_deny_00104": OAuthClient(
+        "relay: authorize redirects with error=access_denied", deny=True, relay=True),
+    "mockRelayKey_nonce_0105": OAuthClient(
+        "relay: ID token with another nonce", relay=True, id_fault="nonce"),
+    "mockRelayKey_aud_000106": OAuthClient(
+        "relay: ID token for another app (aud)", relay=True, id_fault="aud"),
+    "mockRelayKey_iss_000107": OAuthClient(
+        "relay: ID token with iss https://kauth.kakao.com, not the mock", relay=True,
+        id_fault="iss"),
+    "mockRelayKey_exp_000108": OAuthClient(
+        "relay: ID token expired an hour ago", relay=True, id_fault="expired"),
+    "mockRelayKey_sig_000109": OAuthClient(
+        "relay: ID token with a broken signature", relay=True, id_fault="badsig"),
+    "mockRelayKey_kid_000110": OAuthClient(
+        "relay: ID token signed under a kid the JWKS lacks", relay=True, id_fault="kid"),
+    "mockRelayKey_5xx_000111": OAuthClient(
+        "relay: token endpoint answers 500 (HTML)", relay=True,
+        token_answer=raw("<html><body>500</body></html>", 500, HTML_CT)),
+    "mockRelayKey_slow_00112": OAuthClient(
+        "relay: token endpoint answers 503 only after 10 s", relay=True,
+        token_answer=Fault("slow")),
+    "mockRelayKey_koe_000113": OAuthClient(
+        "relay: token endpoint answers 400 invalid_grant KOE320 (a description "
+        "holding mockSecretInDescription)", relay=True,
+        token_answer=js({"error": "invalid_grant",
+                         "error_description": "authorization code not found for code="
+                                              "mockSecretInDescription",
+                         "error_code": "KOE320"}, 400)),
 }
 OAUTH_ACCESS_TOKENS = {ALICE_ID: "mockValidAliceToken_0001", BOB_ID: "mockValidBobToken_000002"}
 OAUTH_REDIRECT_RE = re.compile(r"http://(localhost|127\.0\.0\.1):[1-9][0-9]{0,4}/[^?#\s]*")
+# A relay's {public_url}/callback: any absolute http(s) URL without query or fragment.
+RELAY_REDIRECT_RE = re.compile(r"https?://[^/?#\s]+/[^?#\s]*")
+RELAY_SLOW_SECONDS = 10
 OAUTH_CHALLENGE_RE = re.compile(r"[A-Za-z0-9_-]{43}")
 OAUTH_VERIFIER_RE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 OAUTH_CODES = {}  # code -> dict(client_id, redirect_uri, challenge, scope, user, used)
@@ -316,8 +365,13 @@ def oauth_authorize(req):
     if client is None:
         return koe(401, "invalid_client", "unknown client_id", "KOE101")
     redirect_uri = q.get("redirect_uri", "")
-    if not OAUTH_REDIRECT_RE.fullmatch(redirect_uri):
+    redirect_re = RELAY_REDIRECT_RE if client.relay else OAUTH_REDIRECT_RE
+    if not redirect_re.fullmatch(redirect_uri):
         return koe(400, "invalid_request", "redirect_uri not registered", "KOE006")
+    if client.relay and ("openid" not in re.split(r"[ ,]", q.get("scope", "")) or
+                         not q.get("nonce")):
+        return koe(400, "invalid_request", "relay clients need scope openid and a nonce",
+                   "KOE205")
     if not q.get("state"):
         return koe(400, "invalid_request", "state is required by this mock", "KOE002")
     if q.get("code_challenge_method") != "S256" or \
@@ -332,7 +386,8 @@ def oauth_authorize(req):
         with OAUTH_LOCK:
             OAUTH_CODES[code] = {"client_id": q["client_id"], "redirect_uri": redirect_uri,
                                  "challenge": q["code_challenge"], "scope": q.get("scope", ""),
-                                 "user": client.user, "used": False}
+                                 "user": client.user, "used": False,
+                                 "nonce": q.get("nonce"), "iss": mock_issuer(req)}
         answer = {"code": code, "state": q["state"]}
     location = redirect_uri + sep + urllib.parse.urlencode(answer, quote_via=urllib.parse.quote)
     return Resp(302, b"", HTML_CT, (("Location", location),))
@@ -346,6 +401,45 @@ def mock_id_token(client_id, user):
               "iat": now, "exp": now + 21600, "auth_time": now, "nickname": "Alice"}
     return ".".join([b64url(json.dumps(header).encode()), b64url(json.dumps(claims).encode()),
                      b64url(b"mock signature, not valid" * 10)])
+
+
+FIXTURE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                           "id_token")
+SIGNING_KEY = os.path.join(FIXTURE_DIR, "kakao_test.key")
+SIGNING_KID = "3f96980381e451efad0d2ddd30e3d3"  # the kid of tests/fixtures/id_token/jwks.json
+
+
+def mock_issuer(req):
+    """The mock's own base URL as the client named it (Host), the iss of relay ID tokens."""
+    host = req.headers.get("Host", "")
+    if not re.fullmatch(r"(127\.0\.0\.1|localhost):[0-9]{1,5}", host):
+        host = "127.0.0.1:%d" % req.port
+    return "https://" + host
+
+
+def signed_id_token(client_id, client, grant):
+    """Kakao's ID token, RS256-signed with the fixture key (openssl), spoilt as
+    client.id_fault says."""
+    now = int(time.time())
+    fault = client.id_fault
+    header = {"kid": "mockUnknownKid_0110" if fault == "kid" else SIGNING_KID, "typ": "JWT",
+              "alg": "RS256"}
+    claims = {"aud": "mockSomeOtherAppKey_0199" if fault == "aud" else client_id,
+              "sub": str(grant["user"]),
+              "auth_time": now - 5,
+              "iss": "https://kauth.kakao.com" if fault == "iss" else grant["iss"],
+              "nickname": "Alice" if grant["user"] == ALICE_ID else "Bob",
+              "exp": now - 3600 if fault == "expired" else now + 21600,
+              "iat": now - 21600 - 3600 if fault == "expired" else now,
+              "nonce": grant["nonce"] + "x" if fault == "nonce" else grant["nonce"]}
+    signing_input = (b64url(json.dumps(header, separators=(",", ":")).encode()) + "." +
+                     b64url(json.dumps(claims, separators=(",", ":")).encode()))
+    sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", SIGNING_KEY],
+                         input=signing_input.encode(), capture_output=True, check=True,
+                         timeout=30).stdout
+    if fault == "badsig":
+        sig = bytes([sig[0] ^ 1]) + sig[1:]
+    return signing_input + "." + b64url(sig)
 
 
 def oauth_token(req):
@@ -390,6 +484,13 @@ def oauth_token(req):
               "refresh_token": "mockRefreshToken_" + secrets.token_urlsafe(16),
               "expires_in": 21599, "scope": scope.replace(",", " "),
               "refresh_token_expires_in": 5183999}
+    if client.relay:
+        answer["id_token"] = signed_id_token(f["client_id"], client, grant)
+        # Like Kakao, keep the connection: a client that keeps it shows up in
+        # the request log with the same peer port on its next request.
+        resp = js(answer)
+        resp.keep_alive = True
+        return resp
     if "openid" in re.split(r"[ ,]", scope):
         answer["id_token"] = mock_id_token(f["client_id"], grant["user"])
     return js(answer)
@@ -496,6 +597,10 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "mock-kakao/1"
     sys_version = ""
     timeout = 30  # reading the request
+    # TCP_NODELAY, as real servers set it: headers and body go out in two
+    # writes, and on a kept connection Nagle's algorithm would hold the body
+    # until the client's delayed ACK (about 40 ms per request).
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # quiet
         pass
@@ -552,18 +657,19 @@ class Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _dispatch
 
-    def send_head(self, status, ctype, length, headers=()):
+    def send_head(self, status, ctype, length, headers=(), keep_alive=False):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(length))
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Connection", "close")
+        self.send_header("Connection", "keep-alive" if keep_alive else "close")
+        self.close_connection = not keep_alive
         self.end_headers()
         self.wfile.flush()
 
     def send(self, resp):
-        self.send_head(resp.status, resp.ctype, len(resp.body), resp.headers)
+        self.send_head(resp.status, resp.ctype, len(resp.body), resp.headers, resp.keep_alive)
         if self.command != "HEAD" and resp.body:
             self.wfile.write(resp.body)
             self.wfile.flush()
@@ -574,6 +680,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(Resp(302, b"", JSON_CT, (("Location", location),)))
         elif fault.kind == "hang":
             self.hang()
+        elif fault.kind == "slow":
+            if not STOP.wait(RELAY_SLOW_SECONDS):
+                self.send(kerr(503, -9798, "service maintenance"))
         elif fault.kind == "drip":
             body = drip_body()
             self.send_head(200, JSON_CT, len(body))

@@ -278,6 +278,75 @@ rs = [json.loads(l) for l in open(sys.argv[1]) ]
 assert sum(r["listener"] == "rogue" for r in rs) == 1
 ' "$log"
 
+# ---------------------------------------------------------------- OAuth for kakao-pam-relay
+verifier=relaySelftestVerifier_0123456789abcdefghijk
+challenge=$(printf %s "$verifier" | openssl dgst -sha256 -binary | openssl base64 -A | tr '+/' '-_' | tr -d '=')
+cb=https://relay.example.test/callback
+# relay_authorize CLIENT [QUERY-TAIL]: GET /oauth/authorize; sets LOC (Location)
+relay_authorize() {
+    get "" "/oauth/authorize?response_type=code&client_id=$1&redirect_uri=https%3A%2F%2Frelay.example.test%2Fcallback&state=st4te&code_challenge=$challenge&code_challenge_method=S256${2-&nonce=n0nce&scope=openid}"
+    LOC=$(sed -n 's/^Location: //Ip' <<<"$HDRS")
+}
+# relay_token CLIENT CODE [curl args...]: POST /oauth/token
+relay_token() {
+    local client=$1 c=$2
+    shift 2
+    get "" /oauth/token --data-urlencode grant_type=authorization_code \
+        --data-urlencode "client_id=$client" --data-urlencode "redirect_uri=$cb" \
+        --data-urlencode "code=$c" "$@"
+}
+relay_authorize mockRelayKey_alice_0101
+check "relay authorize: 302 to the callback with code and state" \
+    bash -c '[[ $1 = 302 && $2 == "https://relay.example.test/callback?code=mockCode_"*"&state=st4te" ]]' \
+    _ "$CODE" "$LOC"
+rcode=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$LOC")
+relay_token mockRelayKey_alice_0101 "$rcode" --data-urlencode "code_verifier=$verifier"
+check "relay token: 200" test "$CODE" = 200
+idt=$(jq_py "$BODY" 'j["id_token"]')
+check "relay ID token: RS256 by the fixture key; iss = the mock, aud, sub, nonce, times" \
+    "$PY" - "$idt" "$base" "$here/../fixtures/id_token/kakao_test.pub.pem" <<'PY'
+import base64, json, subprocess, sys, tempfile, time
+tok, base, pub = sys.argv[1:4]
+h, p, s = tok.split(".")
+d = lambda x: base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+hdr, c = json.loads(d(h)), json.loads(d(p))
+assert hdr == {"kid": "3f96980381e451efad0d2ddd30e3d3", "typ": "JWT", "alg": "RS256"}, hdr
+assert (c["iss"], c["aud"], c["sub"], c["nonce"]) == \
+    (base, "mockRelayKey_alice_0101", "3095134389", "n0nce"), c
+assert c["iat"] <= time.time() < c["exp"] and c["auth_time"] <= c["iat"], c
+with tempfile.NamedTemporaryFile() as f:
+    f.write(d(s))
+    f.flush()
+    subprocess.run(["openssl", "dgst", "-sha256", "-verify", pub, "-signature", f.name],
+                   input=(h + "." + p).encode(), check=True, capture_output=True)
+PY
+relay_token mockRelayKey_alice_0101 "$rcode" --data-urlencode "code_verifier=$verifier"
+check "relay token: a code works once (400 KOE320)" \
+    test "$CODE:$(jq_py "$BODY" 'j["error_code"]')" = 400:KOE320
+relay_authorize mockRelayKey_alice_0101
+rcode=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$LOC")
+relay_token mockRelayKey_alice_0101 "$rcode" --data-urlencode "code_verifier=${verifier}x"
+check "relay token: a wrong code_verifier (400 KOE320)" \
+    test "$CODE:$(jq_py "$BODY" 'j["error_code"]')" = 400:KOE320
+relay_authorize mockRelayKey_alice_0101 "&scope=openid"
+check "relay authorize: no nonce (400)" test "$CODE" = 400
+relay_authorize mockRelayKey_alice_0101 "&nonce=n0nce&scope=profile_nickname"
+check "relay authorize: no openid scope (400)" test "$CODE" = 400
+relay_authorize mockRelayKey_deny_00104
+check "relay authorize, denying client: error=access_denied and the state" \
+    bash -c '[[ $1 = 302 && $2 == "https://relay.example.test/callback?error=access_denied&"*"&state=st4te" ]]' \
+    _ "$CODE" "$LOC"
+relay_authorize mockRelayKey_secret_103
+rcode=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$LOC")
+relay_token mockRelayKey_secret_103 "$rcode" --data-urlencode "code_verifier=$verifier"
+check "relay token: client secret missing (401 KOE010)" \
+    test "$CODE:$(jq_py "$BODY" 'j["error_code"]')" = 401:KOE010
+relay_authorize mockRelayKey_koe_000113
+rcode=$(sed -n 's/.*[?&]code=\([^&]*\).*/\1/p' <<<"$LOC")
+relay_token mockRelayKey_koe_000113 "$rcode" --data-urlencode "code_verifier=$verifier"
+check "relay token: KOE client (400 invalid_grant KOE320)" \
+    test "$CODE:$(jq_py "$BODY" 'j["error"], j["error_code"]')" = "400:('invalid_grant', 'KOE320')"
+
 # SIGTERM while a hanging request is held open: the mock logs a request
 # before answering, so its log line says the request is open.
 hangs_before=$(grep -c '"Bearer mockFaultHang_00000020"' "$d/requests.jsonl")

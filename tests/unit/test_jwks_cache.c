@@ -726,6 +726,106 @@ static void jwks_file_rules(void **state)
     assert_int_equal(fake.calls, 0);
 }
 
+/* ---- a store kept in memory (kakao-pam-relay) ---- */
+
+static enum pk_status refresh(struct pk_jwks_store *s, long now, long retry)
+{
+    memset(&cap, 0, sizeof(cap));
+    return pk_jwks_store_refresh(s, (time_t)now, retry);
+}
+
+/* Fetched once, kept for jwks_max_age, fetched again after; nothing ever
+ * touches cache_dir. */
+static void memory_store_fetch_and_age(void **state)
+{
+    struct pk_jwks_store s;
+    struct pk_result res;
+    struct stat st;
+
+    (void)state;
+    pk_jwks_store_init_memory(&s, &cfg, &logger, fake_fetch, &fake);
+    assert_int_equal(refresh(&s, T0, 10), PK_ST_OK);
+    assert_int_equal(fake.calls, 1);
+    assert_int_equal(key_for(&s, "a", T0, &res), PK_OK);
+    assert_int_equal(refresh(&s, T0 + 3599, 10), PK_ST_OK);
+    assert_int_equal(fake.calls, 1);
+    fake.body = jwks_b;
+    assert_int_equal(refresh(&s, T0 + 3600, 10), PK_ST_OK);
+    assert_int_equal(fake.calls, 2);
+    assert_int_equal(key_for(&s, "b", T0 + 3600, &res), PK_OK);
+    assert_int_equal(cap.count, 0);
+    assert_int_equal(stat(cache_dir, &st), -1);
+    pk_jwks_store_free(&s);
+}
+
+/* No set and the URL fails: unavailable, and no new fetch within retry
+ * seconds of the failure; then one, which brings the set. */
+static void memory_store_no_set_retry(void **state)
+{
+    struct pk_jwks_store s;
+    struct pk_result res;
+
+    (void)state;
+    fake.rc = -1;
+    fake.err = "timeout after 5 s";
+    pk_jwks_store_init_memory(&s, &cfg, &logger, fake_fetch, &fake);
+    assert_int_equal(refresh(&s, T0, 10), PK_ST_OK);
+    assert_int_equal(key_for(&s, "a", T0, &res), PK_JWKS_UNAVAILABLE);
+    assert_string_equal(res.detail, URL ": timeout after 5 s");
+    assert_int_equal(refresh(&s, T0 + 9, 10), PK_ST_OK);
+    assert_int_equal(fake.calls, 1);
+    assert_int_equal(key_for(&s, "a", T0 + 9, &res), PK_JWKS_UNAVAILABLE);
+    fake.rc = 0;
+    assert_int_equal(refresh(&s, T0 + 10, 10), PK_ST_OK);
+    assert_int_equal(fake.calls, 2);
+    assert_int_equal(key_for(&s, "a", T0 + 10, &res), PK_OK);
+    pk_jwks_store_free(&s);
+}
+
+/* An old set whose refresh fails is kept (logged), not dropped. */
+static void memory_store_keeps_old_set(void **state)
+{
+    struct pk_jwks_store s;
+    struct pk_result res;
+
+    (void)state;
+    pk_jwks_store_init_memory(&s, &cfg, &logger, fake_fetch, &fake);
+    assert_int_equal(refresh(&s, T0, 10), PK_ST_OK);
+    fake.rc = -1;
+    fake.err = "HTTP 500";
+    assert_int_equal(refresh(&s, T0 + 4000, 10), PK_ST_OK);
+    assert_int_equal(fake.calls, 2);
+    assert_int_equal(cap.count, 1);
+    assert_string_equal(cap.lines[0], "jwks " URL ": fetching failed (HTTP 500); using the copy "
+                                      "in memory, 4000 s old");
+    assert_int_equal(key_for(&s, "a", T0 + 4000, &res), PK_OK);
+    pk_jwks_store_free(&s);
+}
+
+/* The unknown-kid rule is the module's: one refetch per attempt and at most
+ * every PK_JWKS_RETRY seconds, none right after a fetch for this attempt. */
+static void memory_store_unknown_kid(void **state)
+{
+    struct pk_jwks_store s;
+    struct pk_result res;
+
+    (void)state;
+    pk_jwks_store_init_memory(&s, &cfg, &logger, fake_fetch, &fake);
+    assert_int_equal(refresh(&s, T0, 10), PK_ST_OK);
+    assert_int_equal(key_for(&s, "b", T0, &res), PK_JWT_UNKNOWN_KID);
+    assert_string_equal(res.detail, "kid=\"b\" not in the JWKS (fetched just now)");
+    assert_int_equal(fake.calls, 1);
+    fake.body = jwks_ab;
+    assert_int_equal(refresh(&s, T0 + 1, 10), PK_ST_OK);
+    assert_int_equal(key_for(&s, "b", T0 + 1, &res), PK_OK);
+    assert_int_equal(fake.calls, 2);
+    assert_int_equal(refresh(&s, T0 + 2, 10), PK_ST_OK);
+    assert_int_equal(key_for(&s, "c", T0 + 2, &res), PK_JWT_UNKNOWN_KID);
+    assert_string_equal(res.detail, "kid=\"c\" not in the JWKS (last refetch 1 s ago)");
+    assert_int_equal(fake.calls, 2);
+    pk_jwks_store_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -743,6 +843,10 @@ int main(void)
         cmocka_unit_test_setup(clock_moved_back, setup),
         cmocka_unit_test_setup(skip_lines_once, setup),
         cmocka_unit_test_setup(jwks_file_rules, setup),
+        cmocka_unit_test_setup(memory_store_fetch_and_age, setup),
+        cmocka_unit_test_setup(memory_store_no_set_retry, setup),
+        cmocka_unit_test_setup(memory_store_keeps_old_set, setup),
+        cmocka_unit_test_setup(memory_store_unknown_kid, setup),
     };
     return cmocka_run_group_tests_name("jwks_cache", tests, group_setup, group_teardown);
 }
