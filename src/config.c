@@ -553,13 +553,60 @@ static char *pk_trim(char *s)
     return s;
 }
 
+/* Calls fn for each key = value line of data (NUL-terminated, changed in
+ * place), key and value trimmed; value is NULL for a line without '='.
+ * fn returns 0 to go on, 1 to stop, -2 when out of memory. */
+typedef int (*pk_line_fn)(void *ctx, const char *where, char *key, char *value);
+
+static int pk_each_line(char *data, const char *path, pk_line_fn fn, void *ctx)
+{
+    char *line = data;
+    unsigned lineno = 0;
+
+    while (line != NULL && *line != '\0') {
+        char *next = strchr(line, '\n');
+        char where[PATH_MAX + 32];
+        char *s, *eq;
+        int rc;
+
+        if (next != NULL)
+            *next++ = '\0';
+        lineno++;
+        (void)snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        s = pk_trim(line);
+        line = next;
+        if (*s == '\0' || *s == '#')
+            continue;
+        eq = strchr(s, '=');
+        if (eq == NULL) {
+            rc = fn(ctx, where, s, NULL);
+        } else {
+            *eq = '\0';
+            rc = fn(ctx, where, pk_trim(s), pk_trim(eq + 1));
+        }
+        if (rc != 0)
+            return rc == -2 ? -2 : 0;
+    }
+    return 0;
+}
+
+static int pk_parse_line(void *ctx, const char *where, char *key, char *value)
+{
+    struct pk_parse *p = ctx;
+
+    if (value == NULL)
+        pk_problem(p, where, "expected key = value");
+    else if (pk_apply(p, where, key, strlen(key), value, true) == -2)
+        return -2;
+    return p->failed && !p->keep_going ? 1 : 0;
+}
+
 static int pk_parse_file(struct pk_parse *p, uid_t uid)
 {
     char problem[512], trust[512];
     char *data;
     size_t len;
-    char *line;
-    unsigned lineno = 0;
+    int rc;
     const char *path = p->cfg->config_path;
     enum pk_file_status st =
         p->check ? pk_check_read(path, PK_FILE_CONFIG, uid, &data, &len, trust, sizeof(trust),
@@ -581,37 +628,64 @@ static int pk_parse_file(struct pk_parse *p, uid_t uid)
         pk_free_secret(data, len);
         return 0;
     }
-    line = data;
-    while (line != NULL && *line != '\0') {
-        char *next = strchr(line, '\n');
-        char where[PATH_MAX + 32];
-        char *s, *eq, *key, *value;
-
-        if (next != NULL)
-            *next++ = '\0';
-        lineno++;
-        (void)snprintf(where, sizeof(where), "%s:%u", path, lineno);
-        s = pk_trim(line);
-        line = next;
-        if (*s == '\0' || *s == '#')
-            continue;
-        eq = strchr(s, '=');
-        if (eq == NULL) {
-            pk_problem(p, where, "expected key = value");
-        } else {
-            *eq = '\0';
-            key = pk_trim(s);
-            value = pk_trim(eq + 1);
-            if (pk_apply(p, where, key, strlen(key), value, true) == -2) {
-                pk_free_secret(data, len);
-                return -2;
-            }
-        }
-        if (p->failed && !p->keep_going)
-            break;
-    }
+    rc = pk_each_line(data, path, pk_parse_line, p);
     pk_free_secret(data, len);
-    return 0;
+    return rc;
+}
+
+/* What pk_config_read_file hands to pk_each_line. */
+struct pk_foreign {
+    pk_config_line_fn fn;
+    void *ctx;
+    pk_config_report report;
+    void *rctx;
+};
+
+static int pk_foreign_line(void *ctx, const char *where, char *key, char *value)
+{
+    struct pk_foreign *f = ctx;
+    bool quoted;
+
+    if (value == NULL) {
+        f->report(f->rctx, where, "expected key = value");
+        return 0;
+    }
+    if (pk_unquote(value, &quoted) != 0) {
+        char shown[80], msg[160];
+        pk_log_field(shown, sizeof(shown), key);
+        (void)snprintf(msg, sizeof(msg), "bad value for \"%s\": stray double quote", shown);
+        f->report(f->rctx, where, msg);
+        return 0;
+    }
+    return f->fn(f->ctx, where, key, value, quoted) == -2 ? -2 : 0;
+}
+
+int pk_config_read_file(const char *path, uid_t uid, pk_config_line_fn fn, void *ctx,
+                        pk_config_report report, void *rctx)
+{
+    char problem[512];
+    char *data;
+    size_t len;
+    int rc;
+    struct pk_foreign f = {fn, ctx, report, rctx};
+    enum pk_file_status st =
+        pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem, sizeof(problem));
+
+    if (st == PK_FILE_NOMEM)
+        return -2;
+    if (st != PK_FILE_OK) {
+        report(rctx, "config", problem);
+        return -1;
+    }
+    if (memchr(data, '\0', len) != NULL) {
+        (void)snprintf(problem, sizeof(problem), "%s: contains a NUL byte", path);
+        report(rctx, "config", problem);
+        pk_free_secret(data, len);
+        return -1;
+    }
+    rc = pk_each_line(data, path, pk_foreign_line, &f);
+    pk_free_secret(data, len);
+    return rc;
 }
 
 unsigned pk_config_kinds(const struct pk_config *cfg)
