@@ -103,8 +103,8 @@ bool pk_config_args_nodelay(int argc, const char **argv);
 /* One key = value line for a caller with its own key table (the relay):
  * key and value trimmed, one pair of double quotes stripped (quoted says
  * so). Returns 0 to go on, -2 when out of memory (reading stops). */
-typedef int (*pk_config_line_fn)(void *ctx, const char *where, const char *key,
-                                 const char *value, bool quoted);
+typedef int (*pk_config_line_fn)(void *ctx, const char *where, const char *key, const char *value,
+                                 bool quoted);
 
 /* Reads path with the syntax and the trust rules of the module's config
  * file (owned by root or uid) and hands each line to fn; problems of the
