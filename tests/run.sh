@@ -145,6 +145,32 @@ else
     bad "cli tests (kakao-pam): the mock Kakao API is not running"
 fi
 
+# kakao-pam-relay's HTTP API against the real binary (tests/relay/test_api.py):
+# every status path, the assertion checked with openssl, slow clients, SIGTERM.
+echo "== relay: kakao-pam-relay API (tests/relay)"
+relay_run() {
+    out=$1
+    shift
+    "$@" >"$out" 2>&1
+    rc=$?
+    before=$failed
+    while IFS= read -r line; do
+        case $line in
+        "PASS: "*) ok "${line#PASS: }" ;;
+        "FAIL: "*) bad "${line#FAIL: }" ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done <"$out"
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+        bad "relay: $(basename "$2") exited with status $rc"
+    fi
+}
+relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" "$W/relay"
+if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
+    relay_run "$W/relay_vg.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \
+        "$W/relay_vg" valgrind
+fi
+
 # @@ end-to-end tests (sshd, sudo) go here @@
 # Real sshd/ssh and sudo in private namespaces (tests/e2e/run.sh); as another
 # user than root it prints one SKIPPED line, which counts neither way.
