@@ -835,6 +835,10 @@ static void *pk_reaper(void *arg)
 }
 
 static void pk_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* libmicrohttpd's own error messages, as one escaped log line each. */
+static void pk_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     struct pk_relay *r = cls;
     char msg[512], shown[512];
