@@ -47,6 +47,7 @@ struct pk_relay_conn {
     int fd;
     double started; /* CLOCK_MONOTONIC seconds of the current request's first byte */
     bool complete;  /* the whole request has arrived */
+    bool served;    /* one request was answered: an idle keep-alive close is routine */
     bool dropped;
     char client[64];
 };

@@ -749,6 +749,7 @@ static void pk_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         /* A kept-alive connection's next request gets its own 10 s. */
         conn->started = pk_relay_monotonic();
         conn->complete = false;
+        conn->served = true;
     }
     if (r->in_flight > 0)
         r->in_flight--;
@@ -814,9 +815,10 @@ static void *pk_reaper(void *arg)
                 continue;
             conn->dropped = true;
             (void)shutdown(conn->fd, SHUT_RDWR);
-            pk_log(&r->log, LOG_NOTICE,
-                   "slow client dropped: client=%s (no whole request within %d s)", conn->client,
-                   PK_RELAY_REQUEST_SECONDS);
+            if (!conn->served)
+                pk_log(&r->log, LOG_NOTICE,
+                       "slow client dropped: client=%s (no whole request within %d s)",
+                       conn->client, PK_RELAY_REQUEST_SECONDS);
         }
         (void)pthread_mutex_unlock(&r->lock);
         (void)pk_relay_store_sweep(r->store, time(NULL));

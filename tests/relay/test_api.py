@@ -50,7 +50,7 @@ def write(path, text, mode):
 class Relay:
     """One relay process; its stderr lines are collected as they come."""
 
-    def __init__(self, name, extra="", expect_start=True, conf_mode=0o600):
+    def __init__(self, name, extra="", expect_start=True, conf_mode=0o600, scheme="http"):
         self.dir = os.path.join(WORK, name)
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self.conf = os.path.join(self.dir, "relay.conf")
@@ -69,7 +69,7 @@ class Relay:
         self.reader.start()
         self.port = None
         if expect_start:
-            line = self.wait_line(r"listening on 127\.0\.0\.1:(\d+) \(http\)", 60)
+            line = self.wait_line(r"listening on 127\.0\.0\.1:(\d+) \(%s\)" % scheme, 60)
             if line is None:
                 raise RuntimeError("relay did not start: " + "\n".join(self.lines))
             self.port = int(re.search(r"127\.0\.0\.1:(\d+)", line).group(1))
@@ -617,6 +617,35 @@ def test_sigterm():
            rc == 0 and r.log()[-1] == "kakao-pam-relay: stopped", repr((rc, r.log()[-2:])))
 
 
+def test_tls():
+    import ssl
+    d = os.path.join(WORK, "tls")
+    os.makedirs(d, mode=0o700, exist_ok=True)
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key,
+                    "-out", cert], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    r = Relay("tlsrelay", "tls_cert = %s\ntls_key = %s\n" % (cert, key), scheme="https")
+    ctx = ssl.create_default_context(cafile=cert)
+    c = http.client.HTTPSConnection("127.0.0.1", r.port, timeout=30, context=ctx)
+    c.request("POST", "/v1/sessions", body=json.dumps(
+        {"user": "alice", "service": "sshd", "host": "h", "rhost": ""}))
+    resp = c.getresponse()
+    body = json.loads(resp.read())
+    c.close()
+    result("tls_cert/tls_key: HTTPS directly, 201", resp.status == 201 and "session" in body,
+           repr((resp.status, body)))
+    result("tls relay exits 0 on SIGTERM", r.stop() == 0)
+    os.chmod(key, 0o644)
+    r = Relay("tlsbad", "tls_cert = %s\ntls_key = %s\n" % (cert, key), expect_start=False)
+    rc = r.proc.wait(30)
+    r.reader.join(5)
+    result("tls_key readable by others: refused", rc == 1 and any(
+        "tls_key" in l and "readable" in l for l in r.log()), repr((rc, r.log())))
+
+
 def test_config_errors():
     cases = [
         ("public_url http", "public_url = http://x.example\n",
@@ -718,7 +747,7 @@ def main():
     result("main relay: SIGTERM exit 0" + (" (valgrind clean)" if VALGRIND else ""), rc == 0,
            "exit %s; log tail: %s" % (rc, r.log()[-5:]))
     if not VALGRIND:
-        for g in (test_limits, test_sigterm, test_config_errors):
+        for g in (test_limits, test_sigterm, test_tls, test_config_errors):
             if not only or g.__name__ in only.split(","):
                 try:
                     g()
