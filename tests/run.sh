@@ -165,6 +165,8 @@ relay_run() {
         bad "relay: $(basename "$2") exited with status $rc"
     fi
 }
+RELAY_KAKAO_AUTH_URL=${MOCK_PORT:+https://127.0.0.1:$MOCK_PORT}
+export RELAY_KAKAO_AUTH_URL RELAY_KAKAO_CA="${MOCK_PORT:+$W/certs/ca.pem}"
 relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" "$W/relay"
 if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
     relay_run "$W/relay_vg.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \

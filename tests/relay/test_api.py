@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
 """kakao-pam-relay's HTTP API, end to end against the real binary.
 
-Usage: test_api.py RELAY_BINARY WORKDIR [VALGRIND]
+Usage: test_api.py RELAY_BINARY WORKDIR [valgrind]
 Starts the relay on 127.0.0.1 with an ephemeral port (listen = 127.0.0.1:0;
-the port is read from its start-up log line, never guessed or slept for),
-with the Kakao leg that the binary was built with answering the code "ok"
-as kakao_id 3095134389. Prints one PASS:/FAIL: line per check and exits 1 if
-any failed. Every check asserts the exact status and JSON, and where the
-relay logs an event, its exact log line."""
+the port is read from its start-up log line, never guessed or slept for).
+Prints one PASS:/FAIL: line per check and exits 1 if any failed. Every check
+asserts the exact status and JSON, and where the relay logs an event, its
+exact log line.
+
+The Kakao side: RELAY_KAKAO_AUTH_URL and RELAY_KAKAO_CA (tests/run.sh passes
+the mock Kakao's) become kakao_auth_url and ca_file. A relay built with the
+stand-in leg (relay/stub_leg.c: its authorize URL says code_challenge=stub)
+takes the code "ok" as RELAY_KAKAO_ID; with the real leg the authorize URL
+is opened at the mock, whose redirect back carries the code and state."""
 
 import base64
 import http.client
@@ -27,8 +32,11 @@ RELAY = sys.argv[1]
 WORK = sys.argv[2]
 VALGRIND = len(sys.argv) > 3 and sys.argv[3] == "valgrind"
 PUBLIC = "https://login.example.com"
-AUTH = "https://kauth.test.invalid"
-KAKAO_ID = "3095134389"
+AUTH = os.environ.get("RELAY_KAKAO_AUTH_URL") or "https://kauth.test.invalid"
+AUTH_CA = os.environ.get("RELAY_KAKAO_CA", "")
+KAKAO_ID = os.environ.get("RELAY_KAKAO_ID", "3095134389")
+# The mock Kakao's relay client that approves as alice (tests/mock/README.md).
+CLIENT = os.environ.get("RELAY_KAKAO_CLIENT_ID", "mockRelayKey_alice_0101")
 failures = 0
 
 
@@ -54,8 +62,10 @@ class Relay:
         self.dir = os.path.join(WORK, name)
         os.makedirs(self.dir, mode=0o700, exist_ok=True)
         self.conf = os.path.join(self.dir, "relay.conf")
-        text = ("listen = 127.0.0.1:0\npublic_url = %s\nkakao_rest_api_key = restkey\n"
-                "kakao_auth_url = %s\nsigning_key = %s\n" % (PUBLIC, AUTH, KEY))
+        text = ("listen = 127.0.0.1:0\npublic_url = %s\nkakao_rest_api_key = %s\n"
+                "kakao_auth_url = %s\nsigning_key = %s\n" % (PUBLIC, CLIENT, AUTH, KEY))
+        if AUTH_CA:
+            text += "ca_file = %s\n" % AUTH_CA
         write(self.conf, text + extra, conf_mode)
         cmd = [RELAY, "--config", self.conf]
         if VALGRIND:
@@ -144,6 +154,26 @@ def short_of(url):
     return url.rsplit("/", 1)[1]
 
 
+def kakao_answer(loc, code):
+    """The query Kakao sends back to /callback for the authorize URL loc:
+    with the stand-in leg, code ("ok" approves) and the state; with the real
+    leg, what the mock's authorize endpoint redirects to (code is then only
+    used when it is not "ok": a code Kakao never issued)."""
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)["state"][0]
+    if "code_challenge=stub" in loc or code != "ok":
+        return {"code": code, "state": state}
+    import ssl
+    u = urllib.parse.urlsplit(loc)
+    ctx = ssl.create_default_context(cafile=AUTH_CA or None)
+    c = http.client.HTTPSConnection(u.hostname, u.port or 443, timeout=30, context=ctx)
+    c.request("GET", u.path + "?" + u.query)
+    resp = c.getresponse()
+    resp.read()
+    back = resp.getheader("Location", "")
+    c.close()
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(back).query))
+
+
 def approve(r, short, code="ok"):
     """Presses the button and completes the (stub or mock) Kakao login:
     returns (status of the callback, the 6-digit code or None, Location)."""
@@ -151,10 +181,8 @@ def approve(r, short, code="ok"):
     if st != 303:
         return st, None, None
     loc = h.get("location", "")
-    q = urllib.parse.parse_qs(urllib.parse.urlsplit(loc).query)
-    state = q["state"][0]
     st, _, page = r.request("GET", "/callback?" + urllib.parse.urlencode(
-        {"code": code, "state": state}))
+        kakao_answer(loc, code)))
     m = re.search(r"(\d{3})\s*(\d{3})", page.decode())
     return st, (m.group(1) + m.group(2)) if (m and st == 200) else None, loc
 
@@ -270,7 +298,7 @@ def test_flow(r):
     u = urllib.parse.urlsplit(loc)
     q = urllib.parse.parse_qs(u.query)
     ok = (st == 303 and loc.startswith(AUTH + "/oauth/authorize?") and
-          q.get("response_type") == ["code"] and q.get("client_id") == ["restkey"] and
+          q.get("response_type") == ["code"] and q.get("client_id") == [CLIENT] and
           q.get("redirect_uri") == [PUBLIC + "/callback"] and q.get("scope") == ["openid"] and
           q.get("prompt") == ["login"] and s not in loc)
     result("POST /a/{short}: 303 to Kakao's authorize URL (prompt=login for sudo, no S)",
@@ -280,9 +308,9 @@ def test_flow(r):
         r"kakao-pam-relay: kakao login started tag=[0-9a-f]{8} prompt_login=yes "
         r"client=127\.0\.0\.1", line) is not None, repr(line))
     state = q["state"][0]
+    answer = kakao_answer(loc, "ok")
     m = r.mark()
-    st, h, page = r.request("GET", "/callback?" + urllib.parse.urlencode(
-        {"code": "ok", "state": state}))
+    st, h, page = r.request("GET", "/callback?" + urllib.parse.urlencode(answer))
     mm = re.search(r"(\d{3})\s*(\d{3})", page.decode())
     code = mm.group(1) + mm.group(2) if mm else None
     result("GET /callback: 200 code page with the security headers",
@@ -296,8 +324,7 @@ def test_flow(r):
     result("GET /a/{short} after approval: 410, code not shown again",
            st == 410 and code.encode() not in page and
            (code[:3] + " " + code[3:]).encode() not in page, repr(st))
-    st, h, page = r.request("GET", "/callback?" + urllib.parse.urlencode(
-        {"code": "ok", "state": state}))
+    st, h, page = r.request("GET", "/callback?" + urllib.parse.urlencode(answer))
     result("replayed callback (state single-use): 400, no code", st == 400 and
            not re.search(rb"\d{3}\s*\d{3}", page), repr(st))
     m = r.mark()
