@@ -83,8 +83,10 @@ $(B)/librelay.a: $(RELAY_OBJ)
 $(B)/kakao-pam-relay: $(B)/relay/main.o $(B)/librelay.a $(B)/libpk.a
 	$(CC) $(ALL_CFLAGS) -pie -o $@ $(B)/relay/main.o $(RELAY_LIBS)
 
-# Unit tests of relay/ code link librelay.a too.
-$(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(wildcard tests/unit/*.h) $(B)/librelay.a \
+# Unit tests of the relay's server half link librelay.a too (a static pattern
+# rule: it wins over any test_relay_% pattern for the other relay tests).
+RELAY_SERVER_TESTS := $(B)/tests/test_relay_store $(B)/tests/test_relay_assertion
+$(RELAY_SERVER_TESTS): $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/librelay.a \
 		$(B)/libpk.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -o $@ $< \
 		$(RELAY_LIBS) $(TEST_LIBS)
