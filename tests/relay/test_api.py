@@ -150,6 +150,16 @@ def create(r, user="alice", service="sshd", host="bastion", rhost="203.0.113.5",
                   {"user": user, "service": service, "host": host, "rhost": rhost}, headers)
 
 
+# The 6 digits as the whole text of one element ("481 205" or "481205"):
+# not a number inside a style sheet or a time-left line.
+CODE_RE = re.compile(r">\s*(\d{3}) ?(\d{3})\s*<")
+
+
+def code_of(page):
+    m = CODE_RE.search(page.decode())
+    return m.group(1) + m.group(2) if m else None
+
+
 def short_of(url):
     return url.rsplit("/", 1)[1]
 
@@ -183,8 +193,7 @@ def approve(r, short, code="ok"):
     loc = h.get("location", "")
     st, _, page = r.request("GET", "/callback?" + urllib.parse.urlencode(
         kakao_answer(loc, code)))
-    m = re.search(r"(\d{3})\s*(\d{3})", page.decode())
-    return st, (m.group(1) + m.group(2)) if (m and st == 200) else None, loc
+    return st, code_of(page) if st == 200 else None, loc
 
 
 def redeem(r, s, code):
@@ -311,8 +320,7 @@ def test_flow(r):
     answer = kakao_answer(loc, "ok")
     m = r.mark()
     st, h, page = r.request("GET", "/callback?" + urllib.parse.urlencode(answer))
-    mm = re.search(r"(\d{3})\s*(\d{3})", page.decode())
-    code = mm.group(1) + mm.group(2) if mm else None
+    code = code_of(page)
     result("GET /callback: 200 code page with the security headers",
            st == 200 and code is not None and h.get("x-frame-options") == "DENY" and
            h.get("cache-control") == "no-store", repr(st))
@@ -326,7 +334,7 @@ def test_flow(r):
            (code[:3] + " " + code[3:]).encode() not in page, repr(st))
     st, h, page = r.request("GET", "/callback?" + urllib.parse.urlencode(answer))
     result("replayed callback (state single-use): 400, no code", st == 400 and
-           not re.search(rb"\d{3}\s*\d{3}", page), repr(st))
+           code_of(page) is None, repr(st))
     m = r.mark()
     t0 = int(time.time())
     st, b = redeem(r, s, code)
