@@ -681,6 +681,68 @@ def test_tls():
         "tls_key" in l and "readable" in l for l in r.log()), repr((rc, r.log())))
 
 
+def test_kakao_failures():
+    """What Kakao (the mock) says wrong ends on a page and a log line, and
+    approves nothing. Only with the real Kakao leg: the stand-in has no
+    Kakao to be wrong."""
+    if not os.environ.get("RELAY_KAKAO_AUTH_URL"):
+        print("SKIPPED: relay Kakao failures (no mock Kakao: RELAY_KAKAO_AUTH_URL unset)")
+        return
+    probe = Relay("probe")
+    st, b = create(probe)
+    st, h, _ = probe.request("POST", "/a/" + short_of(b["url"]), body="")
+    probe.stop()
+    if "code_challenge=stub" in h.get("location", ""):
+        print("SKIPPED: relay Kakao failures (built with the stand-in Kakao leg)")
+        return
+    secret = os.path.join(WORK, "client_secret")
+    write(secret, "mockRelaySecret_0103\n", 0o600)
+    cases = [
+        ("denied at Kakao", "mockRelayKey_deny_00104", "", 403,
+         r"login denied at kakao tag=[0-9a-f]{8}: error=access_denied"),
+        ("ID token nonce", "mockRelayKey_nonce_0105", "", 403, r"login refused by kakao tag="),
+        ("ID token aud", "mockRelayKey_aud_000106", "", 403, r"login refused by kakao tag="),
+        ("ID token iss", "mockRelayKey_iss_000107", "", 403, r"login refused by kakao tag="),
+        ("ID token expired", "mockRelayKey_exp_000108", "", 403, r"login refused by kakao tag="),
+        ("ID token signature", "mockRelayKey_sig_000109", "", 403,
+         r"login refused by kakao tag="),
+        ("ID token kid unknown", "mockRelayKey_kid_000110", "", 403,
+         r"login refused by kakao tag="),
+        ("KOE320 invalid_grant", "mockRelayKey_koe_000113", "", 403,
+         r"login refused by kakao tag="),
+        ("client secret missing", "mockRelayKey_secret_103", "", 403,
+         r"login refused by kakao tag="),
+        ("token endpoint 500", "mockRelayKey_5xx_000111", "", 502, r"kakao unavailable tag="),
+        ("token endpoint slow (timeout = 2)", "mockRelayKey_slow_00112", "timeout = 2\n", 502,
+         r"kakao unavailable tag="),
+        ("client secret given", "mockRelayKey_secret_103",
+         "kakao_client_secret_file = %s\n" % secret, 200, r"approved tag=[0-9a-f]{8} kakao_id="),
+    ]
+    global CLIENT
+    saved = CLIENT
+    try:
+        for name, client, extra, want, logrx in cases:
+            CLIENT = client
+            r = Relay("kf", extra)
+            st, b = create(r)
+            m = r.mark()
+            t0 = time.monotonic()
+            st, code, _ = approve(r, short_of(b["url"]))
+            took = time.monotonic() - t0
+            line = r.wait_line(logrx, 10, m)
+            after = redeem(r, b["session"], code or "123456")
+            ok = (st == want and line is not None and
+                  (after[0] == 200 if want == 200 else
+                   after == (409, {"error": "not_approved"})) and
+                  all("mockSecretInDescription" not in l for l in r.log()) and took < 8)
+            result("kakao leg: %s -> %d page, log line, %s" % (
+                name, want, "redeem 200" if want == 200 else "nothing approved"), ok,
+                repr((st, line, after, round(took, 1))))
+            r.stop()
+    finally:
+        CLIENT = saved
+
+
 def test_config_errors():
     cases = [
         ("public_url http", "public_url = http://x.example\n",
@@ -782,7 +844,8 @@ def main():
     result("main relay: SIGTERM exit 0" + (" (valgrind clean)" if VALGRIND else ""), rc == 0,
            "exit %s; log tail: %s" % (rc, r.log()[-5:]))
     if not VALGRIND:
-        for g in (test_limits, test_sigterm, test_tls, test_config_errors):
+        for g in (test_limits, test_sigterm, test_tls, test_kakao_failures,
+                  test_config_errors):
             if not only or g.__name__ in only.split(","):
                 try:
                     g()
