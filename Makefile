@@ -200,6 +200,22 @@ $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) $(FUZZ_OBJ) | $(FUZZ_B)
 $(FUZZ_B) $(FUZZ_B)/src:
 	mkdir -p $@
 
+# The relay's request parsers (relay/request.c): their harness compiles the
+# relay sources it needs itself.
+FUZZ_NAMES += relay_request
+RELAY_FUZZ_SRC := relay/request.c relay/relay_config.c
+test-bin: $(B)/tests/fuzz_relay_request
+
+$(B)/tests/fuzz_relay_request: tests/fuzz/fuzz_relay_request.c tests/fuzz/driver.c $(FUZZ_DEPS) \
+		$(B)/librelay.a $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/driver.c $(FUZZ_COMMON) $(B)/librelay.a $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS)
+
+$(FUZZ_B)/fuzz_relay_request: tests/fuzz/fuzz_relay_request.c $(RELAY_FUZZ_SRC) $(FUZZ_DEPS) \
+		$(FUZZ_OBJ) | $(FUZZ_B)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(RELAY_FUZZ_SRC) $(FUZZ_COMMON) \
+		$(FUZZ_OBJ) $(PKG_LIBS)
+
 .PHONY: fuzz fuzz-bin analyze
 
 fuzz-bin:

@@ -22,6 +22,7 @@
 #include "relay/assertion.h"
 #include "relay/pages.h"
 #include "relay/relay.h"
+#include "relay/request.h"
 #include "src/log.h"
 #include "src/secure.h"
 
@@ -50,61 +51,15 @@ double pk_relay_monotonic(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void pk_addr_text(const struct sockaddr *sa, char *buf, size_t len)
-{
-    const void *a = NULL;
-
-    if (sa != NULL && sa->sa_family == AF_INET)
-        a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-    else if (sa != NULL && sa->sa_family == AF_INET6)
-        a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-    if (a == NULL || inet_ntop(sa->sa_family, a, buf, (socklen_t)len) == NULL)
-        (void)snprintf(buf, len, "unknown");
-}
-
-/* The client address for rate_limit and the log: the peer, or from a
- * trusted proxy the right-most X-Forwarded-For entry that is not itself a
- * trusted proxy (entries further left are the client's to write). */
+/* The client address (for rate_limit and the log) of this request. */
 static void pk_client(struct pk_relay *r, struct MHD_Connection *c, char *buf, size_t len)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *peer = ci != NULL ? ci->client_addr : NULL;
-    const char *xff;
-    char tmp[1024];
 
-    pk_addr_text(peer, buf, len);
-    if (peer == NULL || !pk_relay_config_trusted_proxy(&r->cfg, peer))
-        return;
-    xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
-    if (xff == NULL || strlen(xff) >= sizeof(tmp))
-        return;
-    memcpy(tmp, xff, strlen(xff) + 1);
-    for (;;) {
-        char *comma = strrchr(tmp, ',');
-        char *item = comma != NULL ? comma + 1 : tmp;
-        struct sockaddr_storage ss;
-        size_t n;
-
-        while (*item == ' ')
-            item++;
-        n = strlen(item);
-        while (n > 0 && item[n - 1] == ' ')
-            item[--n] = '\0';
-        memset(&ss, 0, sizeof(ss));
-        if (inet_pton(AF_INET, item, &((struct sockaddr_in *)(void *)&ss)->sin_addr) == 1)
-            ss.ss_family = AF_INET;
-        else if (inet_pton(AF_INET6, item, &((struct sockaddr_in6 *)(void *)&ss)->sin6_addr) == 1)
-            ss.ss_family = AF_INET6;
-        else
-            return; /* malformed: the proxy itself is the client */
-        if (!pk_relay_config_trusted_proxy(&r->cfg, (const struct sockaddr *)&ss) ||
-            comma == NULL) {
-            pk_addr_text((const struct sockaddr *)&ss, buf, len);
-            return;
-        }
-        *comma = '\0';
-    }
+    pk_relay_client_address(&r->cfg, ci != NULL ? ci->client_addr : NULL,
+                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), buf,
+                            len);
 }
 
 static enum MHD_Result pk_send(struct MHD_Connection *c, unsigned status, const char *type,
@@ -188,75 +143,11 @@ static enum MHD_Result pk_message(struct pk_relay *r, struct MHD_Connection *c, 
     return pk_page(r, c, status, pk_relay_page_message(heading, text), NULL);
 }
 
-/* user/host/rhost/service: printable ASCII, within [min, max] bytes. */
-static const char *pk_field(json_t *obj, const char *name, size_t min, size_t max, const char **why)
-{
-    json_t *v = json_object_get(obj, name);
-    const char *s;
-    size_t n;
-
-    if (v == NULL) {
-        if (min == 0)
-            return "";
-        *why = "missing field";
-        return NULL;
-    }
-    if (!json_is_string(v)) {
-        *why = "a field is not a string";
-        return NULL;
-    }
-    s = json_string_value(v);
-    n = json_string_length(v);
-    if (strlen(s) != n || n < min || n > max) {
-        *why = "a field is empty or too long";
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e) {
-            *why = "a field has bytes outside printable ASCII";
-            return NULL;
-        }
-    return s;
-}
-
-/* A JSON object whose keys are all among allowed (NULL-terminated). */
-static json_t *pk_parse_object(const struct pk_req *q, const char *const *allowed, const char **why)
-{
-    json_error_t jerr;
-    json_t *obj = json_loadb(q->body, q->len, JSON_REJECT_DUPLICATES, &jerr);
-    const char *key;
-    json_t *val;
-
-    if (obj == NULL) {
-        *why = "body is not JSON";
-        return NULL;
-    }
-    if (!json_is_object(obj)) {
-        *why = "body is not a JSON object";
-        json_decref(obj);
-        return NULL;
-    }
-    json_object_foreach(obj, key, val)
-    {
-        bool ok = false;
-        (void)val;
-        for (size_t i = 0; allowed[i] != NULL; i++)
-            ok = ok || strcmp(allowed[i], key) == 0;
-        if (!ok) {
-            *why = "unknown field";
-            json_decref(obj);
-            return NULL;
-        }
-    }
-    return obj;
-}
-
 static enum MHD_Result pk_create(struct pk_relay *r, struct MHD_Connection *c,
                                  const struct pk_req *q, const char *client)
 {
-    static const char *const allowed[] = {"user", "service", "host", "rhost", NULL};
     const char *why = NULL;
-    json_t *obj = pk_parse_object(q, allowed, &why);
+    struct pk_relay_create_req req;
     struct pk_relay_session_in in;
     char s[PK_RELAY_S_LEN + 1], short_id[PK_RELAY_SHORT_LEN + 1], tag[9];
     char body[1024], u[140], h[1024], sv[260], rh[1024];
@@ -264,16 +155,9 @@ static enum MHD_Result pk_create(struct pk_relay *r, struct MHD_Connection *c,
     time_t now = time(NULL);
     enum MHD_Result ret;
 
-    if (obj == NULL)
+    if (!pk_relay_parse_create(q->body, q->len, &req, &why))
         return pk_bad_request(r, c, client, why);
-    in.user = pk_field(obj, "user", 1, 32, &why);
-    in.service = in.user != NULL ? pk_field(obj, "service", 1, 64, &why) : NULL;
-    in.host = in.service != NULL ? pk_field(obj, "host", 1, 255, &why) : NULL;
-    in.rhost = in.host != NULL ? pk_field(obj, "rhost", 0, 255, &why) : NULL;
-    if (in.rhost == NULL) {
-        json_decref(obj);
-        return pk_bad_request(r, c, client, why);
-    }
+    in = (struct pk_relay_session_in){req.user, req.service, req.host, req.rhost};
     rc = pk_relay_store_rate(r->store, client, now);
     if (rc == PK_RS_OK)
         rc = pk_relay_store_create(r->store, &in, now, s, short_id, tag);
@@ -281,7 +165,7 @@ static enum MHD_Result pk_create(struct pk_relay *r, struct MHD_Connection *c,
     pk_log_field(h, sizeof(h), in.host);
     pk_log_field(sv, sizeof(sv), in.service);
     pk_log_field(rh, sizeof(rh), in.rhost);
-    json_decref(obj);
+    pk_relay_create_req_free(&req);
     switch (rc) {
     case PK_RS_OK:
         break;
@@ -326,10 +210,7 @@ static bool pk_is_b64url(const char *s, size_t n)
 static enum MHD_Result pk_redeem(struct pk_relay *r, struct MHD_Connection *c,
                                  const struct pk_req *q, const char *s, const char *client)
 {
-    static const char *const allowed[] = {"code", NULL};
     const char *why = NULL;
-    json_t *obj = pk_parse_object(q, allowed, &why);
-    json_t *code;
     struct pk_relay_session_out out;
     enum pk_relay_store_rc rc;
     enum pk_relay_redeem_result rr;
@@ -337,16 +218,8 @@ static enum MHD_Result pk_redeem(struct pk_relay *r, struct MHD_Connection *c,
     char tag[9], body[128];
     char code_text[7];
 
-    if (obj == NULL)
+    if (!pk_relay_parse_redeem(q->body, q->len, code_text, &why))
         return pk_bad_request(r, c, client, why);
-    code = json_object_get(obj, "code");
-    if (!json_is_string(code) || json_string_length(code) != 6 ||
-        strspn(json_string_value(code), "0123456789") != 6) {
-        json_decref(obj);
-        return pk_bad_request(r, c, client, "code must be a string of 6 digits");
-    }
-    memcpy(code_text, json_string_value(code), 7);
-    json_decref(obj);
     pk_relay_tag(s, tag);
     rc = pk_is_b64url(s, PK_RELAY_S_LEN) ? pk_relay_store_redeem(r->store, s, code_text, now, &out)
                                          : PK_RS_UNKNOWN;
@@ -774,7 +647,7 @@ static void pk_notify_conn(void *cls, struct MHD_Connection *c, void **socket_co
             return; /* the idle timeout still bounds it */
         conn->fd = fd->connect_fd;
         conn->started = pk_relay_monotonic();
-        pk_addr_text(ci != NULL ? ci->client_addr : NULL, conn->client, sizeof(conn->client));
+        pk_relay_addr_text(ci != NULL ? ci->client_addr : NULL, conn->client, sizeof(conn->client));
         (void)pthread_mutex_lock(&r->lock);
         conn->next = r->conns;
         if (r->conns != NULL)
@@ -896,7 +769,7 @@ int pk_relay_server_start(struct pk_relay *r)
     }
     r->reaper_started = true;
     info = MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    pk_addr_text((const struct sockaddr *)&r->cfg.listen_addr, addr, sizeof(addr));
+    pk_relay_addr_text((const struct sockaddr *)&r->cfg.listen_addr, addr, sizeof(addr));
     pk_log(&r->log, LOG_INFO, "listening on %s%s%s:%u (%s) public_url=%s",
            r->cfg.listen_addr.ss_family == AF_INET6 ? "[" : "", addr,
            r->cfg.listen_addr.ss_family == AF_INET6 ? "]" : "",
