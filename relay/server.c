@@ -3,11 +3,10 @@
  * with a connection limit, so a slow client or a slow Kakao exchange holds
  * one thread, never the others; a reaper thread drops clients whose request
  * has not arrived whole within PK_RELAY_REQUEST_SECONDS. */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <microhttpd.h>
 
 #include "relay/assertion.h"
