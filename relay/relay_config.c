@@ -127,7 +127,7 @@ static int pk_relay_convert(struct pk_relay_config *cfg, const struct pk_relay_k
                             const char *text, const char **why)
 {
     void *slot = (char *)cfg + k->offset;
-    char *copy;
+    char **dst;
 
     *why = NULL;
     if (!pk_rprintable(text)) {
@@ -175,12 +175,10 @@ static int pk_relay_convert(struct pk_relay_config *cfg, const struct pk_relay_k
     case PK_R_LIST:
         break;
     }
-    copy = strdup(text);
-    if (copy == NULL)
-        return -2;
-    free(*(char **)slot);
-    *(char **)slot = copy;
-    return 0;
+    dst = slot;
+    free(*dst);
+    *dst = strdup(text);
+    return *dst == NULL ? -2 : 0;
 }
 
 static int pk_relay_line(void *ctx, const char *where, const char *key, const char *value,

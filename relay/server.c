@@ -640,9 +640,11 @@ static void pk_notify_conn(void *cls, struct MHD_Connection *c, void **socket_co
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        conn = calloc(1, sizeof(*conn));
-        if (conn == NULL || fd == NULL)
+        if (fd == NULL)
             return; /* the idle timeout still bounds it */
+        conn = calloc(1, sizeof(*conn));
+        if (conn == NULL)
+            return;
         conn->fd = fd->connect_fd;
         conn->started = pk_relay_monotonic();
         pk_relay_addr_text(ci != NULL ? ci->client_addr : NULL, conn->client, sizeof(conn->client));

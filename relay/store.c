@@ -151,11 +151,11 @@ struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf
         return NULL;
     }
     for (int i = 0; i < PK_IX_COUNT; i++) {
-        st->ix[i] = calloc(st->buckets, sizeof(*st->ix[i]));
+        st->ix[i] = calloc(st->buckets, sizeof(struct pk_sess *));
         if (st->ix[i] == NULL)
             goto fail;
     }
-    st->rate = calloc(st->rate_buckets, sizeof(*st->rate));
+    st->rate = calloc(st->rate_buckets, sizeof(struct pk_rate *));
     if (st->rate == NULL)
         goto fail;
     return st;
