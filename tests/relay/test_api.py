@@ -14,6 +14,7 @@ stand-in leg (relay/stub_leg.c: its authorize URL says code_challenge=stub)
 takes the code "ok" as RELAY_KAKAO_ID; with the real leg the authorize URL
 is opened at the mock, whose redirect back carries the code and state."""
 
+import atexit
 import base64
 import http.client
 import json
@@ -38,6 +39,15 @@ KAKAO_ID = os.environ.get("RELAY_KAKAO_ID", "3095134389")
 # The mock Kakao's relay client that approves as alice (tests/mock/README.md).
 CLIENT = os.environ.get("RELAY_KAKAO_CLIENT_ID", "mockRelayKey_alice_0101")
 failures = 0
+RELAYS = []  # every relay started, so none outlives the test (or holds its pipes)
+
+
+@atexit.register
+def kill_leftovers():
+    for proc in RELAYS:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def result(name, ok, detail=""):
@@ -75,6 +85,7 @@ class Relay:
         self.lines = []
         self.cond = threading.Condition()
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+        RELAYS.append(self.proc)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.port = None
@@ -724,21 +735,23 @@ def test_kakao_failures():
         for name, client, extra, want, logrx in cases:
             CLIENT = client
             r = Relay("kf", extra)
-            st, b = create(r)
-            m = r.mark()
-            t0 = time.monotonic()
-            st, code, _ = approve(r, short_of(b["url"]))
-            took = time.monotonic() - t0
-            line = r.wait_line(logrx, 10, m)
-            after = redeem(r, b["session"], code or "123456")
-            ok = (st == want and line is not None and
-                  (after[0] == 200 if want == 200 else
-                   after == (409, {"error": "not_approved"})) and
-                  all("mockSecretInDescription" not in l for l in r.log()) and took < 8)
-            result("kakao leg: %s -> %d page, log line, %s" % (
-                name, want, "redeem 200" if want == 200 else "nothing approved"), ok,
-                repr((st, line, after, round(took, 1))))
-            r.stop()
+            try:
+                st, b = create(r)
+                m = r.mark()
+                t0 = time.monotonic()
+                st, code, _ = approve(r, short_of(b["url"]))
+                took = time.monotonic() - t0
+                line = r.wait_line(logrx, 10, m)
+                after = redeem(r, b["session"], code or "123456")
+                ok = (st == want and line is not None and
+                      (after[0] == 200 if want == 200 else
+                       after == (409, {"error": "not_approved"})) and
+                      all("mockSecretInDescription" not in l for l in r.log()) and took < 8)
+                result("kakao leg: %s -> %d page, log line, %s" % (
+                    name, want, "redeem 200" if want == 200 else "nothing approved"), ok,
+                    repr((st, line, after, round(took, 1))))
+            finally:
+                r.stop()
     finally:
         CLIENT = saved
 
