@@ -785,9 +785,14 @@ void pk_relay_server_stop(struct pk_relay *r, const char *why)
 
     if (r->daemon == NULL)
         return;
+    /* shutdown() first: libmicrohttpd's polling thread may still hold the
+     * listening socket in a poll() it has not yet woken from, and a socket
+     * merely closed would keep accepting until then. */
     fd = MHD_quiesce_daemon(r->daemon);
-    if (fd != MHD_INVALID_SOCKET)
+    if (fd != MHD_INVALID_SOCKET) {
+        (void)shutdown(fd, SHUT_RDWR);
         (void)close(fd);
+    }
     (void)clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += PK_RELAY_DRAIN_SECONDS;
     (void)pthread_mutex_lock(&r->lock);
