@@ -57,13 +57,43 @@ TEST_LIBS := $(shell pkg-config --libs cmocka libpamtest libcurl 2>/dev/null)
 
 .PHONY: all install uninstall check demo clean deps deps-check test-bin
 
-all: $(B)/pam_kakao.so $(B)/kakao-pam
+all: $(B)/pam_kakao.so $(B)/kakao-pam $(B)/kakao-pam-relay
 
 TOOL_SRC := $(sort $(wildcard tools/*.c))
 
 $(B)/kakao-pam: $(TOOL_SRC) $(wildcard tools/*.h) $(B)/libpk.a $(wildcard src/*.h)
 	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -fPIE -o $@ $(TOOL_SRC) $(B)/libpk.a -pie $(LDHARDEN) \
 		$(PKG_LIBS) $(MHD_LIBS)
+
+# kakao-pam-relay: relay/*.c on libmicrohttpd and libpk.a; never linked into the module.
+# relay/stub_leg.c stands in for relay/kakao_leg.c and relay/pages.c until they
+# exist (then it is left out, and can be deleted).
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+RELAY_SRC := $(filter-out relay/main.c,$(sort $(wildcard relay/*.c)))
+ifneq ($(wildcard relay/kakao_leg.c),)
+RELAY_SRC := $(filter-out relay/stub_leg.c,$(RELAY_SRC))
+endif
+RELAY_OBJ := $(patsubst relay/%.c,$(B)/relay/%.o,$(RELAY_SRC))
+RELAY_LIBS := $(B)/librelay.a $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(MHD_LIBS) -lpthread
+
+$(B)/relay/%.o: relay/%.c $(wildcard relay/*.h) $(wildcard src/*.h) | $(B)/relay
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -c -o $@ $<
+
+$(B)/librelay.a: $(RELAY_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/kakao-pam-relay: $(B)/relay/main.o $(B)/librelay.a $(B)/libpk.a
+	$(CC) $(ALL_CFLAGS) -pie -o $@ $(B)/relay/main.o $(RELAY_LIBS)
+
+# Unit tests of the relay's server half link librelay.a too (a static pattern
+# rule: it wins over any test_relay_% pattern for the other relay tests).
+RELAY_SERVER_TESTS := $(B)/tests/test_relay_store $(B)/tests/test_relay_assertion
+$(RELAY_SERVER_TESTS): $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/librelay.a \
+		$(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) $(MHD_CFLAGS) -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -o $@ $< \
+		$(RELAY_LIBS) $(TEST_LIBS)
 
 $(B)/src/%.o: src/%.c $(wildcard src/*.h) | $(B)/src
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -90,7 +120,7 @@ PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))
 $(B)/tests/pam_%: tests/pam/pam_%.c tests/pam/pamtest_util.c tests/pam/pamtest_util.h $(B)/libpk.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/pamtest_util.c $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
 
-$(B) $(B)/src $(B)/tests:
+$(B) $(B)/src $(B)/tests $(B)/relay:
 	mkdir -p $@
 
 # The fuzz harnesses (replayed by make check) and the allocation tests: rules below.
@@ -195,6 +225,22 @@ $(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_DEPS) $(FUZZ_OBJ) | $(FUZZ_B)
 
 $(FUZZ_B) $(FUZZ_B)/src:
 	mkdir -p $@
+
+# The relay's request parsers (relay/request.c): their harness compiles the
+# relay sources it needs itself.
+FUZZ_NAMES += relay_request
+RELAY_FUZZ_SRC := relay/request.c relay/relay_config.c
+test-bin: $(B)/tests/fuzz_relay_request
+
+$(B)/tests/fuzz_relay_request: tests/fuzz/fuzz_relay_request.c tests/fuzz/driver.c $(FUZZ_DEPS) \
+		$(B)/librelay.a $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/driver.c $(FUZZ_COMMON) $(B)/librelay.a $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS)
+
+$(FUZZ_B)/fuzz_relay_request: tests/fuzz/fuzz_relay_request.c $(RELAY_FUZZ_SRC) $(FUZZ_DEPS) \
+		$(FUZZ_OBJ) | $(FUZZ_B)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(RELAY_FUZZ_SRC) $(FUZZ_COMMON) \
+		$(FUZZ_OBJ) $(PKG_LIBS)
 
 .PHONY: fuzz fuzz-bin analyze
 

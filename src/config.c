@@ -550,13 +550,63 @@ static char *pk_trim(char *s)
     return s;
 }
 
+/* Calls fn for each key = value line of data (NUL-terminated, changed in
+ * place), key and value trimmed; value is NULL for a line without '='.
+ * fn returns PK_ST_OK to go on, PK_ST_REFUSED to stop (its problem already
+ * reported), PK_ST_NOMEM to give up; so does pk_each_line, except that a
+ * stop is PK_ST_OK (the caller keeps its own account of problems). */
+typedef enum pk_status (*pk_line_fn)(void *ctx, const char *where, char *key, char *value);
+
+static enum pk_status pk_each_line(char *data, const char *path, pk_line_fn fn, void *ctx)
+{
+    char *line = data;
+    unsigned lineno = 0;
+
+    while (line != NULL && *line != '\0') {
+        char *next = strchr(line, '\n');
+        char where[PATH_MAX + 32];
+        char *s, *eq;
+        enum pk_status st;
+
+        if (next != NULL)
+            *next++ = '\0';
+        lineno++;
+        (void)snprintf(where, sizeof(where), "%s:%u", path, lineno);
+        s = pk_trim(line);
+        line = next;
+        if (*s == '\0' || *s == '#')
+            continue;
+        eq = strchr(s, '=');
+        if (eq == NULL) {
+            st = fn(ctx, where, s, NULL);
+        } else {
+            *eq = '\0';
+            st = fn(ctx, where, pk_trim(s), pk_trim(eq + 1));
+        }
+        if (st == PK_ST_NOMEM)
+            return st;
+        if (st != PK_ST_OK)
+            break;
+    }
+    return PK_ST_OK;
+}
+
+static enum pk_status pk_parse_line(void *ctx, const char *where, char *key, char *value)
+{
+    struct pk_parse *p = ctx;
+
+    if (value == NULL)
+        pk_problem(p, where, "expected key = value");
+    else if (pk_apply(p, where, key, strlen(key), value, true) != PK_ST_OK)
+        return PK_ST_NOMEM;
+    return p->failed && !p->keep_going ? PK_ST_REFUSED : PK_ST_OK;
+}
+
 static enum pk_status pk_parse_file(struct pk_parse *p, uid_t uid)
 {
     char problem[512], trust[512];
     char *data;
     size_t len;
-    char *line;
-    unsigned lineno = 0;
     const char *path = p->cfg->config_path;
     enum pk_status st =
         p->check ? pk_check_read(path, PK_FILE_CONFIG, uid, &data, &len, trust, sizeof(trust),
@@ -578,37 +628,63 @@ static enum pk_status pk_parse_file(struct pk_parse *p, uid_t uid)
         pk_free_secret(data, len);
         return PK_ST_OK;
     }
-    line = data;
-    while (line != NULL && *line != '\0') {
-        char *next = strchr(line, '\n');
-        char where[PATH_MAX + 32];
-        char *s, *eq, *key, *value;
-
-        if (next != NULL)
-            *next++ = '\0';
-        lineno++;
-        (void)snprintf(where, sizeof(where), "%s:%u", path, lineno);
-        s = pk_trim(line);
-        line = next;
-        if (*s == '\0' || *s == '#')
-            continue;
-        eq = strchr(s, '=');
-        if (eq == NULL) {
-            pk_problem(p, where, "expected key = value");
-        } else {
-            *eq = '\0';
-            key = pk_trim(s);
-            value = pk_trim(eq + 1);
-            if (pk_apply(p, where, key, strlen(key), value, true) != PK_ST_OK) {
-                pk_free_secret(data, len);
-                return PK_ST_NOMEM;
-            }
-        }
-        if (p->failed && !p->keep_going)
-            break;
-    }
+    st = pk_each_line(data, path, pk_parse_line, p);
     pk_free_secret(data, len);
-    return PK_ST_OK;
+    return st;
+}
+
+/* What pk_config_read_file hands to pk_each_line. */
+struct pk_foreign {
+    pk_config_line_fn fn;
+    void *ctx;
+    pk_config_report report;
+    void *rctx;
+};
+
+static enum pk_status pk_foreign_line(void *ctx, const char *where, char *key, char *value)
+{
+    struct pk_foreign *f = ctx;
+    bool quoted;
+
+    if (value == NULL) {
+        f->report(f->rctx, where, "expected key = value");
+        return PK_ST_OK;
+    }
+    if (pk_unquote(value, &quoted) != 0) {
+        char shown[80], msg[160];
+        pk_log_field(shown, sizeof(shown), key);
+        (void)snprintf(msg, sizeof(msg), "bad value for \"%s\": stray double quote", shown);
+        f->report(f->rctx, where, msg);
+        return PK_ST_OK;
+    }
+    return f->fn(f->ctx, where, key, value, quoted) == PK_ST_NOMEM ? PK_ST_NOMEM : PK_ST_OK;
+}
+
+enum pk_status pk_config_read_file(const char *path, uid_t uid, pk_config_line_fn fn, void *ctx,
+                                   pk_config_report report, void *rctx)
+{
+    char problem[512];
+    char *data;
+    size_t len;
+    struct pk_foreign f = {fn, ctx, report, rctx};
+    enum pk_status st =
+        pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem, sizeof(problem));
+
+    if (st == PK_ST_NOMEM)
+        return st;
+    if (st != PK_ST_OK) {
+        report(rctx, "config", problem);
+        return PK_ST_REFUSED;
+    }
+    if (memchr(data, '\0', len) != NULL) {
+        (void)snprintf(problem, sizeof(problem), "%s: contains a NUL byte", path);
+        report(rctx, "config", problem);
+        pk_free_secret(data, len);
+        return PK_ST_REFUSED;
+    }
+    st = pk_each_line(data, path, pk_foreign_line, &f);
+    pk_free_secret(data, len);
+    return st;
 }
 
 unsigned pk_config_kinds(const struct pk_config *cfg)

@@ -102,6 +102,21 @@ bool pk_config_key_is_path(const char *key, size_t len);
  * config file key. */
 bool pk_config_args_nodelay(int argc, const char **argv);
 
+/* One key = value line for a caller with its own key table (the relay):
+ * key and value trimmed, one pair of double quotes stripped (quoted says
+ * so). PK_ST_NOMEM stops the reading; anything else goes on (fn reports
+ * its own problems). */
+typedef enum pk_status (*pk_config_line_fn)(void *ctx, const char *where, const char *key, const char *value,
+                                 bool quoted);
+
+/* Reads path with the syntax and the trust rules of the module's config
+ * file (owned by root or uid) and hands each line to fn; problems of the
+ * file and of its syntax go to report (the keys are fn's business).
+ * PK_ST_OK when the file was read, PK_ST_REFUSED when it was refused or
+ * unreadable (reported), PK_ST_NOMEM. */
+enum pk_status pk_config_read_file(const char *path, uid_t uid, pk_config_line_fn fn, void *ctx,
+                                   pk_config_report report, void *rctx);
+
 /* Kinds that are both configured and accepted (enum pk_kind bits). */
 unsigned pk_config_kinds(const struct pk_config *cfg);
 

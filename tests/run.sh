@@ -146,6 +146,34 @@ else
     bad "cli tests (kakao-pam): the mock Kakao API is not running"
 fi
 
+# kakao-pam-relay's HTTP API against the real binary (tests/relay/test_api.py):
+# every status path, the assertion checked with openssl, slow clients, SIGTERM.
+echo "== relay: kakao-pam-relay API (tests/relay)"
+relay_run() {
+    out=$1
+    shift
+    "$@" >"$out" 2>&1
+    rc=$?
+    before=$failed
+    while IFS= read -r line; do
+        case $line in
+        "PASS: "*) ok "${line#PASS: }" ;;
+        "FAIL: "*) bad "${line#FAIL: }" ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done <"$out"
+    if [ "$rc" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+        bad "relay: $(basename "$2") exited with status $rc"
+    fi
+}
+RELAY_KAKAO_AUTH_URL=${MOCK_PORT:+https://127.0.0.1:$MOCK_PORT}
+export RELAY_KAKAO_AUTH_URL RELAY_KAKAO_CA="${MOCK_PORT:+$W/certs/ca.pem}"
+relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" "$W/relay"
+if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
+    relay_run "$W/relay_vg.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \
+        "$W/relay_vg" valgrind
+fi
+
 # @@ end-to-end tests (sshd, sudo) go here @@
 # Real sshd/ssh and sudo in private namespaces (tests/e2e/run.sh); as another
 # user than root it prints one SKIPPED line, which counts neither way.
@@ -172,7 +200,7 @@ fi
 # @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
 # (The concurrency test is tests/pam/pam_threads.c, run with the PAM-level tests.)
 echo "== hardening: fuzz corpora replayed through the harnesses (tests/fuzz)"
-for name in token jwt config user_map kakao_api jwks kakao_cache; do
+for name in token jwt config user_map kakao_api jwks kakao_cache relay_request; do
     n=$(ls "$top/tests/fuzz/corpus/$name" | wc -l)
     check "fuzz corpus $name ($n inputs)" sh -c '"$1" "$2" >"$3" 2>&1 || { tail -n 20 "$3"; exit 1; }' \
         sh "$B/tests/fuzz_$name" "$top/tests/fuzz/corpus/$name" "$W/fuzz_$name.log"

@@ -1,0 +1,125 @@
+/* kakao-pam-relay [--config FILE]: the relay that turns "approve on your
+ * phone with Kakao" into a 6-digit code and a signed assertion
+ * (kakao-pam-relay(8)). Runs in the foreground; SIGTERM or SIGINT stops it. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "relay/relay.h"
+
+static void pk_relay_emit(void *ctx, int priority, const char *msg)
+{
+    const char *what = priority <= LOG_ERR ? "error: " : priority == LOG_WARNING ? "warning: " : "";
+
+    (void)ctx;
+    (void)fprintf(stderr, "kakao-pam-relay: %s%s\n", what, msg);
+}
+
+static void pk_config_problem(void *ctx, const char *where, const char *problem)
+{
+    pk_log(ctx, LOG_ERR, "config: %s: %s", where, problem);
+}
+
+static void pk_usage(FILE *f)
+{
+    (void)fprintf(f, "usage: kakao-pam-relay [--config FILE] [--check]\n"
+                     "  --config FILE  relay configuration (default " PK_RELAY_DEFAULT_CONFIG ")\n"
+                     "  --check        read and check the configuration, then exit\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct pk_relay r;
+    const char *path = PK_RELAY_DEFAULT_CONFIG;
+    bool check_only = false;
+    sigset_t set;
+    int sig = 0;
+    int rc;
+
+    memset(&r, 0, sizeof(r));
+    r.log.emit = pk_relay_emit;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check_only = true;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            pk_usage(stdout);
+            return 0;
+        } else {
+            pk_usage(stderr);
+            return 2;
+        }
+    }
+    /* Only this thread takes the stop signals (sigwait below): every thread
+     * started later inherits the mask. A peer that closes early is an
+     * error on write, never a SIGPIPE. */
+    (void)sigemptyset(&set);
+    (void)sigaddset(&set, SIGTERM);
+    (void)sigaddset(&set, SIGINT);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0 || signal(SIGPIPE, SIG_IGN) == SIG_ERR) {
+        pk_log(&r.log, LOG_ERR, "cannot set up signals");
+        return 1;
+    }
+    rc = pk_relay_config_load(&r.cfg, path, geteuid(), pk_config_problem, &r.log);
+    if (rc != 0) {
+        pk_log(&r.log, LOG_ERR, "%s: %s", path,
+               rc == -2 ? "out of memory" : "configuration refused, not started");
+        return 1;
+    }
+    if (check_only) {
+        pk_log(&r.log, LOG_INFO, "%s: configuration ok", path);
+        pk_relay_config_free(&r.cfg);
+        return 0;
+    }
+    {
+        struct pk_relay_store_conf sc = {r.cfg.session_ttl, r.cfg.code_attempts, r.cfg.max_sessions,
+                                         r.cfg.rate_limit};
+        struct pk_relay_kakao_conf kc = {r.cfg.kakao_auth_url, r.cfg.kakao_rest_api_key,
+                                         r.cfg.client_secret,  r.cfg.redirect_uri,
+                                         r.cfg.ca_file,        r.cfg.proxy,
+                                         r.cfg.timeout};
+        char err[256] = "";
+
+        r.store = pk_relay_store_new(&sc);
+        if (r.store == NULL) {
+            pk_log(&r.log, LOG_ERR, "out of memory");
+            pk_relay_config_free(&r.cfg);
+            return 1;
+        }
+        r.kakao = pk_relay_kakao_new(&kc, err, sizeof(err));
+        if (r.kakao == NULL) {
+            pk_log(&r.log, LOG_ERR, "kakao client not set up: %s", err);
+            pk_relay_store_free(r.store);
+            pk_relay_config_free(&r.cfg);
+            return 1;
+        }
+    }
+    rc = 1;
+    if (pthread_mutex_init(&r.lock, NULL) != 0)
+        goto out;
+    if (pthread_cond_init(&r.cond, NULL) != 0) {
+        (void)pthread_mutex_destroy(&r.lock);
+        goto out;
+    }
+    if (pk_relay_server_start(&r) == 0) {
+        while (sigwait(&set, &sig) != 0)
+            ;
+        pk_relay_server_stop(&r, sig == SIGINT ? "SIGINT" : "SIGTERM");
+        pk_log(&r.log, LOG_INFO, "stopped");
+        rc = 0;
+    }
+    (void)pthread_cond_destroy(&r.cond);
+    (void)pthread_mutex_destroy(&r.lock);
+out:
+    pk_relay_kakao_free(r.kakao);
+    pk_relay_store_free(r.store);
+    pk_relay_config_free(&r.cfg);
+    return rc;
+}
