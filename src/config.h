@@ -106,8 +106,8 @@ bool pk_config_args_nodelay(int argc, const char **argv);
  * key and value trimmed, one pair of double quotes stripped (quoted says
  * so). PK_ST_NOMEM stops the reading; anything else goes on (fn reports
  * its own problems). */
-typedef enum pk_status (*pk_config_line_fn)(void *ctx, const char *where, const char *key, const char *value,
-                                 bool quoted);
+typedef enum pk_status (*pk_config_line_fn)(void *ctx, const char *where, const char *key,
+                                            const char *value, bool quoted);
 
 /* Reads path with the syntax and the trust rules of the module's config
  * file (owned by root or uid) and hands each line to fn; problems of the

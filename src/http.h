@@ -111,8 +111,7 @@ void pk_http_pool_free(struct pk_http_pool *pool);
 
 /* pk_http_post_form through a pool's handles (pool NULL: exactly pk_http_post_form). */
 enum pk_status pk_http_post_form_pooled(struct pk_http_pool *pool,
-                                             const struct pk_http_form_request *req,
-                                             struct pk_http_response *resp, char *err,
-                                             size_t err_len);
+                                        const struct pk_http_form_request *req,
+                                        struct pk_http_response *resp, char *err, size_t err_len);
 
 #endif

@@ -15,9 +15,8 @@ enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
 }
 
 enum pk_status pk_http_post_form_pooled(struct pk_http_pool *pool,
-                                             const struct pk_http_form_request *req,
-                                             struct pk_http_response *resp, char *err,
-                                             size_t err_len)
+                                        const struct pk_http_form_request *req,
+                                        struct pk_http_response *resp, char *err, size_t err_len)
 {
     static const char *const form_headers[] = {
         "Content-Type: application/x-www-form-urlencoded;charset=utf-8",
