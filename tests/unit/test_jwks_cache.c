@@ -766,7 +766,7 @@ static void memory_store_no_set_retry(void **state)
     struct pk_result res;
 
     (void)state;
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "timeout after 5 s";
     pk_jwks_store_init_memory(&s, &cfg, &logger, fake_fetch, &fake);
     assert_int_equal(refresh(&s, T0, 10), PK_ST_OK);
@@ -775,7 +775,7 @@ static void memory_store_no_set_retry(void **state)
     assert_int_equal(refresh(&s, T0 + 9, 10), PK_ST_OK);
     assert_int_equal(fake.calls, 1);
     assert_int_equal(key_for(&s, "a", T0 + 9, &res), PK_JWKS_UNAVAILABLE);
-    fake.rc = 0;
+    fake.rc = PK_ST_OK;
     assert_int_equal(refresh(&s, T0 + 10, 10), PK_ST_OK);
     assert_int_equal(fake.calls, 2);
     assert_int_equal(key_for(&s, "a", T0 + 10, &res), PK_OK);
@@ -791,7 +791,7 @@ static void memory_store_keeps_old_set(void **state)
     (void)state;
     pk_jwks_store_init_memory(&s, &cfg, &logger, fake_fetch, &fake);
     assert_int_equal(refresh(&s, T0, 10), PK_ST_OK);
-    fake.rc = -1;
+    fake.rc = PK_ST_UNAVAILABLE;
     fake.err = "HTTP 500";
     assert_int_equal(refresh(&s, T0 + 4000, 10), PK_ST_OK);
     assert_int_equal(fake.calls, 2);
