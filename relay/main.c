@@ -40,6 +40,7 @@ int main(int argc, char **argv)
     bool check_only = false;
     sigset_t set;
     int sig = 0;
+    enum pk_status st;
     int rc;
 
     memset(&r, 0, sizeof(r));
@@ -67,10 +68,10 @@ int main(int argc, char **argv)
         pk_log(&r.log, LOG_ERR, "cannot set up signals");
         return 1;
     }
-    rc = pk_relay_config_load(&r.cfg, path, geteuid(), pk_config_problem, &r.log);
-    if (rc != 0) {
+    st = pk_relay_config_load(&r.cfg, path, geteuid(), pk_config_problem, &r.log);
+    if (st != PK_ST_OK) {
         pk_log(&r.log, LOG_ERR, "%s: %s", path,
-               rc == -2 ? "out of memory" : "configuration refused, not started");
+               st == PK_ST_NOMEM ? "out of memory" : "configuration refused, not started");
         return 1;
     }
     if (check_only) {
@@ -108,7 +109,7 @@ int main(int argc, char **argv)
         (void)pthread_mutex_destroy(&r.lock);
         goto out;
     }
-    if (pk_relay_server_start(&r) == 0) {
+    if (pk_relay_server_start(&r) == PK_ST_OK) {
         while (sigwait(&set, &sig) != 0)
             ;
         pk_relay_server_stop(&r, sig == SIGINT ? "SIGINT" : "SIGTERM");
