@@ -13,6 +13,11 @@
 
 #include "relay/relay.h"
 
+/* stderr only, never syslog(3) as well: under systemd stderr already goes
+ * to the journal as ident kakao-pam-relay, facility daemon (the unit's
+ * defaults), where a syslog daemon on the host picks it up; a second copy
+ * through /dev/log would put every line there twice. Other supervisors
+ * collect stderr too, terminal or not. */
 static void pk_relay_emit(void *ctx, int priority, const char *msg)
 {
     const char *what = priority <= LOG_ERR ? "error: " : priority == LOG_WARNING ? "warning: " : "";
