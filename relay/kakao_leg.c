@@ -401,8 +401,7 @@ static void pk_token_doc_free(json_t *doc)
 
 /* Kakao's error answer {"error", "error_description", "error_code"}: only the
  * two identifiers are named (the description may quote the code). */
-static enum pk_relay_kakao_result pk_token_refused(long status, json_t *doc, char *reason,
-                                                   size_t reason_len)
+static enum pk_status pk_token_refused(long status, json_t *doc, char *reason, size_t reason_len)
 {
     json_t *e = json_object_get(doc, "error");
     json_t *c = json_object_get(doc, "error_code");
@@ -410,24 +409,24 @@ static enum pk_relay_kakao_result pk_token_refused(long status, json_t *doc, cha
 
     if (!json_is_string(e)) {
         pk_set_text(reason, reason_len, "Kakao token endpoint answered HTTP %ld", status);
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     pk_log_field(error, sizeof(error), json_string_value(e));
     pk_log_field(code, sizeof(code), json_is_string(c) ? json_string_value(c) : "");
     pk_set_text(reason, reason_len, "Kakao refused the code: %s%s%s (HTTP %ld)", error,
                 code[0] != '\0' ? " " : "", code, status);
-    return PK_RELAY_KAKAO_REFUSED;
+    return PK_ST_REFUSED;
 }
 
-/* POSTs the form; on PK_RELAY_KAKAO_OK *doc is the 200 answer's JSON object. */
-static enum pk_relay_kakao_result pk_exchange(const struct pk_relay_kakao *k, const char *code,
-                                              const struct pk_relay_pkce *p, json_t **doc,
-                                              char *reason, size_t reason_len)
+/* POSTs the form; on PK_ST_OK *doc is the 200 answer's JSON object. */
+static enum pk_status pk_exchange(const struct pk_relay_kakao *k, const char *code,
+                                  const struct pk_relay_pkce *p, json_t **doc, char *reason,
+                                  size_t reason_len)
 {
     struct pk_text form = {0};
     struct pk_http_form_request req;
     struct pk_http_response resp;
-    enum pk_relay_kakao_result rc;
+    enum pk_status rc;
     enum pk_status st;
     json_error_t jerr;
     char why[256], text[320];
@@ -448,7 +447,7 @@ static enum pk_relay_kakao_result pk_exchange(const struct pk_relay_kakao *k, co
     if (form.oom) {
         pk_text_free(&form);
         pk_set_text(reason, reason_len, "out of memory");
-        return PK_RELAY_KAKAO_NOMEM;
+        return PK_ST_NOMEM;
     }
     memset(&req, 0, sizeof(req));
     req.url = k->token_url;
@@ -464,7 +463,7 @@ static enum pk_relay_kakao_result pk_exchange(const struct pk_relay_kakao *k, co
         pk_http_failure_text(st, resp.failure, why, k->cfg.timeout, PK_RELAY_TOKEN_MAX_BODY, text,
                              sizeof(text));
         pk_set_text(reason, reason_len, "Kakao token endpoint: %s", text);
-        return st == PK_ST_NOMEM ? PK_RELAY_KAKAO_NOMEM : PK_RELAY_KAKAO_UNAVAILABLE;
+        return st == PK_ST_NOMEM ? PK_ST_NOMEM : PK_ST_UNAVAILABLE;
     }
     *doc = json_loadb(resp.body, resp.len, JSON_REJECT_DUPLICATES, &jerr);
     if (*doc != NULL && !json_is_object(*doc)) {
@@ -472,21 +471,20 @@ static enum pk_relay_kakao_result pk_exchange(const struct pk_relay_kakao *k, co
         *doc = NULL;
     }
     if (resp.status == 200 && *doc != NULL) {
-        rc = PK_RELAY_KAKAO_OK;
+        rc = PK_ST_OK;
     } else if (resp.status == 200) {
         pk_set_text(reason, reason_len, "Kakao token endpoint: the answer is not a JSON object");
-        rc = json_error_code(&jerr) == json_error_out_of_memory ? PK_RELAY_KAKAO_NOMEM
-                                                                : PK_RELAY_KAKAO_UNAVAILABLE;
+        rc = json_error_code(&jerr) == json_error_out_of_memory ? PK_ST_NOMEM : PK_ST_UNAVAILABLE;
     } else if (resp.status >= 400 && resp.status < 500 && resp.status != 429) {
         rc = pk_token_refused(resp.status, *doc, reason, reason_len);
     } else {
         /* 5xx, 429 (Kakao's rate limit), a redirect, anything odd: Kakao
          * could not answer now; the code may still be good. */
         pk_set_text(reason, reason_len, "Kakao token endpoint answered HTTP %ld", resp.status);
-        rc = PK_RELAY_KAKAO_UNAVAILABLE;
+        rc = PK_ST_UNAVAILABLE;
     }
     pk_http_response_free(&resp);
-    if (rc != PK_RELAY_KAKAO_OK) {
+    if (rc != PK_ST_OK) {
         pk_token_doc_free(*doc);
         *doc = NULL;
     }
@@ -494,10 +492,9 @@ static enum pk_relay_kakao_result pk_exchange(const struct pk_relay_kakao *k, co
 }
 
 /* The ID token of the answer, judged under the lock that guards the JWKS. */
-static enum pk_relay_kakao_result pk_judge_id_token(struct pk_relay_kakao *k, const char *jwt,
-                                                    const struct pk_relay_pkce *p,
-                                                    struct pk_relay_identity *id, char *reason,
-                                                    size_t reason_len)
+static enum pk_status pk_judge_id_token(struct pk_relay_kakao *k, const char *jwt,
+                                        const struct pk_relay_pkce *p, struct pk_relay_identity *id,
+                                        char *reason, size_t reason_len)
 {
     struct pk_result res;
     struct pk_token tok;
@@ -508,11 +505,11 @@ static enum pk_relay_kakao_result pk_judge_id_token(struct pk_relay_kakao *k, co
     memset(&res, 0, sizeof(res));
     if (pk_token_parse(jwt, &tok, &res) != PK_OK || tok.shape != PK_SHAPE_JWT) {
         pk_set_text(reason, reason_len, "ID token refused: not a JWT");
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     if (pthread_mutex_lock(&k->lock) != 0) {
         pk_set_text(reason, reason_len, "cannot take the JWKS lock");
-        return PK_RELAY_KAKAO_UNAVAILABLE;
+        return PK_ST_UNAVAILABLE;
     }
     now = time(NULL);
     if (pk_jwks_store_refresh(&k->jwks, now, PK_RELAY_JWKS_RETRY) == PK_ST_NOMEM)
@@ -526,32 +523,31 @@ static enum pk_relay_kakao_result pk_judge_id_token(struct pk_relay_kakao *k, co
         break;
     case PK_NO_MEMORY:
         pk_set_text(reason, reason_len, "out of memory");
-        return PK_RELAY_KAKAO_NOMEM;
+        return PK_ST_NOMEM;
     case PK_JWKS_UNAVAILABLE:
         pk_set_text(reason, reason_len, "Kakao's JWKS unavailable: %s", res.detail);
-        return PK_RELAY_KAKAO_UNAVAILABLE;
+        return PK_ST_UNAVAILABLE;
     default:
         pk_set_text(reason, reason_len, "ID token refused: %s%s%s%s", pk_outcome_reason(out),
                     res.detail[0] != '\0' ? " (" : "", res.detail,
                     res.detail[0] != '\0' ? ")" : "");
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     pk_set_text(id->kakao_id, sizeof(id->kakao_id), "%lld", (long long)res.kakao_id);
     if (!pk_valid_kakao_id_text(id->kakao_id, strlen(id->kakao_id), NULL)) {
         memset(id, 0, sizeof(*id));
         pk_set_text(reason, reason_len, "ID token refused: sub is not a kakao_id");
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     id->auth_time = auth_time;
-    return PK_RELAY_KAKAO_OK;
+    return PK_ST_OK;
 }
 
-enum pk_relay_kakao_result pk_relay_kakao_finish(struct pk_relay_kakao *k, const char *code,
-                                                 const struct pk_relay_pkce *p,
-                                                 struct pk_relay_identity *id, char *reason,
-                                                 size_t reason_len)
+enum pk_status pk_relay_kakao_finish(struct pk_relay_kakao *k, const char *code,
+                                     const struct pk_relay_pkce *p, struct pk_relay_identity *id,
+                                     char *reason, size_t reason_len)
 {
-    enum pk_relay_kakao_result rc;
+    enum pk_status rc;
     json_t *doc = NULL;
     json_t *jwt;
 
@@ -560,21 +556,21 @@ enum pk_relay_kakao_result pk_relay_kakao_finish(struct pk_relay_kakao *k, const
         memset(id, 0, sizeof(*id));
     if (k == NULL || id == NULL || !pk_pkce_ok(p)) {
         pk_set_text(reason, reason_len, "no session secrets");
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     if (!pk_printable(code, PK_RELAY_CODE_MAX)) {
         pk_set_text(reason, reason_len, "the authorization code is missing or malformed");
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     rc = pk_exchange(k, code, p, &doc, reason, reason_len);
-    if (rc != PK_RELAY_KAKAO_OK)
+    if (rc != PK_ST_OK)
         return rc;
     jwt = json_object_get(doc, "id_token");
     if (!json_is_string(jwt) || json_string_length(jwt) != strlen(json_string_value(jwt))) {
         pk_token_doc_free(doc);
         pk_set_text(reason, reason_len,
                     "no id_token in Kakao's answer (is OpenID Connect on for the app?)");
-        return PK_RELAY_KAKAO_REFUSED;
+        return PK_ST_REFUSED;
     }
     rc = pk_judge_id_token(k, json_string_value(jwt), p, id, reason, reason_len);
     pk_token_doc_free(doc);

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
+
+#include "src/status.h"
 struct pk_relay_kakao_conf {
     const char *auth_url;      /* kakao_auth_url, no trailing slash: authorize, token, JWKS, iss */
     const char *rest_api_key;  /* client_id and the ID token's aud */
@@ -31,12 +33,6 @@ bool pk_relay_pkce_new(struct pk_relay_pkce *out);
  * malloc'd; NULL: no memory. */
 char *pk_relay_kakao_authorize_url(const struct pk_relay_kakao *k, const struct pk_relay_pkce *p,
                                    bool prompt_login);
-enum pk_relay_kakao_result {
-    PK_RELAY_KAKAO_OK = 0,
-    PK_RELAY_KAKAO_REFUSED,     /* Kakao said no (KOE..., invalid_grant) or the ID token failed */
-    PK_RELAY_KAKAO_UNAVAILABLE, /* network, timeout, 5xx, JWKS unreachable */
-    PK_RELAY_KAKAO_NOMEM,
-};
 struct pk_relay_identity {
     char kakao_id[21];   /* the ID token's sub, checked with pk_valid_kakao_id_text */
     long long auth_time; /* the ID token's auth_time (or iat when absent) */
@@ -45,9 +41,10 @@ struct pk_relay_identity {
  * verifies the ID token (JWKS {auth_url}/.well-known/jwks.json cached like the module caches
  * it; iss = auth_url, aud = rest_api_key, nonce = p->nonce, exp with 60 s leeway, alg
  * pinned to what the JWK says), fills *id. reason: one line for the log and the page (never
- * a token, code or body). */
-enum pk_relay_kakao_result pk_relay_kakao_finish(struct pk_relay_kakao *k, const char *code,
-                                                 const struct pk_relay_pkce *p,
-                                                 struct pk_relay_identity *id, char *reason,
-                                                 size_t reason_len);
+ * a token, code or body). PK_ST_OK; PK_ST_REFUSED when Kakao said no (KOE..., invalid_grant)
+ * or the ID token failed; PK_ST_UNAVAILABLE on network, timeout, 5xx or JWKS unreachable;
+ * PK_ST_NOMEM. */
+enum pk_status pk_relay_kakao_finish(struct pk_relay_kakao *k, const char *code,
+                                     const struct pk_relay_pkce *p, struct pk_relay_identity *id,
+                                     char *reason, size_t reason_len);
 #endif

@@ -13,6 +13,11 @@
 
 #include "relay/relay.h"
 
+/* stderr only, never syslog(3) as well: under systemd stderr already goes
+ * to the journal as ident kakao-pam-relay, facility daemon (the unit's
+ * defaults), where a syslog daemon on the host picks it up; a second copy
+ * through /dev/log would put every line there twice. Other supervisors
+ * collect stderr too, terminal or not. */
 static void pk_relay_emit(void *ctx, int priority, const char *msg)
 {
     const char *what = priority <= LOG_ERR ? "error: " : priority == LOG_WARNING ? "warning: " : "";
@@ -40,6 +45,7 @@ int main(int argc, char **argv)
     bool check_only = false;
     sigset_t set;
     int sig = 0;
+    enum pk_status st;
     int rc;
 
     memset(&r, 0, sizeof(r));
@@ -67,10 +73,10 @@ int main(int argc, char **argv)
         pk_log(&r.log, LOG_ERR, "cannot set up signals");
         return 1;
     }
-    rc = pk_relay_config_load(&r.cfg, path, geteuid(), pk_config_problem, &r.log);
-    if (rc != 0) {
+    st = pk_relay_config_load(&r.cfg, path, geteuid(), pk_config_problem, &r.log);
+    if (st != PK_ST_OK) {
         pk_log(&r.log, LOG_ERR, "%s: %s", path,
-               rc == -2 ? "out of memory" : "configuration refused, not started");
+               st == PK_ST_NOMEM ? "out of memory" : "configuration refused, not started");
         return 1;
     }
     if (check_only) {
@@ -108,7 +114,7 @@ int main(int argc, char **argv)
         (void)pthread_mutex_destroy(&r.lock);
         goto out;
     }
-    if (pk_relay_server_start(&r) == 0) {
+    if (pk_relay_server_start(&r) == PK_ST_OK) {
         while (sigwait(&set, &sig) != 0)
             ;
         pk_relay_server_stop(&r, sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -12,6 +12,7 @@
 #include "relay/relay_config.h"
 #include "relay/store.h"
 #include "src/log.h"
+#include "src/status.h"
 
 #define PK_RELAY_BODY_MAX 4096      /* request bodies; beyond: 413 */
 #define PK_RELAY_REQUEST_SECONDS 10 /* a whole request must arrive within this */
@@ -69,8 +70,10 @@ struct pk_relay {
     bool reaper_started;
 };
 
-/* Starts the HTTP(S) server and the reaper; logs the bound address. */
-int pk_relay_server_start(struct pk_relay *r);
+/* Starts the HTTP(S) server and the reaper; logs the bound address.
+ * PK_ST_OK, or PK_ST_UNAVAILABLE (logged) when it cannot listen or start
+ * the reaper. */
+enum pk_status pk_relay_server_start(struct pk_relay *r);
 /* Stops accepting, lets requests in flight finish (at most
  * PK_RELAY_DRAIN_SECONDS), then stops everything; why names the signal. */
 void pk_relay_server_stop(struct pk_relay *r, const char *why);

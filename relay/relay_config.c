@@ -64,7 +64,6 @@ struct pk_relay_parse {
     struct pk_relay_config *cfg;
     bool seen[PK_RELAY_KEY_COUNT];
     bool failed;
-    bool nomem;
     pk_config_report report;
     void *ctx;
 };
@@ -122,9 +121,9 @@ static bool pk_url_ok(const char *s, const char *scheme)
            strpbrk(s, " ?#\"<>\\") == NULL;
 }
 
-/* Converts and stores one value; *why says what is wrong. */
-static int pk_relay_convert(struct pk_relay_config *cfg, const struct pk_relay_key *k,
-                            const char *text, const char **why)
+/* Converts and stores one value; on PK_ST_REFUSED *why says what is wrong. */
+static enum pk_status pk_relay_convert(struct pk_relay_config *cfg, const struct pk_relay_key *k,
+                                       const char *text, const char **why)
 {
     void *slot = (char *)cfg + k->offset;
     char **dst;
@@ -132,43 +131,43 @@ static int pk_relay_convert(struct pk_relay_config *cfg, const struct pk_relay_k
     *why = NULL;
     if (!pk_rprintable(text)) {
         *why = "control or non-ASCII bytes";
-        return -1;
+        return PK_ST_REFUSED;
     }
     if (strlen(text) > 1024) {
         *why = "too long";
-        return -1;
+        return PK_ST_REFUSED;
     }
     if (text[0] == '\0' && k->type != PK_R_LIST) {
         *why = "empty value";
-        return -1;
+        return PK_ST_REFUSED;
     }
     switch (k->type) {
     case PK_R_LONG:
         if (!pk_rlong(text, k->min, k->max, (long *)slot)) {
             *why = "not a whole number in range";
-            return -1;
+            return PK_ST_REFUSED;
         }
-        return 0;
+        return PK_ST_OK;
     case PK_R_PATH:
         if (text[0] != '/') {
             *why = "must be an absolute path";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     case PK_R_HTTPS:
         if (!pk_url_ok(text, "https://")) {
             *why = "must be an https:// URL";
-            return -1;
+            return PK_ST_REFUSED;
         }
         if (text[strlen(text) - 1] == '/') {
             *why = "must not end in a slash";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     case PK_R_PROXY:
         if (!pk_url_ok(text, "http://") && !pk_url_ok(text, "https://")) {
             *why = "must be an http:// or https:// proxy URL";
-            return -1;
+            return PK_ST_REFUSED;
         }
         break;
     case PK_R_TEXT:
@@ -178,7 +177,7 @@ static int pk_relay_convert(struct pk_relay_config *cfg, const struct pk_relay_k
     dst = slot;
     free(*dst);
     *dst = strdup(text);
-    return *dst == NULL ? -2 : 0;
+    return *dst == NULL ? PK_ST_NOMEM : PK_ST_OK;
 }
 
 static enum pk_status pk_relay_line(void *ctx, const char *where, const char *key,
@@ -186,7 +185,7 @@ static enum pk_status pk_relay_line(void *ctx, const char *where, const char *ke
 {
     struct pk_relay_parse *p = ctx;
     const char *why;
-    int rc;
+    enum pk_status st;
 
     (void)quoted;
     for (size_t i = 0; i < PK_RELAY_KEY_COUNT; i++) {
@@ -197,12 +196,10 @@ static enum pk_status pk_relay_line(void *ctx, const char *where, const char *ke
             return PK_ST_OK;
         }
         p->seen[i] = true;
-        rc = pk_relay_convert(p->cfg, &pk_relay_keys[i], value, &why);
-        if (rc == -2) {
-            p->nomem = true;
-            return PK_ST_NOMEM;
-        }
-        if (rc != 0)
+        st = pk_relay_convert(p->cfg, &pk_relay_keys[i], value, &why);
+        if (st == PK_ST_NOMEM)
+            return st;
+        if (st != PK_ST_OK)
             pk_rproblem(p, where, "bad value for \"%s\": %s", key, why);
         return PK_ST_OK;
     }
@@ -308,22 +305,23 @@ static bool pk_split_list(char *buf, char **items, size_t max, size_t *count)
     }
 }
 
-/* Reads a file under the key-file or config-file rules; *out NULL on failure. */
-static int pk_relay_read(struct pk_relay_parse *p, const char *key, const char *path,
-                         enum pk_file_kind kind, uid_t uid, char **out)
+/* Reads a file under the key-file or config-file rules; *out NULL on failure,
+ * which is reported (PK_ST_REFUSED) unless it is PK_ST_NOMEM. */
+static enum pk_status pk_relay_read(struct pk_relay_parse *p, const char *key, const char *path,
+                                    enum pk_file_kind kind, uid_t uid, char **out)
 {
     char problem[512];
     size_t len;
     enum pk_status st = pk_safe_read(path, kind, uid, out, &len, problem, sizeof(problem));
 
     if (st == PK_ST_NOMEM)
-        return -2;
+        return st;
     if (st != PK_ST_OK) {
         *out = NULL;
         pk_rproblem(p, "config", "%s: %s", key, problem);
-        return -1;
+        return PK_ST_REFUSED;
     }
-    return 0;
+    return PK_ST_OK;
 }
 
 /* The signing key must be an EC P-256 private key. */
@@ -348,10 +346,12 @@ static bool pk_is_p256_private(const char *pem)
     return ok;
 }
 
-static int pk_relay_check(struct pk_relay_parse *p, uid_t uid)
+/* The rules that involve more than one key, and the files the keys name:
+ * each problem is reported (p->failed); PK_ST_NOMEM stops the check. */
+static enum pk_status pk_relay_check(struct pk_relay_parse *p, uid_t uid)
 {
     struct pk_relay_config *cfg = p->cfg;
-    int rc;
+    enum pk_status st;
 
     if (!pk_parse_listen(cfg))
         pk_rproblem(p, "config",
@@ -376,7 +376,7 @@ static int pk_relay_check(struct pk_relay_parse *p, uid_t uid)
                     "plain HTTP only on a loopback listen address: set tls_cert and tls_key");
     cfg->services_buf = strdup(cfg->prompt_login_services);
     if (cfg->services_buf == NULL)
-        return -2;
+        return PK_ST_NOMEM;
     if (!pk_split_list(cfg->services_buf, cfg->services, PK_RELAY_MAX_SERVICES,
                        &cfg->service_count))
         pk_rproblem(p, "config",
@@ -388,7 +388,7 @@ static int pk_relay_check(struct pk_relay_parse *p, uid_t uid)
         size_t n = 0;
         bool ok;
         if (buf == NULL)
-            return -2;
+            return PK_ST_NOMEM;
         ok = pk_split_list(buf, items, PK_RELAY_MAX_PROXIES, &n);
         for (size_t i = 0; ok && i < n; i++)
             ok = pk_parse_ip(items[i], strlen(items[i]), &cfg->proxies[i]);
@@ -403,23 +403,23 @@ static int pk_relay_check(struct pk_relay_parse *p, uid_t uid)
         size_t n = strlen(cfg->public_url) + sizeof("/callback");
         cfg->redirect_uri = malloc(n);
         if (cfg->redirect_uri == NULL)
-            return -2;
+            return PK_ST_NOMEM;
         (void)snprintf(cfg->redirect_uri, n, "%s/callback", cfg->public_url);
     }
     if (p->failed)
-        return 0;
-    rc = pk_relay_read(p, "signing_key", cfg->signing_key, PK_FILE_KEY, uid, &cfg->signing_key_pem);
-    if (rc == -2)
-        return -2;
-    if (rc == 0 && !pk_is_p256_private(cfg->signing_key_pem))
+        return PK_ST_OK;
+    st = pk_relay_read(p, "signing_key", cfg->signing_key, PK_FILE_KEY, uid, &cfg->signing_key_pem);
+    if (st == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (st == PK_ST_OK && !pk_is_p256_private(cfg->signing_key_pem))
         pk_rproblem(p, "config", "signing_key: %s: not a PEM EC P-256 private key",
                     cfg->signing_key);
     if (cfg->kakao_client_secret_file != NULL) {
-        rc = pk_relay_read(p, "kakao_client_secret_file", cfg->kakao_client_secret_file,
+        st = pk_relay_read(p, "kakao_client_secret_file", cfg->kakao_client_secret_file,
                            PK_FILE_KEY, uid, &cfg->client_secret);
-        if (rc == -2)
-            return -2;
-        if (rc == 0) {
+        if (st == PK_ST_NOMEM)
+            return PK_ST_NOMEM;
+        if (st == PK_ST_OK) {
             size_t n = strlen(cfg->client_secret);
             if (n > 0 && cfg->client_secret[n - 1] == '\n')
                 cfg->client_secret[--n] = '\0';
@@ -429,18 +429,18 @@ static int pk_relay_check(struct pk_relay_parse *p, uid_t uid)
         }
     }
     if (cfg->tls_cert != NULL) {
-        rc = pk_relay_read(p, "tls_cert", cfg->tls_cert, PK_FILE_CONFIG, uid, &cfg->tls_cert_pem);
-        if (rc == -2)
-            return -2;
-        rc = pk_relay_read(p, "tls_key", cfg->tls_key, PK_FILE_KEY, uid, &cfg->tls_key_pem);
-        if (rc == -2)
-            return -2;
+        st = pk_relay_read(p, "tls_cert", cfg->tls_cert, PK_FILE_CONFIG, uid, &cfg->tls_cert_pem);
+        if (st == PK_ST_NOMEM)
+            return PK_ST_NOMEM;
+        st = pk_relay_read(p, "tls_key", cfg->tls_key, PK_FILE_KEY, uid, &cfg->tls_key_pem);
+        if (st == PK_ST_NOMEM)
+            return PK_ST_NOMEM;
     }
-    return 0;
+    return PK_ST_OK;
 }
 
-int pk_relay_config_load(struct pk_relay_config *cfg, const char *path, uid_t uid,
-                         pk_config_report report, void *ctx)
+enum pk_status pk_relay_config_load(struct pk_relay_config *cfg, const char *path, uid_t uid,
+                                    pk_config_report report, void *ctx)
 {
     struct pk_relay_parse p;
     enum pk_status st;
@@ -453,22 +453,22 @@ int pk_relay_config_load(struct pk_relay_config *cfg, const char *path, uid_t ui
     for (size_t i = 0; i < PK_RELAY_KEY_COUNT; i++) {
         const char *why;
         if (pk_relay_keys[i].dflt != NULL &&
-            pk_relay_convert(cfg, &pk_relay_keys[i], pk_relay_keys[i].dflt, &why) != 0)
-            goto nomem;
+            pk_relay_convert(cfg, &pk_relay_keys[i], pk_relay_keys[i].dflt, &why) != PK_ST_OK)
+            goto nomem; /* the defaults are valid: only strdup can fail */
     }
     st = pk_config_read_file(path, uid, pk_relay_line, &p, pk_relay_file_problem, &p);
-    if (st == PK_ST_NOMEM || p.nomem)
+    if (st == PK_ST_NOMEM)
         goto nomem;
-    if (st == PK_ST_OK && !p.failed && pk_relay_check(&p, uid) == -2)
+    if (st == PK_ST_OK && !p.failed && pk_relay_check(&p, uid) == PK_ST_NOMEM)
         goto nomem;
     if (st != PK_ST_OK || p.failed) {
         pk_relay_config_free(cfg);
-        return -1;
+        return PK_ST_REFUSED;
     }
-    return 0;
+    return PK_ST_OK;
 nomem:
     pk_relay_config_free(cfg);
-    return -2;
+    return PK_ST_NOMEM;
 }
 
 bool pk_relay_config_prompt_login(const struct pk_relay_config *cfg, const char *service)

@@ -53,10 +53,11 @@ struct pk_relay_config {
 
 /* Reads path (relay.conf) owned by root or uid, reads the files it names
  * (signing_key, kakao_client_secret_file and tls_key under the key-file rules)
- * and checks every rule; each problem goes to report. Returns 0, -1 (cfg
- * freed) or -2 when out of memory. */
-int pk_relay_config_load(struct pk_relay_config *cfg, const char *path, uid_t uid,
-                         pk_config_report report, void *ctx);
+ * and checks every rule; each problem goes to report. PK_ST_OK, PK_ST_REFUSED
+ * (the file is refused or unreadable, or a rule is broken: reported) or
+ * PK_ST_NOMEM; cfg is freed unless PK_ST_OK. */
+enum pk_status pk_relay_config_load(struct pk_relay_config *cfg, const char *path, uid_t uid,
+                                    pk_config_report report, void *ctx);
 
 /* Whether prompt=login is asked for this service. */
 bool pk_relay_config_prompt_login(const struct pk_relay_config *cfg, const char *service);

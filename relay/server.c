@@ -369,13 +369,15 @@ static enum MHD_Result pk_count_arg(void *cls, enum MHD_ValueKind kind, const ch
     return MHD_YES;
 }
 
-static int pk_arg(struct MHD_Connection *c, const char *name, const char **value)
+/* The query argument name: *value NULL when absent; PK_ST_REFUSED when it
+ * is given more than once. */
+static enum pk_status pk_arg(struct MHD_Connection *c, const char *name, const char **value)
 {
     struct pk_arg_count a = {name, NULL, 0};
 
     (void)MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, pk_count_arg, &a);
     *value = a.count == 1 ? (a.value != NULL ? a.value : "") : NULL;
-    return a.count > 1 ? -1 : 0;
+    return a.count > 1 ? PK_ST_REFUSED : PK_ST_OK;
 }
 
 static enum MHD_Result pk_callback(struct pk_relay *r, struct MHD_Connection *c, const char *client)
@@ -385,11 +387,14 @@ static enum MHD_Result pk_callback(struct pk_relay *r, struct MHD_Connection *c,
     struct pk_relay_session_out out;
     struct pk_relay_identity id;
     enum pk_relay_store_rc rc;
-    enum pk_relay_kakao_result kr;
+    enum pk_status kr;
     char reason[256], shown[300], code_digits[7];
-    int bad = pk_arg(c, "code", &code) | pk_arg(c, "state", &state) | pk_arg(c, "error", &error);
+    enum pk_status code_st = pk_arg(c, "code", &code);
+    enum pk_status state_st = pk_arg(c, "state", &state);
+    enum pk_status error_st = pk_arg(c, "error", &error);
 
-    if (bad != 0 || state == NULL || state[0] == '\0' || strlen(state) > 128 ||
+    if (code_st != PK_ST_OK || state_st != PK_ST_OK || error_st != PK_ST_OK || state == NULL ||
+        state[0] == '\0' || strlen(state) > 128 ||
         (error == NULL && (code == NULL || code[0] == '\0' || strlen(code) > 1024))) {
         pk_log(&r->log, LOG_NOTICE, "bad request from client=%s: malformed callback query", client);
         return pk_message(r, c, MHD_HTTP_BAD_REQUEST, "Bad login link",
@@ -418,13 +423,13 @@ static enum MHD_Result pk_callback(struct pk_relay *r, struct MHD_Connection *c,
     kr = pk_relay_kakao_finish(r->kakao, code, &pkce, &id, reason, sizeof(reason));
     pk_wipe(&pkce, sizeof(pkce));
     pk_log_text(shown, sizeof(shown), reason);
-    if (kr == PK_RELAY_KAKAO_REFUSED) {
+    if (kr == PK_ST_REFUSED) {
         pk_log(&r->log, LOG_NOTICE, "login refused by kakao tag=%s: \"%s\"", out.s_tag, shown);
         return pk_message(r, c, MHD_HTTP_FORBIDDEN, "Login not approved", reason);
     }
-    if (kr != PK_RELAY_KAKAO_OK) {
+    if (kr != PK_ST_OK) {
         pk_log(&r->log, LOG_ERR, "kakao unavailable tag=%s: \"%s\"", out.s_tag,
-               kr == PK_RELAY_KAKAO_NOMEM ? "out of memory" : shown);
+               kr == PK_ST_NOMEM ? "out of memory" : shown);
         return pk_message(r, c, MHD_HTTP_BAD_GATEWAY, "Kakao could not be reached",
                           "Try again in a moment.");
     }
@@ -728,7 +733,7 @@ static void pk_mhd_log(void *cls, const char *fmt, va_list ap)
     pk_log(&r->log, LOG_NOTICE, "libmicrohttpd: %s", shown);
 }
 
-int pk_relay_server_start(struct pk_relay *r)
+enum pk_status pk_relay_server_start(struct pk_relay *r)
 {
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -759,13 +764,13 @@ int pk_relay_server_start(struct pk_relay *r)
     if (r->daemon == NULL) {
         pk_log(&r->log, LOG_ERR, "cannot listen on %s (address in use, or TLS files unusable)",
                r->cfg.listen);
-        return -1;
+        return PK_ST_UNAVAILABLE;
     }
     if (pthread_create(&r->reaper, NULL, pk_reaper, r) != 0) {
         pk_log(&r->log, LOG_ERR, "cannot start the reaper thread");
         MHD_stop_daemon(r->daemon);
         r->daemon = NULL;
-        return -1;
+        return PK_ST_UNAVAILABLE;
     }
     r->reaper_started = true;
     info = MHD_get_daemon_info(r->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -774,7 +779,7 @@ int pk_relay_server_start(struct pk_relay *r)
            r->cfg.listen_addr.ss_family == AF_INET6 ? "[" : "", addr,
            r->cfg.listen_addr.ss_family == AF_INET6 ? "]" : "",
            info != NULL ? (unsigned)info->port : 0U, tls ? "https" : "http", r->cfg.public_url);
-    return 0;
+    return PK_ST_OK;
 }
 
 void pk_relay_server_stop(struct pk_relay *r, const char *why)

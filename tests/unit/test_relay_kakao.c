@@ -231,15 +231,14 @@ static void login_code(const struct mock *m, struct pk_relay_kakao *k, struct pk
 }
 
 /* A whole login through client; returns the result, reason and identity. */
-static enum pk_relay_kakao_result run_login(const struct mock *m, const char *client,
-                                            const char *secret, long timeout,
-                                            struct pk_relay_identity *id, char *reason,
-                                            size_t reason_len)
+static enum pk_status run_login(const struct mock *m, const char *client, const char *secret,
+                                long timeout, struct pk_relay_identity *id, char *reason,
+                                size_t reason_len)
 {
     struct pk_relay_kakao *k = leg(m, client, secret, timeout);
     struct pk_relay_pkce p;
     char code[256];
-    enum pk_relay_kakao_result rc;
+    enum pk_status rc;
 
     login_code(m, k, &p, code, sizeof(code));
     rc = pk_relay_kakao_finish(k, code, &p, id, reason, reason_len);
@@ -247,17 +246,17 @@ static enum pk_relay_kakao_result run_login(const struct mock *m, const char *cl
     return rc;
 }
 
-static void expect_login(void **state, const char *client, enum pk_relay_kakao_result want,
+static void expect_login(void **state, const char *client, enum pk_status want,
                          const char *want_reason)
 {
     struct pk_relay_identity id;
     char reason[256];
-    enum pk_relay_kakao_result rc = run_login(*state, client, NULL, 5, &id, reason, sizeof(reason));
+    enum pk_status rc = run_login(*state, client, NULL, 5, &id, reason, sizeof(reason));
 
     if (rc != want || strcmp(reason, want_reason) != 0)
         fail_msg("%s: result %d reason \"%s\", expected %d \"%s\"", client, rc, reason, want,
                  want_reason);
-    if (want != PK_RELAY_KAKAO_OK)
+    if (want != PK_ST_OK)
         assert_string_equal(id.kakao_id, "");
 }
 
@@ -392,7 +391,7 @@ static void test_finish_ok_alice(void **state)
     int posts = log_count(m, "\"path\": \"/oauth/token\"", NULL);
 
     assert_int_equal(run_login(m, "mockRelayKey_alice_0101", NULL, 5, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_OK);
+                     PK_ST_OK);
     assert_string_equal(reason, "");
     assert_string_equal(id.kakao_id, "3095134389");
     /* The mock's auth_time is 5 s before it signed. */
@@ -407,7 +406,7 @@ static void test_finish_ok_bob(void **state)
 
     assert_int_equal(
         run_login(*state, "mockRelayKey_bob_000102", NULL, 5, &id, reason, sizeof(reason)),
-        PK_RELAY_KAKAO_OK);
+        PK_ST_OK);
     assert_string_equal(id.kakao_id, "1122334455");
 }
 
@@ -418,15 +417,15 @@ static void test_client_secret(void **state)
 
     assert_int_equal(run_login(*state, "mockRelayKey_secret_103", "mockRelaySecret_0103", 5, &id,
                                reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_OK);
+                     PK_ST_OK);
     assert_string_equal(id.kakao_id, "3095134389");
     assert_int_equal(
         run_login(*state, "mockRelayKey_secret_103", NULL, 5, &id, reason, sizeof(reason)),
-        PK_RELAY_KAKAO_REFUSED);
+        PK_ST_REFUSED);
     assert_string_equal(reason, "Kakao refused the code: invalid_client KOE010 (HTTP 401)");
     assert_int_equal(
         run_login(*state, "mockRelayKey_secret_103", "wrong", 5, &id, reason, sizeof(reason)),
-        PK_RELAY_KAKAO_REFUSED);
+        PK_ST_REFUSED);
     assert_string_equal(reason, "Kakao refused the code: invalid_client KOE010 (HTTP 401)");
 }
 
@@ -457,20 +456,20 @@ static void test_denied_at_kakao(void **state)
 
 static void test_wrong_nonce(void **state)
 {
-    expect_login(state, "mockRelayKey_nonce_0105", PK_RELAY_KAKAO_REFUSED,
+    expect_login(state, "mockRelayKey_nonce_0105", PK_ST_REFUSED,
                  "ID token refused: bad claims (nonce does not match)");
 }
 
 static void test_wrong_aud(void **state)
 {
-    expect_login(state, "mockRelayKey_aud_000106", PK_RELAY_KAKAO_REFUSED,
+    expect_login(state, "mockRelayKey_aud_000106", PK_ST_REFUSED,
                  "ID token refused: wrong audience (aud does not contain "
                  "\"mockRelayKey_aud_000106\")");
 }
 
 static void test_wrong_iss(void **state)
 {
-    expect_login(state, "mockRelayKey_iss_000107", PK_RELAY_KAKAO_REFUSED,
+    expect_login(state, "mockRelayKey_iss_000107", PK_ST_REFUSED,
                  "ID token refused: wrong issuer (iss=\"https://kauth.kakao.com\")");
 }
 
@@ -481,7 +480,7 @@ static void test_expired(void **state)
 
     assert_int_equal(
         run_login(*state, "mockRelayKey_exp_000108", NULL, 5, &id, reason, sizeof(reason)),
-        PK_RELAY_KAKAO_REFUSED);
+        PK_ST_REFUSED);
     if (strncmp(reason, "ID token refused: expired (exp=", 31) != 0)
         fail_msg("reason \"%s\"", reason);
     assert_string_equal(id.kakao_id, "");
@@ -489,7 +488,7 @@ static void test_expired(void **state)
 
 static void test_bad_signature(void **state)
 {
-    expect_login(state, "mockRelayKey_sig_000109", PK_RELAY_KAKAO_REFUSED,
+    expect_login(state, "mockRelayKey_sig_000109", PK_ST_REFUSED,
                  "ID token refused: bad signature");
 }
 
@@ -497,21 +496,21 @@ static void test_bad_signature(void **state)
  * second fetch, and the token is refused. */
 static void test_unknown_kid(void **state)
 {
-    expect_login(state, "mockRelayKey_kid_000110", PK_RELAY_KAKAO_REFUSED,
+    expect_login(state, "mockRelayKey_kid_000110", PK_ST_REFUSED,
                  "ID token refused: unknown kid (kid=\"mockUnknownKid_0110\" not in the JWKS "
                  "(fetched just now))");
 }
 
 static void test_token_endpoint_500(void **state)
 {
-    expect_login(state, "mockRelayKey_5xx_000111", PK_RELAY_KAKAO_UNAVAILABLE,
+    expect_login(state, "mockRelayKey_5xx_000111", PK_ST_UNAVAILABLE,
                  "Kakao token endpoint answered HTTP 500");
 }
 
 /* The description of Kakao's error may quote the code: never in the reason. */
 static void test_koe_error(void **state)
 {
-    expect_login(state, "mockRelayKey_koe_000113", PK_RELAY_KAKAO_REFUSED,
+    expect_login(state, "mockRelayKey_koe_000113", PK_ST_REFUSED,
                  "Kakao refused the code: invalid_grant KOE320 (HTTP 400)");
 }
 
@@ -523,7 +522,7 @@ static void test_token_endpoint_slow(void **state)
     struct pk_relay_identity id;
     struct pk_relay_pkce p;
     char code[256], reason[256];
-    enum pk_relay_kakao_result rc;
+    enum pk_status rc;
     double t0, took;
 
     login_code(m, k, &p, code, sizeof(code));
@@ -531,7 +530,7 @@ static void test_token_endpoint_slow(void **state)
     rc = pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason));
     took = now_s() - t0;
     pk_relay_kakao_free(k);
-    assert_int_equal(rc, PK_RELAY_KAKAO_UNAVAILABLE);
+    assert_int_equal(rc, PK_ST_UNAVAILABLE);
     assert_string_equal(reason, "Kakao token endpoint: timeout after 2 s");
     if (took < 1.9 || took > 3.0)
         fail_msg("took %.2f s, expected the 2 s timeout (+1 s at most)", took);
@@ -547,10 +546,9 @@ static void test_code_once_and_verifier(void **state)
     char code[256], reason[256];
 
     login_code(m, k, &p, code, sizeof(code));
+    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)), PK_ST_OK);
     assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_OK);
-    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_REFUSED);
+                     PK_ST_REFUSED);
     assert_string_equal(reason, "Kakao refused the code: invalid_grant KOE320 (HTTP 400)");
     assert_string_equal(id.kakao_id, "");
 
@@ -558,7 +556,7 @@ static void test_code_once_and_verifier(void **state)
     assert_true(pk_relay_pkce_new(&other));
     memcpy(other.nonce, p.nonce, sizeof(p.nonce));
     assert_int_equal(pk_relay_kakao_finish(k, code, &other, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_REFUSED);
+                     PK_ST_REFUSED);
     assert_string_equal(reason, "Kakao refused the code: invalid_grant KOE320 (HTTP 400)");
     pk_relay_kakao_free(k);
 }
@@ -581,11 +579,11 @@ static void test_malformed_code(void **state)
     const char *bad[] = {"", "a b", "a\nb", big};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(pk_relay_kakao_finish(k, bad[i], &p, &id, reason, sizeof(reason)),
-                         PK_RELAY_KAKAO_REFUSED);
+                         PK_ST_REFUSED);
         assert_string_equal(reason, "the authorization code is missing or malformed");
     }
     assert_int_equal(pk_relay_kakao_finish(k, NULL, &p, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_REFUSED);
+                     PK_ST_REFUSED);
     assert_int_equal(log_count(m, "\"path\": \"/oauth/token\"", NULL), posts);
     free(big);
     pk_relay_kakao_free(k);
@@ -623,20 +621,17 @@ static void test_token_connection_kept(void **state)
     char code[256], reason[256], first[64], second[64], third[64];
 
     login_code(m, k, &p, code, sizeof(code));
-    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_OK);
+    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)), PK_ST_OK);
     last_token_peer(m, first, sizeof(first));
     login_code(m, k, &p, code, sizeof(code));
-    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_OK);
+    assert_int_equal(pk_relay_kakao_finish(k, code, &p, &id, reason, sizeof(reason)), PK_ST_OK);
     last_token_peer(m, second, sizeof(second));
     assert_true(first[0] != '\0');
     assert_string_equal(first, second);
 
     k2 = leg(m, "mockRelayKey_alice_0101", NULL, 5);
     login_code(m, k2, &p, code, sizeof(code));
-    assert_int_equal(pk_relay_kakao_finish(k2, code, &p, &id, reason, sizeof(reason)),
-                     PK_RELAY_KAKAO_OK);
+    assert_int_equal(pk_relay_kakao_finish(k2, code, &p, &id, reason, sizeof(reason)), PK_ST_OK);
     last_token_peer(m, third, sizeof(third));
     assert_string_not_equal(first, third);
     pk_relay_kakao_free(k2);
@@ -648,7 +643,7 @@ static void test_token_connection_kept(void **state)
 struct worker {
     const struct mock *m;
     struct pk_relay_kakao *k;
-    enum pk_relay_kakao_result rc;
+    enum pk_status rc;
     struct pk_relay_identity id;
     struct pk_relay_pkce p;
     char code[256];
@@ -681,14 +676,14 @@ static void test_jwks_kept_across_logins_and_threads(void **state)
         assert_int_equal(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
     for (int i = 0; i < 6; i++) {
         assert_int_equal(pthread_join(t[i], NULL), 0);
-        if (w[i].rc != PK_RELAY_KAKAO_OK)
+        if (w[i].rc != PK_ST_OK)
             fail_msg("thread %d: %d \"%s\"", i, w[i].rc, w[i].reason);
         assert_string_equal(w[i].id.kakao_id, "3095134389");
     }
     /* One more login later: still the same copy. */
     login_code(m, k, &w[0].p, w[0].code, sizeof(w[0].code));
     worker_run(&w[0]);
-    assert_int_equal(w[0].rc, PK_RELAY_KAKAO_OK);
+    assert_int_equal(w[0].rc, PK_ST_OK);
     assert_int_equal(log_count(m, jwks, NULL), before + 1);
     pk_relay_kakao_free(k);
 }
