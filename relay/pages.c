@@ -118,13 +118,14 @@ static char *pk_page_done(struct pk_page *p)
 }
 
 /* System fonts, large type, one wide button: readable and tappable on a
- * phone without zooming. */
+ * phone without zooming. Any word may break (overflow-wrap:anywhere): an IPv6
+ * client address or a long host name is one "word" wider than a 390-pixel
+ * screen, and it ran off the right edge of the approval page. */
 static const char pk_page_style[] =
     "body{margin:0;font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
     "background:#f6f6f6;color:#191919;font-size:18px;line-height:1.45}"
-    "main{max-width:30rem;margin:0 auto;padding:1.5rem 1.25rem}"
+    "main{max-width:30rem;margin:0 auto;padding:1.5rem 1.25rem;overflow-wrap:anywhere}"
     "h1{font-size:1.5rem;line-height:1.3;margin:.5rem 0 1rem}"
-    "b{overflow-wrap:anywhere}"
     ".where{color:#555;margin:0 0 1rem}"
     ".time{font-weight:600;margin:1rem 0}"
     "button{display:block;width:100%;min-height:3.5rem;border:0;border-radius:.75rem;"

@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
 """A phone for the tests: headless Chromium driven over the DevTools protocol.
 
-    python3 tests/phone.py open URL [--click SELECTOR] [--wait-text TEXT]
-        [--screenshot F.png] [--width 390 --height 844] [--timeout S]
-        [--ignore-certificate-errors] [--chromium PATH]
+    python3 tests/phone.py open URL [--first-screenshot F.png] [--click SELECTOR]
+        [--wait-text TEXT] [--screenshot F.png] [--width 390 --height 844]
+        [--timeout S] [--ignore-certificate-errors] [--host-resolver-rules RULES]
+        [--chromium PATH]
 
 Opens URL at a phone's size, optionally clicks the element SELECTOR (a CSS
 selector: a button of a form is a real submit) and waits for the page that
 click leads to (redirects followed), optionally waits until the page shows
 TEXT, optionally saves a PNG screenshot of the viewport, and prints one JSON
 object on stdout: {"url": final URL, "status": HTTP status of the final
-document (null if unknown), "text": document.body.innerText}.
+document (null if unknown), "text": document.body.innerText}. With
+--first-screenshot, the page URL opened is also saved as a PNG before any
+click, and the object has "first": {"status", "text", "scroll_width"} of
+that page (scroll_width wider than --width: a line runs off the screen).
+--host-resolver-rules is given to Chromium as it is ("MAP relay.test
+127.0.0.1:PORT": a test server stands in for an https:// name).
 
 Exit status: 0 done; 1 the page could not be loaded (a navigation error, a
 missing element, a click that leads nowhere, TEXT not shown, or the whole
@@ -48,7 +54,7 @@ class PhoneError(Exception):
 class Browser:
     """One Chromium process and one page in it, spoken to over the pipe."""
 
-    def __init__(self, chromium, width, height, insecure, deadline):
+    def __init__(self, chromium, width, height, insecure, deadline, resolver_rules=None):
         self.deadline = deadline
         self.next_id = 0
         self.events = []
@@ -74,6 +80,8 @@ class Browser:
         ]
         if insecure:
             args.insert(1, "--ignore-certificate-errors")
+        if resolver_rules:
+            args.insert(1, "--host-resolver-rules=" + resolver_rules)
 
         def child_fds():
             # The pipe ends land on fds 3 and 4, whatever numbers they had.
@@ -269,9 +277,15 @@ def cmd_open(a):
     deadline = time.monotonic() + a.timeout
     b = None
     try:
-        b = Browser(a.chromium, a.width, a.height, a.ignore_certificate_errors, deadline)
+        b = Browser(a.chromium, a.width, a.height, a.ignore_certificate_errors, deadline,
+                    a.host_resolver_rules)
         b.open_page()
         status = b.navigate(a.url)
+        first = None
+        if a.first_screenshot:
+            b.screenshot(a.first_screenshot)
+            first = {"status": status, "text": b.text(),
+                     "scroll_width": b.evaluate("document.documentElement.scrollWidth")}
         if a.click:
             status = b.click(a.click)
         if a.wait_text:
@@ -279,6 +293,8 @@ def cmd_open(a):
         if a.screenshot:
             b.screenshot(a.screenshot)
         out = {"url": b.url(), "status": status, "text": b.text()}
+        if first is not None:
+            out["first"] = first
     except PhoneError as e:
         msg = str(e)
         if msg.startswith("timed out"):
@@ -298,6 +314,8 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     o = sub.add_parser("open", help="open a URL, optionally click, print the final page")
     o.add_argument("url")
+    o.add_argument("--first-screenshot", metavar="FILE",
+                   help="save the page opened as a PNG before any click")
     o.add_argument("--click", metavar="SELECTOR")
     o.add_argument("--wait-text", metavar="TEXT")
     o.add_argument("--screenshot", metavar="FILE")
@@ -306,6 +324,8 @@ def main():
     o.add_argument("--timeout", type=float, default=30.0, metavar="S")
     o.add_argument("--ignore-certificate-errors", action="store_true",
                    help="accept any certificate (test servers only)")
+    o.add_argument("--host-resolver-rules", metavar="RULES",
+                   help="Chromium's host mapping, e.g. \"MAP relay.test 127.0.0.1:8470\"")
     o.add_argument("--chromium", default=CHROMIUM, metavar="PATH")
     a = p.parse_args()
     if a.timeout <= 0 or a.width <= 0 or a.height <= 0:

@@ -169,6 +169,12 @@ relay_run() {
 RELAY_KAKAO_AUTH_URL=${MOCK_PORT:+https://127.0.0.1:$MOCK_PORT}
 export RELAY_KAKAO_AUTH_URL RELAY_KAKAO_CA="${MOCK_PORT:+$W/certs/ca.pem}"
 relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" "$W/relay"
+# The relay approved by a real phone (tests/relay/test_phone.py): headless
+# Chromium (tests/phone.py) opens the session URL, presses the button, goes
+# through the mock Kakao's authorize and back, and the test reads the code
+# from the page; a denial at Kakao; the link reopened. Three browser runs.
+relay_run "$W/relay_phone.out" python3 "$top/tests/relay/test_phone.py" \
+    "$B/kakao-pam-relay" "$W/relay_phone"
 if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
     relay_run "$W/relay_vg.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \
         "$W/relay_vg" valgrind

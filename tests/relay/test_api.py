@@ -84,6 +84,8 @@ class Relay:
                    "--errors-for-leak-kinds=definite,indirect"] + cmd
         self.lines = []
         self.cond = threading.Condition()
+        # An ssl.SSLContext for request() when the relay speaks HTTPS.
+        self.tls_context = None
         self.proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         RELAYS.append(self.proc)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -126,7 +128,11 @@ class Relay:
             return [l for l in self.lines if l is not None]
 
     def request(self, method, path, body=None, headers=None):
-        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if self.tls_context is not None:
+            c = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                            context=self.tls_context)
+        else:
+            c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         h = dict(headers or {})
         if isinstance(body, (dict, list)):
             body = json.dumps(body)
@@ -663,16 +669,21 @@ def test_sigterm():
            rc == 0 and r.log()[-1] == "kakao-pam-relay: stopped", repr((rc, r.log()[-2:])))
 
 
-def test_tls():
-    import ssl
-    d = os.path.join(WORK, "tls")
+def make_tls_cert(d, name="127.0.0.1", san="IP:127.0.0.1"):
+    """A self-signed P-256 certificate and its key (0600) in d: (cert, key)."""
     os.makedirs(d, mode=0o700, exist_ok=True)
     cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                     "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                    "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key,
+                    "/CN=" + name, "-addext", "subjectAltName=" + san, "-keyout", key,
                     "-out", cert], check=True, capture_output=True)
     os.chmod(key, 0o600)
+    return cert, key
+
+
+def test_tls():
+    import ssl
+    cert, key = make_tls_cert(os.path.join(WORK, "tls"))
     r = Relay("tlsrelay", "tls_cert = %s\ntls_key = %s\n" % (cert, key), scheme="https")
     ctx = ssl.create_default_context(cafile=cert)
     c = http.client.HTTPSConnection("127.0.0.1", r.port, timeout=30, context=ctx)
@@ -831,7 +842,8 @@ def test_config_errors():
            out.stderr == "kakao-pam-relay: %s: configuration ok\n" % conf, repr(out.stderr))
 
 
-def main():
+def make_signing_key():
+    """The relay's signing key (KEY, 0600) and its public half (PUB) in WORK."""
     global KEY, PUB
     os.makedirs(WORK, mode=0o700, exist_ok=True)
     KEY = os.path.join(WORK, "signing.pem")
@@ -841,6 +853,10 @@ def main():
     os.chmod(KEY, 0o600)
     subprocess.run(["openssl", "ec", "-in", KEY, "-pubout", "-out", PUB], check=True,
                    capture_output=True)
+
+
+def main():
+    make_signing_key()
     only = os.environ.get("RELAY_TESTS", "")
     r = Relay("main")
     groups = [test_create_and_validation, test_flow, test_wrong_codes, test_unknown,
