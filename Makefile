@@ -40,6 +40,11 @@ PAMDIR ?= $(PREFIX)/lib/security
 endif
 MANDIR ?= $(PREFIX)/share/man
 BINDIR ?= $(PREFIX)/bin
+# kakao-pam-relay: the program, its systemd unit (whose ExecStart is rewritten
+# to SBINDIR when installed) and the example config.
+SBINDIR ?= $(PREFIX)/sbin
+SYSTEMDUNITDIR ?= /lib/systemd/system
+SYSCONFDIR ?= /etc
 
 # Sanitizer objects live apart, so switching SANITIZE never mixes them.
 B := build$(if $(filter 1,$(SANITIZE)),-san,)
@@ -310,11 +315,23 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/kakao-pam $(DESTDIR)$(BINDIR)/kakao-pam
 	install -m 0644 man/kakao-pam.1 $(DESTDIR)$(MANDIR)/man1/kakao-pam.1
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/kakao-pam
+	install -m 0755 $(B)/kakao-pam-relay $(DESTDIR)$(SBINDIR)/kakao-pam-relay
+	sed 's|^ExecStart=/usr/sbin/kakao-pam-relay |ExecStart=$(SBINDIR)/kakao-pam-relay |' \
+		relay/kakao-pam-relay.service >$(B)/kakao-pam-relay.service
+	grep -q '^ExecStart=$(SBINDIR)/kakao-pam-relay ' $(B)/kakao-pam-relay.service
+	install -m 0644 $(B)/kakao-pam-relay.service \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/kakao-pam-relay.service
+	install -m 0644 relay/relay.conf.example \
+		$(DESTDIR)$(SYSCONFDIR)/kakao-pam/relay.conf.example
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_kakao.so $(DESTDIR)$(MANDIR)/man8/pam_kakao.8 \
 		$(DESTDIR)$(MANDIR)/man5/pam_kakao.conf.5 $(DESTDIR)$(MANDIR)/man8/kakao-pam-relay.8
 	rm -f $(DESTDIR)$(BINDIR)/kakao-pam $(DESTDIR)$(MANDIR)/man1/kakao-pam.1
+	rm -f $(DESTDIR)$(SBINDIR)/kakao-pam-relay \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/kakao-pam-relay.service \
+		$(DESTDIR)$(SYSCONFDIR)/kakao-pam/relay.conf.example
 
 clean:
 	rm -rf build build-san $(FUZZ_B)

@@ -4,11 +4,14 @@
  * the command line, which bench.sh sets to the relay's (thread model, connection limit,
  * connection timeout), so the ratio measures what the relay adds on top of libmicrohttpd.
  *
- *   mhd_fixed [--threads N] [--per-connection] [--limit N] [--timeout S] PORT_FILE
+ *   mhd_fixed [--threads N] [--per-connection] [--limit N] [--timeout S] [--memory BYTES]
+ *             [--stack BYTES] PORT_FILE
  *
  * Listens on 127.0.0.1 on an ephemeral port, writes the port to PORT_FILE once it accepts,
  * stops on SIGTERM or SIGINT. --threads N: an epoll thread pool of N threads (default: one
- * per CPU); --per-connection: a thread per connection instead. */
+ * per CPU); --per-connection: a thread per connection under one polling thread instead (the
+ * relay's model); --memory: the memory limit of a connection; --stack: the stack size of the
+ * daemon's threads (libmicrohttpd's defaults when not given). */
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -22,10 +25,10 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
-/* What a 201 of the relay looks like: S is 43 base64url characters, the short id 10. */
+/* What a 201 of the relay looks like: S is 43 base64url characters, the short id 11. */
 static const char fixed_body[] =
     "{\"session\":\"q0C3uM5Vw9kX2b7nY4rT1aE8pL6sD0fG3hJ5kZ9xWcB\","
-    "\"url\":\"https://relay.bench.invalid/a/K7F3Q9ZT2M\",\"expires_in\":120}";
+    "\"url\":\"https://relay.bench.invalid/a/K7F3Q9ZT2MH\",\"expires_in\":120}";
 
 struct request_state {
     size_t body_bytes;
@@ -95,7 +98,7 @@ static bool write_port(const char *path, uint16_t port)
 static int usage(void)
 {
     fprintf(stderr, "usage: mhd_fixed [--threads N] [--per-connection] [--limit N] "
-                    "[--timeout S] PORT_FILE\n");
+                    "[--timeout S] [--memory BYTES] [--stack BYTES] PORT_FILE\n");
     return 2;
 }
 
@@ -104,6 +107,8 @@ int main(int argc, char **argv)
     unsigned threads = (unsigned)get_nprocs();
     unsigned limit = 1024;
     unsigned timeout = 10;
+    unsigned memory = 0; /* 0: libmicrohttpd's default */
+    unsigned stack = 0;
     bool per_connection = false;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
@@ -116,6 +121,10 @@ int main(int argc, char **argv)
             ok = parse_uint(argv[++i], 1000000, &limit);
         else if (i + 1 < argc && strcmp(argv[i], "--timeout") == 0)
             ok = parse_uint(argv[++i], 3600, &timeout);
+        else if (i + 1 < argc && strcmp(argv[i], "--memory") == 0)
+            ok = parse_uint(argv[++i], 64u << 20, &memory);
+        else if (i + 1 < argc && strcmp(argv[i], "--stack") == 0)
+            ok = parse_uint(argv[++i], 64u << 20, &stack);
         else
             ok = false;
         if (!ok)
@@ -145,14 +154,26 @@ int main(int argc, char **argv)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     unsigned flags = MHD_USE_ERROR_LOG;
     if (per_connection)
-        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL;
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                 MHD_USE_ITC;
     else
         flags |= MHD_USE_EPOLL_INTERNAL_THREAD;
+    /* The optional settings, as an array: an entry whose option is MHD_OPTION_END ends it. */
+    struct MHD_OptionItem opts[] = {
+        {per_connection ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE, threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    size_t n = per_connection ? 0 : 1;
+    if (memory != 0)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT, memory, NULL};
+    if (stack != 0)
+        opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_STACK_SIZE, stack, NULL};
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, answer, resp, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-        per_connection ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "mhd_fixed: MHD_start_daemon failed\n");
         MHD_destroy_response(resp);

@@ -7,19 +7,25 @@
 #   B=build W=WORKDIR MOCK_PORT=N CA=ca.pem sh tests/bench/relay.sh
 #
 # RELAY (default $B/kakao-pam-relay) is the program, started as
-# "$RELAY --config FILE". RELAY_CLIENTS (64) and RELAY_SECONDS (10) set the
-# login run, RELAY_SESSIONS (10000) the memory probe. RELAY_MHD_FLAGS are the
-# daemon settings of the fixed-answer floor (mhd_fixed): keep them the relay's.
+# "$RELAY --config FILE" after "--check" accepted FILE. RELAY_CLIENTS (64) and
+# RELAY_SECONDS (10) set the login run, RELAY_SESSIONS (10000) the memory
+# probe, RELAY_CLIENT_ID the mock's relay client (mockRelayKey_alice_0101).
+# RELAY_MHD_FLAGS are the daemon settings of the fixed-answer floor
+# (mhd_fixed): keep them the relay's.
 set -eu
 : "${B:?}" "${W:?}" "${MOCK_PORT:?}" "${CA:?}"
 RELAY=${RELAY:-$B/kakao-pam-relay}
 CLIENTS=${RELAY_CLIENTS:-64}
 SECONDS_LOGIN=${RELAY_SECONDS:-10}
 SESSIONS=${RELAY_SESSIONS:-10000}
-# The relay's libmicrohttpd settings: an epoll thread pool of one thread per
-# CPU, at most 1000 connections, 10 s to send a whole request. When the
-# relay's own choices differ (relay/ sets them), change these with them.
-MHD_FLAGS=${RELAY_MHD_FLAGS:-"--threads $(nproc) --limit 1000 --timeout 10"}
+# The relay's libmicrohttpd settings (relay/server.c, pk_relay_server_start):
+# a thread per connection under one polling thread, at most 512 connections
+# (PK_RELAY_MAX_CONNECTIONS), a 10 s connection timeout, 32 KiB of memory and a
+# 512 KiB stack per connection. When the relay's choices change, change these.
+MHD_FLAGS=${RELAY_MHD_FLAGS:-"--per-connection --limit 512 --timeout 10 \
+    --memory 32768 --stack 524288"}
+# The mock Kakao's relay client that approves as alice (tests/mock/README.md).
+CLIENT_ID=${RELAY_CLIENT_ID:-mockRelayKey_alice_0101}
 DRIVER="$B/tests/relay_bench"
 FIXED="$B/tests/mhd_fixed"
 PUBLIC=https://relay.bench.invalid
@@ -49,12 +55,14 @@ BASE="http://127.0.0.1:$port"
 
 (umask 077 && openssl ecparam -name prime256v1 -genkey -noout |
     openssl pkcs8 -topk8 -nocrypt -out "$W/signing.key")
-# The limits are raised so that the load measures the relay, not its refusals:
-# every client comes from 127.0.0.1, and the create runs leave sessions pending.
+# The limits are raised to the relay's maxima so that the load measures the
+# relay, not its refusals: every client comes from 127.0.0.1, and the create
+# runs leave sessions pending. The mock's relay client signs a real ID token;
+# the relay fetches the mock's JWKS from kakao_auth_url, trusting ca_file.
 cat >"$W/relay.conf" <<EOF
 listen = 127.0.0.1:$port
 public_url = $PUBLIC
-kakao_rest_api_key = 0123456789abcdef0123456789abcdef
+kakao_rest_api_key = $CLIENT_ID
 kakao_auth_url = https://127.0.0.1:$MOCK_PORT
 ca_file = $CA
 signing_key = $W/signing.key
@@ -64,6 +72,11 @@ rate_limit = 100000
 EOF
 chmod 644 "$W/relay.conf"
 
+if ! "$RELAY" --config "$W/relay.conf" --check >"$W/check.log" 2>&1; then
+    echo "relay bench: the relay refuses its configuration:" >&2
+    cat "$W/check.log" >&2
+    exit 2
+fi
 "$RELAY" --config "$W/relay.conf" </dev/null >"$W/relay.log" 2>&1 &
 relay_pid=$!
 i=0
