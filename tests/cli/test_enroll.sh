@@ -80,6 +80,10 @@ cli_expect "enroll name with a comment sign" 2 '' \
 cli_expect "enroll name with a space and an escape" 2 '' \
     'kakao-pam enroll: cannot make a user map line for "a\\x1b[2Jb c": more than two fields' \
     "$KP" enroll --config "$CLI_CONF" --user "$(printf 'a\033[2Jb c')"
+cli_long=abcdefghijklmnopqrstuvwxyz0123456
+cli_expect "enroll name of 33 bytes" 2 '' \
+    "kakao-pam enroll: cannot make a user map line for \"$cli_long\": bad local user name" \
+    "$KP" enroll --config "$CLI_CONF" --user "$cli_long"
 cli_expect "enroll missing token file" 2 '' \
     "kakao-pam enroll: cannot open $CW/no-such.tok: No such file or directory" \
     "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW/no-such.tok"
