@@ -18,8 +18,8 @@
  * LIGHT modules (and the quiet zone) are drawn as blocks and the dark ones
  * as spaces: on a dark terminal the code is dark-on-light as printed codes
  * are. On a light terminal the same text shows an inverted code (light on
- * dark); phone cameras (iOS, Google Lens, KakaoTalk's scanner through ZXing)
- * read that too. pam_kakao.conf(5), relay_qr, says what the user sees.
+ * dark), which most phone camera apps also read; the URL is always printed
+ * beside it. pam_kakao.conf(5), QR CODE, says what the user sees.
  *
  * Error correction L: the code is read off a screen, not a worn label, and L
  * keeps a ~40-byte login URL at version 3 (29 modules): 37 columns and 19
