@@ -46,23 +46,24 @@ static void pk_qr_problem(char *problem, size_t problem_len, const char *msg)
 
 static bool pk_qr_load(struct pk_qr_api *api)
 {
-    void *enc, *fr;
-
     memset(api, 0, sizeof(*api));
     api->dl = dlopen(PK_LIBQRENCODE_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (api->dl == NULL)
         return false;
-    enc = dlsym(api->dl, "QRcode_encodeString");
-    fr = dlsym(api->dl, "QRcode_free");
-    if (enc == NULL || fr == NULL) {
-        (void)dlclose(api->dl);
-        api->dl = NULL;
-        return false;
+    {
+        void *enc = dlsym(api->dl, "QRcode_encodeString");
+        void *fr = dlsym(api->dl, "QRcode_free");
+
+        if (enc != NULL && fr != NULL) {
+            /* dlsym returns void *; POSIX guarantees it converts to a function pointer. */
+            memcpy(&api->encode, &enc, sizeof(enc));
+            memcpy(&api->free, &fr, sizeof(fr));
+            return true;
+        }
     }
-    /* dlsym returns void *; POSIX guarantees it converts to a function pointer. */
-    memcpy(&api->encode, &enc, sizeof(enc));
-    memcpy(&api->free, &fr, sizeof(fr));
-    return true;
+    (void)dlclose(api->dl);
+    api->dl = NULL;
+    return false;
 }
 
 /* Whether the module at (x, y) of the drawing, quiet zone included, is light;
