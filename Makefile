@@ -11,6 +11,9 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 LIBCURL_PATH ?= $(shell pkg-config --variable=libdir libcurl 2>/dev/null)/libcurl.so.4
+# libqrencode likewise (src/qr.c): loaded only when a QR code is drawn (relay_qr = yes).
+QR_CFLAGS := $(shell pkg-config --cflags libqrencode 2>/dev/null)
+LIBQRENCODE_PATH ?= $(shell pkg-config --variable=libdir libqrencode 2>/dev/null)/libqrencode.so.4
 
 WERROR ?= 1
 SANITIZE ?=
@@ -20,8 +23,8 @@ WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wconversion -Wstric
 	-Wmissing-prototypes -Wpointer-arith -Wvla
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow -fvisibility=hidden
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) -I. -Isrc \
-	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) $(QR_CFLAGS) -I. -Isrc \
+	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"' $(CFLAGS)
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
@@ -118,6 +121,11 @@ $(B)/pam_kakao.so: $(B)/pam_kakao.o $(MODULE_OBJ) export.map
 $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libpk.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' -o $@ $< $(B)/libpk.a \
 		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+
+# test_qr compares the drawing with libqrencode's own matrix: it links the library.
+$(B)/tests/test_qr: tests/unit/test_qr.c $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS) \
+		$(shell pkg-config --libs libqrencode 2>/dev/null)
 
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/pam_*.c))
 PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))
@@ -263,7 +271,7 @@ fuzz: fuzz-bin
 ANALYZE_SRC := $(SRC) pam_kakao.c $(sort $(wildcard relay/*.c))
 ANALYZE_GCC ?= gcc
 ANALYZE_FLAGS := -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(MHD_CFLAGS) -I. -Isrc \
-	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"'
+	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"'
 # gcc 12's analyzer calls the PEM copy that pk_jwk_convert() stores through
 # its out parameter (into the key set, freed by pk_jwks_free) a leak: a false
 # positive, so leak analysis alone is off for that one file.

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "src/log.h"
+#include "src/verdict.h"
 
 #define PK_EXIT_OK 0
 #define PK_EXIT_REFUSED 1
@@ -17,6 +18,21 @@ int pk_cmd_mint(int argc, char **argv);
 int pk_cmd_verify(int argc, char **argv);
 int pk_cmd_check(int argc, char **argv);
 int pk_cmd_login(int argc, char **argv);
+int pk_cmd_enroll(int argc, char **argv);
+
+/* Reading a token (verify, enroll): stdin or a file is read up to this
+ * much; anything longer is refused as too long, as the module refuses it
+ * (it is far over PK_TOKEN_MAX). */
+#define PK_CLI_TOKEN_INPUT_MAX (16 * 1024)
+
+/* Reads at most cap bytes of fd into buf (cap + 1 bytes); *more is set when
+ * there was more; one_line stops after a newline. Returns -1 on a read
+ * error or an interrupt. */
+int pk_cli_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *more, bool one_line);
+
+/* Asks on the terminal (stdin) with echo off, as the module's prompt does;
+ * the prompt goes to stderr. Same results as pk_cli_read_bounded. */
+int pk_cli_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len, bool *more);
 
 /* Module arguments built from `--config F` and KEY=VALUE words, handed to
  * pk_config_load exactly as the PAM line's arguments would be, except that a
@@ -47,6 +63,10 @@ bool pk_cli_args_init(struct pk_cli_args *a, int max, const char *cmd);
 bool pk_cli_args_set_config(struct pk_cli_args *a, const char *path);
 bool pk_cli_args_add(struct pk_cli_args *a, const char *word);
 void pk_cli_args_free(struct pk_cli_args *a);
+
+/* The exit status for a decision: 0 accepted, 1 refused (PAM_AUTH_ERR,
+ * PAM_USER_UNKNOWN), 2 anything else (config, files, outage). */
+int pk_cli_outcome_exit(enum pk_outcome out);
 
 /* A logger that writes "kakao-pam CMD: message" lines on stderr; ctx is the
  * command name. */

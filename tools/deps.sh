@@ -3,7 +3,7 @@
 # need when run as root; otherwise prints the exact apt-get line and fails.
 set -eu
 what=${1:-check}
-build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl libmicrohttpd-dev"
+build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl libmicrohttpd-dev libqrencode-dev"
 demo="libpam-wrapper pamtester python3"
 test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium"
 case "$what" in

@@ -33,6 +33,7 @@ static void usage_main(FILE *out)
           "  verify   the module's decision for a token and a user, without PAM\n"
           "  check    every problem in the config, user map, key, CA and JWKS files\n"
           "  mint     issue an app JWT as the site's back end does\n"
+          "  enroll   check your token and print your line for the user map\n"
           "\n"
           "kakao-pam COMMAND --help shows a command's options; man kakao-pam has them all.\n"
           "Exit status: 0 success, 1 refused or problems found, 2 usage error, unusable\n"
@@ -245,6 +246,8 @@ int main(int argc, char **argv)
         return pk_cmd_check(argc - 1, argv + 1);
     if (strcmp(argv[1], "mint") == 0)
         return pk_cmd_mint(argc - 1, argv + 1);
+    if (strcmp(argv[1], "enroll") == 0)
+        return pk_cmd_enroll(argc - 1, argv + 1);
     fprintf(stderr, "kakao-pam: unknown command \"%s\"\n", argv[1]);
     usage_main(stderr);
     return EXIT_USAGE;

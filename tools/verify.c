@@ -17,9 +17,7 @@
 #include "src/secure.h"
 #include "src/token.h"
 
-/* stdin is read up to this much; anything longer is refused as too long,
- * as the module refuses it (it is far over PK_TOKEN_MAX). */
-#define PK_VERIFY_INPUT_MAX (16 * 1024)
+#define PK_VERIFY_INPUT_MAX PK_CLI_TOKEN_INPUT_MAX
 
 static void usage_verify(FILE *out)
 {
@@ -51,9 +49,7 @@ static void pk_verify_interrupt(int sig)
     (void)sig;
 }
 
-/* Reads at most cap bytes of fd into buf (cap + 1 bytes); *more is set when
- * there was more. Returns -1 on a read error or an interrupt. */
-static int pk_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *more, bool one_line)
+int pk_cli_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *more, bool one_line)
 {
     *len = 0;
     *more = false;
@@ -81,8 +77,7 @@ static int pk_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *mor
     return 0;
 }
 
-/* Asks on the terminal with echo off, as the module's prompt does. */
-static int pk_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len, bool *more)
+int pk_cli_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len, bool *more)
 {
     struct termios old, quiet;
     struct sigaction sa, old_int, old_term, old_hup;
@@ -102,7 +97,7 @@ static int pk_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len,
     if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
         rc = -1;
     } else {
-        rc = pk_read_bounded(STDIN_FILENO, buf, cap, len, more, true);
+        rc = pk_cli_read_bounded(STDIN_FILENO, buf, cap, len, more, true);
         (void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
     }
     (void)fputc('\n', stderr);
@@ -112,7 +107,7 @@ static int pk_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len,
     return rc;
 }
 
-static int pk_verify_exit(enum pk_outcome out)
+int pk_cli_outcome_exit(enum pk_outcome out)
 {
     switch (pk_outcome_pam_code(out)) {
     case PAM_SUCCESS:
@@ -201,9 +196,9 @@ int pk_cmd_verify(int argc, char **argv)
         if (input == NULL) {
             out = pk_result_set(&res, PK_NO_MEMORY, "reading the token");
         } else {
-            rc =
-                tty ? pk_prompt_tty(auth.cfg.prompt, input, PK_VERIFY_INPUT_MAX, &len, &more)
-                    : pk_read_bounded(STDIN_FILENO, input, PK_VERIFY_INPUT_MAX, &len, &more, false);
+            rc = tty ? pk_cli_prompt_tty(auth.cfg.prompt, input, PK_VERIFY_INPUT_MAX, &len, &more)
+                     : pk_cli_read_bounded(STDIN_FILENO, input, PK_VERIFY_INPUT_MAX, &len, &more,
+                                           false);
             if (rc != 0) {
                 fprintf(stderr, "kakao-pam verify: cannot read the token: %s\n",
                         errno == EINTR ? "interrupted" : strerror(errno));
@@ -232,7 +227,7 @@ int pk_cmd_verify(int argc, char **argv)
     pk_free_secret(input, input != NULL ? PK_VERIFY_INPUT_MAX + 1 : 0);
 
     pk_verdict_line(line, sizeof(line), &res, user);
-    rc = pk_verify_exit(out);
+    rc = pk_cli_outcome_exit(out);
     if (puts(line) == EOF || fflush(stdout) != 0)
         rc = PK_EXIT_USAGE;
     if (res.user_hint != NULL)

@@ -16,6 +16,17 @@ if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
         cli_vg "$KP" verify --config "$CLI_CONF" --user alice mockValidAliceToken_0001
     cli_expect "valgrind: verify refused" 1 "rejected token for user=alice: malformed token*" "" \
         cli_vg "$KP" verify --config "$CLI_CONF" --user alice a.b
+    "$KP" mint --key "$K/hs256.key" --alg HS256 --kakao-id 3095134389 >"$CW/vg.tok" 2>/dev/null
+    CLI_STDIN="$CW/vg.tok"
+    cli_expect "valgrind: enroll jwt" 0 "# kakao-pam enroll: jwt token checked *
+3095134389 alice" "" cli_vg "$KP" enroll --config "$CLI_CONF" --user alice -
+    CLI_STDIN=""
+    printf 'mockValidBobToken_000002\n' >"$CW/vg.tok"
+    cli_expect "valgrind: enroll kakao" 0 "# kakao-pam enroll: kakao token checked *
+1122334455 alice" "" cli_vg "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW/vg.tok"
+    printf 'a.b\n' >"$CW/vg.tok"
+    cli_expect "valgrind: enroll refused" 1 "" "kakao-pam enroll: rejected token for user=alice: *" \
+        cli_vg "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW/vg.tok"
     cli_expect "valgrind: check" 1 "*problems found" "" \
         cli_vg "$KP" check --config "$CLI_CONF" "user_map=$CW/chk/badmap" "jwks_file=$CW/chk/jwks.json"
     cli_lport=$(cli_free_port)
