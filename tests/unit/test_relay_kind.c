@@ -19,6 +19,7 @@
 #include "src/b64url.h"
 #include "src/jwt_sign.h"
 #include "src/kinds.h"
+#include "src/relay_client.h"
 #include "src/relay_kind.h"
 #include "src/token.h"
 #include "src/verdict.h"
@@ -322,6 +323,37 @@ static void test_never_claims(void **state)
     free(p);
 }
 
+/* What counts as a code (src/relay_client.c): 6 digits once spaces and
+ * '-' are gone; everything else is left to the token kinds. */
+static void test_code_parse(void **state)
+{
+    static const char *const yes[] = {"481205", "481 205", "481-205", " 481205 ", "4 8 1 2 0 5"};
+    static const char *const no[] = {"", "48120", "4812056", "48120a", "481_205", "481\t205",
+                                     "\xd9\xa1" "12345", "aaaa.bbbb.cccc"};
+    char code[PK_RELAY_CODE_LEN + 1];
+    (void)state;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        assert_true(pk_relay_code_parse(yes[i], code));
+        assert_string_equal(code, "481205");
+    }
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(pk_relay_code_parse(no[i], code));
+}
+
+static void test_prompt_text(void **state)
+{
+    char *t;
+    (void)state;
+    t = pk_relay_prompt_text("Approve this login at %u with Kakao, then enter the code: ",
+                             "https://r.example/a/K7F3");
+    assert_string_equal(t, "Approve this login at https://r.example/a/K7F3 with Kakao, then "
+                           "enter the code: ");
+    free(t);
+    t = pk_relay_prompt_text("100%% %u%u: ", "U");
+    assert_string_equal(t, "100% UU: ");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_claim_rules), cmocka_unit_test(test_auth_time),
         cmocka_unit_test(test_kakao_id),   cmocka_unit_test(test_key_parse),
         cmocka_unit_test(test_never_claims),
+        cmocka_unit_test(test_code_parse), cmocka_unit_test(test_prompt_text),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
