@@ -106,6 +106,14 @@ static bool pk_url_text(const char *s, size_t len)
     return true;
 }
 
+static bool pk_printable_text(const char *s)
+{
+    for (; *s != '\0'; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+            return false;
+    return true;
+}
+
 static json_t *pk_relay_json(const struct pk_http_response *resp)
 {
     json_error_t jerr;
@@ -131,6 +139,12 @@ enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budge
 
     memset(s, 0, sizeof(*s));
     res->kind = PK_KIND_RELAY;
+    /* The relay takes printable ASCII only (and json_pack needs UTF-8): an
+     * odd PAM_RHOST is a refusal by the relay, never out of memory. */
+    if (!pk_printable_text(user) || !pk_printable_text(service) || !pk_printable_text(host) ||
+        !pk_printable_text(rhost))
+        return pk_result_set(res, PK_RELAY_UNAVAILABLE,
+                             "user, service, host or rhost is not printable ASCII");
     req = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "service", service, "host", host,
                     "rhost", rhost);
     if (req == NULL)

@@ -31,6 +31,7 @@ static FILE *to_helper, *from_helper;
 static pid_t helper_pid;
 static long front_port;
 static char relay_pub[PATH_MAX];
+static const char *run_rhost; /* PAM_RHOST for the next run, NULL: unset */
 
 /* One command to the helper, its one-line answer into out. */
 static void helper(const char *cmd, char *out, size_t len)
@@ -127,6 +128,8 @@ static void run(const char *user, struct relay_conv *c, struct result *r)
     (void)clock_gettime(CLOCK_MONOTONIC, &t0);
     if (pam_start("pk", user, &pc, &ph) == PAM_SUCCESS) {
         const char *id;
+        if (run_rhost != NULL)
+            assert_int_equal(pam_set_item(ph, PAM_RHOST, run_rhost), PAM_SUCCESS);
         r->rv = pam_authenticate(ph, 0);
         id = pam_getenv(ph, "KAKAO_ID");
         (void)snprintf(r->kakao_id, sizeof(r->kakao_id), "%s", id != NULL ? id : "");
@@ -189,6 +192,28 @@ static void approved(void **state)
     (void)snprintf(want, sizeof(want), "%s%ld/a/", PROMPT_HEAD, front_port);
     assert_true(strncmp(c.prompt, want, strlen(want)) == 0);
     assert_string_equal(c.prompt + strlen(c.prompt) - strlen(PROMPT_TAIL), PROMPT_TAIL);
+}
+
+/* PAM_RHOST goes to the relay as it is; one the relay would refuse (not
+ * printable ASCII) is refused before the call, as an outage, not as out of
+ * memory. */
+static void rhost_sent(void **state)
+{
+    struct relay_conv c = {ANSWERS("@CODE")};
+    struct relay_conv c2 = {ANSWERS("@CODE")};
+    struct result r;
+    (void)state;
+    conf_relay(front_port, "");
+    run_rhost = "203.0.113.5";
+    run("alice", &c, &r);
+    expect(&r, PAM_SUCCESS, "accepted relay kakao_id=3095134389 user=alice");
+    run_rhost = "203.0.113.5\x01";
+    run("alice", &c2, &r);
+    run_rhost = NULL;
+    expect(&r, PAM_AUTHINFO_UNAVAIL,
+           "relay unavailable for user=alice: user, service, host or rhost is not printable "
+           "ASCII");
+    assert_int_equal(c2.prompts, 0);
 }
 
 static void custom_prompt(void **state)
@@ -448,6 +473,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(approved),
         cmocka_unit_test(custom_prompt),
+        cmocka_unit_test(rhost_sent),
         cmocka_unit_test(unmapped_kakao_user),
         cmocka_unit_test(wrong_then_right),
         cmocka_unit_test(wrong_until_dead),
