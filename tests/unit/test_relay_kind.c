@@ -329,7 +329,7 @@ static void test_code_parse(void **state)
 {
     static const char *const yes[] = {"481205", "481 205", "481-205", " 481205 ", "4 8 1 2 0 5"};
     static const char *const no[] = {"", "48120", "4812056", "48120a", "481_205", "481\t205",
-                                     "\xd9\xa1" "12345", "aaaa.bbbb.cccc"};
+                                     "\331\24112345", "aaaa.bbbb.cccc"};
     char code[PK_RELAY_CODE_LEN + 1];
     (void)state;
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
