@@ -131,10 +131,9 @@ static enum pk_outcome pk_relay_prompt(pam_handle_t *pamh, const struct pk_confi
     text = pk_relay_prompt_text(cfg->relay_prompt, sess->url);
     if (text == NULL)
         return pk_result_set(res, PK_NO_MEMORY, "building the prompt");
-    rc = pam_prompt(pamh,
-                    pk_config_kinds(cfg) == PK_KIND_RELAY ? PAM_PROMPT_ECHO_ON
-                                                          : PAM_PROMPT_ECHO_OFF,
-                    answer, "%s", text);
+    rc = pam_prompt(
+        pamh, pk_config_kinds(cfg) == PK_KIND_RELAY ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
+        answer, "%s", text);
     free(text);
     if (rc == PAM_SUCCESS && *answer != NULL)
         return PK_OK;
@@ -184,8 +183,8 @@ static enum pk_outcome pk_authenticate_relay(pam_handle_t *pamh, struct pk_auth 
         {
             char who[128];
             pk_log_field(who, sizeof(who), user);
-            pam_syslog(pamh, LOG_NOTICE, "wrong relay code for user=%s (attempts_left=%ld); "
-                       "asking again", who, left);
+            pam_syslog(pamh, LOG_NOTICE,
+                       "wrong relay code for user=%s (attempts_left=%ld); asking again", who, left);
         }
     }
     pk_relay_session_free(&sess);

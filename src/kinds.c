@@ -184,8 +184,8 @@ static enum pk_outcome pk_relay_load(const struct pk_kind_env *env, struct pk_ki
                                      struct pk_result *res)
 {
     char problem[512];
-    enum pk_status kst = pk_relay_key_load(env->cfg->relay_key, env->uid, &st->relay_key, problem,
-                                           sizeof(problem));
+    enum pk_status kst =
+        pk_relay_key_load(env->cfg->relay_key, env->uid, &st->relay_key, problem, sizeof(problem));
 
     if (kst == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "loading relay_key");

@@ -161,8 +161,7 @@ static enum pk_outcome pk_id_token_check_file(const struct pk_config *cfg, uid_t
 /* relay_key read past a broken trust rule (config-file rules: it may be
  * world-readable), parsed as the module parses it: EC P-256 public key. */
 static enum pk_outcome pk_relay_check_key(const struct pk_config *cfg, uid_t uid,
-                                          const struct pk_kind_check *check,
-                                          struct pk_result *res)
+                                          const struct pk_kind_check *check, struct pk_result *res)
 {
     char problem[256];
     EVP_PKEY *key = NULL;

@@ -73,8 +73,7 @@ static enum pk_outcome pk_relay_post(const struct pk_config *cfg, struct pk_rela
     budget->used_ms += pk_now_ms() - t0;
     if (st == PK_ST_OK)
         return PK_OK;
-    pk_http_failure_text(st, resp->failure, err, cfg->timeout, PK_RELAY_BODY_MAX, why,
-                         sizeof(why));
+    pk_http_failure_text(st, resp->failure, err, cfg->timeout, PK_RELAY_BODY_MAX, why, sizeof(why));
     pk_http_response_free(resp);
     if (st == PK_ST_NOMEM)
         return pk_result_set(res, PK_NO_MEMORY, "calling the relay");
@@ -117,8 +116,8 @@ static bool pk_printable_text(const char *s)
 static json_t *pk_relay_json(const struct pk_http_response *resp)
 {
     json_error_t jerr;
-    json_t *j = json_loadb(resp->body != NULL ? resp->body : "", resp->len,
-                           JSON_REJECT_DUPLICATES, &jerr);
+    json_t *j =
+        json_loadb(resp->body != NULL ? resp->body : "", resp->len, JSON_REJECT_DUPLICATES, &jerr);
 
     if (j != NULL && !json_is_object(j)) {
         json_decref(j);
@@ -129,8 +128,7 @@ static json_t *pk_relay_json(const struct pk_http_response *resp)
 
 enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budget *budget,
                               const char *user, const char *service, const char *host,
-                              const char *rhost, struct pk_relay_session *s,
-                              struct pk_result *res)
+                              const char *rhost, struct pk_relay_session *s, struct pk_result *res)
 {
     struct pk_http_response resp;
     json_t *req, *ans = NULL, *js, *ju, *je;
@@ -145,8 +143,8 @@ enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budge
         !pk_printable_text(rhost))
         return pk_result_set(res, PK_RELAY_UNAVAILABLE,
                              "user, service, host or rhost is not printable ASCII");
-    req = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "service", service, "host", host,
-                    "rhost", rhost);
+    req = json_pack("{s:s, s:s, s:s, s:s}", "user", user, "service", service, "host", host, "rhost",
+                    rhost);
     if (req == NULL)
         return pk_result_set(res, PK_NO_MEMORY, "building the session request");
     body = json_dumps(req, JSON_COMPACT);

@@ -34,8 +34,7 @@ bool pk_relay_code_parse(const char *answer, char code[PK_RELAY_CODE_LEN + 1]);
  * filled, PK_RELAY_UNAVAILABLE (detail says why) or PK_NO_MEMORY. */
 enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budget *budget,
                               const char *user, const char *service, const char *host,
-                              const char *rhost, struct pk_relay_session *s,
-                              struct pk_result *res);
+                              const char *rhost, struct pk_relay_session *s, struct pk_result *res);
 
 /* POST {relay_url}/v1/sessions/S/redeem {code}: PK_OK with *assertion (the
  * caller wipes and frees it); PK_RELAY_WRONG_CODE with *attempts_left;

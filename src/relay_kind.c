@@ -62,8 +62,7 @@ enum pk_status pk_relay_key_load(const char *path, uid_t uid, EVP_PKEY **key, ch
     char *data = NULL;
     size_t len = 0;
     char why[256];
-    enum pk_status st = pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem,
-                                     problem_len);
+    enum pk_status st = pk_safe_read(path, PK_FILE_CONFIG, uid, &data, &len, problem, problem_len);
 
     *key = NULL;
     if (st != PK_ST_OK)

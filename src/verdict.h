@@ -53,15 +53,16 @@ enum pk_outcome {
     PK_RELAY_NOT_APPROVED, /* the code was typed before the phone approved */
     PK_RELAY_EXPIRED,
     PK_RELAY_USED,
-    PK_RELAY_UNKNOWN, /* the relay does not know the session */
-    PK_RELAY_BAD_TYP, /* an assertion whose typ is not kakao-pam-login+jwt */
+    PK_RELAY_UNKNOWN,   /* the relay does not know the session */
+    PK_RELAY_BAD_TYP,   /* an assertion whose typ is not kakao-pam-login+jwt */
     PK_RELAY_BAD_NONCE, /* an assertion for another session */
     /* PAM_USER_UNKNOWN */
     PK_USER_UNKNOWN,
     /* PAM_AUTHINFO_UNAVAIL */
     PK_KAKAO_UNAVAILABLE,
     PK_JWKS_UNAVAILABLE, /* no JWKS at all: no cached copy and the URL fails */
-    PK_RELAY_UNAVAILABLE, /* relay unreachable, slow, 5xx or a broken answer */
+    /* the relay unreachable, slow, 5xx or a broken answer */
+    PK_RELAY_UNAVAILABLE,
     /* PAM_SERVICE_ERR */
     PK_CONFIG_ERROR,
     PK_FILE_ERROR,

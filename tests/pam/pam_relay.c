@@ -48,8 +48,8 @@ static void helper(const char *cmd, char *out, size_t len)
 struct relay_conv {
     const char *const *answers; /* "@CODE", "@WRONG", or literal text */
     int n, next;
-    bool fail;      /* answer the first prompt PAM_CONV_ERR */
-    char code[16];  /* the code the phone showed, once approved */
+    bool fail;     /* answer the first prompt PAM_CONV_ERR */
+    char code[16]; /* the code the phone showed, once approved */
     char prompt[1024];
     int prompts, echo_on;
 };
@@ -154,8 +154,8 @@ static void run(const char *user, struct relay_conv *c, struct result *r)
     fclose(cap);
 }
 
-#define ANSWERS(...)                                                                       \
-    .answers = ((const char *const[]){__VA_ARGS__}),                                       \
+#define ANSWERS(...)                                                                               \
+    .answers = ((const char *const[]){__VA_ARGS__}),                                               \
     .n = (int)(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 static void conf_relay(long port, const char *extra)
@@ -419,8 +419,7 @@ static int group_setup(void **state)
     (void)snprintf(relay, sizeof(relay), "%s/kakao-pam-relay", top);
     (void)snprintf(script, sizeof(script), "%s/../tests/pam/relay_helper.py", top);
     (void)snprintf(work, sizeof(work), "%s", pt_path(env.dir, "pam_relay"));
-    pt_write_file(pt_path(env.dir, "relay.users"),
-                  "3095134389 alice\n1122334455 carol\n", 0644);
+    pt_write_file(pt_path(env.dir, "relay.users"), "3095134389 alice\n1122334455 carol\n", 0644);
     if (pipe(in) != 0 || pipe(out) != 0 || posix_spawn_file_actions_init(&fa) != 0 ||
         posix_spawn_file_actions_adddup2(&fa, in[0], 0) != 0 ||
         posix_spawn_file_actions_adddup2(&fa, out[1], 1) != 0 ||

@@ -65,8 +65,8 @@ static int group_setup(void **state)
     EVP_PKEY_free(r);
     EVP_PKEY_free(o);
     EVP_PKEY_free(rsa);
-    return pk_relay_key_parse(relay_pub, strlen(relay_pub), &relay_key, problem,
-                              sizeof(problem)) == PK_ST_OK
+    return pk_relay_key_parse(relay_pub, strlen(relay_pub), &relay_key, problem, sizeof(problem)) ==
+                   PK_ST_OK
                ? 0
                : -1;
 }
@@ -85,8 +85,8 @@ static int group_teardown(void **state)
 static char *sign_with(const char *hdr, const char *payload, enum pk_alg alg, const char *key)
 {
     char err[256];
-    char *t = pk_jwt_sign(hdr, payload, alg, (const unsigned char *)key, strlen(key), err,
-                          sizeof(err));
+    char *t =
+        pk_jwt_sign(hdr, payload, alg, (const unsigned char *)key, strlen(key), err, sizeof(err));
     if (t == NULL)
         fail_msg("sign: %s", err);
     return t;
@@ -208,45 +208,40 @@ static void test_claim_rules(void **state)
 {
     struct pk_result res;
     (void)state;
-    assert_int_equal(check_claims_text(claims(ISS, HOST, "another-session", "3095134389", T0,
-                                              T0 + 300, T0, "j"),
-                                       &res),
-                     PK_RELAY_BAD_NONCE);
+    assert_int_equal(
+        check_claims_text(claims(ISS, HOST, "another-session", "3095134389", T0, T0 + 300, T0, "j"),
+                          &res),
+        PK_RELAY_BAD_NONCE);
     /* S with one byte more or less: length is part of the comparison. */
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE "A", "3095134389", T0, T0 + 300,
-                                              T0, "j"),
-                                       &res),
-                     PK_RELAY_BAD_NONCE);
-    assert_int_equal(check_claims_text(claims(ISS, "otherhost", NONCE, "3095134389", T0,
-                                              T0 + 300, T0, "j"),
-                                       &res),
-                     PK_JWT_WRONG_AUD);
-    assert_int_equal(check_claims_text(claims(ISS "/", HOST, NONCE, "3095134389", T0, T0 + 300,
-                                              T0, "j"),
-                                       &res),
-                     PK_JWT_WRONG_ISS);
-    assert_int_equal(check_claims_text(claims("https://evil.example", HOST, NONCE, "3095134389",
-                                              T0, T0 + 300, T0, "j"),
-                                       &res),
-                     PK_JWT_WRONG_ISS);
+    assert_int_equal(
+        check_claims_text(claims(ISS, HOST, NONCE "A", "3095134389", T0, T0 + 300, T0, "j"), &res),
+        PK_RELAY_BAD_NONCE);
+    assert_int_equal(
+        check_claims_text(claims(ISS, "otherhost", NONCE, "3095134389", T0, T0 + 300, T0, "j"),
+                          &res),
+        PK_JWT_WRONG_AUD);
+    assert_int_equal(
+        check_claims_text(claims(ISS "/", HOST, NONCE, "3095134389", T0, T0 + 300, T0, "j"), &res),
+        PK_JWT_WRONG_ISS);
+    assert_int_equal(
+        check_claims_text(
+            claims("https://evil.example", HOST, NONCE, "3095134389", T0, T0 + 300, T0, "j"), &res),
+        PK_JWT_WRONG_ISS);
     /* now = T0 + 10, leeway 60 */
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0 - 400, T0 - 100,
-                                              T0 - 400, "j"),
-                                       &res),
-                     PK_JWT_EXPIRED);
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0, T0 + 301, T0,
-                                              "j"),
-                                       &res),
-                     PK_JWT_BAD_CLAIMS);
+    assert_int_equal(
+        check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0 - 400, T0 - 100, T0 - 400, "j"),
+                          &res),
+        PK_JWT_EXPIRED);
+    assert_int_equal(
+        check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0, T0 + 301, T0, "j"), &res),
+        PK_JWT_BAD_CLAIMS);
     assert_string_equal(res.detail, "exp=1700000301 is not within 300 s of iat=1700000000");
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0 + 100, T0 + 300,
-                                              T0, "j"),
-                                       &res),
+    assert_int_equal(check_claims_text(
+                         claims(ISS, HOST, NONCE, "3095134389", T0 + 100, T0 + 300, T0, "j"), &res),
                      PK_JWT_IAT_FUTURE);
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0, T0 + 300, T0,
-                                              NULL),
-                                       &res),
-                     PK_JWT_BAD_CLAIMS);
+    assert_int_equal(
+        check_claims_text(claims(ISS, HOST, NONCE, "3095134389", T0, T0 + 300, T0, NULL), &res),
+        PK_JWT_BAD_CLAIMS);
     assert_string_equal(res.detail, "jti missing");
 }
 
@@ -270,23 +265,24 @@ static void test_auth_time(void **state)
 
 static void test_kakao_id(void **state)
 {
-    static const char *const bad[] = {"0", "\"0\"", "\"0123\"", "\"12345678901234567890\"",
-                                      "\"12a4\"", "-5", "1.5", "true", "null"};
+    static const char *const bad[] = {"0",        "\"0\"", "\"0123\"", "\"12345678901234567890\"",
+                                      "\"12a4\"", "-5",    "1.5",      "true",
+                                      "null"};
     struct pk_result res;
     (void)state;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, bad[i], T0, T0 + 300, T0, "j"),
-                                           &res),
-                         PK_JWT_BAD_ID);
+        assert_int_equal(
+            check_claims_text(claims(ISS, HOST, NONCE, bad[i], T0, T0 + 300, T0, "j"), &res),
+            PK_JWT_BAD_ID);
     /* 20 digits as a JSON integer overflows jansson: the payload is refused. */
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, "12345678901234567890", T0,
-                                              T0 + 300, T0, "j"),
-                                       &res),
-                     PK_JWT_BAD_CLAIMS);
-    assert_int_equal(check_claims_text(claims(ISS, HOST, NONCE, "\"9223372036854775807\"", T0,
-                                              T0 + 300, T0, "j"),
-                                       &res),
-                     PK_OK);
+    assert_int_equal(
+        check_claims_text(claims(ISS, HOST, NONCE, "12345678901234567890", T0, T0 + 300, T0, "j"),
+                          &res),
+        PK_JWT_BAD_CLAIMS);
+    assert_int_equal(
+        check_claims_text(
+            claims(ISS, HOST, NONCE, "\"9223372036854775807\"", T0, T0 + 300, T0, "j"), &res),
+        PK_OK);
 }
 
 static void test_key_parse(void **state)
@@ -317,7 +313,7 @@ static void test_never_claims(void **state)
     assert_int_equal(pk_token_parse(t, &tok, &res), PK_OK);
     assert_int_equal(row->claims(NULL, &tok), PK_CLAIM_NO);
     assert_int_equal(pk_token_parse("481205", &tok, &res) == PK_OK ? row->claims(NULL, &tok)
-                                                                    : PK_CLAIM_NO,
+                                                                   : PK_CLAIM_NO,
                      PK_CLAIM_NO);
     free(t);
     free(p);
@@ -328,8 +324,8 @@ static void test_never_claims(void **state)
 static void test_code_parse(void **state)
 {
     static const char *const yes[] = {"481205", "481 205", "481-205", " 481205 ", "4 8 1 2 0 5"};
-    static const char *const no[] = {"", "48120", "4812056", "48120a", "481_205", "481\t205",
-                                     "\331\24112345", "aaaa.bbbb.cccc"};
+    static const char *const no[] = {"",        "48120",    "4812056",       "48120a",
+                                     "481_205", "481\t205", "\331\24112345", "aaaa.bbbb.cccc"};
     char code[PK_RELAY_CODE_LEN + 1];
     (void)state;
     for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
@@ -357,12 +353,12 @@ static void test_prompt_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_good),       cmocka_unit_test(test_wrong_key),
-        cmocka_unit_test(test_typ),        cmocka_unit_test(test_alg_none_and_hs256),
-        cmocka_unit_test(test_claim_rules), cmocka_unit_test(test_auth_time),
-        cmocka_unit_test(test_kakao_id),   cmocka_unit_test(test_key_parse),
-        cmocka_unit_test(test_never_claims),
-        cmocka_unit_test(test_code_parse), cmocka_unit_test(test_prompt_text),
+        cmocka_unit_test(test_good),         cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_typ),          cmocka_unit_test(test_alg_none_and_hs256),
+        cmocka_unit_test(test_claim_rules),  cmocka_unit_test(test_auth_time),
+        cmocka_unit_test(test_kakao_id),     cmocka_unit_test(test_key_parse),
+        cmocka_unit_test(test_never_claims), cmocka_unit_test(test_code_parse),
+        cmocka_unit_test(test_prompt_text),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
