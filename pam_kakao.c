@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "src/auth.h"
+#include "src/relay_client.h"
 #include "src/log.h"
 #include "src/secure.h"
 #include "src/verdict.h"
@@ -73,18 +74,146 @@ static enum pk_outcome pk_prompt_token(pam_handle_t *pamh, const struct pk_confi
                          pam_strerror(pamh, rc != PAM_SUCCESS ? rc : PAM_CONV_ERR));
 }
 
+/* Whether the application gave a conversation function: without one nobody
+ * can read the relay's URL, so the relay is not even asked for a session. */
+static bool pk_can_converse(pam_handle_t *pamh)
+{
+    const void *item = NULL;
+
+    return pam_get_item(pamh, PAM_CONV, &item) == PAM_SUCCESS && item != NULL &&
+           ((const struct pam_conv *)item)->conv != NULL;
+}
+
+/* Opens the relay session before any prompt. With *fallback set the relay
+ * could not be reached and other kinds are accepted (logged as a notice
+ * here): the caller asks with the plain prompt instead. */
+static enum pk_outcome pk_relay_start(pam_handle_t *pamh, struct pk_auth *auth, const char *user,
+                                      struct pk_relay_session *sess, bool *fallback,
+                                      struct pk_result *res)
+{
+    const void *service = NULL, *rhost = NULL;
+    enum pk_outcome out;
+
+    *fallback = false;
+    memset(sess, 0, sizeof(*sess));
+    if (!pk_can_converse(pamh))
+        return pk_result_set(res, PK_CONV_ERROR,
+                             "no conversation function: a relay login needs someone at a "
+                             "terminal to type the code");
+    (void)pam_get_item(pamh, PAM_SERVICE, &service);
+    (void)pam_get_item(pamh, PAM_RHOST, &rhost);
+    out = pk_auth_relay_open(auth, user, service != NULL ? service : "", rhost, sess, res);
+    if (out == PK_RELAY_UNAVAILABLE && pk_config_kinds(&auth->cfg) != PK_KIND_RELAY) {
+        char line[768];
+        pk_verdict_line(line, sizeof(line), res, user);
+        pam_syslog(pamh, LOG_NOTICE, "%s; asking for a token instead", line);
+        memset(res, 0, sizeof(*res));
+        *fallback = true;
+        return PK_OK;
+    }
+    return out;
+}
+
+/* Asks with relay_prompt (%u = the session's URL); echo on only when the
+ * relay is the only kind (a code is no secret, a token is). *answer is then
+ * ours to wipe and free. */
+static enum pk_outcome pk_relay_prompt(pam_handle_t *pamh, const struct pk_config *cfg,
+                                       const struct pk_relay_session *sess, char **answer,
+                                       struct pk_result *res)
+{
+    char *text;
+    int rc;
+
+    *answer = NULL;
+    /* TODO(relay_qr): once src/qr.c is merged, with cfg->relay_qr send
+     * pk_qr_text(sess->url) as PAM_TEXT_INFO here, right before the prompt
+     * (sshd shows the two together). */
+    text = pk_relay_prompt_text(cfg->relay_prompt, sess->url);
+    if (text == NULL)
+        return pk_result_set(res, PK_NO_MEMORY, "building the prompt");
+    rc = pam_prompt(
+        pamh, pk_config_kinds(cfg) == PK_KIND_RELAY ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
+        answer, "%s", text);
+    free(text);
+    if (rc == PAM_SUCCESS && *answer != NULL)
+        return PK_OK;
+    pk_free_secret_str(*answer);
+    *answer = NULL;
+    if (rc == PAM_CONV_AGAIN)
+        return pk_result_set(res, PK_CONV_AGAIN,
+                             "the conversation answered PAM_CONV_AGAIN (the application may "
+                             "call again)");
+    return pk_result_set(res, PK_CONV_ERROR, "%s (no one answered the relay prompt)",
+                         pam_strerror(pamh, rc != PAM_SUCCESS ? rc : PAM_CONV_ERR));
+}
+
+/* The relay login: a 6-digit answer is redeemed (asked again after a wrong
+ * code while attempts are left); any other answer is a token for the other
+ * accepted kinds, as before. */
+static enum pk_outcome pk_authenticate_relay(pam_handle_t *pamh, struct pk_auth *auth,
+                                             const char *user, bool *fallback,
+                                             struct pk_result *res)
+{
+    struct pk_relay_session sess;
+    char code[PK_RELAY_CODE_LEN + 1];
+    char *answer = NULL;
+    long left = 0;
+    enum pk_outcome out;
+
+    out = pk_relay_start(pamh, auth, user, &sess, fallback, res);
+    if (out != PK_OK || *fallback)
+        return out;
+    for (;;) {
+        out = pk_relay_prompt(pamh, &auth->cfg, &sess, &answer, res);
+        if (out != PK_OK)
+            break;
+        if (pk_relay_code_parse(answer, code)) {
+            out = pk_auth_relay_redeem(auth, &sess, code, time(NULL), &left, res);
+            explicit_bzero(code, sizeof(code));
+        } else if (pk_config_kinds(&auth->cfg) != PK_KIND_RELAY) {
+            out = pk_auth_decide(auth, answer, time(NULL), res);
+        } else {
+            out = pk_result_set(res, PK_TOKEN_MALFORMED, "not a 6-digit code");
+            res->kind = PK_KIND_RELAY;
+        }
+        pk_free_secret_str(answer);
+        answer = NULL;
+        if (out != PK_RELAY_WRONG_CODE || left <= 0)
+            break;
+        {
+            char who[128];
+            pk_log_field(who, sizeof(who), user);
+            pam_syslog(pamh, LOG_NOTICE,
+                       "wrong relay code for user=%s (attempts_left=%ld); asking again", who, left);
+        }
+    }
+    pk_relay_session_free(&sess);
+    return out;
+}
+
 /* A user with no map line, with prompt_unmapped: the same prompt as for
  * anyone, the answer wiped unread, and the caller's PK_USER_UNKNOWN stands
  * (unless the conversation itself failed, as it would for anyone). */
-static enum pk_outcome pk_prompt_unmapped(pam_handle_t *pamh, const struct pk_config *cfg,
-                                          struct pk_result *res)
+static enum pk_outcome pk_prompt_unmapped(pam_handle_t *pamh, struct pk_auth *auth,
+                                          const char *user, struct pk_result *res)
 {
+    const struct pk_config *cfg = &auth->cfg;
+    struct pk_relay_session sess;
     struct pk_result conv;
     char *answer = NULL;
-    enum pk_outcome out;
+    bool fallback = true;
+    enum pk_outcome out = PK_OK;
 
     memset(&conv, 0, sizeof(conv));
-    out = pk_prompt_token(pamh, cfg, &answer, &conv);
+    memset(&sess, 0, sizeof(sess));
+    /* With the relay, a real session and URL, as for anyone. */
+    if ((pk_config_kinds(cfg) & PK_KIND_RELAY) != 0)
+        out = pk_relay_start(pamh, auth, user, &sess, &fallback, &conv);
+    if (out == PK_OK && !fallback)
+        out = pk_relay_prompt(pamh, cfg, &sess, &answer, &conv);
+    else if (out == PK_OK)
+        out = pk_prompt_token(pamh, cfg, &answer, &conv);
+    pk_relay_session_free(&sess);
     pk_free_secret_str(answer);
     if (out != PK_OK) {
         *res = conv;
@@ -122,6 +251,13 @@ static enum pk_outcome pk_authenticate_token(pam_handle_t *pamh, struct pk_auth 
         } else if (cfg->authtok == PK_AUTHTOK_USE_FIRST) {
             return pk_result_set(res, PK_NO_AUTHTOK, NULL);
         }
+    }
+    /* PAM_AUTHTOK never reaches the relay: only what is typed here does. */
+    if ((pk_config_kinds(cfg) & PK_KIND_RELAY) != 0) {
+        bool fallback = false;
+        out = pk_authenticate_relay(pamh, auth, user, &fallback, res);
+        if (!fallback)
+            return out;
     }
     out = pk_prompt_token(pamh, cfg, &answer, res);
     if (out == PK_OK)
@@ -181,7 +317,7 @@ PK_EXPORT int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const
     /* With use_first_pass nobody is asked anything, mapped or not. */
     if (out == PK_USER_UNKNOWN && auth.cfg_loaded && auth.cfg.prompt_unmapped &&
         auth.cfg.authtok != PK_AUTHTOK_USE_FIRST)
-        out = pk_prompt_unmapped(pamh, &auth.cfg, &res);
+        out = pk_prompt_unmapped(pamh, &auth, user, &res);
     if (out == PK_OK)
         out = pk_authenticate_token(pamh, &auth, user, &log, &res);
     if (out == PK_OK)

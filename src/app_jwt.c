@@ -21,7 +21,7 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
     res->kind = PK_KIND_JWT;
     if (key == NULL || key->alg != cfg->jwt_alg)
         return pk_result_set(res, PK_CONFIG_ERROR, "jwt key not loaded");
-    out = pk_jwt_check_header(tok, cfg->jwt_alg, &hdr, res);
+    out = pk_jwt_check_header(tok, cfg->jwt_alg, NULL, &hdr, res);
     if (out == PK_OK)
         out = pk_jwt_check_sig_length(tok, key->sig_len, res);
     if (out != PK_OK)

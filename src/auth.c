@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "relay_kind.h"
+#include "secure.h"
 #include "token.h"
 #include "validate.h"
 
@@ -142,6 +144,55 @@ enum pk_outcome pk_auth_decide_first_pass(struct pk_auth *a, const char *authtok
                                           struct pk_result *res)
 {
     return pk_auth_judge(a, authtok, now, true, res);
+}
+
+enum pk_outcome pk_auth_relay_open(struct pk_auth *a, const char *user, const char *service,
+                                   const char *rhost, struct pk_relay_session *s,
+                                   struct pk_result *res)
+{
+    enum pk_outcome out;
+
+    memset(res, 0, sizeof(*res));
+    res->kind = PK_KIND_RELAY;
+    if (gethostname(a->host, sizeof(a->host)) != 0 || a->host[0] == '\0') {
+        memset(s, 0, sizeof(*s));
+        return pk_result_set(res, PK_RELAY_UNAVAILABLE, "cannot read the host name");
+    }
+    a->host[sizeof(a->host) - 1] = '\0';
+    (void)ERR_set_mark(); /* see pk_auth_prepare */
+    out = pk_relay_open(&a->cfg, &a->relay_budget, user, service, a->host,
+                        rhost != NULL ? rhost : "", s, res);
+    (void)ERR_pop_to_mark();
+    return out;
+}
+
+enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_session *s,
+                                     const char *code, time_t now, long *attempts_left,
+                                     struct pk_result *res)
+{
+    struct pk_relay_expect want = {
+        .issuer = a->cfg.relay_url,
+        .host = a->host,
+        .nonce = s->session,
+        .nonce_len = strlen(s->session),
+        .now = now,
+        .leeway = a->cfg.leeway,
+        .max_token_age = a->cfg.max_token_age,
+    };
+    char *assertion = NULL;
+    enum pk_outcome out;
+
+    memset(res, 0, sizeof(*res));
+    (void)ERR_set_mark();
+    out = pk_relay_redeem(&a->cfg, &a->relay_budget, s, code, &assertion, attempts_left, res);
+    if (out == PK_OK)
+        out = pk_relay_assertion_check(&want, a->keys.relay_key, assertion, res);
+    (void)ERR_pop_to_mark();
+    pk_free_secret_str(assertion);
+    res->kind = PK_KIND_RELAY;
+    if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
+        out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
+    return out;
 }
 
 void pk_auth_free(struct pk_auth *a)

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "kinds.h"
 #include "log.h"
+#include "relay_client.h"
 #include "user_map.h"
 #include "verdict.h"
 
@@ -20,6 +21,8 @@ struct pk_auth {
     struct pk_id_list ids;
     const struct pk_logger *log;
     uid_t uid;
+    struct pk_relay_budget relay_budget; /* network time of this login's relay calls */
+    char host[256];                      /* the host name sent to the relay: the assertion's aud */
 };
 
 /* Loads config (args over file), finds the user's map lines and loads the
@@ -39,6 +42,21 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
  * module's password, so nothing about it is sent anywhere. */
 enum pk_outcome pk_auth_decide_first_pass(struct pk_auth *a, const char *authtok, time_t now,
                                           struct pk_result *res);
+
+/* Opens this login's session at the relay (relay accepted), sending user,
+ * service, gethostname() and rhost ("" when unknown). PK_OK with s filled;
+ * PK_RELAY_UNAVAILABLE; PK_NO_MEMORY. Used for unmapped users too (with
+ * prompt_unmapped), so the prompt looks the same. */
+enum pk_outcome pk_auth_relay_open(struct pk_auth *a, const char *user, const char *service,
+                                   const char *rhost, struct pk_relay_session *s,
+                                   struct pk_result *res);
+
+/* Redeems code (6 digits) for s, checks the assertion offline against
+ * relay_key (nonce = S, aud = the host sent) and the user map.
+ * PK_RELAY_WRONG_CODE sets *attempts_left. */
+enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_session *s,
+                                     const char *code, time_t now, long *attempts_left,
+                                     struct pk_result *res);
 
 void pk_auth_free(struct pk_auth *a);
 

@@ -26,6 +26,8 @@ enum pk_value_type {
     PK_T_ALG,
     PK_T_ACCEPT,
     PK_T_CLAIM,
+    PK_T_BASE_URL, /* https:// URL without a trailing slash */
+    PK_T_PROMPT,   /* text whose % is only %u or %% */
 };
 
 struct pk_key_def {
@@ -65,6 +67,10 @@ static const struct pk_key_def pk_keys[] = {
     {"cache_ttl", PK_T_LONG, PK_FIELD(cache_ttl), 0, 86400, NULL},
     {"cache_dir", PK_T_PATH, PK_FIELD(cache_dir), 0, 0, PK_DEFAULT_CACHE_DIR},
     {"prompt_unmapped", PK_T_BOOL, PK_FIELD(prompt_unmapped), 0, 0, NULL},
+    {"relay_url", PK_T_BASE_URL, PK_FIELD(relay_url), 0, 0, NULL},
+    {"relay_key", PK_T_PATH, PK_FIELD(relay_key), 0, 0, NULL},
+    {"relay_prompt", PK_T_PROMPT, PK_FIELD(relay_prompt), 0, 0, PK_DEFAULT_RELAY_PROMPT},
+    {"relay_qr", PK_T_BOOL, PK_FIELD(relay_qr), 0, 0, NULL},
 };
 
 #define PK_KEY_COUNT (sizeof(pk_keys) / sizeof(pk_keys[0]))
@@ -221,6 +227,20 @@ static bool pk_url_has_scheme(const char *s, const char *scheme)
     return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' && strchr(s, ' ') == NULL;
 }
 
+/* A prompt with %u (the URL) and %% only: anything else after a percent
+ * sign is a mistake in the config, not something to guess at. */
+static bool pk_prompt_ok(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s != '%')
+            continue;
+        if (s[1] != 'u' && s[1] != '%')
+            return false;
+        s++;
+    }
+    return true;
+}
+
 /* Checks and converts text for key def; *why says what is wrong. */
 static enum pk_status pk_convert(const struct pk_key_def *def, const char *text, bool quoted,
                                  struct pk_value *val, const char **why)
@@ -247,6 +267,18 @@ static enum pk_status pk_convert(const struct pk_key_def *def, const char *text,
         }
         break;
     case PK_T_TEXT:
+        break;
+    case PK_T_PROMPT:
+        if (!pk_prompt_ok(text)) {
+            *why = "a percent sign must be followed by u (the URL) or % (a percent sign)";
+            return PK_ST_REFUSED;
+        }
+        break;
+    case PK_T_BASE_URL:
+        if (!pk_url_has_scheme(text, "https://") || text[strlen(text) - 1] == '/') {
+            *why = "must be an https:// URL without a trailing slash";
+            return PK_ST_REFUSED;
+        }
         break;
     case PK_T_URL:
         if (!pk_url_has_scheme(text, "https://")) {
@@ -321,7 +353,7 @@ static enum pk_status pk_convert(const struct pk_key_def *def, const char *text,
 static bool pk_type_is_string(enum pk_value_type type)
 {
     return type == PK_T_PATH || type == PK_T_TEXT || type == PK_T_URL || type == PK_T_PROXY ||
-           type == PK_T_CLAIM;
+           type == PK_T_CLAIM || type == PK_T_BASE_URL || type == PK_T_PROMPT;
 }
 
 static void pk_store(struct pk_config *cfg, const struct pk_key_def *def, struct pk_value *val)
@@ -334,6 +366,8 @@ static void pk_store(struct pk_config *cfg, const struct pk_key_def *def, struct
     case PK_T_URL:
     case PK_T_PROXY:
     case PK_T_CLAIM:
+    case PK_T_BASE_URL:
+    case PK_T_PROMPT:
         free(*(char **)slot);
         *(char **)slot = val->str;
         val->str = NULL;
@@ -712,6 +746,8 @@ static void pk_cross_check(struct pk_parse *p)
     if (kinds == 0 && !p->failed)
         pk_problem(p, "config",
                    "no token kind configured (set kakao_app_id, or jwt_key and jwt_alg)");
+    if ((cfg->relay_url != NULL) != (cfg->relay_key != NULL))
+        pk_problem(p, "config", "relay_url and relay_key must be given together");
     if (cfg->require_email != PK_EMAIL_NO && (kinds & PK_KIND_KAKAO) == 0)
         pk_problem(p, "config",
                    "require_email applies to kakao access tokens, but kakao is not accepted");

@@ -18,6 +18,7 @@
 #define PK_DEFAULT_ID_ISSUER "https://kauth.kakao.com"
 #define PK_DEFAULT_ID_CLAIM "kakao_id"
 #define PK_DEFAULT_CACHE_DIR "/run/pam_kakao"
+#define PK_DEFAULT_RELAY_PROMPT "Approve this login at %u with Kakao, then enter the code: "
 
 enum pk_email_rule { PK_EMAIL_NO = 0, PK_EMAIL_YES, PK_EMAIL_VERIFIED };
 
@@ -57,6 +58,9 @@ struct pk_config {
     long jwks_max_age;
     long cache_ttl;
     char *cache_dir;
+    char *relay_url;    /* https:// base, no trailing slash: also the assertions' iss */
+    char *relay_key;    /* PEM EC P-256 public key of the relay */
+    char *relay_prompt; /* %u the session's URL, %% a percent sign */
 
     enum pk_authtok_mode authtok;
     unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
@@ -68,6 +72,7 @@ struct pk_config {
     bool has_app_id;
     bool debug;
     bool prompt_unmapped;
+    bool relay_qr;
 };
 
 /* Reports one problem: where is "file:line", "argument" or "config". */

@@ -464,7 +464,7 @@ static CURLcode pk_configure(const struct pk_curl_api *api, CURL *h,
     PK_SETOPT(api, h, rc, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)x->max_body);
     PK_SETOPT(api, h, rc, CURLOPT_WRITEFUNCTION, pk_sink_write);
     PK_SETOPT(api, h, rc, CURLOPT_WRITEDATA, sink);
-    if (x->method == PK_HTTP_POST_FORM) {
+    if (x->method == PK_HTTP_POST_FORM || x->method == PK_HTTP_POST_JSON) {
         /* libcurl sends our buffer, not a copy: the caller's wipe covers it. */
         PK_SETOPT(api, h, rc, CURLOPT_POST, 1L);
         PK_SETOPT(api, h, rc, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)x->form_len);
@@ -493,6 +493,7 @@ static bool pk_request_ok(const struct pk_http_exchange *x, char *err, size_t er
         }
         break;
     case PK_HTTP_POST_FORM:
+    case PK_HTTP_POST_JSON:
         if (x->form == NULL || x->form_len == 0 || x->form_len > PK_HTTP_FORM_MAX) {
             pk_http_set_err(err, err_len, "form body empty or too large");
             return false;
@@ -661,6 +662,33 @@ enum pk_status pk_http_get_public(const struct pk_http_request *req, struct pk_h
                                   char *err, size_t err_len)
 {
     return pk_http_get_as(PK_HTTP_GET_PUBLIC, req, resp, err, err_len);
+}
+
+enum pk_status pk_http_post_json(const struct pk_http_form_request *req,
+                                 struct pk_http_response *resp, char *err, size_t err_len)
+{
+    static const char *const json_headers[] = {
+        "Content-Type: application/json",
+        "Accept: application/json",
+        /* No "Expect: 100-continue" round trip. */
+        "Expect:",
+    };
+    struct pk_http_exchange x;
+
+    if (req == NULL)
+        return pk_http_exchange(NULL, resp, err, err_len);
+    memset(&x, 0, sizeof(x));
+    x.method = PK_HTTP_POST_JSON;
+    x.url = req->url;
+    x.form = req->body;
+    x.form_len = req->body_len;
+    x.headers = json_headers;
+    x.n_headers = sizeof(json_headers) / sizeof(json_headers[0]);
+    x.ca_file = req->ca_file;
+    x.proxy = req->proxy;
+    x.timeout_ms = req->timeout_ms;
+    x.max_body = req->max_body;
+    return pk_http_exchange(&x, resp, err, err_len);
 }
 
 void pk_http_response_free(struct pk_http_response *resp)

@@ -95,6 +95,12 @@ struct pk_http_form_request {
 enum pk_status pk_http_post_form(const struct pk_http_form_request *req,
                                  struct pk_http_response *resp, char *err, size_t err_len);
 
+/* A JSON POST (application/json) under the same rules, for the relay's
+ * session and redeem calls (the module's relay kind). req->body is the JSON
+ * text, not copied: the caller wipes it. In http.c, so the module has it. */
+enum pk_status pk_http_post_json(const struct pk_http_form_request *req,
+                                 struct pk_http_response *resp, char *err, size_t err_len);
+
 /* Kept handles for a long-running, multi-threaded process (kakao-pam-relay),
  * never used by the module or the CLI: each request borrows a handle that no
  * other thread is using, so the connections it opened (TLS included) and its

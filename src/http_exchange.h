@@ -12,6 +12,7 @@ enum pk_http_method {
     PK_HTTP_GET_BEARER, /* GET with Authorization: Bearer */
     PK_HTTP_GET_PUBLIC, /* GET without any Authorization header */
     PK_HTTP_POST_FORM,  /* POST of an application/x-www-form-urlencoded body */
+    PK_HTTP_POST_JSON,  /* POST of an application/json body (the relay) */
 };
 
 struct pk_http_exchange {
@@ -19,7 +20,7 @@ struct pk_http_exchange {
     const char *url;
     const char *bearer; /* PK_HTTP_GET_BEARER only */
     size_t bearer_len;
-    const char *form; /* PK_HTTP_POST_FORM only; not copied: the caller wipes it */
+    const char *form; /* PK_HTTP_POST_FORM/JSON only; not copied: the caller wipes it */
     size_t form_len;
     const char *const *headers; /* fixed extra request headers */
     size_t n_headers;

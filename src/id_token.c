@@ -49,7 +49,7 @@ static enum pk_outcome pk_id_token_check(const struct pk_config *cfg, struct pk_
         return pk_result_set(res, PK_CONFIG_ERROR, "id_token keys not loaded");
     /* Kakao signs with RS256 only: any other alg, HS256 made with the
      * public key included, is refused before a key is looked at. */
-    out = pk_jwt_check_header(tok, PK_ALG_RS256, &hdr, res);
+    out = pk_jwt_check_header(tok, PK_ALG_RS256, NULL, &hdr, res);
     if (out != PK_OK)
         return out;
     if (hdr.kid[0] == '\0')

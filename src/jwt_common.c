@@ -57,13 +57,14 @@ enum pk_status pk_jwt_segment_json(const struct pk_token *tok, int seg, json_t *
     return PK_ST_OK;
 }
 
-enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want,
+enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want, const char *typ,
                                     struct pk_jwt_header *hdr, struct pk_result *res)
 {
     const char *why;
     json_t *h;
     enum pk_status st = pk_jwt_segment_json(tok, 0, &h, &why);
-    json_t *alg, *typ, *kid;
+    json_t *alg, *typ_v, *kid;
+    const char *typ_want = typ != NULL ? typ : "JWT";
     enum pk_outcome out = PK_OK;
 
     memset(hdr, 0, sizeof(*hdr));
@@ -71,7 +72,7 @@ enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want
         return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
                                  : pk_result_set(res, PK_JWT_BAD_HEADER, "header: %s", why);
     alg = json_object_get(h, "alg");
-    typ = json_object_get(h, "typ");
+    typ_v = json_object_get(h, "typ");
     kid = json_object_get(h, "kid");
     if (!json_is_string(alg)) {
         out = pk_result_set(res, PK_JWT_BAD_HEADER, "alg missing or not a string");
@@ -82,8 +83,9 @@ enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want
                             pk_alg_name(want));
     } else if (json_object_get(h, "crit") != NULL) {
         out = pk_result_set(res, PK_JWT_CRIT, NULL);
-    } else if (typ != NULL &&
-               !(json_is_string(typ) && strcmp(json_string_value(typ), "JWT") == 0)) {
+    } else if ((typ != NULL || typ_v != NULL) &&
+               !(json_is_string(typ_v) && json_string_length(typ_v) == strlen(typ_want) &&
+                 strcmp(json_string_value(typ_v), typ_want) == 0)) {
         out = pk_result_set(res, PK_JWT_BAD_TYP, NULL);
     } else if (kid != NULL &&
                (!json_is_string(kid) || strlen(json_string_value(kid)) >= sizeof(hdr->kid))) {

@@ -24,9 +24,10 @@ struct pk_jwt_header {
 enum pk_status pk_jwt_segment_json(const struct pk_token *tok, int seg, json_t **out,
                                    const char **why);
 
-/* Reads the header: alg must equal `want` exactly, no crit, typ absent or
- * "JWT". */
-enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want,
+/* Reads the header: alg must equal `want` exactly, no crit; typ absent or
+ * "JWT" when typ is NULL, else present and exactly typ (the relay's
+ * assertions, so that no other JWT passes as one). */
+enum pk_outcome pk_jwt_check_header(const struct pk_token *tok, enum pk_alg want, const char *typ,
                                     struct pk_jwt_header *hdr, struct pk_result *res);
 
 /* The signature segment must decode to exactly sig_len bytes. */

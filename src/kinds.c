@@ -8,6 +8,7 @@
 #include "jwt_common.h"
 #include "kakao_api.h"
 #include "kakao_cache.h"
+#include "relay_kind.h"
 #include "safe_file.h"
 #include "secure.h"
 
@@ -157,6 +158,57 @@ static void pk_id_token_free(struct pk_kind_state *st)
     st->have_jwks = false;
 }
 
+/* ---- relay: a 6-digit code redeemed at the relay, its assertion checked offline ---- */
+
+static bool pk_relay_configured(const struct pk_config *cfg)
+{
+    return cfg->relay_url != NULL && cfg->relay_key != NULL;
+}
+
+static bool pk_relay_uses_https(const struct pk_config *cfg)
+{
+    (void)cfg;
+    return true;
+}
+
+/* A code is never a token: src/auth.c sends it to the relay before any row
+ * sees it. So the relay claims nothing, and relay_key verifies no JWT. */
+static enum pk_kind_claim pk_relay_claims(const struct pk_config *cfg, const struct pk_token *tok)
+{
+    (void)cfg;
+    (void)tok;
+    return PK_CLAIM_NO;
+}
+
+static enum pk_outcome pk_relay_load(const struct pk_kind_env *env, struct pk_kind_state *st,
+                                     struct pk_result *res)
+{
+    char problem[512];
+    enum pk_status kst =
+        pk_relay_key_load(env->cfg->relay_key, env->uid, &st->relay_key, problem, sizeof(problem));
+
+    if (kst == PK_ST_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "loading relay_key");
+    if (kst != PK_ST_OK)
+        return pk_result_set(res, PK_FILE_ERROR, "relay_key %s", problem);
+    return PK_OK;
+}
+
+static enum pk_outcome pk_relay_validate(const struct pk_validator *v, const struct pk_token *tok,
+                                         struct pk_result *res)
+{
+    (void)v;
+    (void)tok;
+    res->kind = PK_KIND_RELAY;
+    return pk_result_set(res, PK_TOKEN_MALFORMED, "a relay assertion is never typed");
+}
+
+static void pk_relay_free(struct pk_kind_state *st)
+{
+    pk_relay_key_free(st->relay_key);
+    st->relay_key = NULL;
+}
+
 /* ---- the table ---- */
 
 const struct pk_kind_ops pk_kinds[] = {
@@ -192,6 +244,18 @@ const struct pk_kind_ops pk_kinds[] = {
         .load = pk_id_token_load,
         .validate = pk_id_token_run,
         .free = pk_id_token_free,
+    },
+    {
+        .name = "relay",
+        .bit = PK_KIND_RELAY,
+        .needs = "relay_url and relay_key",
+        .not_accepted = "relay is not in accept",
+        .configured = pk_relay_configured,
+        .uses_https = pk_relay_uses_https,
+        .claims = pk_relay_claims,
+        .load = pk_relay_load,
+        .validate = pk_relay_validate,
+        .free = pk_relay_free,
     },
 };
 

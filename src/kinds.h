@@ -26,6 +26,7 @@ struct pk_kind_state {
     bool have_jwt_key;
     struct pk_jwks_store jwks; /* id_token */
     bool have_jwks;
+    struct evp_pkey_st *relay_key; /* relay; NULL until loaded */
 };
 
 /* What a loader may use. */

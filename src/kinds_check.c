@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include "jwks.h"
 #include "keys.h"
+#include "relay_kind.h"
 #include "secure.h"
 
 /* One line to check's problem or ok callback. */
@@ -154,12 +156,53 @@ static enum pk_outcome pk_id_token_check_file(const struct pk_config *cfg, uid_t
     return PK_OK;
 }
 
+/* ---- relay ---- */
+
+/* relay_key read past a broken trust rule (config-file rules: it may be
+ * world-readable), parsed as the module parses it: EC P-256 public key. */
+static enum pk_outcome pk_relay_check_key(const struct pk_config *cfg, uid_t uid,
+                                          const struct pk_kind_check *check, struct pk_result *res)
+{
+    char problem[256];
+    EVP_PKEY *key = NULL;
+    char *data;
+    size_t len;
+    bool clean;
+    enum pk_status st;
+
+    if (cfg->relay_key == NULL)
+        return PK_OK;
+    st = pk_check_file(check, cfg->relay_key, PK_FILE_CONFIG, uid, &data, &len, &clean);
+    if (st == PK_ST_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "loading relay_key");
+    if (st != PK_ST_OK)
+        return PK_OK;
+    st = pk_relay_key_parse(data, len, &key, problem, sizeof(problem));
+    pk_free_secret(data, len + 1);
+    if (st == PK_ST_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "loading relay_key");
+    if (st != PK_ST_OK) {
+        pk_kind_say(check->problem, check->ctx, "relay_key %s %s", cfg->relay_key, problem);
+        return PK_OK;
+    }
+    pk_relay_key_free(key);
+    if (clean)
+        pk_kind_say(check->ok, check->ctx, "relay_key %s (EC P-256)", cfg->relay_key);
+    return PK_OK;
+}
+
+static void pk_relay_summary(const struct pk_config *cfg, char *buf, size_t len)
+{
+    (void)snprintf(buf, len, "%s", cfg->relay_url != NULL ? cfg->relay_url : "");
+}
+
 /* ---- the table ---- */
 
 const struct pk_kind_check_ops pk_kind_checks[] = {
     {.bit = PK_KIND_KAKAO, .summary = pk_kakao_summary},
     {.bit = PK_KIND_JWT, .files = pk_app_jwt_check_key},
     {.bit = PK_KIND_ID_TOKEN, .files = pk_id_token_check_file},
+    {.bit = PK_KIND_RELAY, .files = pk_relay_check_key, .summary = pk_relay_summary},
 };
 
 const size_t pk_kind_check_count = sizeof(pk_kind_checks) / sizeof(pk_kind_checks[0]);

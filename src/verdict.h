@@ -12,6 +12,7 @@ enum pk_kind {
     PK_KIND_KAKAO = 1 << 0,    /* Kakao access token, checked online */
     PK_KIND_JWT = 1 << 1,      /* app JWT, checked offline */
     PK_KIND_ID_TOKEN = 1 << 2, /* Kakao OIDC ID token, checked offline */
+    PK_KIND_RELAY = 1 << 3,    /* 6-digit code redeemed at the relay, assertion checked offline */
 };
 
 enum pk_outcome {
@@ -48,11 +49,20 @@ enum pk_outcome {
     PK_KAKAO_BAD_ID,
     PK_KAKAO_NO_EMAIL,
     PK_KAKAO_EMAIL_UNVERIFIED,
+    PK_RELAY_WRONG_CODE,   /* wrong code after the last attempt */
+    PK_RELAY_NOT_APPROVED, /* the code was typed before the phone approved */
+    PK_RELAY_EXPIRED,
+    PK_RELAY_USED,
+    PK_RELAY_UNKNOWN,   /* the relay does not know the session */
+    PK_RELAY_BAD_TYP,   /* an assertion whose typ is not kakao-pam-login+jwt */
+    PK_RELAY_BAD_NONCE, /* an assertion for another session */
     /* PAM_USER_UNKNOWN */
     PK_USER_UNKNOWN,
     /* PAM_AUTHINFO_UNAVAIL */
     PK_KAKAO_UNAVAILABLE,
     PK_JWKS_UNAVAILABLE, /* no JWKS at all: no cached copy and the URL fails */
+    /* the relay unreachable, slow, 5xx or a broken answer */
+    PK_RELAY_UNAVAILABLE,
     /* PAM_SERVICE_ERR */
     PK_CONFIG_ERROR,
     PK_FILE_ERROR,

@@ -222,6 +222,20 @@ int pk_cmd_verify(int argc, char **argv)
                         PK_VERIFY_INPUT_MAX, PK_VERIFY_INPUT_MAX);
         }
     }
+    if (out == PK_OK && (pk_config_kinds(&auth.cfg) & PK_KIND_RELAY) != 0) {
+        char code[PK_RELAY_CODE_LEN + 1];
+        /* As in the module, a code never reaches another kind; and a code
+         * means nothing without the login's session. */
+        if (pk_relay_code_parse(input != NULL ? input : token_arg, code)) {
+            explicit_bzero(code, sizeof(code));
+            fprintf(stderr, "kakao-pam verify: a 6-digit relay code is redeemed only within the "
+                            "login that showed it; verify takes a token\n");
+            pk_free_secret(input, input != NULL ? PK_VERIFY_INPUT_MAX + 1 : 0);
+            pk_auth_free(&auth);
+            pk_cli_args_free(&args);
+            return PK_EXIT_USAGE;
+        }
+    }
     if (out == PK_OK)
         out = pk_auth_decide(&auth, input != NULL ? input : token_arg, time(NULL), &res);
     pk_free_secret(input, input != NULL ? PK_VERIFY_INPUT_MAX + 1 : 0);

@@ -211,3 +211,17 @@ cli_pam_line "" alice "$("$KP" mint --key "$K/hs256.key" --alg HS256 --kakao-id 
 check "cli check: the module still refuses a config writable by others ($cli_pam)" \
     test "$cli_pam" = "config error: $CLI_CONF: writable by group or others (mode 0666)" -a "$cli_pam_rc" -ne 0
 chmod 644 "$CLI_CONF"
+
+# the relay kind: relay_key is an EC P-256 public key under the config-file
+# trust rules (world-readable is fine; writable by others is not)
+cli_file "$D/relay.conf" 644 "user_map = $D/users\nrelay_url = https://relay.example\nrelay_key = $K/ec256.pub.pem\n"
+cli_expect "check: relay kind, clean" 0 "ok config $D/relay.conf
+ok accept relay (https://relay.example)
+ok user_map $D/users (3 entries)
+ok relay_key $K/ec256.pub.pem (EC P-256)
+no problems found" "" "$KP" check --config "$D/relay.conf"
+cli_expect "check: relay_key that is not EC P-256" 1 "*relay_key $K/ec384.pub.pem is not an EC P-256 public key
+*1 problem found" "" "$KP" check --config "$D/relay.conf" "relay_key=$K/ec384.pub.pem"
+cli_expect "check: relay_url with a trailing slash" 1 "argument: bad value for \"relay_url\": must be an https:// URL without a trailing slash
+config: relay_url and relay_key must be given together
+*2 problems found" "" "$KP" check --config "$D/relay.conf" "relay_url=https://relay.example/"

@@ -211,3 +211,14 @@ cli_file "$CW/users_bad" 644 "$A alice\nnot a line\n"
 cli_expect "verify: malformed map lines on stderr" 0 "accepted jwt kakao_id=$A user=alice" \
     "kakao-pam verify: warning: $CW/users_bad:2: malformed line ignored: more than two fields" \
     "$KP" verify --config "$CLI_CONF" "user_map=$CW/users_bad" --user alice "$good"
+
+# With relay accepted a 6-digit answer is a relay code, as in the module; a
+# code means something only within the login that showed it.
+cli_expect "verify: a relay code is not for verify" 2 "" \
+    "kakao-pam verify: a 6-digit relay code is redeemed only within the login that showed it; verify takes a token" \
+    "$KP" verify --config "$CLI_CONF" "relay_url=https://relay.example" \
+    "relay_key=$K/ec256.pub.pem" --user alice "481 205"
+cli_expect "verify: a token still goes to its kind with relay accepted" 0 \
+    "accepted jwt kakao_id=$A user=alice" "" \
+    "$KP" verify --config "$CLI_CONF" "relay_url=https://relay.example" \
+    "relay_key=$K/ec256.pub.pem" --user alice "$good"

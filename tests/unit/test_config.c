@@ -414,7 +414,9 @@ struct bad_case {
 #define ABS "must be an absolute path"
 #define HTTPS "must be an https:// URL"
 #define ALGS "must be one of HS256 HS384 HS512 RS256 RS384 RS512 ES256 ES384 ES512"
-#define KINDS "must be a comma list of kakao, jwt, id_token"
+#define KINDS "must be a comma list of kakao, jwt, id_token, relay"
+#define RELAY_URL "must be an https:// URL without a trailing slash"
+#define PERCENT "a percent sign must be followed by u (the URL) or % (a percent sign)"
 
 static const struct bad_case bad_cases[] = {
     {"user_map", "pam_kakao.users", ABS, false},
@@ -461,6 +463,14 @@ static const struct bad_case bad_cases[] = {
     {"kakao_api_url", "https://a b", HTTPS, false},
     {"kakao_api_url", "ftp://kapi.kakao.com", HTTPS, false},
     {"ca_file", "ca.pem", ABS, false},
+    {"relay_url", "http://relay.example", RELAY_URL, false},
+    {"relay_url", "https://relay.example/", RELAY_URL, false},
+    {"relay_url", "https://", RELAY_URL, false},
+    {"relay_key", "relay.pub", ABS, false},
+    {"relay_prompt", "Go to %s", PERCENT, false},
+    {"relay_prompt", "100%", PERCENT, false},
+    {"relay_prompt", "%d%%", PERCENT, false},
+    {"relay_qr", "maybe", "must be yes or no", false},
     {"timeout", "0", RANGE, false},
     {"timeout", "61", RANGE, false},
     {"timeout", "-1", RANGE, false},
@@ -1126,6 +1136,26 @@ static void test_accept_unconfigured_kind(void **state)
         "jwks_url");
 }
 
+static void test_relay_keys(void **state)
+{
+    (void)state;
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "accept=kakao,relay")), "config",
+                   "accept names relay, which needs relay_url and relay_key");
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "relay_url=https://r.example")),
+                   "config", "relay_url and relay_key must be given together");
+    expect_ok(load(NULL, false,
+                   ARGS("relay_url=https://r.example", "relay_key=/k", "relay_qr=yes",
+                        "relay_prompt=\"Open %u (100%%): \"")));
+    assert_string_equal(cfg.relay_prompt, "Open %u (100%%): ");
+    assert_true(cfg.relay_qr);
+    assert_int_equal(pk_config_kinds(&cfg), PK_KIND_RELAY);
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1")));
+    assert_string_equal(cfg.relay_prompt,
+                        "Approve this login at %u with Kakao, then enter the code: ");
+    assert_false(cfg.relay_qr);
+    assert_null(cfg.relay_url);
+}
+
 static void test_jwt_key_and_alg_together(void **state)
 {
     (void)state;
@@ -1279,6 +1309,7 @@ int main(void)
         T(test_no_kind_configured),
         T(test_accept_unconfigured_kind),
         T(test_jwt_key_and_alg_together),
+        T(test_relay_keys),
         T(test_require_email_needs_kakao),
         T(test_not_yet_supported),
         T(test_config_kinds),
