@@ -127,21 +127,12 @@ static void test_reasons(void **state)
  * PAM_AUTHTOK or sshd's stand-in answer. */
 static void test_cut_hint(void **state)
 {
-    static const enum pk_outcome none[] = {PK_OK,
-                                           PK_NOT_MAPPED,
-                                           PK_KAKAO_UNAVAILABLE,
-                                           PK_JWKS_UNAVAILABLE,
-                                           PK_AUTHTOK_NOT_JWT,
-                                           PK_SSHD_INCORRECT,
-                                           /* a 6-digit code is never cut off */
-                                           PK_RELAY_WRONG_CODE,
-                                           PK_RELAY_NOT_APPROVED,
-                                           PK_RELAY_EXPIRED,
-                                           PK_RELAY_USED,
-                                           PK_RELAY_UNKNOWN,
-                                           PK_RELAY_BAD_TYP,
-                                           PK_RELAY_BAD_NONCE,
-                                           PK_RELAY_UNAVAILABLE};
+    static const enum pk_outcome none[] = {
+        PK_OK, PK_NOT_MAPPED, PK_KAKAO_UNAVAILABLE, PK_JWKS_UNAVAILABLE, PK_AUTHTOK_NOT_JWT,
+        PK_SSHD_INCORRECT,
+        /* a 6-digit code is never cut off */
+        PK_RELAY_WRONG_CODE, PK_RELAY_NOT_APPROVED, PK_RELAY_EXPIRED, PK_RELAY_USED,
+        PK_RELAY_UNKNOWN, PK_RELAY_BAD_TYP, PK_RELAY_BAD_NONCE, PK_RELAY_UNAVAILABLE};
 
     (void)state;
     for (int o = 0; o < PK_OUTCOME_COUNT; o++) {
