@@ -11,6 +11,7 @@
 #include "src/auth.h"
 #include "src/relay_client.h"
 #include "src/log.h"
+#include "src/qr.h"
 #include "src/secure.h"
 #include "src/verdict.h"
 
@@ -114,6 +115,34 @@ static enum pk_outcome pk_relay_start(pam_handle_t *pamh, struct pk_auth *auth, 
     return out;
 }
 
+/* relay_qr = yes: the URL as a QR code in one PAM_TEXT_INFO right before the
+ * prompt (sshd shows the two together). The prompt carries the URL anyway, so
+ * a code that cannot be drawn is a notice, not a refusal; only out of memory
+ * ends the login. */
+static enum pk_outcome pk_relay_qr(pam_handle_t *pamh, const char *url)
+{
+    char *qr = NULL;
+    char problem[256];
+    size_t len;
+    enum pk_status st = pk_qr_text(url, &qr, NULL, problem, sizeof(problem));
+
+    if (st == PK_ST_NOMEM)
+        return PK_NO_MEMORY;
+    if (st != PK_ST_OK) {
+        pam_syslog(pamh, LOG_NOTICE, "relay_qr: no QR code (%s); the prompt shows the URL",
+                   problem);
+        return PK_OK;
+    }
+    /* sshd and most applications end each message with a newline of their own. */
+    len = strlen(qr);
+    if (len > 0 && qr[len - 1] == '\n')
+        qr[len - 1] = '\0';
+    if (pam_info(pamh, "%s", qr) != PAM_SUCCESS)
+        pam_syslog(pamh, LOG_NOTICE, "relay_qr: the application did not show the QR code");
+    free(qr);
+    return PK_OK;
+}
+
 /* Asks with relay_prompt (%u = the session's URL); echo on only when the
  * relay is the only kind (a code is no secret, a token is). *answer is then
  * ours to wipe and free. */
@@ -125,9 +154,11 @@ static enum pk_outcome pk_relay_prompt(pam_handle_t *pamh, const struct pk_confi
     int rc;
 
     *answer = NULL;
-    /* TODO(relay_qr): once src/qr.c is merged, with cfg->relay_qr send
-     * pk_qr_text(sess->url) as PAM_TEXT_INFO here, right before the prompt
-     * (sshd shows the two together). */
+    if (cfg->relay_qr) {
+        enum pk_outcome qr = pk_relay_qr(pamh, sess->url);
+        if (qr != PK_OK)
+            return pk_result_set(res, qr, "drawing the QR code");
+    }
     text = pk_relay_prompt_text(cfg->relay_prompt, sess->url);
     if (text == NULL)
         return pk_result_set(res, PK_NO_MEMORY, "building the prompt");

@@ -52,6 +52,9 @@ struct relay_conv {
     char code[16]; /* the code the phone showed, once approved */
     char prompt[1024];
     int prompts, echo_on;
+    char info[8192]; /* the last PAM_TEXT_INFO */
+    int infos;       /* how many */
+    int info_at;     /* prompts seen when the last info came */
 };
 
 static void answer_for(struct relay_conv *c, const char *spec, char *out, size_t len)
@@ -85,6 +88,11 @@ static int conv_fn(int n, const struct pam_message **msg, struct pam_response **
     if (out == NULL)
         return PAM_BUF_ERR;
     for (int i = 0; i < n; i++) {
+        if (msg[i]->msg_style == PAM_TEXT_INFO) {
+            c->infos++;
+            c->info_at = c->prompts;
+            (void)snprintf(c->info, sizeof(c->info), "%s", msg[i]->msg);
+        }
         if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
             continue;
         c->prompts++;
@@ -192,6 +200,51 @@ static void approved(void **state)
     (void)snprintf(want, sizeof(want), "%s%ld/a/", PROMPT_HEAD, front_port);
     assert_true(strncmp(c.prompt, want, strlen(want)) == 0);
     assert_string_equal(c.prompt + strlen(c.prompt) - strlen(PROMPT_TAIL), PROMPT_TAIL);
+}
+
+/* relay_qr = yes: one PAM_TEXT_INFO right before the first prompt, the URL
+ * drawn in the four half-block characters only (no escape sequence), lines
+ * no wider than 80 columns; the login then goes on as without it. Without
+ * relay_qr no info message at all. */
+static void qr_shown(void **state)
+{
+    struct relay_conv c = {ANSWERS("@CODE")};
+    struct relay_conv plain = {ANSWERS("@CODE")};
+    struct result r;
+    const char *p;
+    int lines = 1, cols = 0;
+    (void)state;
+    conf_relay(front_port, "relay_qr = yes\n");
+    run("alice", &c, &r);
+    expect(&r, PAM_SUCCESS, "accepted relay kakao_id=3095134389 user=alice");
+    assert_int_equal(c.infos, 1);
+    assert_int_equal(c.info_at, 0); /* before the prompt */
+    assert_int_equal(c.prompts, 1);
+    for (p = c.info; *p != '\0';) {
+        if (*p == '\n') {
+            assert_true(cols <= 80);
+            lines++;
+            cols = 0;
+            p++;
+        } else if (*p == ' ') {
+            cols++;
+            p++;
+        } else if (strncmp(p, "\u2580", 3) == 0 || strncmp(p, "\u2584", 3) == 0 ||
+                   strncmp(p, "\u2588", 3) == 0) {
+            cols++;
+            p += 3;
+        } else {
+            fail_msg("unexpected byte 0x%02x in the QR text", (unsigned char)*p);
+        }
+    }
+    assert_true(cols <= 80);
+    assert_true(lines >= 10 && lines <= 24);
+    assert_true(c.info[strlen(c.info) - 1] != '\n'); /* the application adds its own */
+
+    conf_relay(front_port, "");
+    run("alice", &plain, &r);
+    expect(&r, PAM_SUCCESS, "accepted relay kakao_id=3095134389 user=alice");
+    assert_int_equal(plain.infos, 0);
 }
 
 /* PAM_RHOST goes to the relay as it is; one the relay would refuse (not
@@ -472,6 +525,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(approved),
         cmocka_unit_test(custom_prompt),
+        cmocka_unit_test(qr_shown),
         cmocka_unit_test(rhost_sent),
         cmocka_unit_test(unmapped_kakao_user),
         cmocka_unit_test(wrong_then_right),
