@@ -56,7 +56,7 @@ OBJ := $(patsubst src/%.c,$(B)/src/%.o,$(SRC))
 # Objects the module itself links: all but the CLI-only ones (the signer and the
 # parts only kakao-pam and the tests call; tests/run.sh checks none is linked in).
 CLI_ONLY_OBJ := $(patsubst %,$(B)/src/%.o,jwt_sign b64url_encode ct_equal safe_file_check \
-	user_map_scan http_post kinds_check)
+	user_map_scan http_post kinds_check text_buf)
 MODULE_OBJ := $(filter-out $(CLI_ONLY_OBJ),$(OBJ))
 
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))

@@ -29,6 +29,7 @@
 #include "jwks_cache.h"
 #include "log.h"
 #include "secure.h"
+#include "text_buf.h"
 #include "token.h"
 #include "verdict.h"
 
@@ -71,75 +72,6 @@ static void pk_set_text(char *buf, size_t len, const char *fmt, ...)
     if (vsnprintf(buf, len, fmt, ap) < 0)
         buf[0] = '\0';
     va_end(ap);
-}
-
-/* ---- a small text builder that wipes what it drops ---- */
-
-struct pk_text {
-    char *buf;
-    size_t len;
-    size_t cap;
-    bool oom;
-};
-
-static void pk_text_put(struct pk_text *t, const char *s, size_t n)
-{
-    if (t->oom)
-        return;
-    if (t->buf == NULL || n + 1 > t->cap - t->len) {
-        size_t cap = t->cap != 0 ? t->cap : 512;
-        char *nbuf;
-        while (cap - t->len < n + 1) {
-            if (cap > SIZE_MAX / 2) {
-                t->oom = true;
-                return;
-            }
-            cap *= 2;
-        }
-        /* Not realloc: the old buffer may hold a secret and is wiped. */
-        nbuf = malloc(cap);
-        if (nbuf == NULL) {
-            t->oom = true;
-            return;
-        }
-        if (t->buf != NULL) {
-            memcpy(nbuf, t->buf, t->len + 1);
-            pk_free_secret(t->buf, t->cap);
-        }
-        t->buf = nbuf;
-        t->cap = cap;
-    }
-    memcpy(t->buf + t->len, s, n);
-    t->len += n;
-    t->buf[t->len] = '\0';
-}
-
-static void pk_text_add(struct pk_text *t, const char *s)
-{
-    pk_text_put(t, s, strlen(s));
-}
-
-/* RFC 3986 percent-encoding: everything but the unreserved characters. */
-static void pk_text_add_enc(struct pk_text *t, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            pk_text_put(t, s, 1);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            pk_text_put(t, esc, 3);
-        }
-    }
-}
-
-static void pk_text_free(struct pk_text *t)
-{
-    pk_free_secret(t->buf, t->cap);
-    memset(t, 0, sizeof(*t));
 }
 
 /* ---- setup ---- */
@@ -351,27 +283,27 @@ static bool pk_pkce_ok(const struct pk_relay_pkce *p)
 char *pk_relay_kakao_authorize_url(const struct pk_relay_kakao *k, const struct pk_relay_pkce *p,
                                    bool prompt_login)
 {
-    struct pk_text u = {0};
+    struct pk_text_buf u = {0};
     char challenge[44];
 
     if (k == NULL || !pk_pkce_ok(p) || !pk_challenge(p->verifier, challenge))
         return NULL;
-    pk_text_add(&u, k->auth_url);
-    pk_text_add(&u, "/oauth/authorize?response_type=code&client_id=");
-    pk_text_add_enc(&u, k->cfg.kakao_rest_api_key);
-    pk_text_add(&u, "&redirect_uri=");
-    pk_text_add_enc(&u, k->redirect_uri);
-    pk_text_add(&u, "&state=");
-    pk_text_add_enc(&u, p->state);
-    pk_text_add(&u, "&code_challenge=");
-    pk_text_add_enc(&u, challenge);
-    pk_text_add(&u, "&code_challenge_method=S256&nonce=");
-    pk_text_add_enc(&u, p->nonce);
-    pk_text_add(&u, "&scope=openid");
+    pk_text_buf_add(&u, k->auth_url);
+    pk_text_buf_add(&u, "/oauth/authorize?response_type=code&client_id=");
+    pk_text_buf_add_enc(&u, k->cfg.kakao_rest_api_key);
+    pk_text_buf_add(&u, "&redirect_uri=");
+    pk_text_buf_add_enc(&u, k->redirect_uri);
+    pk_text_buf_add(&u, "&state=");
+    pk_text_buf_add_enc(&u, p->state);
+    pk_text_buf_add(&u, "&code_challenge=");
+    pk_text_buf_add_enc(&u, challenge);
+    pk_text_buf_add(&u, "&code_challenge_method=S256&nonce=");
+    pk_text_buf_add_enc(&u, p->nonce);
+    pk_text_buf_add(&u, "&scope=openid");
     if (prompt_login)
-        pk_text_add(&u, "&prompt=login");
+        pk_text_buf_add(&u, "&prompt=login");
     if (u.oom) {
-        pk_text_free(&u);
+        pk_text_buf_free(&u);
         return NULL;
     }
     return u.buf;
@@ -423,7 +355,7 @@ static enum pk_status pk_exchange(const struct pk_relay_kakao *k, const char *co
                                   const struct pk_relay_pkce *p, json_t **doc, char *reason,
                                   size_t reason_len)
 {
-    struct pk_text form = {0};
+    struct pk_text_buf form = {0};
     struct pk_http_form_request req;
     struct pk_http_response resp;
     enum pk_status rc;
@@ -432,20 +364,20 @@ static enum pk_status pk_exchange(const struct pk_relay_kakao *k, const char *co
     char why[256], text[320];
 
     *doc = NULL;
-    pk_text_add(&form, "grant_type=authorization_code&client_id=");
-    pk_text_add_enc(&form, k->cfg.kakao_rest_api_key);
-    pk_text_add(&form, "&redirect_uri=");
-    pk_text_add_enc(&form, k->redirect_uri);
-    pk_text_add(&form, "&code=");
-    pk_text_add_enc(&form, code);
-    pk_text_add(&form, "&code_verifier=");
-    pk_text_add_enc(&form, p->verifier);
+    pk_text_buf_add(&form, "grant_type=authorization_code&client_id=");
+    pk_text_buf_add_enc(&form, k->cfg.kakao_rest_api_key);
+    pk_text_buf_add(&form, "&redirect_uri=");
+    pk_text_buf_add_enc(&form, k->redirect_uri);
+    pk_text_buf_add(&form, "&code=");
+    pk_text_buf_add_enc(&form, code);
+    pk_text_buf_add(&form, "&code_verifier=");
+    pk_text_buf_add_enc(&form, p->verifier);
     if (k->client_secret != NULL) {
-        pk_text_add(&form, "&client_secret=");
-        pk_text_add_enc(&form, k->client_secret);
+        pk_text_buf_add(&form, "&client_secret=");
+        pk_text_buf_add_enc(&form, k->client_secret);
     }
     if (form.oom) {
-        pk_text_free(&form);
+        pk_text_buf_free(&form);
         pk_set_text(reason, reason_len, "out of memory");
         return PK_ST_NOMEM;
     }
@@ -458,7 +390,7 @@ static enum pk_status pk_exchange(const struct pk_relay_kakao *k, const char *co
     req.timeout_ms = k->cfg.timeout * 1000;
     req.max_body = PK_RELAY_TOKEN_MAX_BODY;
     st = pk_http_post_form_pooled(k->http, &req, &resp, why, sizeof(why));
-    pk_text_free(&form);
+    pk_text_buf_free(&form);
     if (st != PK_ST_OK) {
         pk_http_failure_text(st, resp.failure, why, k->cfg.timeout, PK_RELAY_TOKEN_MAX_BODY, text,
                              sizeof(text));

@@ -664,31 +664,44 @@ enum pk_status pk_http_get_public(const struct pk_http_request *req, struct pk_h
     return pk_http_get_as(PK_HTTP_GET_PUBLIC, req, resp, err, err_len);
 }
 
-enum pk_status pk_http_post_json(const struct pk_http_form_request *req,
-                                 struct pk_http_response *resp, char *err, size_t err_len)
+enum pk_status pk_http_post(enum pk_http_method method, struct pk_http_pool *pool,
+                            const struct pk_http_form_request *req, struct pk_http_response *resp,
+                            char *err, size_t err_len)
 {
-    static const char *const json_headers[] = {
-        "Content-Type: application/json",
+    static const char *const form_headers[] = {
+        "Content-Type: application/x-www-form-urlencoded;charset=utf-8",
         "Accept: application/json",
         /* No "Expect: 100-continue" round trip. */
         "Expect:",
     };
+    static const char *const json_headers[] = {
+        "Content-Type: application/json",
+        "Accept: application/json",
+        "Expect:",
+    };
     struct pk_http_exchange x;
 
-    if (req == NULL)
+    if (req == NULL || (method != PK_HTTP_POST_FORM && method != PK_HTTP_POST_JSON))
         return pk_http_exchange(NULL, resp, err, err_len);
     memset(&x, 0, sizeof(x));
-    x.method = PK_HTTP_POST_JSON;
+    x.method = method;
     x.url = req->url;
     x.form = req->body;
     x.form_len = req->body_len;
-    x.headers = json_headers;
-    x.n_headers = sizeof(json_headers) / sizeof(json_headers[0]);
+    x.headers = method == PK_HTTP_POST_JSON ? json_headers : form_headers;
+    x.n_headers = 3;
     x.ca_file = req->ca_file;
     x.proxy = req->proxy;
     x.timeout_ms = req->timeout_ms;
     x.max_body = req->max_body;
+    x.pool = pool;
     return pk_http_exchange(&x, resp, err, err_len);
+}
+
+enum pk_status pk_http_post_json(const struct pk_http_form_request *req,
+                                 struct pk_http_response *resp, char *err, size_t err_len)
+{
+    return pk_http_post(PK_HTTP_POST_JSON, NULL, req, resp, err, err_len);
 }
 
 void pk_http_response_free(struct pk_http_response *resp)

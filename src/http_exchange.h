@@ -1,6 +1,6 @@
-/* The one HTTPS exchange behind pk_http_get, pk_http_get_public (http.c) and
- * pk_http_post_form (http_post.c). Not for other callers: they use the
- * functions of http.h. */
+/* The one HTTPS exchange behind pk_http_get, pk_http_get_public,
+ * pk_http_post_json (http.c) and pk_http_post_form (http_post.c). Not for other callers: they use
+ * the functions of http.h. */
 #ifndef PK_HTTP_EXCHANGE_H
 #define PK_HTTP_EXCHANGE_H
 
@@ -35,5 +35,11 @@ struct pk_http_exchange {
  * performs it and maps the result; err as for pk_http_get. */
 enum pk_status pk_http_exchange(const struct pk_http_exchange *x, struct pk_http_response *resp,
                                 char *err, size_t err_len);
+
+/* A POST of req->body (method PK_HTTP_POST_FORM or PK_HTTP_POST_JSON, which
+ * sets the Content-Type) through pk_http_exchange; pool may be NULL. */
+enum pk_status pk_http_post(enum pk_http_method method, struct pk_http_pool *pool,
+                            const struct pk_http_form_request *req, struct pk_http_response *resp,
+                            char *err, size_t err_len);
 
 #endif

@@ -126,7 +126,7 @@ syms=$(nm -D --defined-only "$MOD" | awk '{print $3}' | sort | tr '\n' ' ')
 check "only pam_sm_* exported ($syms)" test "$syms" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
 # CLI-only code (CLI_ONLY_OBJ in the Makefile) is not linked into the module.
 cli_only=$(nm --defined-only "$MOD" | awk '{print $3}' | grep -xE \
-    'pk_(jwt_sign|jwt_sign_input|b64url_encode|ct_equal|check_open|user_map_scan|kinds_check|kind_summary)' \
+    'pk_(jwt_sign|jwt_sign_input|b64url_encode|ct_equal|check_open|user_map_scan|kinds_check|kind_summary|text_buf_put)' \
     | tr '\n' ' ')
 check "no CLI-only function in the module (${cli_only:-none})" test -z "$cli_only"
 # libcurl and libqrencode are dlopen()ed by absolute path when needed (src/http.c,

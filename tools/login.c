@@ -32,6 +32,7 @@
 #include "src/http.h"
 #include "src/safe_file.h"
 #include "src/secure.h"
+#include "src/text_buf.h"
 
 #define PK_LOGIN_AUTH_URL "https://kauth.kakao.com/oauth/authorize"
 #define PK_LOGIN_TOKEN_URL "https://kauth.kakao.com/oauth/token"
@@ -57,14 +58,6 @@ struct pk_login_opts {
     long timeout_s;
     unsigned short port;
     const char *path; /* into redirect_uri: from the first '/' after host:port */
-};
-
-/* A growable string; its bytes may be secret, so it is wiped, never realloc'd. */
-struct pk_buf {
-    char *p;
-    size_t len;
-    size_t cap;
-    bool oom;
 };
 
 enum pk_cb {
@@ -142,60 +135,6 @@ long long pk_now_ms(void)
 }
 
 /* ---- strings ------------------------------------------------------------ */
-
-static void pk_buf_add(struct pk_buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap != 0 ? b->cap : 256;
-        char *p;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        p = malloc(cap);
-        if (p == NULL) {
-            b->oom = true;
-            return;
-        }
-        if (b->p != NULL) {
-            memcpy(p, b->p, b->len);
-            pk_free_secret(b->p, b->cap);
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void pk_buf_adds(struct pk_buf *b, const char *s)
-{
-    pk_buf_add(b, s, strlen(s));
-}
-
-/* Percent-encodes all but the RFC 3986 unreserved characters. */
-static void pk_buf_add_enc(struct pk_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-
-    for (; *s != '\0'; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            pk_buf_add(b, s, 1);
-        } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            pk_buf_add(b, e, 3);
-        }
-    }
-}
-
-static void pk_buf_free(struct pk_buf *b)
-{
-    pk_free_secret(b->p, b->cap);
-    memset(b, 0, sizeof(*b));
-}
 
 static bool pk_printable_word(const char *s, size_t max)
 {
@@ -462,27 +401,27 @@ static bool pk_scope_has(const char *scope, const char *want)
     return false;
 }
 
-static void pk_authorize_url(const struct pk_login *l, struct pk_buf *u)
+static void pk_authorize_url(const struct pk_login *l, struct pk_text_buf *u)
 {
     const struct pk_login_opts *o = &l->o;
 
-    pk_buf_adds(u, o->auth_url);
-    pk_buf_adds(u, strchr(o->auth_url, '?') != NULL ? "&" : "?");
-    pk_buf_adds(u, "response_type=code&client_id=");
-    pk_buf_add_enc(u, o->client_id);
-    pk_buf_adds(u, "&redirect_uri=");
-    pk_buf_add_enc(u, o->redirect_uri);
-    pk_buf_adds(u, "&state=");
-    pk_buf_adds(u, l->state);
-    pk_buf_adds(u, "&code_challenge=");
-    pk_buf_adds(u, l->challenge);
-    pk_buf_adds(u, "&code_challenge_method=S256");
+    pk_text_buf_add(u, o->auth_url);
+    pk_text_buf_add(u, strchr(o->auth_url, '?') != NULL ? "&" : "?");
+    pk_text_buf_add(u, "response_type=code&client_id=");
+    pk_text_buf_add_enc(u, o->client_id);
+    pk_text_buf_add(u, "&redirect_uri=");
+    pk_text_buf_add_enc(u, o->redirect_uri);
+    pk_text_buf_add(u, "&state=");
+    pk_text_buf_add(u, l->state);
+    pk_text_buf_add(u, "&code_challenge=");
+    pk_text_buf_add(u, l->challenge);
+    pk_text_buf_add(u, "&code_challenge_method=S256");
     if (o->scope != NULL || o->id_token) {
-        pk_buf_adds(u, "&scope=");
+        pk_text_buf_add(u, "&scope=");
         if (o->scope != NULL)
-            pk_buf_add_enc(u, o->scope);
+            pk_text_buf_add_enc(u, o->scope);
         if (o->id_token && (o->scope == NULL || !pk_scope_has(o->scope, "openid")))
-            pk_buf_adds(u, o->scope != NULL ? "%2Copenid" : "openid");
+            pk_text_buf_add(u, o->scope != NULL ? "%2Copenid" : "openid");
     }
 }
 
@@ -768,7 +707,7 @@ static int pk_token_success(const struct pk_login *l, json_t *doc)
 
 static int pk_exchange(const struct pk_login *l, const char *secret)
 {
-    struct pk_buf form = {0};
+    struct pk_text_buf form = {0};
     struct pk_http_form_request req;
     struct pk_http_response resp;
     char err[256];
@@ -782,32 +721,32 @@ static int pk_exchange(const struct pk_login *l, const char *secret)
         pk_login_err("timed out before the code could be exchanged (%ld s)", l->o.timeout_s);
         return PK_EXIT_USAGE;
     }
-    pk_buf_adds(&form, "grant_type=authorization_code&client_id=");
-    pk_buf_add_enc(&form, l->o.client_id);
-    pk_buf_adds(&form, "&redirect_uri=");
-    pk_buf_add_enc(&form, l->o.redirect_uri);
-    pk_buf_adds(&form, "&code=");
-    pk_buf_add_enc(&form, l->code);
-    pk_buf_adds(&form, "&code_verifier=");
-    pk_buf_adds(&form, l->verifier);
+    pk_text_buf_add(&form, "grant_type=authorization_code&client_id=");
+    pk_text_buf_add_enc(&form, l->o.client_id);
+    pk_text_buf_add(&form, "&redirect_uri=");
+    pk_text_buf_add_enc(&form, l->o.redirect_uri);
+    pk_text_buf_add(&form, "&code=");
+    pk_text_buf_add_enc(&form, l->code);
+    pk_text_buf_add(&form, "&code_verifier=");
+    pk_text_buf_add(&form, l->verifier);
     if (secret != NULL) {
-        pk_buf_adds(&form, "&client_secret=");
-        pk_buf_add_enc(&form, secret);
+        pk_text_buf_add(&form, "&client_secret=");
+        pk_text_buf_add_enc(&form, secret);
     }
     if (form.oom) {
-        pk_buf_free(&form);
+        pk_text_buf_free(&form);
         pk_login_err("out of memory");
         return PK_EXIT_USAGE;
     }
     memset(&req, 0, sizeof(req));
     req.url = l->o.token_url;
-    req.body = form.p;
+    req.body = form.buf;
     req.body_len = form.len;
     req.ca_file = l->o.ca_file;
     req.timeout_ms = (long)left;
     req.max_body = PK_LOGIN_ANSWER_MAX;
     st = pk_http_post_form(&req, &resp, err, sizeof(err));
-    pk_buf_free(&form);
+    pk_text_buf_free(&form);
     if (st == PK_ST_UNAVAILABLE && resp.failure == PK_HTTP_TIMEOUT) {
         pk_login_err("timed out: the token endpoint did not answer within the %ld s of the "
                      "login",
@@ -866,7 +805,7 @@ static void pk_login_free(struct pk_login *l)
 int pk_cmd_login(int argc, char **argv)
 {
     struct pk_login l;
-    struct pk_buf url = {0};
+    struct pk_text_buf url = {0};
     char *secret = NULL;
     int rc;
 
@@ -921,12 +860,12 @@ int pk_cmd_login(int argc, char **argv)
     (void)fprintf(stderr,
                   "kakao-pam login: open this URL in a browser to log in with "
                   "Kakao:\n\n  %s\n\n",
-                  url.p);
+                  url.buf);
     (void)fprintf(stderr, "kakao-pam login: waiting up to %ld s for the redirect to %s\n",
                   l.o.timeout_s, l.o.redirect_uri);
     (void)fflush(stderr);
     if (!l.o.no_browser)
-        l.browser = pk_browser_open(url.p);
+        l.browser = pk_browser_open(url.buf);
     rc = pk_wait_callback(&l);
     /* The listener is not needed past the callback; the callback is held. */
     pk_loopback_stop(l.listener);
@@ -940,7 +879,7 @@ int pk_cmd_login(int argc, char **argv)
             pk_loopback_answer(&l.req, 502, pk_page_failed, pk_page_see_terminal);
     }
 out:
-    pk_buf_free(&url);
+    pk_text_buf_free(&url);
     if (secret != NULL)
         pk_free_secret_str(secret);
     pk_login_free(&l);
