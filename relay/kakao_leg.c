@@ -11,7 +11,6 @@
  * identifiers, escaped as log fields. */
 #include "kakao_leg.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -20,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "b64url.h"
 #include "config.h"
@@ -208,37 +206,6 @@ struct pk_relay_kakao *pk_relay_kakao_new(const struct pk_relay_kakao_conf *conf
 }
 
 /* ---- per-session secrets and the authorize URL ---- */
-
-/* n random bytes from the kernel as base64url into out. */
-static bool pk_random_b64url(char *out, size_t out_len, size_t n)
-{
-    unsigned char raw[32];
-    size_t got = 0;
-    char *enc;
-    bool ok;
-
-    if (n > sizeof(raw))
-        return false;
-    while (got < n) {
-        ssize_t r = getrandom(raw + got, n - got, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            pk_wipe(raw, sizeof(raw));
-            return false;
-        }
-        got += (size_t)r;
-    }
-    enc = pk_b64url_encode(raw, n);
-    pk_wipe(raw, sizeof(raw));
-    if (enc == NULL)
-        return false;
-    ok = strlen(enc) < out_len;
-    if (ok)
-        memcpy(out, enc, strlen(enc) + 1);
-    pk_free_secret_str(enc);
-    return ok;
-}
 
 bool pk_relay_pkce_new(struct pk_relay_pkce *out)
 {

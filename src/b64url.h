@@ -3,6 +3,7 @@
 #ifndef PK_B64URL_H
 #define PK_B64URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "status.h"
@@ -15,5 +16,10 @@ enum pk_status pk_b64url_decode(const char *in, size_t len, unsigned char **out,
 /* Encodes into a new NUL-terminated string, NULL when out of memory.
  * Signer and CLI only (src/b64url_encode.c): not in the module. */
 char *pk_b64url_encode(const unsigned char *in, size_t len);
+
+/* n (at most 64) random bytes from the kernel as base64url, NUL-terminated,
+ * into out (RFC 7636: 32 bytes -> 43 characters); false when the kernel fails
+ * or out is too small. CLI and relay only, like the encoder. */
+bool pk_random_b64url(char *out, size_t out_len, size_t n);
 
 #endif

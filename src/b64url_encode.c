@@ -3,8 +3,13 @@
  * carry it (CLI_ONLY_OBJ in the Makefile; docs/DESIGN.md §3.4). */
 #include "b64url.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "secure.h"
 
 char *pk_b64url_encode(const unsigned char *in, size_t len)
 {
@@ -38,4 +43,34 @@ char *pk_b64url_encode(const unsigned char *in, size_t len)
     }
     out[o] = '\0';
     return out;
+}
+
+bool pk_random_b64url(char *out, size_t out_len, size_t n)
+{
+    unsigned char raw[64];
+    size_t got = 0;
+    char *enc;
+    bool ok;
+
+    if (n > sizeof(raw))
+        return false;
+    while (got < n) {
+        ssize_t r = getrandom(raw + got, n - got, 0);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            pk_wipe(raw, sizeof(raw));
+            return false;
+        }
+        got += (size_t)r;
+    }
+    enc = pk_b64url_encode(raw, n);
+    pk_wipe(raw, sizeof(raw));
+    if (enc == NULL)
+        return false;
+    ok = strlen(enc) < out_len;
+    if (ok)
+        memcpy(out, enc, strlen(enc) + 1);
+    pk_free_secret_str(enc);
+    return ok;
 }

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -305,37 +304,6 @@ static int pk_login_parse(int argc, char **argv, struct pk_login_opts *o)
 }
 
 /* ---- secrets ------------------------------------------------------------ */
-
-/* n random bytes as base64url into out (RFC 7636: 32 bytes -> 43 chars). */
-static bool pk_random_b64url(char *out, size_t out_len, size_t n)
-{
-    unsigned char raw[64];
-    size_t got = 0;
-    char *enc;
-    bool ok;
-
-    if (n > sizeof(raw))
-        return false;
-    while (got < n) {
-        ssize_t r = getrandom(raw + got, n - got, 0);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            pk_wipe(raw, sizeof(raw));
-            return false;
-        }
-        got += (size_t)r;
-    }
-    enc = pk_b64url_encode(raw, n);
-    pk_wipe(raw, sizeof(raw));
-    if (enc == NULL)
-        return false;
-    ok = strlen(enc) < out_len;
-    if (ok)
-        memcpy(out, enc, strlen(enc) + 1);
-    pk_free_secret_str(enc);
-    return ok;
-}
 
 static bool pk_make_secrets(struct pk_login *l)
 {
