@@ -53,14 +53,15 @@ static void pk_free_data(pam_handle_t *pamh, void *data, int status)
     free(data);
 }
 
-/* Asks for a token; *answer is then ours to wipe and free. */
-static enum pk_outcome pk_prompt_token(pam_handle_t *pamh, const struct pk_config *cfg,
-                                       char **answer, struct pk_result *res)
+/* One question through the conversation; *answer is then ours to wipe and
+ * free. `note` ends the log line when the conversation fails. */
+static enum pk_outcome pk_ask(pam_handle_t *pamh, int style, const char *text, char **answer,
+                              const char *note, struct pk_result *res)
 {
     int rc;
 
     *answer = NULL;
-    rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, answer, "%s", cfg->prompt);
+    rc = pam_prompt(pamh, style, answer, "%s", text);
     if (rc == PAM_SUCCESS && *answer != NULL)
         return PK_OK;
     pk_free_secret_str(*answer);
@@ -71,8 +72,16 @@ static enum pk_outcome pk_prompt_token(pam_handle_t *pamh, const struct pk_confi
         return pk_result_set(res, PK_CONV_AGAIN,
                              "the conversation answered PAM_CONV_AGAIN (the application may "
                              "call again)");
-    return pk_result_set(res, PK_CONV_ERROR, "%s (note: sudo refuses answers of 512 bytes or more)",
-                         pam_strerror(pamh, rc != PAM_SUCCESS ? rc : PAM_CONV_ERR));
+    return pk_result_set(res, PK_CONV_ERROR, "%s (%s)",
+                         pam_strerror(pamh, rc != PAM_SUCCESS ? rc : PAM_CONV_ERR), note);
+}
+
+/* Asks for a token; *answer is then ours to wipe and free. */
+static enum pk_outcome pk_prompt_token(pam_handle_t *pamh, const struct pk_config *cfg,
+                                       char **answer, struct pk_result *res)
+{
+    return pk_ask(pamh, PAM_PROMPT_ECHO_OFF, cfg->prompt, answer,
+                  "note: sudo refuses answers of 512 bytes or more", res);
 }
 
 /* Whether the application gave a conversation function: without one nobody
@@ -151,7 +160,7 @@ static enum pk_outcome pk_relay_prompt(pam_handle_t *pamh, const struct pk_confi
                                        struct pk_result *res)
 {
     char *text;
-    int rc;
+    enum pk_outcome out;
 
     *answer = NULL;
     if (cfg->relay_qr) {
@@ -162,20 +171,11 @@ static enum pk_outcome pk_relay_prompt(pam_handle_t *pamh, const struct pk_confi
     text = pk_relay_prompt_text(cfg->relay_prompt, sess->url);
     if (text == NULL)
         return pk_result_set(res, PK_NO_MEMORY, "building the prompt");
-    rc = pam_prompt(
-        pamh, pk_config_kinds(cfg) == PK_KIND_RELAY ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
-        answer, "%s", text);
+    out = pk_ask(pamh,
+                 pk_config_kinds(cfg) == PK_KIND_RELAY ? PAM_PROMPT_ECHO_ON : PAM_PROMPT_ECHO_OFF,
+                 text, answer, "no one answered the relay prompt", res);
     free(text);
-    if (rc == PAM_SUCCESS && *answer != NULL)
-        return PK_OK;
-    pk_free_secret_str(*answer);
-    *answer = NULL;
-    if (rc == PAM_CONV_AGAIN)
-        return pk_result_set(res, PK_CONV_AGAIN,
-                             "the conversation answered PAM_CONV_AGAIN (the application may "
-                             "call again)");
-    return pk_result_set(res, PK_CONV_ERROR, "%s (no one answered the relay prompt)",
-                         pam_strerror(pamh, rc != PAM_SUCCESS ? rc : PAM_CONV_ERR));
+    return out;
 }
 
 /* The relay login: a 6-digit answer is redeemed (asked again after a wrong
