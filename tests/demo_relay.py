@@ -25,30 +25,10 @@ import time
 
 MOD, D = sys.argv[1], sys.argv[2]
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HELPER = os.path.join(TOP, "tests", "pam", "relay_helper.py")
+sys.path.insert(0, os.path.join(TOP, "tests", "pam"))
+from relay_helper_client import Helper  # noqa: E402
 RELAY = os.path.join(TOP, "build", "kakao-pam-relay")
 URL = re.compile(r"Approve this login at (https://\S+/a/[0-9A-Z]+) with Kakao")
-
-
-class Helper:
-    def __init__(self, name, ttl=None):
-        args = [sys.executable, HELPER, RELAY, os.path.join(D, name)] + (
-            [str(ttl)] if ttl else [])
-        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-        ready = self.p.stdout.readline().split()
-        if len(ready) != 3 or ready[0] != "ready":
-            raise SystemExit("demo_relay: the relay did not start")
-        self.port, self.pub = int(ready[1]), ready[2]
-
-    def cmd(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-        return self.p.stdout.readline().strip()
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait(60)
 
 
 def service(h, name):
@@ -96,7 +76,7 @@ def row(h, svc, title, user, answer):
 
 
 def main():
-    h = Helper("relay")
+    h = Helper(RELAY, os.path.join(D, "relay"))
     try:
         service(h, "relay")
 
@@ -113,7 +93,7 @@ def main():
         row(h, "relay", "relay: approved by unmapped Kakao", "bob", approved)
     finally:
         h.close()
-    h = Helper("relay_short", ttl=30)
+    h = Helper(RELAY, os.path.join(D, "relay_short"), ttl=30)
     try:
         service(h, "relay_short")
 

@@ -24,7 +24,8 @@ import time
 
 KP, RELAY, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HELPER = os.path.join(TOP, "tests", "pam", "relay_helper.py")
+sys.path.insert(0, os.path.join(TOP, "tests", "pam"))
+from relay_helper_client import Helper  # noqa: E402
 AUTH_URL, CA = os.environ.get("RELAY_KAKAO_AUTH_URL", ""), os.environ.get("RELAY_KAKAO_CA", "")
 ALICE = "3095134389"
 STAMP = r"20\d\d-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-6]\dZ"
@@ -42,29 +43,6 @@ def result(name, good, why=""):
         print("FAIL: enroll relay: %s %s" % (name, why), flush=True)
 
 
-class Helper:
-    """relay_helper.py: a relay behind an HTTPS front, commands on stdin."""
-
-    def __init__(self, name, ttl=None):
-        work = os.path.join(WORK, name)
-        args = [sys.executable, HELPER, RELAY, work] + ([str(ttl)] if ttl else [])
-        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-        ready = self.p.stdout.readline().split()
-        if len(ready) != 3 or ready[0] != "ready":
-            raise RuntimeError("relay_helper did not start: %r" % ready)
-        self.port, self.pub = int(ready[1]), ready[2]
-
-    def cmd(self, line):
-        self.p.stdin.write(line + "\n")
-        self.p.stdin.flush()
-        return self.p.stdout.readline().strip()
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait(60)
-
-
 def conf(h, extra=""):
     path = os.path.join(WORK, "enroll.conf")
     with open(path, "w") as f:
@@ -76,10 +54,14 @@ def conf(h, extra=""):
 
 
 class Enroll:
-    """kakao-pam enroll ARGS, stdin a pipe, stderr read as it comes."""
+    """kakao-pam enroll ARGS, stdin a pipe, stderr read as it comes;
+    vg: under valgrind (exit status 99 on a memory error or a leak)."""
 
-    def __init__(self, *args):
-        self.p = subprocess.Popen([KP, "enroll"] + list(args), stdin=subprocess.PIPE,
+    def __init__(self, *args, vg=False):
+        pre = ["valgrind", "-q", "--error-exitcode=99", "--leak-check=full",
+               "--show-leak-kinds=definite,indirect",
+               "--errors-for-leak-kinds=definite,indirect"] if vg else []
+        self.p = subprocess.Popen(pre + [KP, "enroll"] + list(args), stdin=subprocess.PIPE,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.err = b""
 
@@ -120,16 +102,17 @@ def enrolled(out, user):
         STAMP, ALICE, user), out) is not None
 
 
-def approved_case(h, path, how):
-    e = Enroll("--config", path, "--user", "alice")
-    m = e.wait_err("^" + PROMPT + "$")
+def approved_case(h, path, how, vg=False):
+    e = Enroll("--config", path, "--user", "alice", vg=vg)
+    m = e.wait_err("^" + PROMPT + "$", 120 if vg else 60)
     code = h.cmd("%s %s" % (how, m.group(1))) if m else "error no prompt"
     if code.startswith("code "):
         e.type(code[5:8] + " " + code[8:] + "\n")
     rc, out, err = e.finish()
-    result("approved by %s: exit 0, the map line on stdout, only the prompt on stderr" % how,
-           rc == 0 and enrolled(out, "alice") and re.fullmatch(PROMPT, err) is not None,
-           repr((code, rc, out, err)))
+    result("approved by %s%s: exit 0, the map line on stdout, only the prompt on stderr" % (
+        how, " under valgrind" if vg else ""),
+        rc == 0 and enrolled(out, "alice") and re.fullmatch(PROMPT, err) is not None,
+        repr((code, rc, out, err)))
 
 
 def main():
@@ -139,15 +122,26 @@ def main():
     # relay_helper.py's names for the same mock.
     os.environ.update(PK_MOCK_PORT=AUTH_URL.rsplit(":", 1)[1], PK_MOCK_CA=CA)
     os.makedirs(WORK, mode=0o700, exist_ok=True)
-    h = Helper("relay")
+    h = Helper(RELAY, os.path.join(WORK, "relay"))
     try:
         path = conf(h)
         if os.access("/usr/bin/chromium", os.X_OK):
             approved_case(h, path, "phone")
+            try:
+                with open(os.path.join(WORK, "relay", "phone-first.txt")) as f:
+                    first = f.read()
+            except OSError:
+                first = ""
+            host = os.uname().nodename
+            result("the phone's page: alice on this host, service kakao-pam-enroll, no 'from'",
+                   re.match(r"Log in as alice on %s\?\n\n\(kakao-pam-enroll\)\n\nTime left: "
+                            % re.escape(host), first) is not None, repr(first))
         else:
             print("SKIPPED: enroll relay: /usr/bin/chromium not installed (approval by the "
                   "helper only)", flush=True)
         approved_case(h, path, "approve")
+        if os.environ.get("VALGRIND", "1") == "1" and os.environ.get("SANITIZE") != "1":
+            approved_case(h, path, "approve", vg=True)
 
         # --relay --qr, NAME the login name: the QR (half blocks) before the prompt.
         me = subprocess.run(["id", "-un"], capture_output=True, text=True).stdout.strip()
@@ -240,7 +234,7 @@ def main():
                p.stderr.decode()) is not None, repr((p.returncode, p.stdout, p.stderr)))
 
     # Expired: approved, but the code typed after the 30-s session is gone.
-    h = Helper("relay_ttl", ttl=30)
+    h = Helper(RELAY, os.path.join(WORK, "relay_ttl"), ttl=30)
     try:
         path = conf(h)
         e = Enroll("--config", path, "--user", "alice")

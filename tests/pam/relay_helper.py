@@ -16,7 +16,8 @@ Prints "ready FRONT_PORT RELAY_KEY_PATH" once the relay logs that it listens
 (never a sleep), then reads commands on stdin, one answer line each:
   approve URL        -> "code NNNNNN" (the phone: button, mock Kakao, code page)
   phone URL          -> "code NNNNNN": the same through headless Chromium
-                        (tests/phone.py) opening URL at the front
+                        (tests/phone.py) opening URL at the front; the text
+                        of the approval page goes to WORKDIR/phone-first.txt
   mode pass|500|slow -> "ok"
   replay HOST USER   -> "ok": a session approved and redeemed now; from then
                         on every redeem is answered with its assertion
@@ -120,13 +121,17 @@ def phone(url):
     scratch = os.path.join(WORK, "phone.tmp")
     os.makedirs(scratch, mode=0o700, exist_ok=True)
     p = subprocess.run([sys.executable, PHONE, "open", url, "--ignore-certificate-errors",
+                        "--first-screenshot", os.path.join(WORK, "phone-first.png"),
                         "--click", "form[method=post] button[type=submit]",
                         "--wait-text", CODE_TEXT, "--timeout", "90"],
                        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=150,
                        env=dict(os.environ, TMPDIR=scratch))
     if p.returncode != 0:
         return "error phone %d %s" % (p.returncode, p.stderr.strip().replace("\n", " "))
-    m = re.search(r"\n(\d{3}) ?(\d{3})\n", json.loads(p.stdout).get("text", ""))
+    o = json.loads(p.stdout)
+    with open(os.path.join(WORK, "phone-first.txt"), "w") as f:
+        f.write(o.get("first", {}).get("text", ""))
+    m = re.search(r"\n(\d{3}) ?(\d{3})\n", o.get("text", ""))
     if m is None:
         return "error phone no code on the page"
     return "code " + m.group(1) + m.group(2)
