@@ -31,6 +31,16 @@ static void pk_auth_config_report(void *ctx, const char *where, const char *prob
         (void)pk_result_set(rc->res, PK_CONFIG_ERROR, "%s: %s", where, problem);
 }
 
+/* Keys are loaded before any prompt: a broken key must not cost the user a
+ * token. */
+static enum pk_outcome pk_auth_load_keys(struct pk_auth *a, struct pk_result *res)
+{
+    struct pk_kind_env env = {&a->cfg, a->uid, time(NULL), a->log};
+
+    return pk_kinds_load(&env, pk_config_kinds(&a->cfg), &a->keys, res);
+}
+
+/* user NULL: the user map is not read (pk_auth_prepare_unmapped). */
 static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **argv,
                                     const char *default_config, const char *user,
                                     const struct pk_logger *log, struct pk_result *res)
@@ -53,6 +63,8 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
         return res->outcome;
     }
     a->cfg_loaded = true;
+    if (user == NULL)
+        return pk_auth_load_keys(a, res);
 
     st = pk_user_map_lookup(a->cfg.user_map, a->uid, user, log, &a->ids, problem, sizeof(problem));
     if (st == PK_ST_NOMEM)
@@ -61,13 +73,7 @@ static enum pk_outcome pk_auth_load(struct pk_auth *a, int argc, const char **ar
         return pk_result_set(res, PK_FILE_ERROR, "%s", problem);
     if (a->ids.count == 0)
         return pk_result_set(res, PK_USER_UNKNOWN, NULL);
-
-    {
-        /* Keys are loaded before any prompt: a broken key must not cost the
-         * user a token. */
-        struct pk_kind_env env = {&a->cfg, a->uid, time(NULL), log};
-        return pk_kinds_load(&env, pk_config_kinds(&a->cfg), &a->keys, res);
-    }
+    return pk_auth_load_keys(a, res);
 }
 
 /* OpenSSL's error queue is per thread and belongs to the host (sshd, sudo):
@@ -83,6 +89,12 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
     out = pk_auth_load(a, argc, argv, default_config, user, log, res);
     (void)ERR_pop_to_mark();
     return out;
+}
+
+enum pk_outcome pk_auth_prepare_unmapped(struct pk_auth *a, int argc, const char **argv,
+                                         const struct pk_logger *log, struct pk_result *res)
+{
+    return pk_auth_prepare(a, argc, argv, NULL, NULL, log, res);
 }
 
 /* Tells the user (and the log) when the token was probably cut short. */
@@ -110,8 +122,9 @@ static void pk_auth_add_hint(const char *raw, struct pk_result *res)
     (void)snprintf(res->detail + used, sizeof(res->detail) - used, "%s%s", used ? "; " : "", hint);
 }
 
-static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t now,
-                                     bool first_pass, struct pk_result *res)
+/* The token alone: who it names, not whether the map lets them in. */
+static enum pk_outcome pk_auth_validate(struct pk_auth *a, const char *raw, time_t now,
+                                        bool first_pass, struct pk_result *res)
 {
     struct pk_validator v = {
         .cfg = &a->cfg,
@@ -127,10 +140,18 @@ static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t 
     (void)ERR_set_mark(); /* see pk_auth_prepare */
     out = pk_validate_token(&v, raw, res);
     (void)ERR_pop_to_mark();
-    if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
-        out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
     if (pk_outcome_cut_hint(out))
         pk_auth_add_hint(raw, res);
+    return out;
+}
+
+static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t now,
+                                     bool first_pass, struct pk_result *res)
+{
+    enum pk_outcome out = pk_auth_validate(a, raw, now, first_pass, res);
+
+    if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
+        out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
     return out;
 }
 
@@ -138,6 +159,12 @@ enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
                                struct pk_result *res)
 {
     return pk_auth_judge(a, raw, now, false, res);
+}
+
+enum pk_outcome pk_auth_identify(struct pk_auth *a, const char *raw, time_t now,
+                                 struct pk_result *res)
+{
+    return pk_auth_validate(a, raw, now, false, res);
 }
 
 enum pk_outcome pk_auth_decide_first_pass(struct pk_auth *a, const char *authtok, time_t now,
@@ -166,9 +193,9 @@ enum pk_outcome pk_auth_relay_open(struct pk_auth *a, const char *user, const ch
     return out;
 }
 
-enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_session *s,
-                                     const char *code, time_t now, long *attempts_left,
-                                     struct pk_result *res)
+enum pk_outcome pk_auth_relay_identify(struct pk_auth *a, const struct pk_relay_session *s,
+                                       const char *code, time_t now, long *attempts_left,
+                                       struct pk_result *res)
 {
     struct pk_relay_expect want = {
         .issuer = a->cfg.relay_url,
@@ -190,6 +217,15 @@ enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_se
     (void)ERR_pop_to_mark();
     pk_free_secret_str(assertion);
     res->kind = PK_KIND_RELAY;
+    return out;
+}
+
+enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_session *s,
+                                     const char *code, time_t now, long *attempts_left,
+                                     struct pk_result *res)
+{
+    enum pk_outcome out = pk_auth_relay_identify(a, s, code, now, attempts_left, res);
+
     if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
         out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
     return out;

@@ -33,9 +33,21 @@ enum pk_outcome pk_auth_prepare(struct pk_auth *a, int argc, const char **argv,
                                 const char *default_config, const char *user,
                                 const struct pk_logger *log, struct pk_result *res);
 
+/* Config and the accepted kinds' keys only, for `kakao-pam enroll`: the
+ * user map is not read, so pk_auth_decide and pk_auth_relay_redeem map
+ * nobody (fail closed); pk_auth_identify and pk_auth_relay_identify tell
+ * whose token or approval it is. */
+enum pk_outcome pk_auth_prepare_unmapped(struct pk_auth *a, int argc, const char **argv,
+                                         const struct pk_logger *log, struct pk_result *res);
+
 /* Validates raw (NUL-terminated, as typed) and checks the mapping. */
 enum pk_outcome pk_auth_decide(struct pk_auth *a, const char *raw, time_t now,
                                struct pk_result *res);
+
+/* Validates raw as pk_auth_decide does, without the mapping: on PK_OK
+ * res->kakao_id is whose token it is. */
+enum pk_outcome pk_auth_identify(struct pk_auth *a, const char *raw, time_t now,
+                                 struct pk_result *res);
 
 /* Judges a PAM_AUTHTOK that another module set: only as a JWT, offline
  * (app JWT or ID token, no JWKS refetch), then the mapping. It may be that
@@ -57,6 +69,12 @@ enum pk_outcome pk_auth_relay_open(struct pk_auth *a, const char *user, const ch
 enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_session *s,
                                      const char *code, time_t now, long *attempts_left,
                                      struct pk_result *res);
+
+/* pk_auth_relay_redeem without the user map: on PK_OK res->kakao_id is
+ * the Kakao user who approved. */
+enum pk_outcome pk_auth_relay_identify(struct pk_auth *a, const struct pk_relay_session *s,
+                                       const char *code, time_t now, long *attempts_left,
+                                       struct pk_result *res);
 
 void pk_auth_free(struct pk_auth *a);
 

@@ -1,7 +1,9 @@
 #!/bin/sh
 # make demo: real pamtester, under pam_wrapper, authenticating through the
 # built pam_kakao.so against a throwaway config, app JWTs minted by
-# kakao-pam, and Kakao access tokens checked by a local mock Kakao API.
+# kakao-pam, Kakao access tokens checked by a local mock Kakao API, and
+# logins approved on the phone through a real kakao-pam-relay, the phone
+# being headless Chromium (tests/demo_relay.py).
 # No root, no network, nothing outside a temporary directory.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -71,14 +73,20 @@ row() {
         pamtester -v pamtester "$2" authenticate 2>&1) && result="success" || result="refused"
     log=$(printf '%s\n' "$out" | sed -n 's/.*SYSLOG([0-9]*): //p' | tail -n 1)
     why=$(printf '%s\n' "$out" | sed -n 's/^pamtester: //p' | tail -n 1)
+    [ "$result" = success ] && why="successfully authenticated"
+    show "$1" "$2" "$why" "$log"
+}
+# show SCENARIO USER "pamtester: ..." LOG: one row of the table.
+show() {
+    why=$3
     case $why in
     "Authentication failure") why=PAM_AUTH_ERR ;;
     "Authentication service cannot retrieve"*) why=PAM_AUTHINFO_UNAVAIL ;;
     "User not known"*) why=PAM_USER_UNKNOWN ;;
     "Critical error"*) why=PAM_SERVICE_ERR ;;
+    "successfully authenticated") why=PAM_SUCCESS ;;
     esac
-    [ "$result" = success ] && why="PAM_SUCCESS"
-    printf '%-3s %-34s %-6s %-22s %s\n' "$n" "$1" "$2" "$why" "$log"
+    printf '%-3s %-34s %-6s %-22s %s\n' "$n" "$1" "$2" "$why" "$4"
 }
 row "app JWT (HS256), alice's id" alice "$jwt_alice"
 row "app JWT of bob, used for alice" alice "$jwt_bob"
@@ -91,6 +99,20 @@ row "Kakao token expired (-401)" alice mockExpiredToken_000004
 row "Kakao API over quota (429, -10)" alice mockFault429_000000023
 row "user with no map line (no prompt)" carol "$jwt_alice"
 row "garbage" alice "hello"
-printf '\nThe mock Kakao API answered %s requests (Kakao tokens only; JWTs are checked offline).\n' \
-    "$(wc -l <"$D/requests.jsonl" | tr -d ' ')"
+kakao_calls=$(wc -l <"$D/requests.jsonl" | tr -d ' ')
+# Approve on the phone: a real kakao-pam-relay, the headless Chromium phone
+# opening the URL pamtester shows and logging in at the mock Kakao, and the
+# code it reads off the page typed at the prompt (tests/demo_relay.py).
+if [ -x /usr/bin/chromium ]; then
+    PK_MOCK_PORT=$port PK_MOCK_CA="$D/certs/ca.pem" python3 "$top/tests/demo_relay.py" "$MOD" "$D" \
+        >"$D/relay_rows" || { echo "the relay rows failed" >&2; exit 1; }
+    while IFS="$(printf '\t')" read -r title user _ words log; do
+        n=$((n + 1))
+        show "$title" "$user" "$words" "$log"
+    done <"$D/relay_rows"
+else
+    echo "(relay rows skipped: /usr/bin/chromium is not installed; sh tools/deps.sh demo installs it)"
+fi
+printf '\nThe mock Kakao API answered %s requests for the token rows (Kakao tokens only; JWTs are\nchecked offline); the relay rows went through its OAuth endpoints, as a phone does.\n' \
+    "$kakao_calls"
 echo "PAM_SUCCESS grants; every other result refuses, with its reason in syslog (authpriv)."

@@ -179,6 +179,11 @@ relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pa
 # from the page; a denial at Kakao; the link reopened. Three browser runs.
 relay_run "$W/relay_phone.out" python3 "$top/tests/relay/test_phone.py" \
     "$B/kakao-pam-relay" "$W/relay_phone"
+# kakao-pam enroll through the relay (tests/cli/test_enroll_relay.py): approved
+# on the Chromium phone and by the helper, --qr, wrong code then right, not
+# approved, expired (a 30-s session), relay down.
+relay_run "$W/enroll_relay.out" python3 "$top/tests/cli/test_enroll_relay.py" "$B/kakao-pam" \
+    "$B/kakao-pam-relay" "$W/enroll_relay"
 if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
     relay_run "$W/relay_vg.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \
         "$W/relay_vg" valgrind

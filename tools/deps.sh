@@ -4,7 +4,7 @@
 set -eu
 what=${1:-check}
 build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl libmicrohttpd-dev libqrencode-dev"
-demo="libpam-wrapper pamtester python3"
+demo="libpam-wrapper pamtester python3 chromium"
 test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium"
 case "$what" in
   demo) want="$build $demo" ;;

@@ -1,15 +1,13 @@
 /* kakao-pam enroll: the project's pamu2fcfg. Tells a user (and so the
  * administrator) which kakao_id is theirs: a token of an accepted kind is
- * validated by the module's own code (pk_kinds_load + pk_validate_token, as
- * `kakao-pam verify` and the module do), the user map is never read, and the
- * map line "KAKAO_ID NAME" is printed for /etc/security/pam_kakao.users.
- * Nothing is written. Enrolling through the relay (URL, approve on the
- * phone, code) is the other way in; until the relay client exists, --relay
- * says so. */
+ * validated by the module's own code (src/auth.c, as `kakao-pam verify` and
+ * the module do), or a login approved on the phone through the relay (the
+ * module's relay client and assertion check); the user map is never read,
+ * and the map line "KAKAO_ID NAME" is printed for
+ * /etc/security/pam_kakao.users. Nothing is written (kakao-pam(1)). */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <openssl/err.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,50 +16,48 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "src/config.h"
-#include "src/kinds.h"
+#include "src/auth.h"
+#include "src/qr.h"
+#include "src/relay_client.h"
 #include "src/secure.h"
 #include "src/user_map_read.h"
-#include "src/validate.h"
 
 #define PK_ENROLL_INPUT_MAX PK_CLI_TOKEN_INPUT_MAX
 #define PK_ENROLL_LINE_MAX 160
+/* The relay session's service: what the phone's page says this is for. */
+#define PK_ENROLL_SERVICE "kakao-pam-enroll"
 
 static void usage_enroll(FILE *out)
 {
     fputs("usage: kakao-pam enroll [--config FILE] [KEY=VALUE ...] [--user NAME]\n"
           "                        [--token-file FILE | -]\n"
-          "       kakao-pam enroll --relay [--qr] [--config FILE] [--user NAME]\n"
+          "       kakao-pam enroll [--relay] [--qr] [--config FILE] [KEY=VALUE ...]\n"
+          "                        [--user NAME]\n"
           "\n"
-          "Validates a token of an accepted kind with the module's own code (the user map\n"
-          "is not read) and prints the user map line for the administrator:\n"
+          "Tells you which Kakao account is yours, with the module's own code (the user map\n"
+          "is not read), and prints the user map line for the administrator:\n"
           "  # kakao-pam enroll: jwt token checked 2026-12-02T09:30:00Z\n"
           "  3095134389 alice\n"
+          "Either a token of an accepted kind is validated, or (relay accepted) you approve\n"
+          "on your phone: the URL is shown, you log in with Kakao there, and type the\n"
+          "6-digit code the page shows (\"# kakao-pam enroll: relay approval checked ...\").\n"
           "\n"
           "  --config FILE      the config file (default /etc/security/pam_kakao.conf)\n"
           "  KEY=VALUE          a config key, as a module argument: overrides the file\n"
           "  --user NAME        the local account of the line (default: your login name)\n"
-          "  --token-file FILE  read the token from FILE; \"-\" reads stdin; with neither,\n"
-          "                     stdin is read, or on a terminal the token is asked for\n"
-          "                     without echo. A token is never taken from the command line.\n"
-          "  --relay, --qr      approve on the phone through the relay (not available yet)\n"
+          "  --token-file FILE  read the token from FILE; \"-\" reads stdin (on a terminal:\n"
+          "                     asked for without echo). A token is never taken from the\n"
+          "                     command line.\n"
+          "  --relay            approve on the phone through the relay (the code is read\n"
+          "                     from stdin, one line per attempt)\n"
+          "  --qr               with the relay: also draw the URL as a QR code\n"
+          "With neither a token source nor --relay: the relay when the config accepts it\n"
+          "and stdin is a terminal (or relay is the only kind accepted); otherwise the\n"
+          "token is read from stdin (on a terminal: asked for without echo).\n"
           "\n"
-          "Exit status: 0 the line was printed, 1 the token was refused, 2 usage error,\n"
-          "unusable config, key or file, Kakao API unavailable.\n",
+          "Exit status: 0 the line was printed, 1 the token or the login was refused,\n"
+          "2 usage error, unusable config, key or file, Kakao API or relay unavailable.\n",
           out);
-}
-
-/* The report of pk_config_load: the first problem, as `verify` words it. */
-static void pk_enroll_config_report(void *ctx, const char *where, const char *problem)
-{
-    struct pk_result *res = ctx;
-
-    if (res->outcome != PK_OK)
-        return;
-    if (strcmp(where, "config") == 0)
-        (void)pk_result_set(res, PK_CONFIG_ERROR, "%s", problem);
-    else
-        (void)pk_result_set(res, PK_CONFIG_ERROR, "%s: %s", where, problem);
 }
 
 /* NAME: --user, else the login name of the real uid (who runs the command). */
@@ -98,7 +94,7 @@ static int pk_enroll_read(const char *file, const char *prompt, char *input)
             return PK_EXIT_USAGE;
         }
     } else {
-        tty = file == NULL && isatty(STDIN_FILENO) == 1;
+        tty = isatty(STDIN_FILENO) == 1;
     }
     rc = tty ? pk_cli_prompt_tty(prompt, input, PK_ENROLL_INPUT_MAX, &len, &more)
              : pk_cli_read_bounded(fd, input, PK_ENROLL_INPUT_MAX, &len, &more, false);
@@ -120,60 +116,157 @@ static int pk_enroll_read(const char *file, const char *prompt, char *input)
     return PK_EXIT_OK;
 }
 
-/* Config and keys as the module loads them before its prompt, then the
- * token through the module's validator; the user map is left alone. */
-static enum pk_outcome pk_enroll_validate(const struct pk_cli_args *args, const char *file,
+/* Whether this enrollment goes through the relay: --relay says so; with no
+ * token source named (neither "-" nor --token-file), a config that accepts
+ * relay takes it when a person is at the terminal (stdin is one) or when no
+ * other kind is accepted; otherwise stdin carries a token, as before. */
+static bool pk_enroll_use_relay(const struct pk_config *cfg, bool relay_opt, const char *file)
+{
+    unsigned kinds = pk_config_kinds(cfg);
+
+    if (relay_opt)
+        return true;
+    if (file != NULL || (kinds & PK_KIND_RELAY) == 0)
+        return false;
+    return kinds == PK_KIND_RELAY || isatty(STDIN_FILENO) == 1;
+}
+
+/* A token through the module's validator (the user map is left alone). */
+static enum pk_outcome pk_enroll_token(struct pk_auth *a, const char *file, struct pk_result *res,
+                                       int *read_rc)
+{
+    char *input = malloc(PK_ENROLL_INPUT_MAX + 1);
+    enum pk_outcome out = PK_OK;
+
+    if (input == NULL)
+        return pk_result_set(res, PK_NO_MEMORY, "reading the token");
+    *read_rc = pk_enroll_read(file, a->cfg.prompt, input);
+    if (*read_rc == PK_EXIT_OK)
+        out = pk_auth_identify(a, input, time(NULL), res);
+    pk_free_secret(input, PK_ENROLL_INPUT_MAX + 1);
+    return out;
+}
+
+/* --qr: the session's URL drawn by the module's renderer (src/qr.c), on
+ * stderr; the prompt shows the URL anyway, so a code that cannot be drawn
+ * is a notice. */
+static enum pk_outcome pk_enroll_qr(const char *url, struct pk_result *res)
+{
+    char *qr = NULL;
+    char problem[256];
+    enum pk_status st = pk_qr_text(url, &qr, NULL, problem, sizeof(problem));
+
+    if (st == PK_ST_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "drawing the QR code");
+    if (st != PK_ST_OK) {
+        fprintf(stderr, "kakao-pam enroll: no QR code (%s); open the URL below\n", problem);
+        return PK_OK;
+    }
+    (void)fputs(qr, stderr);
+    free(qr);
+    return PK_OK;
+}
+
+/* One answer to relay_prompt: a line of stdin (a code is no secret: echo
+ * stays on), newline dropped. Returns PK_EXIT_OK or the exit status after a
+ * message. */
+static int pk_enroll_read_code(const char *prompt, char *answer, size_t cap)
+{
+    size_t len = 0;
+    bool more = false;
+
+    (void)fputs(prompt, stderr);
+    (void)fflush(stderr);
+    if (pk_cli_read_bounded(STDIN_FILENO, answer, cap - 1, &len, &more, true) != 0) {
+        fprintf(stderr, "\nkakao-pam enroll: cannot read the code: %s\n",
+                errno == EINTR ? "interrupted" : strerror(errno));
+        return PK_EXIT_USAGE;
+    }
+    if (len == 0 && isatty(STDIN_FILENO) == 1)
+        (void)fputc('\n', stderr);
+    while (len > 0 && (answer[len - 1] == '\n' || answer[len - 1] == '\r'))
+        answer[--len] = '\0';
+    if (more || memchr(answer, '\0', len) != NULL)
+        answer[0] = '\0'; /* not a code, whatever it was */
+    return PK_EXIT_OK;
+}
+
+/* The relay, as the module drives it for a login (pam_kakao.c): a session
+ * for service kakao-pam-enroll, the URL (and QR), the code asked for again
+ * after a wrong one while attempts are left, the assertion checked by the
+ * module's own code (pk_auth_relay_identify), without the user map. */
+static enum pk_outcome pk_enroll_relay(struct pk_auth *a, const char *name, bool qr,
+                                       struct pk_result *res, int *read_rc)
+{
+    struct pk_relay_session sess;
+    char answer[64], code[PK_RELAY_CODE_LEN + 1];
+    char *prompt;
+    long left = 0;
+    enum pk_outcome out;
+
+    out = pk_auth_relay_open(a, name, PK_ENROLL_SERVICE, "", &sess, res);
+    if (out != PK_OK)
+        return out;
+    if (qr)
+        out = pk_enroll_qr(sess.url, res);
+    prompt = out == PK_OK ? pk_relay_prompt_text(a->cfg.relay_prompt, sess.url) : NULL;
+    if (out == PK_OK && prompt == NULL)
+        out = pk_result_set(res, PK_NO_MEMORY, "building the prompt");
+    while (out == PK_OK) {
+        *read_rc = pk_enroll_read_code(prompt, answer, sizeof(answer));
+        if (*read_rc != PK_EXIT_OK)
+            break;
+        if (pk_relay_code_parse(answer, code)) {
+            out = pk_auth_relay_identify(a, &sess, code, time(NULL), &left, res);
+            explicit_bzero(code, sizeof(code));
+        } else {
+            memset(res, 0, sizeof(*res));
+            out = pk_result_set(res, PK_TOKEN_MALFORMED, "not a 6-digit code");
+            res->kind = PK_KIND_RELAY;
+        }
+        explicit_bzero(answer, sizeof(answer));
+        if (out != PK_RELAY_WRONG_CODE || left <= 0)
+            break;
+        fprintf(stderr, "kakao-pam enroll: wrong code (%ld attempt%s left); try again\n", left,
+                left == 1 ? "" : "s");
+        out = PK_OK;
+    }
+    free(prompt);
+    pk_relay_session_free(&sess);
+    return out;
+}
+
+/* Config and keys as the module loads them before its prompt (the user map
+ * is not read), then a token or the relay: the module's own code decides. */
+static enum pk_outcome pk_enroll_identify(const struct pk_cli_args *args, const char *file,
+                                          bool relay_opt, bool qr, const char *name,
                                           struct pk_logger *log, struct pk_result *res,
                                           int *read_rc)
 {
-    struct pk_config cfg;
-    struct pk_kind_state keys;
-    char *input = NULL;
-    enum pk_status st;
+    struct pk_auth auth;
     enum pk_outcome out;
-    uid_t uid = geteuid();
 
-    memset(res, 0, sizeof(*res));
-    memset(&keys, 0, sizeof(keys));
     *read_rc = PK_EXIT_OK;
-    (void)ERR_set_mark(); /* OpenSSL's queue: what we add is dropped, as in src/auth.c */
-    st = pk_config_load(&cfg, args->argc, args->argv, NULL, uid, false, pk_enroll_config_report,
-                        res);
-    if (st != PK_ST_OK) {
-        (void)ERR_pop_to_mark();
-        if (st == PK_ST_NOMEM)
-            return pk_result_set(res, PK_NO_MEMORY, "loading config");
-        return res->outcome != PK_OK ? res->outcome
-                                     : pk_result_set(res, PK_CONFIG_ERROR, "invalid configuration");
-    }
-    log->debug = cfg.debug;
-    {
-        struct pk_kind_env env = {&cfg, uid, time(NULL), log};
-        out = pk_kinds_load(&env, pk_config_kinds(&cfg), &keys, res);
-    }
+    out = pk_auth_prepare_unmapped(&auth, args->argc, args->argv, log, res);
+    log->debug = auth.cfg_loaded && auth.cfg.debug;
     if (out == PK_OK) {
-        input = malloc(PK_ENROLL_INPUT_MAX + 1);
-        if (input == NULL)
-            out = pk_result_set(res, PK_NO_MEMORY, "reading the token");
-        else
-            *read_rc = pk_enroll_read(file, cfg.prompt, input);
+        bool relay = pk_enroll_use_relay(&auth.cfg, relay_opt, file);
+
+        if (relay && (pk_config_kinds(&auth.cfg) & PK_KIND_RELAY) == 0) {
+            fputs("kakao-pam enroll: --relay: the config does not accept relay (accept, "
+                  "relay_url, relay_key)\n",
+                  stderr);
+            *read_rc = PK_EXIT_USAGE;
+        } else if (qr && !relay) {
+            fputs("kakao-pam enroll: --qr goes with --relay\n", stderr);
+            *read_rc = PK_EXIT_USAGE;
+        } else if (relay) {
+            out = pk_enroll_relay(&auth, name, qr, res, read_rc);
+        } else {
+            out = pk_enroll_token(&auth, file, res, read_rc);
+        }
     }
-    if (out == PK_OK && *read_rc == PK_EXIT_OK) {
-        struct pk_validator v = {
-            .cfg = &cfg,
-            .keys = &keys,
-            .log = log,
-            .now = time(NULL),
-            .uid = uid,
-            .first_pass = false,
-        };
-        memset(res, 0, sizeof(*res));
-        out = pk_validate_token(&v, input, res);
-    }
-    (void)ERR_pop_to_mark();
-    pk_free_secret(input, input != NULL ? PK_ENROLL_INPUT_MAX + 1 : 0);
-    pk_kinds_free(&keys);
-    pk_config_free(&cfg);
+    pk_auth_free(&auth);
     return out;
 }
 
@@ -220,8 +313,8 @@ static int pk_enroll_print(const struct pk_result *res, const char *name)
     if (gmtime_r(&now, &tm) == NULL ||
         strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
         (void)snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
-    if (printf("# kakao-pam enroll: %s token checked %s\n%s\n", pk_kind_name(res->kind), stamp,
-               line) < 0 ||
+    if (printf("# kakao-pam enroll: %s %s checked %s\n%s\n", pk_kind_name(res->kind),
+               res->kind == PK_KIND_RELAY ? "approval" : "token", stamp, line) < 0 ||
         fflush(stdout) != 0) {
         fprintf(stderr, "kakao-pam enroll: cannot write: %s\n", strerror(errno));
         return PK_EXIT_USAGE;
@@ -294,16 +387,11 @@ int pk_cmd_enroll(int argc, char **argv)
             rc = PK_EXIT_USAGE;
         }
     }
-    if (rc == PK_EXIT_OK && qr && !relay) {
-        fputs("kakao-pam enroll: --qr goes with --relay\n", stderr);
-        rc = PK_EXIT_USAGE;
-    } else if (rc == PK_EXIT_OK && relay && file != NULL) {
+    if (rc == PK_EXIT_OK && relay && file != NULL) {
         fputs("kakao-pam enroll: --relay takes no token\n", stderr);
         rc = PK_EXIT_USAGE;
-    } else if (rc == PK_EXIT_OK && relay) {
-        fputs("kakao-pam enroll: enrolling through the relay is not available yet; give a "
-              "token (--token-file FILE or stdin)\n",
-              stderr);
+    } else if (rc == PK_EXIT_OK && qr && file != NULL) {
+        fputs("kakao-pam enroll: --qr goes with --relay\n", stderr);
         rc = PK_EXIT_USAGE;
     }
     if (rc != PK_EXIT_OK || (config != NULL && !pk_cli_args_set_config(&args, config))) {
@@ -325,7 +413,8 @@ int pk_cmd_enroll(int argc, char **argv)
         return PK_EXIT_USAGE;
     }
 
-    out = pk_enroll_validate(&args, file, &log, &res, &rc);
+    memset(&res, 0, sizeof(res));
+    out = pk_enroll_identify(&args, file, relay, qr, name, &log, &res, &rc);
     pk_cli_args_free(&args);
     if (rc != PK_EXIT_OK)
         return rc;

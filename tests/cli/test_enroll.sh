@@ -62,14 +62,17 @@ cli_expect "enroll kind not accepted" 1 '' \
     sh -c 'printf "mockValidAliceToken_0001\n" | "$1" enroll --config "$2" --user alice' sh \
     "$KP" "$CLI_CONF"
 
-# Usage: a token never from argv; the relay path is not there yet.
+# Usage: a token never from argv; the relay only where it is accepted (the
+# relay itself: tests/cli/test_enroll_relay.py).
 tok=$(cli_mint --kakao-id $A)
 cli_expect "enroll token on the command line refused" 2 '' \
     'kakao-pam enroll: a token is not taken from the command line (other users can read it there); use --token-file FILE or stdin' \
     "$KP" enroll --config "$CLI_CONF" --user alice "$tok"
-cli_expect "enroll --relay not available yet" 2 '' \
-    'kakao-pam enroll: enrolling through the relay is not available yet; give a token (--token-file FILE or stdin)' \
+cli_expect "enroll --relay, relay not accepted" 2 '' \
+    'kakao-pam enroll: --relay: the config does not accept relay (accept, relay_url, relay_key)' \
     "$KP" enroll --config "$CLI_CONF" --relay --qr
+cli_expect "enroll --qr with a token file" 2 '' 'kakao-pam enroll: --qr goes with --relay' \
+    "$KP" enroll --config "$CLI_CONF" --qr --token-file "$CW/enroll.tok"
 cli_expect "enroll --qr without --relay" 2 '' 'kakao-pam enroll: --qr goes with --relay' \
     "$KP" enroll --config "$CLI_CONF" --qr
 cli_expect "enroll --relay with a token" 2 '' 'kakao-pam enroll: --relay takes no token' \
