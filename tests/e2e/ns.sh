@@ -10,7 +10,8 @@
 # with users alice 4242, bob 4243 and carol 4244, who has no line in the user
 # map; deploy, mapped in the example user map, is no account here), the
 # login record files, and for the system-store cases /etc/ssl/certs (copies
-# with and without the mock's test CA). sshd runs
+# with and without the mock's test CA), and for the relay cases
+# (tests/e2e/relay_cases.sh) /etc/hosts (relay.test is 127.0.0.1). sshd runs
 # on 127.0.0.1 with its own config; the PAM service files are the
 # pam.d-example files with only paths substituted.
 set -u

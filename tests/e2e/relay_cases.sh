@@ -118,7 +118,10 @@ else
 fi
 if [ -n "$relay_pids" ] && start_sshd relay "$T/sshd_config.kbd"; then
     relay_start=$(date +%s)
-    RELAY_E2E_SERVICE_DIR="$T/etc/pam.d" RELAY_E2E_MOD="$MOD" RELAY_E2E_CONF="$C" \
+    # The phone's Chromium keeps its profile here (phone.py: a short TMPDIR),
+    # so run.sh would see a browser left running.
+    mkdir -m 0700 "$T/ph"
+    TMPDIR="$T/ph" RELAY_E2E_SERVICE_DIR="$T/etc/pam.d" RELAY_E2E_MOD="$MOD" RELAY_E2E_CONF="$C" \
         RELAY_E2E_SSHD_PORT="$sshd_port" RELAY_E2E_SSHD_LOG="$sshd_log" \
         RELAY_E2E_SYSLOG="$LOG" RELAY_E2E_SOCKET="$T/dev/log" RELAY_E2E_MOCK_LOG="$T/requests.jsonl" \
         RELAY_E2E_QR="$B/tests/e2e_qr_text" RELAY_E2E_KP="$KP" RELAY_E2E_KEY="$T/keys/hs256.key" \
@@ -133,6 +136,11 @@ if [ -n "$relay_pids" ] && start_sshd relay "$T/sshd_config.kbd"; then
     *) bad "relay: tests/e2e/relay_cases.py exited with status $rc" ;;
     esac
     echo "e2e: the relay cases took $(($(date +%s) - relay_start)) s"
+    if [ -z "$(ls -A "$T/ph")" ]; then
+        ok "relay: the phone's Chromium gone, its profile removed"
+    else
+        bad "relay: the phone's Chromium gone, its profile removed ($(ls -A "$T/ph"))"
+    fi
 elif [ -n "$relay_pids" ]; then
     bad "relay: sshd started for the relay cases"
 fi
