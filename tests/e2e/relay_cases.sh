@@ -61,15 +61,17 @@ RCONF
     return 1
 }
 
+# stop_relays: SIGTERM to each relay; false unless every one exited 0.
 stop_relays() {
-    local pid
+    local pid all=0
     for pid in $relay_pids; do
         kill -TERM "$pid" 2>/dev/null
     done
     for pid in $relay_pids; do
-        wait "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || all=1
     done
     relay_pids=""
+    return $all
 }
 
 relay_setup() {
@@ -144,4 +146,11 @@ if [ -n "$relay_pids" ] && start_sshd relay "$T/sshd_config.kbd"; then
 elif [ -n "$relay_pids" ]; then
     bad "relay: sshd started for the relay cases"
 fi
-stop_relays
+if [ -n "$relay_pids" ]; then
+    if stop_relays; then
+        ok "relay: the relays exited 0 on SIGTERM"
+    else
+        bad "relay: the relays exited 0 on SIGTERM"
+        tail -n 3 "$T"/relay_*/relay.log | sed 's/^/    /'
+    fi
+fi
