@@ -112,13 +112,15 @@ relay_setup() {
         relay_conf relay_old "$relay_old" relay
 }
 
+relay_ready=0
 if relay_setup; then
+    relay_ready=1
     ok "relay: three kakao-pam-relay (HTTPS, public_url https://$RELAY_NAME:PORT) started for the mock Kakao"
 else
     bad "relay: three kakao-pam-relay (HTTPS, public_url https://$RELAY_NAME:PORT) started for the mock Kakao"
     tail -n 5 "$T"/relay_*/relay.log 2>/dev/null | sed 's/^/    /'
 fi
-if [ -n "$relay_pids" ] && start_sshd relay "$T/sshd_config.kbd"; then
+if [ "$relay_ready" = 1 ] && start_sshd relay "$T/sshd_config.kbd"; then
     relay_start=$(date +%s)
     # The phone's Chromium keeps its profile here (phone.py: a short TMPDIR),
     # so run.sh would see a browser left running.
@@ -143,7 +145,7 @@ if [ -n "$relay_pids" ] && start_sshd relay "$T/sshd_config.kbd"; then
     else
         bad "relay: the phone's Chromium gone, its profile removed ($(ls -A "$T/ph"))"
     fi
-elif [ -n "$relay_pids" ]; then
+elif [ "$relay_ready" = 1 ]; then
     bad "relay: sshd started for the relay cases"
 fi
 if [ -n "$relay_pids" ]; then
