@@ -42,6 +42,7 @@ SSHD_LOG = E["RELAY_E2E_SSHD_LOG"]
 SYSLOG = E["RELAY_E2E_SYSLOG"]
 SOCKET = E["RELAY_E2E_SOCKET"]
 MOCK_LOG = E["RELAY_E2E_MOCK_LOG"]
+RELAY_LOG = E["RELAY_E2E_RELAY_LOG"]  # the stderr of the relay that approves as alice
 QR_BIN = E["RELAY_E2E_QR"]
 KP = E["RELAY_E2E_KP"]
 JWT_KEY = E["RELAY_E2E_KEY"]
@@ -77,13 +78,14 @@ def lines_since(path, mark):
 
 
 class Marks:
-    """Where the syslog sink's file, sshd's log and the mock's request log
-    end before a case."""
+    """Where the syslog sink's file, sshd's log, the mock's request log and
+    the alice relay's log end before a case."""
 
     def __init__(self):
         self.syslog = count_lines(SYSLOG)
         self.sshd = count_lines(SSHD_LOG)
         self.mock = count_lines(MOCK_LOG)
+        self.relay = count_lines(RELAY_LOG)
 
 
 PK_LINE = re.compile(r"^<\d+>[A-Z][a-z][a-z] [ 0-9]\d [0-9:]+ [^ ]*: (pam_kakao\(.*)$")
@@ -417,6 +419,25 @@ def ssh_unmapped_approver(problems):
               r"port \d+ ssh2")
 
 
+@case("sshd, relay only: carol, who has no map line, gets the same prompt with a real "
+      "relay URL (prompt_unmapped=yes), then is refused")
+def ssh_unmapped_user(problems):
+    marks, term = begin("sshd", "relay_only", lambda: ssh(user="carol"))
+    term.wait_for(PROMPT_RE)
+    term.type("123456")
+    rc = term.finish()
+    text = term.text()
+    want(problems, "ssh exit status", rc not in (0, None), rc)
+    want(problems, "ssh says", "Permission denied (keyboard-interactive)" in text, repr(text))
+    want(problems, "the prompt as for alice",
+         text.lstrip("\r").startswith("(carol@127.0.0.1) Approve this login at "), repr(text))
+    want_log(problems, marks, r"pam_kakao\(sshd:auth\): no user map entry for user=carol")
+    created = [line for line in lines_since(RELAY_LOG, marks.relay) if "session created" in line]
+    want(problems, "one session created at the relay for carol", len(created) == 1 and re.fullmatch(
+        r"kakao-pam-relay: session created tag=[0-9a-f]{8} user=carol host=\S+ service=sshd "
+        r"rhost=127\.0\.0\.1 client=127\.0\.0\.1", created[0]) is not None, repr(created))
+
+
 @case("sshd, relay and jwt: the same prompt, echo off, a 6-digit code goes to the relay")
 def ssh_relay_jwt_code(problems):
     marks, term = begin("sshd", "relay_jwt", ssh)
@@ -508,7 +529,7 @@ def main():
     signal.signal(signal.SIGTERM, stop)
     try:
         for run in (ssh_relay_only, ssh_wrong_then_right, ssh_unmapped_approver,
-                    ssh_relay_jwt_code, ssh_relay_jwt_token, ssh_qr, sudo_fresh, sudo_old):
+                    ssh_unmapped_user, ssh_relay_jwt_code, ssh_relay_jwt_token, ssh_qr, sudo_fresh, sudo_old):
             run()
     finally:
         PHONE.close()

@@ -128,6 +128,7 @@ if [ "$relay_ready" = 1 ] && start_sshd relay "$T/sshd_config.kbd"; then
     TMPDIR="$T/ph" RELAY_E2E_SERVICE_DIR="$T/etc/pam.d" RELAY_E2E_MOD="$MOD" RELAY_E2E_CONF="$C" \
         RELAY_E2E_SSHD_PORT="$sshd_port" RELAY_E2E_SSHD_LOG="$sshd_log" \
         RELAY_E2E_SYSLOG="$LOG" RELAY_E2E_SOCKET="$T/dev/log" RELAY_E2E_MOCK_LOG="$T/requests.jsonl" \
+        RELAY_E2E_RELAY_LOG="$T/relay_alice/relay.log" \
         RELAY_E2E_QR="$B/tests/e2e_qr_text" RELAY_E2E_KP="$KP" RELAY_E2E_KEY="$T/keys/hs256.key" \
         RELAY_E2E_ALICE_ID=$ALICE_ID RELAY_E2E_BOB_ID=$BOB_ID RELAY_E2E_NAME=$RELAY_NAME \
         RELAY_E2E_EXAMPLES="$top/pam.d-example" RELAY_E2E_OUT="$T/relay_transcripts" \
