@@ -127,6 +127,11 @@ $(B)/tests/test_qr: tests/unit/test_qr.c $(B)/libpk.a | $(B)/tests
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS) \
 		$(shell pkg-config --libs libqrencode 2>/dev/null)
 
+# The relay end-to-end cases compare the QR the ssh client shows with this
+# program's drawing of the same URL (tests/e2e/qr_text.c).
+$(B)/tests/e2e_qr_text: tests/e2e/qr_text.c $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS)
+
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/pam_*.c))
 PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))
 
@@ -140,7 +145,7 @@ $(B) $(B)/src $(B)/tests $(B)/relay:
 FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache
 HARD_BIN := $(patsubst %,$(B)/tests/fuzz_%,$(FUZZ_NAMES)) $(B)/tests/alloc_fail $(B)/tests/alloc_wipe
 
-test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN) $(HARD_BIN)
+test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN) $(HARD_BIN) $(B)/tests/e2e_qr_text
 
 # Installs missing build and test packages when root, else prints the apt-get line.
 deps:
@@ -196,7 +201,7 @@ $(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LEG_SRC) $(wildcard r
 # Only the end-to-end part of make check (tests/e2e/run.sh); needs root.
 .PHONY: e2e
 e2e: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all $(B)/tests/e2e_qr_text
 	@B=$(CURDIR)/$(B) bash tests/e2e/run.sh
 
 # ---- hardening: fuzzing, allocation failures, static analysis ----

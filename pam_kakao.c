@@ -142,11 +142,14 @@ static enum pk_outcome pk_relay_qr(pam_handle_t *pamh, const char *url)
                    problem);
         return PK_OK;
     }
-    /* sshd and most applications end each message with a newline of their own. */
+    /* sshd and most applications end each message with a newline of their own.
+     * The code starts on a line of its own: sshd sends this text and the
+     * prompt as one prompt, and the OpenSSH client writes "(user@host) " in
+     * front of it, which would shift the code's first line. */
     len = strlen(qr);
     if (len > 0 && qr[len - 1] == '\n')
         qr[len - 1] = '\0';
-    if (pam_info(pamh, "%s", qr) != PAM_SUCCESS)
+    if (pam_info(pamh, "\n%s", qr) != PAM_SUCCESS)
         pam_syslog(pamh, LOG_NOTICE, "relay_qr: the application did not show the QR code");
     free(qr);
     return PK_OK;

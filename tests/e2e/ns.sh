@@ -10,7 +10,8 @@
 # with users alice 4242, bob 4243 and carol 4244, who has no line in the user
 # map; deploy, mapped in the example user map, is no account here), the
 # login record files, and for the system-store cases /etc/ssl/certs (copies
-# with and without the mock's test CA). sshd runs
+# with and without the mock's test CA), and for the relay cases
+# (tests/e2e/relay_cases.sh) /etc/hosts (relay.test is 127.0.0.1). sshd runs
 # on 127.0.0.1 with its own config; the PAM service files are the
 # pam.d-example files with only paths substituted.
 set -u
@@ -36,15 +37,16 @@ die() { bad "setup: $1"; exit 1; }
 sink_pid=""
 mock_pid=""
 sshd_pids=""
+relay_pids=""
 # Stops what this script started; the PID namespace kills anything missed.
 stop_all() {
-    for pid in $sshd_pids $mock_pid $sink_pid; do
+    for pid in $relay_pids $sshd_pids $mock_pid $sink_pid; do
         kill -TERM "$pid" 2>/dev/null
     done
-    for pid in $sshd_pids $mock_pid $sink_pid; do
+    for pid in $relay_pids $sshd_pids $mock_pid $sink_pid; do
         wait "$pid" 2>/dev/null
     done
-    sshd_pids="" mock_pid="" sink_pid=""
+    relay_pids="" sshd_pids="" mock_pid="" sink_pid=""
 }
 trap stop_all EXIT
 trap 'exit 1' HUP INT TERM
@@ -642,6 +644,10 @@ rc_is "kakao-pam verify" $rc 2
 out_is "kakao api unavailable for user=alice: $no_issuer"
 finish "system store without ca_file: SSL_CERT_DIR, SSL_CERT_FILE, CURL_CA_BUNDLE do not add the test CA"
 umount /etc/ssl/certs || die "umount /etc/ssl/certs"
+
+# ------------------------------------------------------------- the relay kind
+# shellcheck source=tests/e2e/relay_cases.sh
+. "$E2E/relay_cases.sh"
 
 # ------------------------------------------------------------------- shutdown
 pids="$sshd_pids $mock_pid $sink_pid"

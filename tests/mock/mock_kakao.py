@@ -258,7 +258,9 @@ class OAuthClient:
     must hold openid and a nonce is required; the ID token is really signed
     (RS256, the fixture key) with iss = the mock's own URL, aud = client_id and
     the nonce, except for what id_fault spoils: "nonce", "aud", "iss",
-    "expired", "badsig" or "kid" (a kid the JWKS does not have)."""
+    "expired", "badsig", "kid" (a kid the JWKS does not have) or "old_login"
+    (a valid token whose auth_time is an hour ago: a Kakao session that was
+    not re-authenticated, for max_token_age)."""
 
     def __init__(self, note, user=ALICE_ID, secret=None, deny=False, token_answer=None,
                  relay=False, id_fault=None):
@@ -321,6 +323,9 @@ OAUTH_CLIENTS = {
                          "error_description": "authorization code not found for code="
                                               "mockSecretInDescription",
                          "error_code": "KOE320"}, 400)),
+    "mockRelayKey_old_000114": OAuthClient(
+        "relay: approves as alice, but the Kakao login (auth_time) was an hour ago",
+        relay=True, id_fault="old_login"),
 }
 OAUTH_ACCESS_TOKENS = {ALICE_ID: "mockValidAliceToken_0001", BOB_ID: "mockValidBobToken_000002"}
 OAUTH_REDIRECT_RE = re.compile(r"http://(localhost|127\.0\.0\.1):[1-9][0-9]{0,4}/[^?#\s]*")
@@ -426,7 +431,7 @@ def signed_id_token(client_id, client, grant):
               "alg": "RS256"}
     claims = {"aud": "mockSomeOtherAppKey_0199" if fault == "aud" else client_id,
               "sub": str(grant["user"]),
-              "auth_time": now - 5,
+              "auth_time": now - 3600 if fault == "old_login" else now - 5,
               "iss": "https://kauth.kakao.com" if fault == "iss" else grant["iss"],
               "nickname": "Alice" if grant["user"] == ALICE_ID else "Bob",
               "exp": now - 3600 if fault == "expired" else now + 21600,

@@ -220,6 +220,8 @@ static void qr_shown(void **state)
     assert_int_equal(c.infos, 1);
     assert_int_equal(c.info_at, 0); /* before the prompt */
     assert_int_equal(c.prompts, 1);
+    /* An empty first line: the OpenSSH client prefixes the text with "(user@host) ". */
+    assert_int_equal(c.info[0], '\n');
     for (p = c.info; *p != '\0';) {
         if (*p == '\n') {
             assert_true(cols <= 80);
