@@ -150,7 +150,7 @@ same_list "dpkg-deb -c kakao-pam-relay: daemon, man page, systemd unit, sysusers
     "$T/relay.want" "$T/relay.got"
 
 # The shipped files are the tree's own.
-dpkg-deb -x "$pam_deb" "$T/pam" && dpkg-deb -x "$relay_deb" "$T/relay" || bad "dpkg-deb -x"
+{ dpkg-deb -x "$pam_deb" "$T/pam" && dpkg-deb -x "$relay_deb" "$T/relay"; } || bad "dpkg-deb -x"
 problems=""
 cmp -s "$T/pam/usr/share/pam-configs/kakao" "$top/debian/pam-configs/kakao" ||
     problems="$problems profile"
@@ -215,6 +215,7 @@ fi
 dpkg-deb -e "$pam_deb" "$T/pam.ctl" || bad "dpkg-deb -e"
 sprob=""
 grep -q '^    pam-auth-update --package$' "$T/pam.ctl/postinst" || sprob="$sprob postinst;"
+# shellcheck disable=SC2016 # the script's own text
 grep -q '^if \[ "\$1" = "remove" \]; then$' "$T/pam.ctl/prerm" || sprob="$sprob prerm condition;"
 grep -q '^    pam-auth-update --package --remove kakao$' "$T/pam.ctl/prerm" || sprob="$sprob prerm;"
 if [ -z "$sprob" ]; then

@@ -319,13 +319,13 @@ CFG
 # sshc USER TOKEN [ssh options]: the real ssh client through sshpass, which
 # answers the "Kakao token" prompt; runs a command that shows KAKAO_ID.
 # Sets out, err, rc. With sshpass_v=1, sshpass says on stderr when it saw
-# the prompt.
+# the prompt; sshpass_prompt=TEXT answers that prompt instead.
 sshc() {
     local user=$1 token=$2
     shift 2
     mark_logs
     # shellcheck disable=SC2016 # $KAKAO_ID is for the remote shell
-    out=$(SSHPASS=$token timeout 30 sshpass ${sshpass_v:+-v} -e -P 'Kakao token' \
+    out=$(SSHPASS=$token timeout 30 sshpass ${sshpass_v:+-v} -e -P "${sshpass_prompt:-Kakao token}" \
         ssh -F /dev/null -p "$sshd_port" -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
         -o ConnectTimeout=10 -o NumberOfPasswordPrompts=1 "$@" \
@@ -642,6 +642,10 @@ rc_is "kakao-pam verify" $rc 2
 out_is "kakao api unavailable for user=alice: $no_issuer"
 finish "system store without ca_file: SSL_CERT_DIR, SSL_CERT_FILE, CURL_CA_BUNDLE do not add the test CA"
 umount /etc/ssl/certs || die "umount /etc/ssl/certs"
+
+# The Debian package, installed and enabled in this namespace (last: it
+# puts overlays over /usr and /var).
+. "$E2E/deb_cases.sh"
 
 # ------------------------------------------------------------------- shutdown
 pids="$sshd_pids $mock_pid $sink_pid"
