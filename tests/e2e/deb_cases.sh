@@ -10,9 +10,9 @@
 # cache), /etc/pam.d is ns.sh's copy and /etc/security a copy of our own, so
 # nothing reaches the host (tests/e2e/run.sh compares snapshots). Then
 # `pam-auth-update --enable kakao`, the generated common-auth shown and
-# checked, and Debian's own /etc/pam.d/sshd and /etc/pam.d/sudo (the
-# pam.d-example files with the pam_kakao line put back to "@include
-# common-auth") through the installed module: token for mapped users, the
+# checked, and Debian's own /etc/pam.d/sshd and /etc/pam.d/sudo
+# (pam.d-example/sshd-token-only and sudo with the pam_kakao line put back
+# to "@include common-auth") through the installed module: token for mapped users, the
 # password for everyone else and whenever the token is refused or the config
 # is broken or missing; then --disable, an upgrade, and dpkg -r, each with
 # common-auth checked.
@@ -37,6 +37,9 @@ deb_setup() {
             -o "lowerdir=/$d,upperdir=$D/ovl/$d/up,workdir=$D/ovl/$d/work" "/$d" ||
             { bad "deb: overlay over /$d"; return 1; }
     done
+    # man-db's dpkg trigger would rebuild its cache on every dpkg run here
+    # (seconds each); its switch is in /var, private now.
+    rm -f /var/lib/man-db/auto-update
     if ! { cp -a /etc/security "$T/etc/security" && mount --bind "$T/etc/security" /etc/security; }; then
         bad "deb: copy of /etc/security"
         return 1
@@ -50,10 +53,10 @@ deb_setup() {
         "$T/etc/shadow" >"$D/shadow" && cat "$D/shadow" >"$T/etc/shadow" || return 1
     echo 'carol   ALL=(ALL:ALL) ALL' >>"$T/etc/sudoers"
     visudo -c -q -f /etc/sudoers || { bad "deb: visudo -c"; return 1; }
-    # Debian's own sshd and sudo services: the examples with the pam_kakao
-    # line put back to "@include common-auth".
+    # Debian's own sshd and sudo services: the token-only examples with the
+    # pam_kakao line put back to "@include common-auth".
     rm -f "$T/etc/pam.d/sshd" "$T/etc/pam.d/sudo"
-    sed 's|^auth .*pam_kakao\.so.*$|@include common-auth|' "$top/pam.d-example/sshd" \
+    sed 's|^auth .*pam_kakao\.so.*$|@include common-auth|' "$top/pam.d-example/sshd-token-only" \
         >"$T/etc/pam.d/sshd" &&
         sed 's|^auth .*pam_kakao\.so.*$|@include common-auth|' "$top/pam.d-example/sudo" \
             >"$T/etc/pam.d/sudo" && chmod 0644 "$T/etc/pam.d/sshd" "$T/etc/pam.d/sudo" || return 1
@@ -247,4 +250,55 @@ if deb_setup; then
     out_is 0
     log_is
     finish "deb sudo after removal: the password, and no pam_kakao line logged"
+
+    # ------------------- the make install route: the shipped safe examples
+    # pam.d-example/sshd (token or password) and pam.d-example/sshd_config
+    # as shipped (no AuthenticationMethods for anyone), the built module.
+    rm -f "$T/etc/pam.d/sshd"
+    subst "$top/pam.d-example/sshd" >"$T/etc/pam.d/sshd" && chmod 0644 "$T/etc/pam.d/sshd"
+    ssh-keygen -q -t ed25519 -N '' -C carol-e2e -f "$T/carol_id" || problem "ssh-keygen"
+    install -d -m 0700 -o 4244 -g 4244 "$T/home/carol/.ssh"
+    install -m 0600 -o 4244 -g 4244 "$T/carol_id.pub" "$T/home/carol/.ssh/authorized_keys"
+    printf 'PermitRootLogin yes\nInclude %s\n' "$top/pam.d-example/sshd_config" >"$D/sshd_safe"
+    if start_sshd safe "$D/sshd_safe"; then
+        ok "examples: sshd started with pam.d-example/sshd_config as shipped (port $sshd_port)"
+    else
+        bad "examples: sshd started with pam.d-example/sshd_config as shipped"
+        tail -n 20 "$sshd_log" | sed 's/^/    /'
+    fi
+    out="" err=""
+    for who in alice carol root; do
+        eff=$(/usr/sbin/sshd -T -C "user=$who,host=localhost,addr=127.0.0.1" -f "$T/sshd_safe.conf" 2>&1)
+        has "sshd -T -C user=$who" "$eff" "authenticationmethods any"
+        has "sshd -T -C user=$who" "$eff" "kbdinteractiveauthentication yes"
+        has "sshd -T -C user=$who" "$eff" "pubkeyauthentication yes"
+    done
+    finish "examples: sshd -T: no AuthenticationMethods for anyone, keys and keyboard-interactive on"
+
+    sshc alice "$jwt_alice" "${KBD[@]}"
+    rc_is ssh $rc 0
+    out_is "OK"$'\n'"KAKAO_ID=$ALICE_ID"
+    log_is "pam_kakao(sshd:auth): accepted jwt kakao_id=$ALICE_ID user=alice"
+    sshd_logged "Accepted keyboard-interactive/pam for alice from 127.0.0.1 port * ssh2"
+    finish "examples sshd: mapped user logs in with an app JWT"
+
+    sshc carol "" -i "$T/carol_id" -o IdentitiesOnly=yes -o PreferredAuthentications=publickey
+    rc_is ssh $rc 0
+    out_is "OK"$'\n'"KAKAO_ID="
+    log_is
+    sshd_logged "Accepted publickey for carol from 127.0.0.1 port * ssh2: ED25519 SHA256:*"
+    finish "examples sshd: key-only admin logs in with the key, never asked for a token"
+
+    sshc_pw root "$ROOT_PW"
+    rc_is ssh $rc 0
+    out_is "OK"$'\n'"KAKAO_ID="
+    log_is "pam_kakao(sshd:auth): no user map entry for user=root"
+    sshd_logged "Accepted keyboard-interactive/pam for root from 127.0.0.1 port * ssh2"
+    finish "examples sshd: root logs in with its password"
+
+    sshc_pw carol "$CAROL_PW"
+    rc_is ssh $rc 0
+    out_is "OK"$'\n'"KAKAO_ID="
+    log_is "pam_kakao(sshd:auth): no user map entry for user=carol"
+    finish "examples sshd: user without a map line logs in with the password"
 fi
