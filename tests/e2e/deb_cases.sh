@@ -301,4 +301,7 @@ if deb_setup; then
     out_is "OK"$'\n'"KAKAO_ID="
     log_is "pam_kakao(sshd:auth): no user map entry for user=carol"
     finish "examples sshd: user without a map line logs in with the password"
+
+    # README "Installation" and "Configuration", run as written.
+    . "$E2E/readme_cases.sh"
 fi
