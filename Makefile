@@ -196,7 +196,7 @@ $(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LEG_SRC) $(wildcard r
 		-DPK_MOCK_DIR='"$(CURDIR)/tests/mock"' -o $@ $< $(RELAY_LEG_SRC) $(B)/libpk.a \
 		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS) -lpthread
 
-# ---- Debian packages: make deb (debian/, docs/DESIGN.md and README "Installation") ----
+# ---- Debian packages: make deb (debian/; docs/DESIGN.md §3.5, README "Installation") ----
 # dpkg-buildpackage -us -uc -b on a clean copy of the tree (the files git
 # tracks, plus new ones it does not ignore): libpam-kakao and kakao-pam-relay
 # .debs land in $(DEB_DIR). tests/deb/run.sh runs lintian and checks them.
