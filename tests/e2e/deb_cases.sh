@@ -15,7 +15,8 @@
 # to "@include common-auth") through the installed module: token for mapped users, the
 # password for everyone else and whenever the token is refused or the config
 # is broken or missing; then --disable, an upgrade, and dpkg -r, each with
-# common-auth checked.
+# common-auth checked. kakao-pam-relay goes into a root directory of its
+# own with dpkg --root.
 
 DEB_DIR=${DEB_DIR:-$top/build/deb}
 deb_version=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$top/debian/changelog")
@@ -301,6 +302,35 @@ if deb_setup; then
     out_is "OK"$'\n'"KAKAO_ID="
     log_is "pam_kakao(sshd:auth): no user map entry for user=carol"
     finish "examples sshd: user without a map line logs in with the password"
+
+    # ------------------------------------------------------ kakao-pam-relay
+    # Into a root directory of its own (dpkg --root, maintainer scripts run
+    # here with DPKG_ROOT set, which systemd-sysusers and deb-systemd-helper
+    # honour); the empty /run of this namespace has no systemd to start it.
+    relay_deb="$DEB_DIR/kakao-pam-relay_${deb_version}_$(dpkg --print-architecture).deb"
+    R="$D/relayroot"
+    if ! { mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/etc" &&
+        : >"$R/var/lib/dpkg/status"; }; then
+        problem "mkdir $R"
+    fi
+    out=$(dpkg --root="$R" --force-script-chrootless --force-depends -i "$relay_deb" 2>&1)
+    rc=$?
+    err=""
+    rc_is "dpkg --root -i kakao-pam-relay" $rc 0
+    [ -x "$R/usr/sbin/kakao-pam-relay" ] || problem "no $R/usr/sbin/kakao-pam-relay"
+    grep -qx '/etc/kakao-pam/relay.conf.example [0-9a-f]*' <(dpkg-query --root="$R" -W \
+        -f='${Conffiles}\n' kakao-pam-relay | sed 's/^ //') || problem "relay.conf.example not a conffile"
+    [ ! -e "$R/etc/kakao-pam/relay.conf" ] || problem "relay.conf made by the package"
+    user=$(grep '^kakao-pam-relay:' "$R/etc/passwd")
+    case $user in
+    "kakao-pam-relay:x:"[0-9]*":"[0-9]*":pam_kakao login relay (kakao-pam-relay):/nonexistent:/usr/sbin/nologin") ;;
+    *) problem "system user: '$user'" ;;
+    esac
+    uid=$(printf '%s' "$user" | cut -d: -f3)
+    [ "${uid:-1000}" -lt 1000 ] || problem "uid '$uid' is not a system uid"
+    [ -L "$R/etc/systemd/system/multi-user.target.wants/kakao-pam-relay.service" ] ||
+        problem "unit not enabled (no multi-user.target.wants link)"
+    finish "deb: dpkg --root -i kakao-pam-relay: daemon, conffile relay.conf.example (no relay.conf), system user kakao-pam-relay (uid $uid, nologin), unit enabled"
 
     # README "Installation" and "Configuration", run as written.
     . "$E2E/readme_cases.sh"
