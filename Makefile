@@ -2,6 +2,8 @@
 # `make` builds; `make check` runs the whole test suite; `make demo` shows it work.
 
 CC ?= cc
+# The version, in one place: the first line of debian/changelog (make deb).
+VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)
 # libcurl is not linked: src/http.c dlopen()s it by absolute path on the first
 # Kakao call, so processes that never call Kakao never load its ~30 libraries.
 PKGS := pam jansson libjwt libcrypto
@@ -24,11 +26,13 @@ WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wconversion -Wstric
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow -fvisibility=hidden
 CFLAGS ?= $(OPT) -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) $(QR_CFLAGS) -I. -Isrc \
-	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"' $(CFLAGS)
+	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"' \
+	$(CPPFLAGS) $(CFLAGS)
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
-LDHARDEN := -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed
+# CPPFLAGS and LDFLAGS: dpkg-buildflags' (make deb), or the caller's.
+LDHARDEN := -Wl,-z,relro,-z,now -Wl,-z,noexecstack -Wl,--as-needed $(LDFLAGS)
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 ALL_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=2,$(ALL_CFLAGS))
@@ -196,6 +200,30 @@ $(B)/tests/test_relay_%: tests/unit/test_relay_%.c $(RELAY_LEG_SRC) $(wildcard r
 	$(CC) $(ALL_CFLAGS) -Irelay -DPK_FIXTURES_DIR='"$(CURDIR)/tests/fixtures"' \
 		-DPK_MOCK_DIR='"$(CURDIR)/tests/mock"' -o $@ $< $(RELAY_LEG_SRC) $(B)/libpk.a \
 		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS) -lpthread
+
+# ---- Debian packages: make deb (debian/; docs/DESIGN.md §3.5, README "Installation") ----
+# dpkg-buildpackage -us -uc -b on a clean copy of the tree (the files git
+# tracks, plus new ones it does not ignore): libpam-kakao and kakao-pam-relay
+# .debs land in $(DEB_DIR). tests/deb/run.sh runs lintian and checks them.
+DEB_DIR ?= $(CURDIR)/build/deb
+DEB_SRC := $(DEB_DIR)/pam-kakao-$(VERSION)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_FILES := $(DEB_DIR)/libpam-kakao_$(VERSION)_$(DEB_ARCH).deb \
+	$(DEB_DIR)/kakao-pam-relay_$(VERSION)_$(DEB_ARCH).deb
+
+.PHONY: deb
+deb:
+	@command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb needs dpkg-dev and debhelper: apt-get install -y dpkg-dev debhelper fakeroot" >&2; exit 1; }
+	@git rev-parse --git-dir >/dev/null 2>&1 || { echo "make deb needs a git checkout" >&2; exit 1; }
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	git ls-files -z -c -o --exclude-standard | tar --null -T - -cf - | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -us -uc -b >$(DEB_DIR)/build.log 2>&1 || \
+		{ tail -n 40 $(DEB_DIR)/build.log >&2; exit 1; }
+	rm -rf $(DEB_SRC)
+	@ls $(DEB_FILES)
 
 # ---- end-to-end: real sshd and sudo through the module, as root ----
 # Only the end-to-end part of make check (tests/e2e/run.sh); needs root.

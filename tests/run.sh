@@ -189,6 +189,12 @@ if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
         "$W/relay_vg" valgrind
 fi
 
+# The Debian packages (tests/deb/run.sh): make deb, lintian, the file lists.
+# Before the end-to-end tests, which install them. As another user than
+# root it prints one SKIPPED line.
+echo "== Debian packages: make deb, lintian, dpkg-deb -c (tests/deb/run.sh)"
+relay_run "$W/deb.out" bash "$top/tests/deb/run.sh"
+
 # @@ end-to-end tests (sshd, sudo) go here @@
 # Real sshd/ssh and sudo in private namespaces (tests/e2e/run.sh); as another
 # user than root it prints one SKIPPED line, which counts neither way.

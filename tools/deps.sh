@@ -5,7 +5,7 @@ set -eu
 what=${1:-check}
 build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl libmicrohttpd-dev libqrencode-dev"
 demo="libpam-wrapper pamtester python3 chromium"
-test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium"
+test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium debhelper dpkg-dev fakeroot lintian"
 case "$what" in
   demo) want="$build $demo" ;;
   bench) want="$build $demo" ;;

@@ -172,7 +172,7 @@ subst() { sed "s|pam_kakao\.so|$MOD|g; s|/etc/security/pam_kakao\.conf|$C/pam_ka
 # Written to the copy (bound over /etc/pam.d), never through /etc, and never
 # through a symlink the host may have there.
 rm -f "$T/etc/pam.d/sshd" "$T/etc/pam.d/sudo"
-subst "$top/pam.d-example/sshd" >"$T/etc/pam.d/sshd"
+subst "$top/pam.d-example/sshd-token-only" >"$T/etc/pam.d/sshd"
 subst "$top/pam.d-example/sudo" >"$T/etc/pam.d/sudo"
 chmod 0644 "$T/etc/pam.d/sshd" "$T/etc/pam.d/sudo"
 
@@ -321,13 +321,13 @@ CFG
 # sshc USER TOKEN [ssh options]: the real ssh client through sshpass, which
 # answers the "Kakao token" prompt; runs a command that shows KAKAO_ID.
 # Sets out, err, rc. With sshpass_v=1, sshpass says on stderr when it saw
-# the prompt.
+# the prompt; sshpass_prompt=TEXT answers that prompt instead.
 sshc() {
     local user=$1 token=$2
     shift 2
     mark_logs
     # shellcheck disable=SC2016 # $KAKAO_ID is for the remote shell
-    out=$(SSHPASS=$token timeout 30 sshpass ${sshpass_v:+-v} -e -P 'Kakao token' \
+    out=$(SSHPASS=$token timeout 30 sshpass ${sshpass_v:+-v} -e -P "${sshpass_prompt:-Kakao token}" \
         ssh -F /dev/null -p "$sshd_port" -o StrictHostKeyChecking=no \
         -o UserKnownHostsFile=/dev/null -o GlobalKnownHostsFile=/dev/null \
         -o ConnectTimeout=10 -o NumberOfPasswordPrompts=1 "$@" \
@@ -337,23 +337,31 @@ sshc() {
 }
 KBD=(-o PreferredAuthentications=keyboard-interactive)
 
-cp "$top/pam.d-example/sshd_config" "$T/sshd_config.kbd"
-sed -e 's/^AuthenticationMethods keyboard-interactive$/#&/' \
-    -e 's/^#\(AuthenticationMethods publickey,keyboard-interactive\)$/\1/' \
-    "$top/pam.d-example/sshd_config" >"$T/sshd_config.pubkey"
+# The strict variants of pam.d-example/sshd_config: its Match block for the
+# test's users, with one AuthenticationMethods line or the other.
+# strict_snippet METHODS: the example with "Match User ..." and that line on.
+strict_snippet() {
+    sed -e 's/^#Match User alice,bob$/Match User alice,bob,carol,deploy/' \
+        -e "s/^#\(    AuthenticationMethods $1\)\$/\1/" "$top/pam.d-example/sshd_config"
+}
+strict_snippet keyboard-interactive >"$T/sshd_config.kbd"
+strict_snippet publickey,keyboard-interactive >"$T/sshd_config.pubkey"
+for f in "$T/sshd_config.kbd" "$T/sshd_config.pubkey"; do
+    [ "$(grep -c '^[^#]' "$f")" -eq 4 ] || die "no Match block in pam.d-example/sshd_config ($f)"
+done
 
 if start_sshd kbd "$T/sshd_config.kbd"; then
-    ok "sshd started with pam.d-example/sshd_config (port $sshd_port)"
+    ok "sshd started with pam.d-example/sshd_config, Match block on (port $sshd_port)"
 else
-    bad "sshd started with pam.d-example/sshd_config"
+    bad "sshd started with pam.d-example/sshd_config, Match block on"
     tail -n 20 "$sshd_log" | sed 's/^/    /'
 fi
-eff=$(/usr/sbin/sshd -T -f "$T/sshd_kbd.conf" 2>&1)
+eff=$(/usr/sbin/sshd -T -C user=alice,host=localhost,addr=127.0.0.1 -f "$T/sshd_kbd.conf" 2>&1)
 out="" err=""
 has "sshd -T" "$eff" "usepam yes"
 has "sshd -T" "$eff" "kbdinteractiveauthentication yes"
 has "sshd -T" "$eff" "authenticationmethods keyboard-interactive"
-finish "sshd -T: the snippet wins over Debian's KbdInteractiveAuthentication no"
+finish "sshd -T -C user=alice: the snippet wins over Debian's KbdInteractiveAuthentication no"
 
 sshc alice "$jwt_alice" "${KBD[@]}"
 rc_is ssh $rc 0
@@ -648,6 +656,9 @@ umount /etc/ssl/certs || die "umount /etc/ssl/certs"
 # ------------------------------------------------------------- the relay kind
 # shellcheck source=tests/e2e/relay_cases.sh
 . "$E2E/relay_cases.sh"
+# The Debian package, installed and enabled in this namespace (last: it
+# puts overlays over /usr and /var).
+. "$E2E/deb_cases.sh"
 
 # ------------------------------------------------------------------- shutdown
 pids="$sshd_pids $mock_pid $sink_pid"

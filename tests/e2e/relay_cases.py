@@ -261,8 +261,11 @@ PHONE = Phone()
 
 def service(name, conf):
     """Writes the pam.d-example file of service name (paths substituted) to
-    the test's pam.d, with config= naming conf."""
-    with open(os.path.join(EXAMPLES, name)) as f:
+    the test's pam.d, with config= naming conf. For sshd that is the strict
+    variant (sshd-token-only: the relay and nothing else, prompt_unmapped),
+    so a refused login ends there instead of falling through to a password."""
+    example = "sshd-token-only" if name == "sshd" else name
+    with open(os.path.join(EXAMPLES, example)) as f:
         text = f.read()
     text = text.replace("/etc/security/pam_kakao.conf", os.path.join(CONF, conf + ".conf"))
     text = text.replace("pam_kakao.so", MOD)

@@ -13,13 +13,14 @@
 # Prints PASS:/FAIL: lines and "N passed, M failed". As another user it
 # prints one "SKIPPED (needs root): ..." line and exits 0: nothing was tested.
 # Environment: B=BUILD_DIR (default build), E2E_KEEP=1 keeps the temporary
-# directory (logs, configs) for a look, E2E_LIMIT=S changes the 300 s limit.
+# directory (logs, configs) for a look, E2E_LIMIT=S changes the 600 s limit.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(cd "${B:-$top/build}" 2>/dev/null && pwd) || B=${B:-$top/build}
-# Seconds for all the cases: they take about 40, the relay cases (a headless
-# Chromium as the phone) about 10 of them; the rest is room for a busy machine.
-LIMIT=${E2E_LIMIT:-300}
+# Seconds for all the cases: they take about 100 (the relay cases, with a
+# headless Chromium as the phone, about 10; the Debian package and README
+# cases about 60); the rest is room for a busy machine.
+LIMIT=${E2E_LIMIT:-600}
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "SKIPPED (needs root): the sshd and sudo end-to-end tests need root for a private mount namespace and a real setuid sudo; run 'make e2e' or 'make check' as root (CI does)"
@@ -54,7 +55,7 @@ fi
 snapshot() {
     local p
     for p in /etc/pam.d /etc/passwd /etc/group /etc/shadow /etc/sudoers /etc/sudoers.d /etc/ssh \
-        /etc/ssl; do
+        /etc/ssl $deb_paths; do
         [ -e "$p" ] || { echo "absent $p"; continue; }
         find "$p" -print0 | sort -z | xargs -0 stat -c '%n %F %a %u:%g %s %N'
         find "$p" -type f -print0 | sort -z | xargs -0 sha256sum
@@ -91,6 +92,18 @@ else
 fi
 trap 'exit 1' HUP INT TERM
 
+# tests/e2e/deb_cases.sh installs the Debian package in the namespace: the
+# places dpkg and pam-auth-update write must not change on the host either.
+# It needs make deb's package (built here when missing).
+deb_paths="/etc/security /etc/ld.so.cache /usr/share/pam-configs /var/lib/pam /var/lib/dpkg/status \
+    /var/lib/dpkg/info/libpam-kakao.list $(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null |
+        sed 's|.*|/lib/&/security|') /usr/bin/kakao-pam /usr/share/doc/libpam-kakao"
+deb_version=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$top/debian/changelog")
+if [ ! -f "${DEB_DIR:-$top/build/deb}/libpam-kakao_${deb_version}_$(dpkg --print-architecture).deb" ]; then
+    echo "e2e: building the Debian packages (make deb)"
+    make -C "$top" --no-print-directory deb >"$T/make_deb.out" 2>&1 || tail -n 20 "$T/make_deb.out"
+fi
+
 snapshot >"$T/host.before" 2>&1
 
 start=$(date +%s)
@@ -116,9 +129,9 @@ echo "e2e: the cases took $took s"
 
 snapshot >"$T/host.after" 2>&1
 if cmp -s "$T/host.before" "$T/host.after"; then
-    ok "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh, ssl unchanged"
+    ok "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh, ssl, security, pam-configs, /var/lib/pam, dpkg status, PAM module directory unchanged"
 else
-    bad "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh, ssl unchanged"
+    bad "host /etc/pam.d, passwd, group, shadow, sudoers, sudoers.d, ssh, ssl, security, pam-configs, /var/lib/pam, dpkg status, PAM module directory unchanged"
     diff "$T/host.before" "$T/host.after" | head -n 20 | sed 's/^/    /'
 fi
 
