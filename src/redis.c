@@ -7,7 +7,6 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,20 +50,6 @@ struct pk_redis {
     char label[PK_REDIS_LABEL_LEN];
 };
 
-static void pk_redis_problem(char *problem, size_t problem_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void pk_redis_problem(char *problem, size_t problem_len, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (problem == NULL || problem_len == 0)
-        return;
-    va_start(ap, fmt);
-    (void)vsnprintf(problem, problem_len, fmt, ap);
-    va_end(ap);
-}
-
 long long pk_redis_now_ms(void)
 {
     struct timespec t = {0, 0};
@@ -98,20 +83,20 @@ static enum pk_status pk_redis_parse_unix(const char *path, struct pk_redis_targ
     size_t n = strlen(path);
 
     if (path[0] != '/') {
-        pk_redis_problem(problem, problem_len, "unix: needs an absolute path");
+        pk_problem_printf(problem, problem_len, "unix: needs an absolute path");
         return PK_ST_REFUSED;
     }
     if (n >= sizeof(out->path)) {
-        pk_redis_problem(problem, problem_len, "unix: path longer than %zu bytes",
-                         sizeof(out->path) - 1);
+        pk_problem_printf(problem, problem_len, "unix: path longer than %zu bytes",
+                          sizeof(out->path) - 1);
         return PK_ST_REFUSED;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)path[i];
 
         if (c < 0x21 || c > 0x7e) {
-            pk_redis_problem(problem, problem_len,
-                             "unix: path holds a space or a non-printable byte");
+            pk_problem_printf(problem, problem_len,
+                              "unix: path holds a space or a non-printable byte");
             return PK_ST_REFUSED;
         }
     }
@@ -143,41 +128,41 @@ static enum pk_status pk_redis_parse_tcp(const char *rest, struct pk_redis_targe
         host = rest + 1;
         host_end = strchr(host, ']');
         if (host_end == NULL || host_end[1] != ':') {
-            pk_redis_problem(problem, problem_len, "redis:// needs [IPV6]:PORT");
+            pk_problem_printf(problem, problem_len, "redis:// needs [IPV6]:PORT");
             return PK_ST_REFUSED;
         }
         port = host_end + 2;
     } else {
         host_end = strchr(host, ':');
         if (host_end == NULL) {
-            pk_redis_problem(problem, problem_len, "redis:// needs HOST:PORT");
+            pk_problem_printf(problem, problem_len, "redis:// needs HOST:PORT");
             return PK_ST_REFUSED;
         }
         port = host_end + 1;
     }
     host_len = (size_t)(host_end - host);
     if (host_len == 0 || host_len >= sizeof(out->host)) {
-        pk_redis_problem(problem, problem_len, "redis:// host is empty or too long");
+        pk_problem_printf(problem, problem_len, "redis:// host is empty or too long");
         return PK_ST_REFUSED;
     }
     memcpy(out->host, host, host_len);
     out->host[host_len] = '\0';
     if (!pk_redis_numeric_host(out->host, bracketed)) {
-        pk_redis_problem(problem, problem_len,
-                         "redis:// host must be a numeric IPv4 address or [IPv6] address "
-                         "(a name lookup cannot be bounded by timeout)");
+        pk_problem_printf(
+            problem, problem_len,
+            "redis:// host must be numeric (IPv4, or [IPv6]): names are not looked up");
         return PK_ST_REFUSED;
     }
     slash = strchr(port, '/');
     if (!pk_redis_number(port, slash != NULL ? (size_t)(slash - port) : strlen(port), 65535u,
                          &out->port) ||
         out->port == 0) {
-        pk_redis_problem(problem, problem_len, "redis:// port must be 1-65535");
+        pk_problem_printf(problem, problem_len, "redis:// port must be 1-65535");
         return PK_ST_REFUSED;
     }
     if (slash != NULL &&
         !pk_redis_number(slash + 1, strlen(slash + 1), PK_REDIS_DB_MAX, &out->db)) {
-        pk_redis_problem(problem, problem_len, "redis:// database must be 0-%u", PK_REDIS_DB_MAX);
+        pk_problem_printf(problem, problem_len, "redis:// database must be 0-%u", PK_REDIS_DB_MAX);
         return PK_ST_REFUSED;
     }
     return PK_ST_OK;
@@ -196,7 +181,7 @@ enum pk_status pk_redis_target_parse(const char *url, struct pk_redis_target *ou
         return PK_ST_REFUSED;
     memset(out, 0, sizeof(*out));
     if (url == NULL) {
-        pk_redis_problem(problem, problem_len, "no redis URL");
+        pk_problem_printf(problem, problem_len, "no redis URL");
         return PK_ST_REFUSED;
     }
     if (strncmp(url, unix_scheme, sizeof(unix_scheme) - 1) == 0)
@@ -204,7 +189,7 @@ enum pk_status pk_redis_target_parse(const char *url, struct pk_redis_target *ou
     else if (strncmp(url, redis_scheme, sizeof(redis_scheme) - 1) == 0)
         st = pk_redis_parse_tcp(url + sizeof(redis_scheme) - 1, out, problem, problem_len);
     else {
-        pk_redis_problem(problem, problem_len, "not redis://HOST:PORT[/DB] or unix:PATH");
+        pk_problem_printf(problem, problem_len, "not redis://HOST:PORT[/DB] or unix:PATH");
         st = PK_ST_REFUSED;
     }
     if (st != PK_ST_OK)
@@ -251,9 +236,9 @@ static enum pk_status pk_hiredis_load(struct pk_hiredis_api *api, char *problem,
     memset(api, 0, sizeof(*api));
     api->dl = pk_dl_load(PK_LIBHIREDIS_PATH, syms, sizeof(syms) / sizeof(syms[0]), &missing);
     if (api->dl == NULL) {
-        pk_redis_problem(problem, problem_len,
-                         missing ? PK_LIBHIREDIS_PATH " lacks a needed function"
-                                 : "cannot load " PK_LIBHIREDIS_PATH);
+        pk_problem_printf(problem, problem_len,
+                          missing ? PK_LIBHIREDIS_PATH " lacks a needed function"
+                                  : "cannot load " PK_LIBHIREDIS_PATH);
         return PK_ST_UNAVAILABLE;
     }
     return PK_ST_OK;
@@ -330,7 +315,7 @@ static enum pk_status pk_redis_open_socket(const struct pk_redis_target *t, cons
     }
     fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        pk_redis_problem(problem, problem_len, "redis %s: socket: %s", label, strerror(errno));
+        pk_problem_printf(problem, problem_len, "redis %s: socket: %s", label, strerror(errno));
         return errno == ENOMEM || errno == ENOBUFS ? PK_ST_NOMEM : PK_ST_UNAVAILABLE;
     }
     do
@@ -342,7 +327,7 @@ static enum pk_status pk_redis_open_socket(const struct pk_redis_target *t, cons
         int ready = pk_redis_poll(fd, POLLOUT, deadline_ms);
 
         if (ready == 0) {
-            pk_redis_problem(problem, problem_len, "redis %s: connect timed out", label);
+            pk_problem_printf(problem, problem_len, "redis %s: connect timed out", label);
             (void)close(fd);
             return PK_ST_UNAVAILABLE;
         }
@@ -352,7 +337,7 @@ static enum pk_status pk_redis_open_socket(const struct pk_redis_target *t, cons
         rc = err == 0 ? 0 : -1;
     }
     if (rc != 0) {
-        pk_redis_problem(problem, problem_len, "redis %s: connect: %s", label, strerror(errno));
+        pk_problem_printf(problem, problem_len, "redis %s: connect: %s", label, strerror(errno));
         (void)close(fd);
         return PK_ST_UNAVAILABLE;
     }
@@ -387,11 +372,11 @@ static enum pk_status pk_redis_send(struct pk_redis *r, const char *buf, size_t 
             if (ready > 0)
                 continue;
             if (ready == 0) {
-                pk_redis_problem(problem, problem_len, "redis %s: timeout sending", r->label);
+                pk_problem_printf(problem, problem_len, "redis %s: timeout sending", r->label);
                 return pk_redis_fail(r, PK_ST_UNAVAILABLE);
             }
         }
-        pk_redis_problem(problem, problem_len, "redis %s: send: %s", r->label, strerror(errno));
+        pk_problem_printf(problem, problem_len, "redis %s: send: %s", r->label, strerror(errno));
         return pk_redis_fail(r, PK_ST_UNAVAILABLE);
     }
     return PK_ST_OK;
@@ -412,8 +397,8 @@ static enum pk_status pk_redis_receive(struct pk_redis *r, long long deadline_ms
         if (r->api.reader_get_reply(r->reader, reply) != REDIS_OK) {
             bool oom = r->reader->err == REDIS_ERR_OOM;
 
-            pk_redis_problem(problem, problem_len, "redis %s: %s", r->label,
-                             oom ? "out of memory" : "protocol error in the reply");
+            pk_problem_printf(problem, problem_len, "redis %s: %s", r->label,
+                              oom ? "out of memory" : "protocol error in the reply");
             st = pk_redis_fail(r, oom ? PK_ST_NOMEM : PK_ST_UNAVAILABLE);
             r->broken = true;
             break;
@@ -421,8 +406,8 @@ static enum pk_status pk_redis_receive(struct pk_redis *r, long long deadline_ms
         if (*reply != NULL)
             break;
         if (total >= PK_REDIS_REPLY_MAX) {
-            pk_redis_problem(problem, problem_len, "redis %s: reply longer than %u bytes", r->label,
-                             PK_REDIS_REPLY_MAX);
+            pk_problem_printf(problem, problem_len, "redis %s: reply longer than %u bytes",
+                              r->label, PK_REDIS_REPLY_MAX);
             st = pk_redis_fail(r, PK_ST_UNAVAILABLE);
             break;
         }
@@ -430,7 +415,7 @@ static enum pk_status pk_redis_receive(struct pk_redis *r, long long deadline_ms
         if (n > 0) {
             total += (size_t)n;
             if (r->api.reader_feed(r->reader, buf, (size_t)n) != REDIS_OK) {
-                pk_redis_problem(problem, problem_len, "redis %s: out of memory", r->label);
+                pk_problem_printf(problem, problem_len, "redis %s: out of memory", r->label);
                 r->broken = true;
                 st = PK_ST_NOMEM;
                 break;
@@ -438,8 +423,8 @@ static enum pk_status pk_redis_receive(struct pk_redis *r, long long deadline_ms
             continue;
         }
         if (n == 0) {
-            pk_redis_problem(problem, problem_len, "redis %s: connection closed by the server",
-                             r->label);
+            pk_problem_printf(problem, problem_len, "redis %s: connection closed by the server",
+                              r->label);
             st = pk_redis_fail(r, PK_ST_UNAVAILABLE);
             break;
         }
@@ -451,13 +436,13 @@ static enum pk_status pk_redis_receive(struct pk_redis *r, long long deadline_ms
             if (ready > 0)
                 continue;
             if (ready == 0) {
-                pk_redis_problem(problem, problem_len, "redis %s: no answer before the deadline",
-                                 r->label);
+                pk_problem_printf(problem, problem_len, "redis %s: no answer before the deadline",
+                                  r->label);
                 st = pk_redis_fail(r, PK_ST_UNAVAILABLE);
                 break;
             }
         }
-        pk_redis_problem(problem, problem_len, "redis %s: recv: %s", r->label, strerror(errno));
+        pk_problem_printf(problem, problem_len, "redis %s: recv: %s", r->label, strerror(errno));
         st = pk_redis_fail(r, PK_ST_UNAVAILABLE);
         break;
     }
@@ -549,24 +534,24 @@ enum pk_status pk_redis_command(struct pk_redis *r, long long deadline_ms, int a
         return PK_ST_REFUSED;
     *out = NULL;
     if (r == NULL || r->broken) {
-        pk_redis_problem(problem, problem_len, "redis %s: not connected",
-                         r != NULL ? r->label : "-");
+        pk_problem_printf(problem, problem_len, "redis %s: not connected",
+                          r != NULL ? r->label : "-");
         return PK_ST_UNAVAILABLE;
     }
     if (argc <= 0 || argv == NULL || argvlen == NULL) {
-        pk_redis_problem(problem, problem_len, "redis: empty command");
+        pk_problem_printf(problem, problem_len, "redis: empty command");
         return PK_ST_REFUSED;
     }
     /* Nothing is sent without time for the answer: the connection stays usable. */
     if (pk_redis_wait_ms(deadline_ms) == 0) {
-        pk_redis_problem(problem, problem_len, "redis %s: no time left before the deadline",
-                         r->label);
+        pk_problem_printf(problem, problem_len, "redis %s: no time left before the deadline",
+                          r->label);
         return PK_ST_UNAVAILABLE;
     }
     /* hiredis takes const char **; it does not write through it. */
     cmd_len = r->api.format_argv(&cmd, argc, (const char **)(uintptr_t)argv, argvlen);
     if (cmd_len < 0 || cmd == NULL) {
-        pk_redis_problem(problem, problem_len, "redis %s: out of memory", r->label);
+        pk_problem_printf(problem, problem_len, "redis %s: out of memory", r->label);
         return PK_ST_NOMEM;
     }
     st = pk_redis_send(r, cmd, (size_t)cmd_len, deadline_ms, problem, problem_len);
@@ -580,15 +565,15 @@ enum pk_status pk_redis_command(struct pk_redis *r, long long deadline_ms, int a
     reply = calloc(1, sizeof(*reply));
     if (reply == NULL) {
         r->api.free_reply(raw);
-        pk_redis_problem(problem, problem_len, "redis %s: out of memory", r->label);
+        pk_problem_printf(problem, problem_len, "redis %s: out of memory", r->label);
         return PK_ST_NOMEM;
     }
     st = pk_redis_copy_reply(raw, reply);
     r->api.free_reply(raw);
     if (st != PK_ST_OK) {
         pk_redis_reply_free(reply);
-        pk_redis_problem(problem, problem_len, "redis %s: %s", r->label,
-                         st == PK_ST_NOMEM ? "out of memory" : "unexpected reply type");
+        pk_problem_printf(problem, problem_len, "redis %s: %s", r->label,
+                          st == PK_ST_NOMEM ? "out of memory" : "unexpected reply type");
         return pk_redis_fail(r, st);
     }
     *out = reply;
@@ -611,7 +596,7 @@ static enum pk_status pk_redis_expect_ok(struct pk_redis *r, long long deadline_
         char msg[160];
 
         pk_log_text(msg, sizeof(msg), reply->type == PK_REDIS_ERROR ? reply->str : "not OK");
-        pk_redis_problem(problem, problem_len, "redis %s refused %s: \"%s\"", r->label, what, msg);
+        pk_problem_printf(problem, problem_len, "redis %s refused %s: \"%s\"", r->label, what, msg);
         st = PK_ST_UNAVAILABLE;
     }
     pk_redis_reply_free(reply);
@@ -658,12 +643,12 @@ enum pk_status pk_redis_connect(const struct pk_redis_target *t, const char *pas
         (t->is_unix ? t->path[0] != '/' || memchr(t->path, '\0', sizeof(t->path)) == NULL
                     : t->port == 0 || t->port > 65535u ||
                           memchr(t->host, '\0', sizeof(t->host)) == NULL)) {
-        pk_redis_problem(problem, problem_len, "redis: no usable target");
+        pk_problem_printf(problem, problem_len, "redis: no usable target");
         return PK_ST_REFUSED;
     }
     r = calloc(1, sizeof(*r));
     if (r == NULL) {
-        pk_redis_problem(problem, problem_len, "out of memory");
+        pk_problem_printf(problem, problem_len, "out of memory");
         return PK_ST_NOMEM;
     }
     r->fd = -1;
@@ -672,13 +657,13 @@ enum pk_status pk_redis_connect(const struct pk_redis_target *t, const char *pas
     if (st == PK_ST_OK) {
         r->reader = r->api.reader_create();
         if (r->reader == NULL) {
-            pk_redis_problem(problem, problem_len, "out of memory");
+            pk_problem_printf(problem, problem_len, "out of memory");
             st = PK_ST_NOMEM;
         }
     }
     if (st == PK_ST_OK && pk_redis_wait_ms(deadline_ms) == 0) {
-        pk_redis_problem(problem, problem_len, "redis %s: no time left before the deadline",
-                         r->label);
+        pk_problem_printf(problem, problem_len, "redis %s: no time left before the deadline",
+                          r->label);
         st = PK_ST_UNAVAILABLE;
     }
     if (st == PK_ST_OK)
