@@ -313,6 +313,17 @@ static void refused_token_keeps_its_mark(void **state)
     free(tok);
 }
 
+/* Whether this process has mapped hiredis (it stays mapped once loaded:
+ * RTLD_NODELETE). */
+static bool hiredis_loaded(void)
+{
+    char *maps = pt_slurp("/proc/self/maps");
+    bool loaded = strstr(maps, "libhiredis") != NULL;
+
+    free(maps);
+    return loaded;
+}
+
 /* A redis:// URL where nothing listens (the port held by *hold). */
 static unsigned dead_url(char url[64], int *hold)
 {
@@ -341,6 +352,11 @@ static void one_time_off_never_touches_the_store(void **state)
     conf("one_time = no\ncache_dir = %s\n", cache);
     expect("alice", tok, PAM_SUCCESS, ACCEPTED_ALICE);
     assert_int_equal(once_files(cache), 0);
+    /* nor was hiredis loaded (this case runs first; the local store never loads it either) */
+    assert_false(hiredis_loaded());
+    conf("one_time = yes\ncache_dir = %s\n", cache);
+    expect("alice", tok, PAM_SUCCESS, ACCEPTED_ALICE);
+    assert_false(hiredis_loaded());
     (void)close(hold);
     free(tok);
 }
@@ -364,6 +380,7 @@ static void two_hosts_share_redis(void **state)
     tok = alice_token(new_jti(jti));
     conf_redis(host_a, redis_url, "");
     expect("alice", tok, PAM_SUCCESS, ACCEPTED_ALICE);
+    assert_true(hiredis_loaded()); /* so that hiredis_loaded can see it at all */
     conf_redis(host_b, redis_url, "");
     expect_used("jwt", "alice", tok, "", jti);
     conf_redis(host_a, redis_url, "");
@@ -612,10 +629,10 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(one_time_off_never_touches_the_store), /* first: hiredis_loaded */
         cmocka_unit_test(same_token_twice_local),
         cmocka_unit_test(jti_required),
         cmocka_unit_test(refused_token_keeps_its_mark),
-        cmocka_unit_test(one_time_off_never_touches_the_store),
         cmocka_unit_test(two_hosts_share_redis),
         cmocka_unit_test(redis_faults_fail_closed),
         cmocka_unit_test(store_settings_checked),
