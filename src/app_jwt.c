@@ -40,6 +40,8 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
     out = pk_jwt_check_claims(claims, &rules, res);
     if (out == PK_OK)
         out = pk_jwt_read_id(claims, cfg->jwt_id_claim, false, &res->kakao_id, res);
+    if (out == PK_OK && cfg->one_time)
+        out = pk_jwt_mark(tok, claims, true, cfg->leeway, res);
     json_decref(claims);
     return out;
 }

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "one_time.h"
+#include "redis.h"
 #include "relay_kind.h"
 #include "secure.h"
 #include "token.h"
@@ -31,12 +33,21 @@ static void pk_auth_config_report(void *ctx, const char *where, const char *prob
         (void)pk_result_set(rc->res, PK_CONFIG_ERROR, "%s: %s", where, problem);
 }
 
-/* Keys are loaded before any prompt: a broken key must not cost the user a
- * token. */
+/* Keys (and the one-time store's password) are loaded before any prompt: a
+ * broken key must not cost the user a token. */
 static enum pk_outcome pk_auth_load_keys(struct pk_auth *a, struct pk_result *res)
 {
     struct pk_kind_env env = {&a->cfg, a->uid, time(NULL), a->log};
 
+    if (a->cfg.one_time && pk_config_store_is_redis(&a->cfg)) {
+        char problem[512];
+        enum pk_status st = pk_one_time_password(&a->cfg, a->uid, &a->redis_password, problem,
+                                                 sizeof(problem));
+        if (st == PK_ST_NOMEM)
+            return pk_result_set(res, PK_NO_MEMORY, "reading redis_password_file");
+        if (st != PK_ST_OK)
+            return pk_result_set(res, PK_FILE_ERROR, "redis_password_file: %s", problem);
+    }
     return pk_kinds_load(&env, pk_config_kinds(&a->cfg), &a->keys, res);
 }
 
@@ -122,6 +133,32 @@ static void pk_auth_add_hint(const char *raw, struct pk_result *res)
     (void)snprintf(res->detail + used, sizeof(res->detail) - used, "%s%s", used ? "; " : "", hint);
 }
 
+/* Uses up the mark of a one-time token that passed every other check
+ * (docs/DESIGN.md §8.6): the store's commands share one deadline, timeout. */
+static enum pk_outcome pk_auth_use_mark(struct pk_auth *a, time_t now, struct pk_result *res)
+{
+    char problem[PK_DETAIL_MAX];
+    char hex[9];
+    long long deadline_ms = pk_redis_now_ms() + a->cfg.timeout * 1000LL;
+    enum pk_status st = pk_one_time_use(&a->cfg, a->uid, a->redis_password, &res->mark,
+                                        (long long)now, deadline_ms, problem, sizeof(problem));
+
+    switch (st) {
+    case PK_ST_OK:
+        return PK_OK;
+    case PK_ST_REFUSED:
+        for (size_t i = 0; i < 4; i++)
+            (void)snprintf(hex + 2 * i, 3, "%02x", res->mark.digest[i]);
+        return pk_result_set(res, PK_TOKEN_USED, "mark=%s", hex);
+    case PK_ST_NOMEM:
+        return pk_result_set(res, PK_NO_MEMORY, "one-time store");
+    case PK_ST_MISSING:
+    case PK_ST_UNAVAILABLE:
+        break;
+    }
+    return pk_result_set(res, PK_STORE_UNAVAILABLE, "%s", problem);
+}
+
 /* The token alone: who it names, not whether the map lets them in. */
 static enum pk_outcome pk_auth_validate(struct pk_auth *a, const char *raw, time_t now,
                                         bool first_pass, struct pk_result *res)
@@ -152,6 +189,13 @@ static enum pk_outcome pk_auth_judge(struct pk_auth *a, const char *raw, time_t 
 
     if (out == PK_OK && !pk_id_list_contains(&a->ids, res->kakao_id))
         out = pk_result_set(res, PK_NOT_MAPPED, "kakao_id=%lld", (long long)res->kakao_id);
+    /* Last: only a login that would otherwise succeed uses the mark up. */
+    if (out == PK_OK && a->cfg.one_time && (res->kind & (PK_KIND_JWT | PK_KIND_ID_TOKEN)) != 0) {
+        if (!res->mark.set) /* every JWT kind sets it with one_time: fail closed */
+            out = pk_result_set(res, PK_CONFIG_ERROR, "one-time token without a mark");
+        else if (!a->keep_marks)
+            out = pk_auth_use_mark(a, now, res);
+    }
     return out;
 }
 
@@ -233,6 +277,7 @@ enum pk_outcome pk_auth_relay_redeem(struct pk_auth *a, const struct pk_relay_se
 
 void pk_auth_free(struct pk_auth *a)
 {
+    pk_free_secret_str(a->redis_password);
     pk_kinds_free(&a->keys);
     pk_id_list_free(&a->ids);
     if (a->cfg_loaded)

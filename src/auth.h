@@ -23,6 +23,9 @@ struct pk_auth {
     uid_t uid;
     struct pk_relay_budget relay_budget; /* network time of this login's relay calls */
     char host[256];                      /* the host name sent to the relay: the assertion's aud */
+    char *redis_password; /* one_time with a Redis store: redis_password_file's content */
+    /* `kakao-pam verify`: judge a one-time token without using up its mark */
+    bool keep_marks;
 };
 
 /* Loads config (args over file), finds the user's map lines and loads the

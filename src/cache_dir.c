@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,8 +159,14 @@ bool pk_cache_file_remove(int dirfd, const char *name)
 
 unsigned pk_cache_prune(int dirfd, const char *prefix, time_t before)
 {
+    return pk_cache_prune_max(dirfd, prefix, before, UINT_MAX);
+}
+
+unsigned pk_cache_prune_max(int dirfd, const char *prefix, time_t before, unsigned max_scan)
+{
     size_t plen = strlen(prefix);
     unsigned removed = 0;
+    unsigned scanned = 0;
     struct dirent *e;
     DIR *d;
     /* A description of its own: a dup would share (and move) dirfd's offset. */
@@ -172,7 +179,7 @@ unsigned pk_cache_prune(int dirfd, const char *prefix, time_t before)
         (void)close(fd);
         return 0;
     }
-    while ((e = readdir(d)) != NULL) {
+    while (scanned++ < max_scan && (e = readdir(d)) != NULL) {
         const char *n = e->d_name;
         struct stat st;
 

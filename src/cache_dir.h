@@ -44,6 +44,8 @@ bool pk_cache_file_remove(int dirfd, const char *name);
 /* Removes the files whose name starts with prefix (also ".prefix", our temp
  * files) and whose mtime is before `before`. Returns how many. */
 unsigned pk_cache_prune(int dirfd, const char *prefix, time_t before);
+/* The same, looking at no more than max_scan directory entries. */
+unsigned pk_cache_prune_max(int dirfd, const char *prefix, time_t before, unsigned max_scan);
 
 /* SHA-256 of data as 64 lowercase hex digits and a NUL; false only when
  * the digest fails. */

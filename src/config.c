@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "redis.h"
 #include "safe_file.h"
 #include "secure.h"
 #include "kinds.h"
@@ -28,6 +29,7 @@ enum pk_value_type {
     PK_T_CLAIM,
     PK_T_BASE_URL, /* https:// URL without a trailing slash */
     PK_T_PROMPT,   /* text whose % is only %u or %% */
+    PK_T_STORE,    /* "local", redis://HOST:PORT[/DB] or unix:PATH */
 };
 
 struct pk_key_def {
@@ -71,6 +73,9 @@ static const struct pk_key_def pk_keys[] = {
     {"relay_key", PK_T_PATH, PK_FIELD(relay_key), 0, 0, NULL},
     {"relay_prompt", PK_T_PROMPT, PK_FIELD(relay_prompt), 0, 0, PK_DEFAULT_RELAY_PROMPT},
     {"relay_qr", PK_T_BOOL, PK_FIELD(relay_qr), 0, 0, NULL},
+    {"one_time", PK_T_BOOL, PK_FIELD(one_time), 0, 0, NULL},
+    {"store", PK_T_STORE, PK_FIELD(store), 0, 0, PK_STORE_LOCAL},
+    {"redis_password_file", PK_T_PATH, PK_FIELD(redis_password_file), 0, 0, NULL},
 };
 
 #define PK_KEY_COUNT (sizeof(pk_keys) / sizeof(pk_keys[0]))
@@ -342,6 +347,18 @@ static enum pk_status pk_convert(const struct pk_key_def *def, const char *text,
             return PK_ST_REFUSED;
         }
         break;
+    case PK_T_STORE:
+        if (strcmp(text, PK_STORE_LOCAL) != 0) {
+            struct pk_redis_target target;
+            char problem[96];
+
+            if (pk_redis_target_parse(text, &target, problem, sizeof(problem)) != PK_ST_OK) {
+                (void)snprintf(val->why, sizeof(val->why), "must be local, or %s", problem);
+                *why = val->why;
+                return PK_ST_REFUSED;
+            }
+        }
+        break;
     }
     val->str = strdup(text);
     if (val->str == NULL)
@@ -353,7 +370,7 @@ static enum pk_status pk_convert(const struct pk_key_def *def, const char *text,
 static bool pk_type_is_string(enum pk_value_type type)
 {
     return type == PK_T_PATH || type == PK_T_TEXT || type == PK_T_URL || type == PK_T_PROXY ||
-           type == PK_T_CLAIM || type == PK_T_BASE_URL || type == PK_T_PROMPT;
+           type == PK_T_CLAIM || type == PK_T_BASE_URL || type == PK_T_PROMPT || type == PK_T_STORE;
 }
 
 static void pk_store(struct pk_config *cfg, const struct pk_key_def *def, struct pk_value *val)
@@ -368,6 +385,7 @@ static void pk_store(struct pk_config *cfg, const struct pk_key_def *def, struct
     case PK_T_CLAIM:
     case PK_T_BASE_URL:
     case PK_T_PROMPT:
+    case PK_T_STORE:
         free(*(char **)slot);
         *(char **)slot = val->str;
         val->str = NULL;
@@ -751,6 +769,13 @@ static void pk_cross_check(struct pk_parse *p)
     if (cfg->require_email != PK_EMAIL_NO && (kinds & PK_KIND_KAKAO) == 0)
         pk_problem(p, "config",
                    "require_email applies to kakao access tokens, but kakao is not accepted");
+    if (cfg->redis_password_file != NULL && !pk_config_store_is_redis(cfg))
+        pk_problem(p, "config", "redis_password_file is set, but store is not a Redis server");
+}
+
+bool pk_config_store_is_redis(const struct pk_config *cfg)
+{
+    return cfg->store != NULL && strcmp(cfg->store, PK_STORE_LOCAL) != 0;
 }
 
 /* The defaults of pk_keys[], converted and stored as if they were written

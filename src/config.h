@@ -58,9 +58,11 @@ struct pk_config {
     long jwks_max_age;
     long cache_ttl;
     char *cache_dir;
-    char *relay_url;    /* https:// base, no trailing slash: also the assertions' iss */
-    char *relay_key;    /* PEM EC P-256 public key of the relay */
-    char *relay_prompt; /* %u the session's URL, %% a percent sign */
+    char *relay_url;           /* https:// base, no trailing slash: also the assertions' iss */
+    char *relay_key;           /* PEM EC P-256 public key of the relay */
+    char *relay_prompt;        /* %u the session's URL, %% a percent sign */
+    char *store;               /* one-time marks: "local", redis://HOST:PORT[/DB] or unix:PATH */
+    char *redis_password_file; /* AUTH password for a Redis store (key-file trust rules) */
 
     enum pk_authtok_mode authtok;
     unsigned accept; /* enum pk_kind bits; 0 = every configured kind */
@@ -73,7 +75,13 @@ struct pk_config {
     bool debug;
     bool prompt_unmapped;
     bool relay_qr;
+    bool one_time; /* app JWTs and ID tokens are accepted once (docs/DESIGN.md §8.6) */
 };
+
+#define PK_STORE_LOCAL "local"
+
+/* Whether store names Redis (anything but "local"). */
+bool pk_config_store_is_redis(const struct pk_config *cfg);
 
 /* Reports one problem: where is "file:line", "argument" or "config". */
 typedef void (*pk_config_report)(void *ctx, const char *where, const char *problem);

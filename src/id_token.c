@@ -73,6 +73,9 @@ static enum pk_outcome pk_id_token_check(const struct pk_config *cfg, struct pk_
         out = pk_jwt_read_id(claims, "sub", true, &res->kakao_id, res);
     if (out == PK_OK && nonce != NULL)
         out = pk_id_token_login_claims(claims, nonce, auth_time, res);
+    /* Kakao's ID tokens carry no jti: one signature, one login. */
+    if (out == PK_OK && cfg->one_time)
+        out = pk_jwt_mark(tok, claims, false, cfg->leeway, res);
     json_decref(claims);
     res->kind = PK_KIND_ID_TOKEN;
     return out;

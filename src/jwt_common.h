@@ -55,6 +55,14 @@ enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules 
 enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only, int64_t *id,
                                struct pk_result *res);
 
+/* The mark of a one-time token (one_time = yes, docs/DESIGN.md §8.6), into
+ * res->mark, once every other check has passed. by_jti (app JWTs):
+ * SHA-256(iss "\0" jti), iss "" when absent; jti must be a string of 1-128
+ * printable bytes, else PK_JWT_NO_JTI. Otherwise (ID tokens): SHA-256 of
+ * the decoded signature. Kept until exp + leeway. */
+enum pk_outcome pk_jwt_mark(const struct pk_token *tok, json_t *claims, bool by_jti, long leeway,
+                            struct pk_result *res);
+
 /* The unverified iss of a JWT, copied into buf ("" when absent or unreadable). */
 void pk_jwt_peek_issuer(const struct pk_token *tok, char *buf, size_t len);
 

@@ -94,3 +94,14 @@ void pk_log_text(char *buf, size_t len, const char *s)
 {
     pk_escape(buf, len, s, true);
 }
+
+void pk_problem_printf(char *problem, size_t problem_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (problem == NULL || problem_len == 0)
+        return;
+    va_start(ap, fmt);
+    (void)vsnprintf(problem, problem_len, fmt, ap);
+    va_end(ap);
+}

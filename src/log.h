@@ -18,6 +18,11 @@ void pk_log(const struct pk_logger *log, int priority, const char *fmt, ...)
 void pk_debug(const struct pk_logger *log, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* printf into a problem buffer a caller supplied (docs/DESIGN.md §11);
+ * nothing when problem is NULL or problem_len is 0. */
+void pk_problem_printf(char *problem, size_t problem_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The only two ways a value from outside (a user name, a JWT header field,
  * a server's message, a config value echoed back) enters a log line or a
  * pk_result detail, so that no input can forge a field or a second decision.

@@ -56,6 +56,8 @@ enum pk_outcome {
     PK_RELAY_UNKNOWN,   /* the relay does not know the session */
     PK_RELAY_BAD_TYP,   /* an assertion whose typ is not kakao-pam-login+jwt */
     PK_RELAY_BAD_NONCE, /* an assertion for another session */
+    PK_JWT_NO_JTI,      /* one_time = yes and the app JWT has no usable jti */
+    PK_TOKEN_USED,      /* one_time = yes and the token's mark is already set */
     /* PAM_USER_UNKNOWN */
     PK_USER_UNKNOWN,
     /* PAM_AUTHINFO_UNAVAIL */
@@ -63,6 +65,7 @@ enum pk_outcome {
     PK_JWKS_UNAVAILABLE, /* no JWKS at all: no cached copy and the URL fails */
     /* the relay unreachable, slow, 5xx or a broken answer */
     PK_RELAY_UNAVAILABLE,
+    PK_STORE_UNAVAILABLE, /* the one-time store: Redis unreachable, slow, refusing; cache_dir */
     /* PAM_SERVICE_ERR */
     PK_CONFIG_ERROR,
     PK_FILE_ERROR,
@@ -88,6 +91,15 @@ enum pk_wording {
 
 #define PK_DETAIL_MAX 256
 
+/* A one-time token's mark (docs/DESIGN.md §8.6): set by the JWT kinds when
+ * one_time = yes, used up by pk_auth (src/one_time.c) only for a login that
+ * would otherwise succeed. */
+struct pk_mark {
+    bool set;
+    unsigned char digest[32]; /* SHA-256(iss "\0" jti), or of an ID token's signature */
+    long long until;          /* keep it until then: exp + leeway (Unix seconds) */
+};
+
 /* What a validation step found. `detail` never holds token text, keys or
  * response bodies: only numbers, claim names and short library messages. */
 struct pk_result {
@@ -96,6 +108,7 @@ struct pk_result {
     int64_t kakao_id;
     char detail[PK_DETAIL_MAX];
     const char *user_hint; /* static text for PAM_ERROR_MSG, or NULL */
+    struct pk_mark mark;
 };
 
 /* Sets outcome and a printf-style detail; returns the outcome. */

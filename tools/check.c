@@ -14,39 +14,47 @@
 
 #include "cli.h"
 #include "src/config.h"
+#include "src/http.h"
 #include "src/kinds.h"
 #include "src/kinds_check.h"
+#include "src/one_time.h"
+#include "src/redis.h"
 #include "src/safe_file.h"
+#include "src/secure.h"
 #include "src/user_map.h"
 #include "src/verdict.h"
 
 struct pk_check {
     unsigned long problems;
     bool nomem;
+    bool unavailable; /* --connect: the store or the relay did not answer */
 };
 
 static void usage_check(FILE *out)
 {
-    fputs("usage: kakao-pam check [--config FILE] [KEY=VALUE ...]\n"
+    fputs("usage: kakao-pam check [--config FILE] [--connect] [KEY=VALUE ...]\n"
           "\n"
           "Checks what the module would read: the config file and KEY=VALUE arguments\n"
           "(every problem, as PATH:LINE: problem or argument: problem), the trust rules\n"
           "for each file (owner, mode, no symbolic link, size), every malformed user-map\n"
-          "line, the jwt_key against jwt_alg, the ca_file and the jwks_file. Prints one\n"
+          "line, the jwt_key against jwt_alg, the ca_file, the jwks_file, the one-time\n"
+          "store and redis_password_file. Prints one\n"
           "line per finding: \"ok WHAT ...\" or the problem. A file that breaks a trust\n"
           "rule is still read for its syntax, and a config with problems still leads to\n"
           "the files it names: one run shows every problem.\n"
           "\n"
           "  --config FILE  the config file (default /etc/security/pam_kakao.conf); the same\n"
           "                 as the module argument config=FILE\n"
+          "  --connect      also check that the one-time store (with one_time = yes, or a\n"
+          "                 Redis store) and the relay (relay_url) answer, within timeout\n"
           "  KEY=VALUE      a config key, as a module argument: overrides the file\n"
           "Relative paths in --config FILE and KEY=VALUE are taken from the current\n"
           "directory; paths inside the config file must be absolute, as for the module.\n"
           "\n"
           "Run it as the user the module runs as (root for sshd and sudo): file ownership\n"
           "is judged against the running uid.\n"
-          "Exit status: 0 no problems, 1 problems found, 2 usage error or the config file\n"
-          "missing or unreadable.\n",
+          "Exit status: 0 no problems, 1 problems found, 2 usage error, the config file\n"
+          "missing or unreadable, or (--connect) the store or the relay not answering.\n",
           out);
 }
 
@@ -135,6 +143,109 @@ static void pk_check_kinds(struct pk_check *ck, const struct pk_config *cfg)
         ck->nomem = true; /* its only outcome but PK_OK */
 }
 
+/* The one-time store's settings: the store (its URL form was checked with
+ * the config), redis_password_file under the key-file trust rules. */
+static void pk_check_store_settings(struct pk_check *ck, const struct pk_config *cfg)
+{
+    char problem[512];
+    char trust[512];
+    char *data = NULL;
+    size_t len = 0;
+    enum pk_status st;
+
+    if (cfg->one_time || pk_config_store_is_redis(cfg))
+        printf("ok store %s%s\n", cfg->store != NULL ? cfg->store : PK_STORE_LOCAL,
+               cfg->one_time ? "" : " (one_time = no: not used)");
+    if (cfg->redis_password_file == NULL)
+        return;
+    trust[0] = '\0';
+    st = pk_check_read(cfg->redis_password_file, PK_FILE_KEY, geteuid(), &data, &len, trust,
+                       sizeof(trust), problem, sizeof(problem));
+    if (st == PK_ST_NOMEM) {
+        ck->nomem = true;
+        return;
+    }
+    if (st != PK_ST_OK) {
+        pk_check_problem(ck, "%s", problem);
+        return;
+    }
+    if (trust[0] != '\0')
+        pk_check_problem(ck, "%s", trust);
+    if (len > 0 && data[len - 1] == '\n')
+        data[--len] = '\0';
+    if (len == 0)
+        pk_check_problem(ck, "%s: empty password", cfg->redis_password_file);
+    else if (memchr(data, '\0', len) != NULL)
+        pk_check_problem(ck, "%s: password holds a NUL byte", cfg->redis_password_file);
+    else if (trust[0] == '\0')
+        printf("ok redis_password_file %s\n", cfg->redis_password_file);
+    pk_free_secret(data, len + 1);
+}
+
+/* --connect: the store answers as the module would use it (the module's own
+ * password reader and store code, one deadline of timeout). */
+static void pk_check_store_connect(struct pk_check *ck, const struct pk_config *cfg)
+{
+    char problem[512];
+    char *password = NULL;
+    enum pk_status st;
+
+    if (!cfg->one_time && !pk_config_store_is_redis(cfg))
+        return;
+    st = pk_one_time_password(cfg, geteuid(), &password, problem, sizeof(problem));
+    if (st == PK_ST_OK)
+        st = pk_one_time_probe(cfg, geteuid(), password, pk_redis_now_ms() + cfg->timeout * 1000LL,
+                               problem, sizeof(problem));
+    pk_free_secret_str(password);
+    if (st == PK_ST_NOMEM) {
+        ck->nomem = true;
+    } else if (st != PK_ST_OK) {
+        ck->unavailable = true;
+        printf("store %s does not answer: %s\n", cfg->store, problem);
+    } else {
+        printf("ok store %s answers\n", cfg->store);
+    }
+}
+
+/* --connect: GET {relay_url}/healthz answers 200 within timeout. */
+static void pk_check_relay_connect(struct pk_check *ck, const struct pk_config *cfg)
+{
+    struct pk_http_request req;
+    struct pk_http_response resp;
+    char url[600];
+    char err[256];
+    char why[300];
+    enum pk_status st;
+
+    if (cfg->relay_url == NULL)
+        return;
+    memset(&req, 0, sizeof(req));
+    memset(&resp, 0, sizeof(resp));
+    (void)snprintf(url, sizeof(url), "%s/healthz", cfg->relay_url);
+    req.url = url;
+    req.ca_file = cfg->ca_file;
+    req.proxy = cfg->proxy;
+    req.timeout_ms = cfg->timeout * 1000;
+    req.max_body = 4096;
+    st = pk_http_get_public(&req, &resp, err, sizeof(err));
+    if (st == PK_ST_NOMEM) {
+        ck->nomem = true;
+        return;
+    }
+    if (st == PK_ST_OK && resp.status == 200) {
+        printf("ok relay %s answers\n", cfg->relay_url);
+    } else {
+        if (st == PK_ST_OK)
+            (void)snprintf(why, sizeof(why), "HTTP %ld from /healthz", resp.status);
+        else
+            pk_http_failure_text(st, resp.failure, err, cfg->timeout, req.max_body, why,
+                                 sizeof(why));
+        ck->unavailable = true;
+        printf("relay %s does not answer: %s\n", cfg->relay_url, why);
+    }
+    pk_http_response_free(&resp);
+}
+
 static void pk_check_accept(const struct pk_config *cfg)
 {
     unsigned accepted = pk_config_kinds(cfg);
@@ -213,14 +324,16 @@ int pk_cmd_check(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
+        {"connect", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct pk_check ck = {0, false};
+    struct pk_check ck = {0, false, false};
     struct pk_cli_args args;
     struct pk_config cfg;
     const char *config = NULL;
     bool explicit_path;
+    bool connect = false;
     enum pk_status st;
     int c, rv;
 
@@ -229,6 +342,9 @@ int pk_cmd_check(int argc, char **argv)
         switch (c) {
         case 'c':
             config = optarg;
+            break;
+        case 'n':
+            connect = true;
             break;
         case 'h':
             usage_check(stdout);
@@ -279,6 +395,12 @@ int pk_cmd_check(int argc, char **argv)
         if (cfg.user_map != NULL)
             pk_check_user_map(&ck, cfg.user_map);
         pk_check_kinds(&ck, &cfg);
+        pk_check_store_settings(&ck, &cfg);
+        /* Only a config that loaded: its values are the module's. */
+        if (connect && st == PK_ST_OK) {
+            pk_check_store_connect(&ck, &cfg);
+            pk_check_relay_connect(&ck, &cfg);
+        }
         pk_config_free(&cfg);
     }
     pk_cli_args_free(&args);
@@ -286,11 +408,12 @@ int pk_cmd_check(int argc, char **argv)
         fputs("kakao-pam check: out of memory\n", stderr);
         return PK_EXIT_USAGE;
     }
-    if (ck.problems == 0) {
+    if (ck.problems == 0 && !ck.unavailable) {
         puts("no problems found");
         return fflush(stdout) == 0 ? PK_EXIT_OK : PK_EXIT_USAGE;
     }
-    printf("%lu problem%s found\n", ck.problems, ck.problems == 1 ? "" : "s");
+    if (ck.problems > 0)
+        printf("%lu problem%s found\n", ck.problems, ck.problems == 1 ? "" : "s");
     (void)fflush(stdout);
-    return PK_EXIT_REFUSED;
+    return ck.unavailable ? PK_EXIT_USAGE : PK_EXIT_REFUSED;
 }

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <openssl/pem.h>
 
 #include "cli.h"
+#include "src/b64url.h"
 #include "src/config.h"
 #include "src/jwt_sign.h"
 #include "src/keys.h"
@@ -44,10 +46,11 @@ static void usage_main(FILE *out)
 static void usage_mint(FILE *out)
 {
     fputs("usage: kakao-pam mint --key FILE --alg ALG --kakao-id N [--ttl SECONDS]\n"
-          "                      [--iss ISSUER] [--aud AUDIENCE]\n"
+          "                      [--iss ISSUER] [--aud AUDIENCE] [--jti ID | --one-time]\n"
           "\n"
           "Prints an app JWT on stdout: header {\"alg\":ALG,\"typ\":\"JWT\"}, claims kakao_id,\n"
-          "iat, exp = iat + TTL (default 300), and iss/aud when given.\n"
+          "iat, exp = iat + TTL (default 300), and iss/aud/jti when given. --one-time sets\n"
+          "jti to 128 random bits (base64url), for a module with one_time = yes.\n"
           "FILE is the HMAC secret (HS*: one trailing newline stripped, at least 32 bytes)\n"
           "or a PEM private key (RS*: RSA of at least 2048 bits; ES256/384/512: P-256/384/521).\n"
           "It must be a regular file owned by root or you, not writable by group or others,\n"
@@ -92,13 +95,17 @@ int pk_cmd_mint(int argc, char **argv)
         {"key", required_argument, NULL, 'k'},      {"alg", required_argument, NULL, 'a'},
         {"kakao-id", required_argument, NULL, 'i'}, {"ttl", required_argument, NULL, 't'},
         {"iss", required_argument, NULL, 's'},      {"aud", required_argument, NULL, 'u'},
+        {"jti", required_argument, NULL, 'j'},      {"one-time", no_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},           {NULL, 0, NULL, 0},
     };
     const char *key_arg = NULL, *alg_name = NULL, *id_text = NULL, *iss = NULL, *aud = NULL;
+    const char *jti = NULL;
+    bool one_time = false;
     long ttl = 300;
     int64_t kakao_id = 0;
     enum pk_alg alg;
-    char problem[512], header[64], payload[2048], iss_q[600], aud_q[600];
+    char problem[512], header[64], payload[2048], iss_q[600], aud_q[600], jti_q[300];
+    char random_jti[32];
     char *key = NULL, *key_path, *token;
     enum pk_status st;
     size_t key_len = 0;
@@ -135,6 +142,12 @@ int pk_cmd_mint(int argc, char **argv)
         case 'u':
             aud = optarg;
             break;
+        case 'j':
+            jti = optarg;
+            break;
+        case 'o':
+            one_time = true;
+            break;
         case 'h':
             usage_mint(stdout);
             return 0;
@@ -164,6 +177,23 @@ int pk_cmd_mint(int argc, char **argv)
                         "256 characters\n");
         return EXIT_USAGE;
     }
+    if (jti != NULL && one_time) {
+        fprintf(stderr, "kakao-pam mint: --jti and --one-time do not go together\n");
+        return EXIT_USAGE;
+    }
+    /* 16 random bytes: 22 base64url characters. */
+    if (one_time && !pk_random_b64url(random_jti, sizeof(random_jti), 16)) {
+        fprintf(stderr, "kakao-pam mint: cannot read random bytes\n");
+        return EXIT_USAGE;
+    }
+    if (one_time)
+        jti = random_jti;
+    /* What the module takes with one_time = yes: 1-128 printable bytes. */
+    if (jti != NULL &&
+        (jti[0] == '\0' || strlen(jti) > 128 || json_quote(jti_q, sizeof(jti_q), jti) != 0)) {
+        fprintf(stderr, "kakao-pam mint: --jti must be 1-128 printable ASCII characters\n");
+        return EXIT_USAGE;
+    }
     /* --key jwt.key names a file where the user is, as a shell user expects. */
     key_path = pk_cli_path("mint", key_arg);
     if (key_path == NULL)
@@ -187,9 +217,10 @@ int pk_cmd_mint(int argc, char **argv)
     now = (long long)time(NULL);
     (void)snprintf(header, sizeof(header), "{\"alg\":\"%s\",\"typ\":\"JWT\"}", pk_alg_name(alg));
     n = snprintf(payload, sizeof(payload),
-                 "{\"kakao_id\":%lld,\"iat\":%lld,\"exp\":%lld%s%s%s%s%s%s}", (long long)kakao_id,
-                 now, now + ttl, iss ? ",\"iss\":\"" : "", iss ? iss_q : "", iss ? "\"" : "",
-                 aud ? ",\"aud\":\"" : "", aud ? aud_q : "", aud ? "\"" : "");
+                 "{\"kakao_id\":%lld,\"iat\":%lld,\"exp\":%lld%s%s%s%s%s%s%s%s%s}",
+                 (long long)kakao_id, now, now + ttl, iss ? ",\"iss\":\"" : "", iss ? iss_q : "",
+                 iss ? "\"" : "", aud ? ",\"aud\":\"" : "", aud ? aud_q : "", aud ? "\"" : "",
+                 jti ? ",\"jti\":\"" : "", jti ? jti_q : "", jti ? "\"" : "");
     if (n < 0 || (size_t)n >= sizeof(payload)) {
         pk_free_secret(key, key_len);
         return EXIT_USAGE;

@@ -187,6 +187,13 @@ int pk_cmd_verify(int argc, char **argv)
 
     out = pk_auth_prepare(&auth, args.argc, args.argv, NULL, user, &log, &res);
     log.debug = auth.cfg_loaded && auth.cfg.debug;
+    /* verify judges a token; using up a one-time token's mark is a login's
+     * business, so the store is not touched (kakao-pam(1)). */
+    auth.keep_marks = true;
+    if (out == PK_OK && auth.cfg.one_time)
+        fputs("kakao-pam verify: one_time = yes: the one-time store is not consulted; a token "
+              "accepted here may already be used\n",
+              stderr);
     if (out == PK_OK && (token_arg == NULL || strcmp(token_arg, "-") == 0)) {
         size_t len = 0;
         bool more = false;

@@ -296,6 +296,10 @@ int main(void)
         {"jwt_forged", "", NULL, PK_JWT_BAD_SIGNATURE, false, false, false},
         {"kakao_ok", "", NULL, PK_OK, true, false, false},
         {"kakao_other", "", NULL, PK_KAKAO_WRONG_APP, true, false, false},
+        /* one_time = yes, store = local: exercise()'s warm-up run uses the
+         * token up, so every later run must end in "token already used",
+         * and a failed allocation must never turn that into an accept */
+        {"jwt_once", "", NULL, PK_TOKEN_USED, false, false, false},
     };
     size_t count = sizeof(sc) / sizeof(sc[0]);
     char claims[256], text[1200];
@@ -331,6 +335,16 @@ int main(void)
     (void)snprintf(claims, sizeof(claims), "{\"kakao_id\":%lld,\"exp\":%lld}", ALICE,
                    (long long)now + 7200);
     sc[4].token = mint(keys, "rsa_other.pem", PK_ALG_RS256, claims);
+    jwt_conf(&sc[7], keys, "hs256.key", "HS256");
+    (void)snprintf(text, sizeof(text),
+                   "user_map = %s/users\njwt_key = %s/hs256.key\njwt_alg = HS256\none_time = yes\n"
+                   "cache_dir = %s/once\n",
+                   work, keys, work);
+    write_text(sc[7].conf, text);
+    (void)snprintf(claims, sizeof(claims),
+                   "{\"kakao_id\":%lld,\"exp\":%lld,\"jti\":\"alloc-%lld\"}", ALICE,
+                   (long long)now + 7200, (long long)now);
+    sc[7].token = mint(keys, "hs256.key", PK_ALG_HS256, claims);
     if (port != NULL && port[0] != '\0' && ca != NULL) {
         for (size_t i = 5; i < 7; i++) {
             (void)snprintf(sc[i].conf, sizeof(sc[i].conf), "%s/%s.conf", work, sc[i].name);

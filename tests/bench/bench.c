@@ -9,6 +9,7 @@
  *   bench libs SERVICE USER TOKENFILE   which libraries a login leaves loaded
  *   bench hash PASSWORD             a yescrypt hash, for the pam_unix user
  *   bench osslinit                  OpenSSL 3's first use in a fresh process
+ *   bench once ROUNDS KEYFILE NAME=SERVICE...   HS256 logins, a new token (new jti) each
  *
  * A CASE is NAME=SERVICE:USER:TOKENFILE[:EXTRA] (see parse_case). Every result is one line,
  * "KIND NAME key=value ...", times in microseconds. The PAM subcommands run
@@ -744,6 +745,71 @@ static int cmd_hash(int argc, char **argv)
     return 0;
 }
 
+/* One-time tokens: every login gets a token never seen before (its own
+ * jti), minted outside the timed part, so that a one_time = yes service
+ * accepts each one and the figure is a first use: validation plus setting
+ * the mark. Cases alternate, order rotating; one login per sample. */
+static int cmd_once(int argc, char **argv)
+{
+    static struct bench_case cases[MAX_CASES];
+    unsigned char key[256];
+    char claims[256], err[256];
+    unsigned long serial = 0;
+    size_t key_len;
+    long rounds;
+    int n = argc - 2;
+    FILE *f;
+
+    if (argc < 3 || n > MAX_CASES)
+        die("usage: bench once ROUNDS KEYFILE NAME=SERVICE...");
+    rounds = strtol(argv[0], NULL, 10);
+    if (rounds < 1 || rounds > MAX_SAMPLES)
+        die("bad ROUNDS");
+    f = fopen(argv[1], "rb");
+    if (f == NULL)
+        die("cannot read the HS256 key");
+    key_len = fread(key, 1, sizeof(key), f);
+    fclose(f);
+    if (key_len > 0 && key[key_len - 1] == '\n')
+        key_len--;
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(argv[i + 2], '=');
+
+        memset(&cases[i], 0, sizeof(cases[i]));
+        if (eq == NULL || (size_t)(eq - argv[i + 2]) >= sizeof(cases[i].name) ||
+            strlen(eq + 1) >= sizeof(cases[i].service))
+            die("a case is NAME=SERVICE");
+        memcpy(cases[i].name, argv[i + 2], (size_t)(eq - argv[i + 2]));
+        memcpy(cases[i].service, eq + 1, strlen(eq + 1) + 1);
+    }
+    for (long r = -3; r < rounds; r++) /* three rounds of warm-up */
+        for (int k = 0; k < n; k++) {
+            struct bench_case *c = &cases[(k + (r < 0 ? 0 : r)) % n];
+            char *token;
+            double t0;
+            int rc;
+
+            (void)snprintf(claims, sizeof(claims),
+                           "{\"kakao_id\":3095134389,\"exp\":%lld,\"jti\":\"bench-%ld-%lu\"}",
+                           (long long)time(NULL) + 3600, (long)getpid(), ++serial);
+            token = pk_jwt_sign("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", claims, PK_ALG_HS256, key,
+                                key_len, err, sizeof(err));
+            if (token == NULL)
+                die(err);
+            t0 = now_us();
+            rc = pam_login(c->service, "alice", token);
+            if (r >= 0) {
+                c->samples[c->n++] = now_us() - t0;
+                if (rc != PAM_SUCCESS)
+                    c->failures++;
+            }
+            free(token);
+        }
+    for (int i = 0; i < n; i++)
+        report("once", &cases[i]);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
@@ -767,6 +833,8 @@ int main(int argc, char **argv)
         return cmd_hash(argc - 2, argv + 2);
     if (strcmp(cmd, "osslinit") == 0)
         return cmd_osslinit();
-    fprintf(stderr, "usage: bench spawn|pam|verify|usermap|load|libs|hash|osslinit ...\n");
+    if (strcmp(cmd, "once") == 0)
+        return cmd_once(argc - 2, argv + 2);
+    fprintf(stderr, "usage: bench spawn|pam|verify|usermap|load|libs|hash|osslinit|once ...\n");
     return 2;
 }

@@ -24,11 +24,12 @@ command -v pamtester >/dev/null || { echo "bench: pamtester missing (make deps)"
 W=$(mktemp -d /tmp/pam_kakao_bench.XXXXXX)
 chmod 755 "$W"
 mock_pid=""
+redis_pid=""
 cleanup() {
-    if [ -n "$mock_pid" ]; then
-        kill -TERM "$mock_pid" 2>/dev/null || true
-        wait "$mock_pid" 2>/dev/null || true
-    fi
+    for p in $mock_pid $redis_pid; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
     rm -rf "$W"
 }
 trap cleanup EXIT
@@ -101,6 +102,35 @@ conf kbundle "user_map = $W/users" "$KAKAO_NOCA" "ca_file = /etc/ssl/certs/ca-ce
 for n in 1000 100000 1000000; do
     conf "map$n" "user_map = $W/map$n" "jwt_key = $K/hs256.key" "jwt_alg = HS256"
 done
+# Part 6: one-time tokens, the local store and a redis-server of this run
+# (unix socket, and 127.0.0.1 on a port the kernel chose a moment before).
+REDIS_NOTE=""
+if command -v redis-server >/dev/null; then
+    mkdir -m 700 "$W/redis"
+    printf 'bench-redis-password\n' >"$W/redis.pw"
+    chmod 600 "$W/redis.pw"
+    RPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    redis-server --bind 127.0.0.1 --port "$RPORT" --unixsocket "$W/redis/redis.sock" \
+        --unixsocketperm 700 --dir "$W/redis" --save '' --appendonly no --daemonize no \
+        --requirepass bench-redis-password --logfile "$W/redis/redis.log" </dev/null >/dev/null 2>&1 &
+    redis_pid=$!
+    i=0
+    while [ ! -S "$W/redis/redis.sock" ] && [ "$i" -lt 100 ] && kill -0 "$redis_pid" 2>/dev/null; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -S "$W/redis/redis.sock" ] || REDIS_NOTE="redis-server did not start: Redis cases not measured."
+else
+    REDIS_NOTE="redis-server is not installed: Redis cases not measured."
+fi
+HS="user_map = $W/users
+jwt_key = $K/hs256.key
+jwt_alg = HS256"
+conf once_local "$HS" "one_time = yes" "cache_dir = $W/oncecache"
+conf once_unix "$HS" "one_time = yes" "cache_dir = $W/oncecache" "store = unix:$W/redis/redis.sock" \
+    "redis_password_file = $W/redis.pw"
+conf once_tcp "$HS" "one_time = yes" "cache_dir = $W/oncecache" "store = redis://127.0.0.1:${RPORT:-1}" \
+    "redis_password_file = $W/redis.pw"
 printf 'alice:bench-password-1:matrix\n' >"$W/passdb"
 
 S="$W/services"
@@ -110,7 +140,7 @@ svc other "auth required pam_deny.so"
 svc permit "auth required pam_permit.so"
 svc unix "auth required pam_unix.so"
 svc matrix "auth required $PWDIR/pam_matrix.so passdb=$W/passdb"
-for c in hs rs es kakao kcache ksys kbundle map1000 map100000 map1000000; do
+for c in hs rs es kakao kcache ksys kbundle map1000 map100000 map1000000 once_local once_unix once_tcp; do
     svc "pk_$c" "auth required $MOD config=$W/$c.conf"
 done
 PW="LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$S"
@@ -194,6 +224,12 @@ step "4. 64 concurrent logins against the mock Kakao API"
 # shellcheck disable=SC2086
 run env $PW "$BENCH" load pk_kakao alice "$W/kakao.tok" 64 4
 
+step "6. one-time tokens: a new HS256 token per login, one_time = no / local / Redis"
+once_cases="hs256=pk_hs once_local=pk_once_local"
+[ -n "$REDIS_NOTE" ] || once_cases="$once_cases once_unix=pk_once_unix once_tcp=pk_once_tcp"
+# shellcheck disable=SC2086
+run env $PW "$BENCH" once 200 "$K/hs256.key" $once_cases
+
 step "5. the relay: complete logins, POST /v1/sessions against a fixed answer, memory"
 RELAY_NOTE=""
 if [ -x "$B/kakao-pam-relay" ]; then
@@ -272,6 +308,34 @@ notes() {
     echo "- **64 concurrent logins without failures: $(le "$load_fail" 0) ($load_fail failed).** Their latency is the mock's:"
     echo "  one Python process answering 64 TLS handshakes at once on $(nproc) CPUs."
     relay_targets
+}
+
+# Part 6: one-time tokens (bench once).
+once_report() {
+    base=$(v once hs256 median_us)
+    echo
+    echo "## 6. One-time tokens: the cost of the mark"
+    echo
+    echo "In process, as part 2: 200 alternating rounds, one login per sample, each with an HS256 app JWT"
+    echo "never used before (its own \`jti\`, minted outside the timed part), so every login is a first use:"
+    echo "validation, the user map, and with \`one_time = yes\` setting the mark. Redis: a redis-server of"
+    echo "this run on the same machine, with a password; each login connects, sends \`AUTH\` and"
+    echo "\`SET pk:jti:… NX PX\` (no connection is kept between logins)."
+    echo
+    echo "| case | per login | p10 – p90 | vs one_time = no | the mark adds | failures |"
+    echo "|---|---|---|---|---|---|"
+    for k in hs256 once_local once_unix once_tcp; do
+        m=$(v once "$k" median_us)
+        [ -n "$m" ] || continue
+        case $k in
+        hs256) label="HS256 app JWT, one_time = no" ;;
+        once_local) label="one_time = yes, store = local (a file in cache_dir)" ;;
+        once_unix) label="one_time = yes, store = unix:… (Redis, unix socket)" ;;
+        once_tcp) label="one_time = yes, store = redis://127.0.0.1:… (Redis, TCP)" ;;
+        esac
+        echo "| $label | $(us "$m") | $(us "$(v once "$k" p10_us)") – $(us "$(v once "$k" p90_us)") | $(ratio "$m" "$base")× | $(awk -v a="$m" -v b="$base" 'BEGIN { printf "%+.0f µs", a - b }') | $(v once "$k" failures) |"
+    done
+    [ -z "$REDIS_NOTE" ] || { echo; echo "$REDIS_NOTE"; }
 }
 
 # Part 5: kakao-pam-relay (tests/bench/relay.sh, tests/bench/relay_bench.c).
@@ -474,6 +538,7 @@ load_fail=$(v load kakao failures)
     echo
     echo "Failed logins in parts 1–3: $fails."
     relay_report
+    once_report
     notes
 } >"$OUT"
 

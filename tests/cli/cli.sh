@@ -15,6 +15,7 @@ cli_file "$CW/users" 644 '3095134389 alice\n3095134389 deploy\n1122334455 bob\n'
 . "$top/tests/cli/test_verify.sh"
 . "$top/tests/cli/test_enroll.sh"
 . "$top/tests/cli/test_check.sh"
+. "$top/tests/cli/test_one_time.sh"
 . "$top/tests/cli/test_relative.sh"
 . "$top/tests/cli/test_login.sh"
 . "$top/tests/cli/test_loopback.sh"

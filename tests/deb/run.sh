@@ -196,14 +196,14 @@ for lib in libjansson4 libjwt0 libssl3 libpam0g; do
     case $pd in *"$lib ("*) ;; *) rel_problems="$rel_problems libpam-kakao Depends lacks $lib (shlibs);" ;; esac
 done
 has_rel "libpam-kakao Recommends" "$(field "$pam_deb" Recommends)" libqrencode4
-has_rel "libpam-kakao Suggests" "$(field "$pam_deb" Suggests)" libhiredis0.14
+has_rel "libpam-kakao Recommends" "$(field "$pam_deb" Recommends)" libhiredis0.14
 rd=$(field "$relay_deb" Depends)
 has_rel "kakao-pam-relay Depends" "$rd" libcurl4
 has_rel "kakao-pam-relay Depends" "$rd" "systemd | systemd-standalone-sysusers | systemd-sysusers"
 case $rd in *"libmicrohttpd12 ("*) ;; *) rel_problems="$rel_problems kakao-pam-relay Depends lacks libmicrohttpd12 (shlibs);" ;; esac
-has_rel "kakao-pam-relay Suggests" "$(field "$relay_deb" Suggests)" libhiredis0.14
+has_rel "kakao-pam-relay Recommends" "$(field "$relay_deb" Recommends)" libhiredis0.14
 if [ -z "$rel_problems" ]; then
-    ok "relations: libcurl4 Depends (loaded by path, not linked), libqrencode4 Recommends, libhiredis0.14 Suggests, shlibs for the linked libraries"
+    ok "relations: libcurl4 Depends (loaded by path, not linked), libqrencode4 and libhiredis0.14 Recommends, shlibs for the linked libraries"
 else
     bad "relations:$rel_problems"
     echo "    libpam-kakao Depends: $pd"

@@ -28,8 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "../unit/jwk_test_util.h"
 #include "pamtest_util.h"
+#include "src/b64url.h"
 
 #define REST "5d2f7c1e9a8b4f3d6e0c2a1b7f9e8d4c"
 #define ISS "https://kauth.kakao.com"
@@ -1013,6 +1016,45 @@ static void other_kinds_unaffected(void **state)
     free(tok);
 }
 
+/* one_time = yes (docs/DESIGN.md §8.6): an ID token carries no jti, so its
+ * mark is the SHA-256 of its decoded signature: one token, one login; a
+ * new token of the same account is a new mark. Kakao access tokens are not
+ * one-time: the same one logs in twice. */
+static void one_time_id_tokens(void **state)
+{
+    struct pt_run r;
+    char *tok = id_token_at(key_a, KA, ALICE, (long long)time(NULL) - 1, "\"" REST "\"");
+    char *next = id_token(key_a, KA, ALICE);
+    char *a = jt_jwks(jwk_a, NULL);
+    const char *sig = strrchr(tok, '.') + 1;
+    unsigned char *raw = NULL;
+    size_t raw_len = 0;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    char want[256];
+    (void)state;
+
+    assert_int_equal(pk_b64url_decode(sig, strlen(sig), &raw, &raw_len), PK_ST_OK);
+    assert_int_equal(EVP_Digest(raw, raw_len, md, &md_len, EVP_sha256(), NULL), 1);
+    free(raw);
+    (void)snprintf(want, sizeof(want),
+                   "rejected id_token for user=alice: token already used (mark=%02x%02x%02x%02x)",
+                   md[0], md[1], md[2], md[3]);
+    conf("jwks_file = %s\none_time = yes\ncache_dir = %s\nkakao_app_id = 1234567\n"
+         "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n",
+         jwks_file("idt_a.jwks", a), fresh_cache("idt_cache_once"), env.port_main, env.mock_ca);
+    attempt(tok, "alice", PAM_SUCCESS, "accepted id_token kakao_id=3095134389 user=alice", &r);
+    attempt(tok, "alice", PAM_AUTH_ERR, want, &r);
+    attempt(next, "alice", PAM_SUCCESS, "accepted id_token kakao_id=3095134389 user=alice", &r);
+    attempt("mockValidAliceToken_0001", "alice", PAM_SUCCESS,
+            "accepted kakao kakao_id=3095134389 user=alice", &r);
+    attempt("mockValidAliceToken_0001", "alice", PAM_SUCCESS,
+            "accepted kakao kakao_id=3095134389 user=alice", &r);
+    free(tok);
+    free(next);
+    free(a);
+}
+
 /* A hung exchange must fail its test, not stall the suite. */
 #define PER_TEST_LIMIT 120
 
@@ -1093,6 +1135,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(kinds_never_cross, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(real_timestamps, watchdog, cleanup),
         cmocka_unit_test_setup_teardown(other_kinds_unaffected, watchdog, cleanup),
+        cmocka_unit_test_setup_teardown(one_time_id_tokens, watchdog, cleanup),
     };
     return cmocka_run_group_tests_name("pam_id_token", tests, setup, teardown);
 }

@@ -110,19 +110,20 @@ void pt_run_ex(const char *service, const char *user, const char *token, bool wi
     struct pt_conv conv = {token, r, (flags & PT_CONV_AGAIN) != 0};
     struct pam_conv pc = {pt_conv_fn, &conv};
     pam_handle_t *ph = NULL;
-    FILE *capture = tmpfile();
-    int saved = dup(STDERR_FILENO);
+    bool capturing = (flags & PT_NO_CAPTURE) == 0;
+    FILE *capture = capturing ? tmpfile() : NULL;
+    int saved = capturing ? dup(STDERR_FILENO) : -1;
     const char *env;
     struct timespec t0, t1;
 
     memset(r, 0, sizeof(*r));
     r->auth_rv = r->acct_rv = -1;
-    if (capture == NULL || saved < 0) {
+    if (capturing && (capture == NULL || saved < 0)) {
         fprintf(stderr, "pt_run: cannot capture stderr\n");
         abort();
     }
     fflush(stderr);
-    if (dup2(fileno(capture), STDERR_FILENO) < 0)
+    if (capturing && dup2(fileno(capture), STDERR_FILENO) < 0)
         abort();
     if (clock_gettime(CLOCK_MONOTONIC, &t0) != 0)
         abort();
@@ -149,6 +150,8 @@ void pt_run_ex(const char *service, const char *user, const char *token, bool wi
     if (clock_gettime(CLOCK_MONOTONIC, &t1) != 0)
         abort();
     r->elapsed = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (!capturing)
+        return;
     fflush(stderr);
     (void)dup2(saved, STDERR_FILENO);
     close(saved);

@@ -36,6 +36,9 @@ enum {
      * returns PAM_INCOMPLETE (r->first_rv), it is called again and the
      * prompt answered with token (r->auth_rv). */
     PT_CONV_AGAIN = 1 << 1,
+    /* stderr is left alone (r->log stays empty): for runs from several
+     * threads at once, whose caller captures the log of them all. */
+    PT_NO_CAPTURE = 1 << 2,
 };
 
 /* Runs authenticate (then acct_mgmt when with_acct) for user on service,

@@ -694,6 +694,18 @@ def test_tls():
     c.close()
     result("tls_cert/tls_key: HTTPS directly, 201", resp.status == 201 and "session" in body,
            repr((resp.status, body)))
+    # kakao-pam check --connect asks the relay as the module would reach it:
+    # GET /healthz over verified TLS (kakao-pam(1)).
+    users = os.path.join(WORK, "tls", "users")
+    write(users, "3095134389 alice\n", 0o644)
+    url = "https://127.0.0.1:%d" % r.port
+    out = subprocess.run(
+        [os.path.join(os.path.dirname(RELAY), "kakao-pam"), "check", "--connect",
+         "user_map=" + users, "relay_url=" + url, "relay_key=" + PUB, "ca_file=" + cert],
+        capture_output=True, text=True, timeout=60)
+    result("kakao-pam check --connect: the relay answers",
+           out.returncode == 0 and ("ok relay %s answers\n" % url) in out.stdout,
+           repr((out.returncode, out.stdout, out.stderr)))
     result("tls relay exits 0 on SIGTERM", r.stop() == 0)
     os.chmod(key, 0o644)
     r = Relay("tlsbad", "tls_cert = %s\ntls_key = %s\n" % (cert, key), expect_start=False)

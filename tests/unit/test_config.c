@@ -471,6 +471,18 @@ static const struct bad_case bad_cases[] = {
     {"relay_prompt", "100%", PERCENT, false},
     {"relay_prompt", "%d%%", PERCENT, false},
     {"relay_qr", "maybe", "must be yes or no", false},
+    {"one_time", "1", "must be yes or no", false},
+    {"store", "Local", "must be local, or not redis://HOST:PORT[/DB] or unix:PATH", false},
+    {"store", "rediss://10.0.0.1:6379", "must be local, or not redis://HOST:PORT[/DB] or unix:PATH",
+     false},
+    {"store", "redis://10.0.0.1", "must be local, or redis:// needs HOST:PORT", false},
+    {"store", "redis://redis.example:6379",
+     "must be local, or redis:// host must be numeric (IPv4, or [IPv6]): names are not looked up",
+     false},
+    {"store", "redis://10.0.0.1:6379/x", "must be local, or redis:// database must be 0-65535",
+     false},
+    {"store", "unix:run/redis.sock", "must be local, or unix: needs an absolute path", false},
+    {"redis_password_file", "redis.pw", ABS, false},
     {"timeout", "0", RANGE, false},
     {"timeout", "61", RANGE, false},
     {"timeout", "-1", RANGE, false},
@@ -1156,6 +1168,31 @@ static void test_relay_keys(void **state)
     assert_null(cfg.relay_url);
 }
 
+/* One-time tokens (docs/DESIGN.md §8.6): one_time, store, redis_password_file. */
+static void test_one_time_keys(void **state)
+{
+    (void)state;
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1")));
+    assert_false(cfg.one_time);
+    assert_string_equal(cfg.store, "local");
+    assert_false(pk_config_store_is_redis(&cfg));
+    assert_null(cfg.redis_password_file);
+    expect_ok(load(NULL, false,
+                   ARGS("kakao_app_id=1", "one_time=yes", "store=redis://10.0.0.1:6379/2",
+                        "redis_password_file=/etc/security/redis.pw")));
+    assert_true(cfg.one_time);
+    assert_string_equal(cfg.store, "redis://10.0.0.1:6379/2");
+    assert_true(pk_config_store_is_redis(&cfg));
+    assert_string_equal(cfg.redis_password_file, "/etc/security/redis.pw");
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "store=unix:/run/redis/redis.sock")));
+    assert_true(pk_config_store_is_redis(&cfg));
+    expect_ok(load(NULL, false, ARGS("kakao_app_id=1", "store=redis://[::1]:6379")));
+    expect_problem(load(NULL, false, ARGS("kakao_app_id=1", "redis_password_file=/pw")), "config",
+                   "redis_password_file is set, but store is not a Redis server");
+    assert_true(pk_config_key_is_path("redis_password_file", 19));
+    assert_false(pk_config_key_is_path("store", 5));
+}
+
 static void test_jwt_key_and_alg_together(void **state)
 {
     (void)state;
@@ -1310,6 +1347,7 @@ int main(void)
         T(test_accept_unconfigured_kind),
         T(test_jwt_key_and_alg_together),
         T(test_relay_keys),
+        T(test_one_time_keys),
         T(test_require_email_needs_kakao),
         T(test_not_yet_supported),
         T(test_config_kinds),

@@ -132,7 +132,10 @@ static void test_cut_hint(void **state)
         PK_SSHD_INCORRECT,
         /* a 6-digit code is never cut off */
         PK_RELAY_WRONG_CODE, PK_RELAY_NOT_APPROVED, PK_RELAY_EXPIRED, PK_RELAY_USED,
-        PK_RELAY_UNKNOWN, PK_RELAY_BAD_TYP, PK_RELAY_BAD_NONCE, PK_RELAY_UNAVAILABLE};
+        PK_RELAY_UNKNOWN, PK_RELAY_BAD_TYP, PK_RELAY_BAD_NONCE, PK_RELAY_UNAVAILABLE,
+        /* one-time tokens: the token passed every check (or had no jti, which
+         * is how it was minted, not how it was typed); the store is an outage */
+        PK_JWT_NO_JTI, PK_TOKEN_USED, PK_STORE_UNAVAILABLE};
 
     (void)state;
     for (int o = 0; o < PK_OUTCOME_COUNT; o++) {
@@ -170,6 +173,25 @@ static void test_spec_examples(void **state)
                 "rejected jwt for user=alice: expired (exp=1697167622 now=1697170000)");
     expect_line(PK_KAKAO_UNAVAILABLE, PK_KIND_KAKAO, 0, "timeout after 5 s", "alice",
                 "kakao api unavailable for user=alice: timeout after 5 s");
+}
+
+/* One-time tokens (docs/DESIGN.md §8.6): the three new lines. */
+static void test_one_time_lines(void **state)
+{
+    (void)state;
+    expect_line(PK_TOKEN_USED, PK_KIND_JWT, 0, "mark=1a2b3c4d", "alice",
+                "rejected jwt for user=alice: token already used (mark=1a2b3c4d)");
+    expect_line(PK_TOKEN_USED, PK_KIND_ID_TOKEN, 0, "mark=1a2b3c4d", "alice",
+                "rejected id_token for user=alice: token already used (mark=1a2b3c4d)");
+    expect_line(PK_JWT_NO_JTI, PK_KIND_JWT, 0, "no jti claim", "alice",
+                "rejected jwt for user=alice: no usable jti for one_time (no jti claim)");
+    expect_line(PK_STORE_UNAVAILABLE, PK_KIND_JWT, 0,
+                "redis 127.0.0.1:6379: connect: Connection refused", "alice",
+                "one-time store unavailable for user=alice: redis 127.0.0.1:6379: connect: "
+                "Connection refused");
+    assert_int_equal(pk_outcome_pam_code(PK_TOKEN_USED), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_JWT_NO_JTI), PAM_AUTH_ERR);
+    assert_int_equal(pk_outcome_pam_code(PK_STORE_UNAVAILABLE), PAM_AUTHINFO_UNAVAIL);
 }
 
 static void test_accepted(void **state)
@@ -335,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_cut_hint),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_spec_examples),
+        cmocka_unit_test(test_one_time_lines),
         cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_rejected),
         cmocka_unit_test(test_unknown),
