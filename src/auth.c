@@ -41,8 +41,8 @@ static enum pk_outcome pk_auth_load_keys(struct pk_auth *a, struct pk_result *re
 
     if (a->cfg.one_time && pk_config_store_is_redis(&a->cfg)) {
         char problem[512];
-        enum pk_status st = pk_one_time_password(&a->cfg, a->uid, &a->redis_password, problem,
-                                                 sizeof(problem));
+        enum pk_status st =
+            pk_one_time_password(&a->cfg, a->uid, &a->redis_password, problem, sizeof(problem));
         if (st == PK_ST_NOMEM)
             return pk_result_set(res, PK_NO_MEMORY, "reading redis_password_file");
         if (st != PK_ST_OK)
