@@ -14,6 +14,13 @@ LIBCURL_PATH ?= $(shell pkg-config --variable=libdir libcurl 2>/dev/null)/libcur
 # libqrencode likewise (src/qr.c): loaded only when a QR code is drawn (relay_qr = yes).
 QR_CFLAGS := $(shell pkg-config --cflags libqrencode 2>/dev/null)
 LIBQRENCODE_PATH ?= $(shell pkg-config --variable=libdir libqrencode 2>/dev/null)/libqrencode.so.4
+# hiredis likewise (src/redis.c): loaded only when a Redis store is used. Debian's
+# hiredis.pc names /usr/lib as libdir, but the library is in the multiarch
+# directory (libcurl's libdir): the first of the two that holds it. Its
+# header is included as <hiredis/hiredis.h>, so no -I is needed.
+LIBHIREDIS_PATH ?= $(firstword $(wildcard $(shell pkg-config --variable=libdir hiredis \
+	2>/dev/null)/libhiredis.so.0.14) $(shell pkg-config --variable=libdir libcurl \
+	2>/dev/null)/libhiredis.so.0.14)
 
 WERROR ?= 1
 SANITIZE ?=
@@ -23,8 +30,9 @@ WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wconversion -Wstric
 	-Wmissing-prototypes -Wpointer-arith -Wvla
 HARDEN := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIC -fno-strict-overflow -fvisibility=hidden
 CFLAGS ?= $(OPT) -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) $(QR_CFLAGS) -I. -Isrc \
-	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"' $(CFLAGS)
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(HARDEN) $(PKG_CFLAGS) $(QR_CFLAGS) \
+	-I. -Isrc -DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' \
+	-DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"' -DPK_LIBHIREDIS_PATH='"$(LIBHIREDIS_PATH)"' $(CFLAGS)
 ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
@@ -271,7 +279,8 @@ fuzz: fuzz-bin
 ANALYZE_SRC := $(SRC) pam_kakao.c $(sort $(wildcard relay/*.c))
 ANALYZE_GCC ?= gcc
 ANALYZE_FLAGS := -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS) $(MHD_CFLAGS) -I. -Isrc \
-	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"'
+	-DPK_LIBCURL_PATH='"$(LIBCURL_PATH)"' -DPK_LIBQRENCODE_PATH='"$(LIBQRENCODE_PATH)"' \
+	-DPK_LIBHIREDIS_PATH='"$(LIBHIREDIS_PATH)"'
 # gcc 12's analyzer calls the PEM copy that pk_jwk_convert() stores through
 # its out parameter (into the key set, freed by pk_jwks_free) a leak: a false
 # positive, so leak analysis alone is off for that one file.

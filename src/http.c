@@ -44,6 +44,7 @@
 #include <strings.h>
 #include <sys/auxv.h>
 
+#include "dl.h"
 #include "http_exchange.h"
 #include "log.h"
 #include "secure.h"
@@ -109,16 +110,6 @@ static void pk_http_set_err(char *err, size_t err_len, const char *msg)
     pk_log_text(err, err_len, trimmed);
 }
 
-/* dlsym returns void *; POSIX guarantees it converts to a function pointer. */
-#define PK_CURL_SYM(api, field, name)                                                              \
-    do {                                                                                           \
-        void *sym_ = dlsym((api)->dl, (name));                                                     \
-        if (sym_ == NULL)                                                                          \
-            ok_ = false;                                                                           \
-        else                                                                                       \
-            memcpy(&(api)->field, &sym_, sizeof(sym_));                                            \
-    } while (0)
-
 bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len)
 {
     if (secure && keylog != NULL) {
@@ -133,31 +124,25 @@ bool pk_http_env_safe(bool secure, const char *keylog, char *err, size_t err_len
  * is where it opens the key log file. */
 static enum pk_http_failure pk_curl_load(struct pk_curl_api *api, char *err, size_t err_len)
 {
-    bool ok_ = true;
+    const struct pk_dl_sym syms[] = {
+        {"curl_easy_init", &api->easy_init},           {"curl_easy_setopt", &api->easy_setopt},
+        {"curl_easy_perform", &api->easy_perform},     {"curl_easy_getinfo", &api->easy_getinfo},
+        {"curl_easy_cleanup", &api->easy_cleanup},     {"curl_easy_reset", &api->easy_reset},
+        {"curl_easy_strerror", &api->easy_strerror},   {"curl_slist_append", &api->slist_append},
+        {"curl_slist_free_all", &api->slist_free_all},
+    };
+    bool missing = false;
 
     memset(api, 0, sizeof(*api));
     /* getenv, not secure_getenv: libcurl reads it with getenv, and
      * secure_getenv would hide it in exactly the processes at risk. */
     if (!pk_http_env_safe(getauxval(AT_SECURE) != 0, getenv("SSLKEYLOGFILE"), err, err_len))
         return PK_HTTP_UNSAFE_ENV;
-    api->dl = dlopen(PK_LIBCURL_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    api->dl = pk_dl_load(PK_LIBCURL_PATH, syms, sizeof(syms) / sizeof(syms[0]), &missing);
     if (api->dl == NULL) {
-        pk_http_set_err(err, err_len, "cannot load " PK_LIBCURL_PATH);
-        return PK_HTTP_ERROR;
-    }
-    PK_CURL_SYM(api, easy_init, "curl_easy_init");
-    PK_CURL_SYM(api, easy_setopt, "curl_easy_setopt");
-    PK_CURL_SYM(api, easy_perform, "curl_easy_perform");
-    PK_CURL_SYM(api, easy_getinfo, "curl_easy_getinfo");
-    PK_CURL_SYM(api, easy_cleanup, "curl_easy_cleanup");
-    PK_CURL_SYM(api, easy_reset, "curl_easy_reset");
-    PK_CURL_SYM(api, easy_strerror, "curl_easy_strerror");
-    PK_CURL_SYM(api, slist_append, "curl_slist_append");
-    PK_CURL_SYM(api, slist_free_all, "curl_slist_free_all");
-    if (!ok_) {
-        (void)dlclose(api->dl);
-        api->dl = NULL;
-        pk_http_set_err(err, err_len, "libcurl lacks a needed function");
+        pk_http_set_err(err, err_len,
+                        missing ? "libcurl lacks a needed function"
+                                : "cannot load " PK_LIBCURL_PATH);
         return PK_HTTP_ERROR;
     }
     return PK_HTTP_NO_FAILURE;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl.h"
+
 #ifndef PK_LIBQRENCODE_PATH
 #define PK_LIBQRENCODE_PATH "/usr/lib/x86_64-linux-gnu/libqrencode.so.4"
 #endif
@@ -46,24 +48,15 @@ static void pk_qr_problem(char *problem, size_t problem_len, const char *msg)
 
 static bool pk_qr_load(struct pk_qr_api *api)
 {
-    memset(api, 0, sizeof(*api));
-    api->dl = dlopen(PK_LIBQRENCODE_PATH, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (api->dl == NULL)
-        return false;
-    {
-        void *enc = dlsym(api->dl, "QRcode_encodeString");
-        void *fr = dlsym(api->dl, "QRcode_free");
+    const struct pk_dl_sym syms[] = {
+        {"QRcode_encodeString", &api->encode},
+        {"QRcode_free", &api->free},
+    };
+    bool missing = false;
 
-        if (enc != NULL && fr != NULL) {
-            /* dlsym returns void *; POSIX guarantees it converts to a function pointer. */
-            memcpy(&api->encode, &enc, sizeof(enc));
-            memcpy(&api->free, &fr, sizeof(fr));
-            return true;
-        }
-    }
-    (void)dlclose(api->dl);
-    api->dl = NULL;
-    return false;
+    memset(api, 0, sizeof(*api));
+    api->dl = pk_dl_load(PK_LIBQRENCODE_PATH, syms, sizeof(syms) / sizeof(syms[0]), &missing);
+    return api->dl != NULL;
 }
 
 /* Whether the module at (x, y) of the drawing, quiet zone included, is light;

@@ -129,10 +129,11 @@ cli_only=$(nm --defined-only "$MOD" | awk '{print $3}' | grep -xE \
     'pk_(jwt_sign|jwt_sign_input|b64url_encode|ct_equal|check_open|user_map_scan|kinds_check|kind_summary|text_buf_put)' \
     | tr '\n' ' ')
 check "no CLI-only function in the module (${cli_only:-none})" test -z "$cli_only"
-# libcurl and libqrencode are dlopen()ed by absolute path when needed (src/http.c,
-# src/qr.c): an app JWT login never loads them.
-linked=$(readelf -d "$MOD" | awk '/NEEDED/ {print $5}' | grep -E 'libcurl|libqrencode' | tr '\n' ' ')
-check "libcurl and libqrencode not linked into the module (${linked:-none})" test -z "$linked"
+# libcurl, libqrencode and hiredis are dlopen()ed by absolute path when needed
+# (src/http.c, src/qr.c, src/redis.c): an app JWT login never loads them.
+linked=$(readelf -d "$MOD" | awk '/NEEDED/ {print $5}' | grep -E 'libcurl|libqrencode|libhiredis' \
+    | tr '\n' ' ')
+check "libcurl, libqrencode and hiredis not linked into the module (${linked:-none})" test -z "$linked"
 
 echo "== pamtester with pam.d-example/pamtester"
 MOCK_PORT="${MOCK_PORT:-}" MOCK_CA="$W/certs/ca.pem" sh "$top/tests/pamtester.sh" "$W" "$MOD" && ok "pamtester example service" || bad "pamtester example service"

@@ -3,9 +3,9 @@
 # need when run as root; otherwise prints the exact apt-get line and fails.
 set -eu
 what=${1:-check}
-build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl libmicrohttpd-dev libqrencode-dev"
+build="gcc make pkg-config libpam0g-dev libcurl4-openssl-dev libjansson-dev libjwt-dev libssl-dev openssl libmicrohttpd-dev libqrencode-dev libhiredis-dev"
 demo="libpam-wrapper pamtester python3"
-test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium"
+test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium redis-server"
 case "$what" in
   demo) want="$build $demo" ;;
   bench) want="$build $demo" ;;
