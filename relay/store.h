@@ -65,13 +65,14 @@ struct pk_relay_session_out {
 /* The memory store. NULL: no memory. */
 struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf);
 
-/* The Redis store: every step is one command (a Lua script where a step
- * reads and changes), each bounded by timeout seconds; problems are logged
- * to log, which must outlive the store. One connection is tried now:
- * PK_ST_OK (connected), PK_ST_UNAVAILABLE (not reachable now: *out is still
- * set, and the store connects again on every later step), PK_ST_REFUSED
- * (Redis refused the password: problem says so, *out is NULL) or
- * PK_ST_NOMEM. password may be NULL; it is copied and wiped on free. */
+/* The Redis store (relay/store_redis.c): every step is one command (a Lua
+ * script where a step reads and changes), each bounded by timeout seconds;
+ * a failed step is PK_RS_UNAVAILABLE, logged to log (which must outlive the
+ * store), and the next step connects afresh. One connection is tried now:
+ * PK_ST_OK (connected) or PK_ST_UNAVAILABLE (down, or it refused the
+ * password: problem says which; *out is set all the same), PK_ST_REFUSED
+ * (a target pk_redis_target_parse would not produce) or PK_ST_NOMEM.
+ * password may be NULL; it is copied and wiped on free. */
 enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
                                         const struct pk_redis_target *target, const char *password,
                                         long timeout, const struct pk_logger *log,
