@@ -203,7 +203,8 @@ static void pk_rs_flush(struct pk_redis_store *rs)
 
     (void)pthread_mutex_lock(&rs->lock);
     n = rs->idle_count;
-    memcpy(dead, rs->idle, n * sizeof(dead[0]));
+    for (size_t i = 0; i < n; i++)
+        dead[i] = rs->idle[i];
     rs->idle_count = 0;
     (void)pthread_mutex_unlock(&rs->lock);
     for (size_t i = 0; i < n; i++)
