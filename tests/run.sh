@@ -178,8 +178,10 @@ relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pa
 # in the work directory, started and stopped by the test), and several
 # relays on one Redis (tests/relay/test_fleet.py): a login across instances,
 # racing redeems, an instance killed, Redis paused, restarted, with a password.
-RELAY_STORE_REDIS=1 relay_run "$W/relay_api_redis.out" python3 "$top/tests/relay/test_api.py" \
-    "$B/kakao-pam-relay" "$W/relay_redis"
+export RELAY_STORE_REDIS=1
+relay_run "$W/relay_api_redis.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \
+    "$W/relay_redis"
+unset RELAY_STORE_REDIS
 relay_run "$W/relay_fleet.out" python3 "$top/tests/relay/test_fleet.py" "$B/kakao-pam-relay" \
     "$W/relay_fleet"
 # The relay approved by a real phone (tests/relay/test_phone.py): headless
