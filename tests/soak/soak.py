@@ -147,7 +147,7 @@ class Pam:
 
     def login(self, answer):
         """pamtester on a pty; answer(url, attempt) gives each code to type.
-        Returns (exit status, the module's log lines)."""
+        Returns (exit status, the module's log lines, the end of the output)."""
         pid, fd = pty.fork()
         if pid == 0:
             try:
@@ -182,7 +182,7 @@ class Pam:
             os.close(fd)
         rc = os.waitstatus_to_exitcode(status)
         logs = [m.decode() for m in re.findall(rb"SYSLOG\(\d+\): ([^\r\n]*)", out)]
-        return rc, logs
+        return rc, logs, out[-300:]
 
 
 def phone(relay, url, deny=False):
@@ -230,13 +230,13 @@ def main():
                 if kind == "wrong_then_right" and attempt == 0:
                     return "%06d" % ((int(code) + 1) % 1000000)
                 return code
-            rc, logs = pam.login(answer)
+            rc, logs, out = pam.login(answer)
             if "pam_start: failed to initialize handlers" in logs and "code" not in got:
                 # pam_wrapper could not set PAM up (its per-process copy of
                 # the service directory); the module never ran: once more.
                 with lock:
                     harness[0] += 1
-                rc, logs = pam.login(answer)
+                rc, logs, out = pam.login(answer)
             last = logs[-1] if logs else ""
             if kind == "denied":
                 ok = rc == 1 and last == "rejected relay for user=alice: not approved"
@@ -246,7 +246,7 @@ def main():
                 if ok:
                     counts[kind] += 1
                 else:
-                    unexpected.append((kind, rc, logs[-3:]))
+                    unexpected.append((kind, rc, logs[-3:], out))
     ts = [threading.Thread(target=worker) for _ in range(WORKERS)]
     for t in ts:
         t.start()
