@@ -197,6 +197,17 @@ bench:
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) $(RELAY_BENCH_BIN)
 	@B=$(CURDIR)/$(B) sh tests/bench/bench.sh
 
+# ---- soak: SOAK_SECONDS (600) of mixed relay logins through the module, two
+# relays on one Redis, everything on loopback (tests/soak/soak.py) ----
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak:
+	@sh tools/deps.sh check
+	@$(MAKE) --no-print-directory all
+	@W=$$(mktemp -d /tmp/pk-soak.XXXXXX) && \
+		python3 tests/soak/soak.py $(CURDIR)/$(B)/kakao-pam-relay $$W \
+		$(CURDIR)/$(B)/pam_kakao.so $(SOAK_SECONDS); rc=$$?; rm -rf $$W; exit $$rc
+
 # ---- relay: unit tests of the Kakao leg and the pages (tests/unit/test_relay_*.c) ----
 # The wildcard of UNIT_BIN picks them up; this rule (the shorter stem wins)
 # adds the relay's own sources. test_relay_kakao starts the mock Kakao itself.

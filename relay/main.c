@@ -31,6 +31,34 @@ static void pk_config_problem(void *ctx, const char *where, const char *problem)
     pk_log(ctx, LOG_ERR, "config: %s: %s", where, problem);
 }
 
+/* The store that relay.conf names. A Redis server that cannot be used now
+ * (down, or refusing the password) does not stop the start: the relay logs
+ * why, answers 503 (and /healthz 503, so a load balancer passes it by) and
+ * uses the server as soon as it can (kakao-pam-relay(8)). */
+static enum pk_status pk_relay_open_store(struct pk_relay *r, const struct pk_relay_store_conf *sc)
+{
+    char problem[512] = "";
+    enum pk_status st;
+
+    if (!r->cfg.store_redis) {
+        r->store = pk_relay_store_new(sc);
+        if (r->store == NULL)
+            pk_log(&r->log, LOG_ERR, "out of memory");
+        return r->store != NULL ? PK_ST_OK : PK_ST_NOMEM;
+    }
+    st = pk_relay_store_new_redis(sc, &r->cfg.redis_target, r->cfg.redis_password, r->cfg.timeout,
+                                  &r->log, &r->store, problem, sizeof(problem));
+    if (st == PK_ST_UNAVAILABLE) { /* the layer's problems are escaped already */
+        pk_log(&r->log, LOG_WARNING, "store not usable yet: %s; answering 503 until it is",
+               problem);
+        return PK_ST_OK;
+    }
+    if (st != PK_ST_OK)
+        pk_log(&r->log, LOG_ERR, "store %s refused: %s; not started", r->cfg.store,
+               st == PK_ST_NOMEM ? "out of memory" : problem);
+    return st;
+}
+
 static void pk_usage(FILE *f)
 {
     (void)fprintf(f, "usage: kakao-pam-relay [--config FILE] [--check]\n"
@@ -93,9 +121,7 @@ int main(int argc, char **argv)
                                          r.cfg.timeout};
         char err[256] = "";
 
-        r.store = pk_relay_store_new(&sc);
-        if (r.store == NULL) {
-            pk_log(&r.log, LOG_ERR, "out of memory");
+        if (pk_relay_open_store(&r, &sc) != PK_ST_OK) {
             pk_relay_config_free(&r.cfg);
             return 1;
         }

@@ -56,6 +56,7 @@ static const struct pk_relay_key pk_relay_keys[] = {
     {"prompt_login_services", PK_R_LIST, PK_RF(prompt_login_services), 0, 0, "sudo"},
     {"store", PK_R_TEXT, PK_RF(store), 0, 0, "memory"},
     {"trusted_proxies", PK_R_LIST, PK_RF(trusted_proxies), 0, 0, ""},
+    {"redis_password_file", PK_R_PATH, PK_RF(redis_password_file), 0, 0, NULL},
 };
 
 #define PK_RELAY_KEY_COUNT (sizeof(pk_relay_keys) / sizeof(pk_relay_keys[0]))
@@ -346,6 +347,24 @@ static bool pk_is_p256_private(const char *pem)
     return ok;
 }
 
+/* A secret of one line (key-file trust rules; one trailing newline is not
+ * part of it): reported unless printable and, when !spaces, without spaces. */
+static enum pk_status pk_relay_read_line(struct pk_relay_parse *p, const char *key,
+                                         const char *path, bool spaces, uid_t uid, char **out)
+{
+    enum pk_status st = pk_relay_read(p, key, path, PK_FILE_KEY, uid, out);
+    size_t n;
+
+    if (st != PK_ST_OK)
+        return st;
+    n = strlen(*out);
+    if (n > 0 && (*out)[n - 1] == '\n')
+        (*out)[--n] = '\0';
+    if (n == 0 || !pk_rprintable(*out) || (!spaces && strchr(*out, ' ') != NULL))
+        pk_rproblem(p, "config", "%s: %s: not one line of text", key, path);
+    return PK_ST_OK;
+}
+
 /* The rules that involve more than one key, and the files the keys name:
  * each problem is reported (p->failed); PK_ST_NOMEM stops the check. */
 static enum pk_status pk_relay_check(struct pk_relay_parse *p, uid_t uid)
@@ -363,11 +382,18 @@ static enum pk_status pk_relay_check(struct pk_relay_parse *p, uid_t uid)
     if (cfg->signing_key == NULL)
         pk_rproblem(p, "config", "signing_key is required");
     if (strcmp(cfg->store, "memory") != 0) {
-        if (strncmp(cfg->store, "redis://", 8) == 0 || strncmp(cfg->store, "unix:", 5) == 0)
+        char why[256] = "";
+        if (strncmp(cfg->store, "redis://", 8) != 0 && strncmp(cfg->store, "unix:", 5) != 0)
             pk_rproblem(p, "config",
-                        "store: a Redis store is not supported by this build yet (use memory)");
+                        "bad value for \"store\": must be memory, redis://HOST:PORT[/DB] "
+                        "or unix:PATH");
+        else if (pk_redis_target_parse(cfg->store, &cfg->redis_target, why, sizeof(why)) !=
+                 PK_ST_OK)
+            pk_rproblem(p, "config", "bad value for \"store\": %s", why);
         else
-            pk_rproblem(p, "config", "bad value for \"store\": must be memory");
+            cfg->store_redis = true;
+    } else if (cfg->redis_password_file != NULL) {
+        pk_rproblem(p, "config", "redis_password_file needs a Redis store");
     }
     if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL))
         pk_rproblem(p, "config", "tls_cert and tls_key must be given together");
@@ -414,20 +440,14 @@ static enum pk_status pk_relay_check(struct pk_relay_parse *p, uid_t uid)
     if (st == PK_ST_OK && !pk_is_p256_private(cfg->signing_key_pem))
         pk_rproblem(p, "config", "signing_key: %s: not a PEM EC P-256 private key",
                     cfg->signing_key);
-    if (cfg->kakao_client_secret_file != NULL) {
-        st = pk_relay_read(p, "kakao_client_secret_file", cfg->kakao_client_secret_file,
-                           PK_FILE_KEY, uid, &cfg->client_secret);
-        if (st == PK_ST_NOMEM)
-            return PK_ST_NOMEM;
-        if (st == PK_ST_OK) {
-            size_t n = strlen(cfg->client_secret);
-            if (n > 0 && cfg->client_secret[n - 1] == '\n')
-                cfg->client_secret[--n] = '\0';
-            if (n == 0 || !pk_rprintable(cfg->client_secret) || strchr(cfg->client_secret, ' '))
-                pk_rproblem(p, "config", "kakao_client_secret_file: %s: not one line of text",
-                            cfg->kakao_client_secret_file);
-        }
-    }
+    if (cfg->kakao_client_secret_file != NULL &&
+        pk_relay_read_line(p, "kakao_client_secret_file", cfg->kakao_client_secret_file, false, uid,
+                           &cfg->client_secret) == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
+    if (cfg->redis_password_file != NULL &&
+        pk_relay_read_line(p, "redis_password_file", cfg->redis_password_file, true, uid,
+                           &cfg->redis_password) == PK_ST_NOMEM)
+        return PK_ST_NOMEM;
     if (cfg->tls_cert != NULL) {
         st = pk_relay_read(p, "tls_cert", cfg->tls_cert, PK_FILE_CONFIG, uid, &cfg->tls_cert_pem);
         if (st == PK_ST_NOMEM)
@@ -506,6 +526,7 @@ void pk_relay_config_free(struct pk_relay_config *cfg)
             free(*(char **)(void *)((char *)cfg + pk_relay_keys[i].offset));
     pk_free_secret_str(cfg->signing_key_pem);
     pk_free_secret_str(cfg->client_secret);
+    pk_free_secret_str(cfg->redis_password);
     pk_free_secret_str(cfg->tls_key_pem);
     free(cfg->tls_cert_pem);
     free(cfg->redirect_uri);

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "src/config.h"
+#include "src/redis.h"
 
 #define PK_RELAY_DEFAULT_CONFIG "/etc/kakao-pam/relay.conf"
 #define PK_RELAY_MAX_PROXIES 16
@@ -29,6 +30,7 @@ struct pk_relay_config {
     char *prompt_login_services;
     char *store;
     char *trusted_proxies;
+    char *redis_password_file;
     long timeout;
     long session_ttl;
     long code_attempts;
@@ -41,9 +43,12 @@ struct pk_relay_config {
     bool listen_loopback;
     char *signing_key_pem; /* PEM text, wiped on free */
     char *client_secret;   /* NULL when not configured; wiped on free */
-    char *tls_cert_pem;    /* NULL unless HTTPS */
-    char *tls_key_pem;     /* wiped on free */
-    char *redirect_uri;    /* {public_url}/callback */
+    char *redis_password;  /* NULL when not configured; wiped on free */
+    bool store_redis;      /* store names a Redis server: redis_target */
+    struct pk_redis_target redis_target;
+    char *tls_cert_pem; /* NULL unless HTTPS */
+    char *tls_key_pem;  /* wiped on free */
+    char *redirect_uri; /* {public_url}/callback */
     size_t proxy_count;
     struct sockaddr_storage proxies[PK_RELAY_MAX_PROXIES];
     size_t service_count;

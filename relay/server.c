@@ -175,6 +175,9 @@ static enum MHD_Result pk_create(struct pk_relay *r, struct MHD_Connection *c,
         pk_log(&r->log, LOG_WARNING, "session refused for client=%s: max_sessions (%ld) held",
                client, r->cfg.max_sessions);
         return pk_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "busy");
+    case PK_RS_UNAVAILABLE: /* the store logged why */
+        atomic_fetch_add(&r->metrics.store_errors, 1);
+        return pk_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable");
     default:
         atomic_fetch_add(&r->metrics.store_errors, 1);
         pk_log(&r->log, LOG_ERR, "session not created for client=%s: %s", client,
@@ -270,6 +273,9 @@ static enum MHD_Result pk_redeem(struct pk_relay *r, struct MHD_Connection *c,
     case PK_RS_USED:
         rr = PK_RR_USED;
         break;
+    case PK_RS_UNAVAILABLE: /* the store logged why; no attempt was counted */
+        atomic_fetch_add(&r->metrics.store_errors, 1);
+        return pk_json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable");
     default:
         rr = PK_RR_UNKNOWN;
         break;
@@ -296,6 +302,10 @@ static enum MHD_Result pk_done_page(struct pk_relay *r, struct MHD_Connection *c
         return pk_message(r, c, MHD_HTTP_GONE, "This login was already approved",
                           "Its code was shown once, to the browser that approved it. If that "
                           "was not you, do not type any code: start a new login.");
+    case PK_RS_UNAVAILABLE: /* the store logged why */
+        atomic_fetch_add(&r->metrics.store_errors, 1);
+        return pk_message(r, c, MHD_HTTP_SERVICE_UNAVAILABLE, "Try again in a moment",
+                          "The login service cannot reach its session store right now.");
     default:
         return pk_message(r, c, MHD_HTTP_NOT_FOUND, "Unknown login link",
                           "Check the link shown at your terminal, or start the login again.");
@@ -532,8 +542,13 @@ static enum MHD_Result pk_route(struct pk_relay *r, struct MHD_Connection *c, co
         return pk_done_page(r, c, PK_RS_UNKNOWN);
     if (strcmp(url, "/callback") == 0 && get)
         return pk_callback(r, c, client);
-    if (strcmp(url, "/healthz") == 0 && get)
-        return pk_send(c, MHD_HTTP_OK, "text/plain", "ok\n", pk_json_headers, 1);
+    if (strcmp(url, "/healthz") == 0 && get) {
+        if (pk_relay_store_ping(r->store) == PK_RS_OK)
+            return pk_send(c, MHD_HTTP_OK, "text/plain", "ok\n", pk_json_headers, 1);
+        atomic_fetch_add(&r->metrics.store_errors, 1);
+        return pk_send(c, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", "unavailable\n",
+                       pk_json_headers, 1);
+    }
     if (strcmp(url, "/metrics") == 0 && get)
         return pk_metrics(r, c);
     return pk_json_error(c, MHD_HTTP_NOT_FOUND, "not_found");

@@ -10,6 +10,7 @@
 
 #include <openssl/sha.h>
 
+#include "relay/store_backend.h"
 #include "src/b64url.h"
 #include "src/secure.h"
 
@@ -44,7 +45,7 @@ struct pk_rate {
     char addr[]; /* NUL-terminated */
 };
 
-struct pk_relay_store {
+struct pk_mem_store {
     pthread_mutex_t lock;
     struct pk_relay_store_conf conf;
     struct pk_sess **ix[PK_IX_COUNT];
@@ -74,13 +75,26 @@ bool pk_relay_random(void *buf, size_t n)
     return true;
 }
 
-void pk_relay_tag(const char *s, char tag[9])
+void pk_relay_sha256_hex(const char *s, size_t len, char hex[65])
 {
+    static const char digits[] = "0123456789abcdef";
     unsigned char md[SHA256_DIGEST_LENGTH];
 
-    (void)SHA256((const unsigned char *)s, strlen(s), md);
-    for (int i = 0; i < 4; i++)
-        (void)snprintf(tag + 2 * i, 3, "%02x", md[i]);
+    (void)SHA256((const unsigned char *)s, len, md);
+    for (size_t i = 0; i < sizeof(md); i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
+    hex[64] = '\0';
+}
+
+void pk_relay_tag(const char *s, char tag[9])
+{
+    char hex[65];
+
+    pk_relay_sha256_hex(s, strlen(s), hex);
+    memcpy(tag, hex, 8);
+    tag[8] = '\0';
 }
 
 static size_t pk_hash(const char *s)
@@ -99,7 +113,7 @@ static const char *pk_key(const struct pk_sess *x, int ix)
     return ix == PK_IX_S ? x->s : ix == PK_IX_SHORT ? x->short_id : x->pkce.state;
 }
 
-static void pk_ix_add(struct pk_relay_store *st, int ix, struct pk_sess *x)
+static void pk_ix_add(struct pk_mem_store *st, int ix, struct pk_sess *x)
 {
     size_t b = pk_hash(pk_key(x, ix)) & (st->buckets - 1);
 
@@ -107,7 +121,7 @@ static void pk_ix_add(struct pk_relay_store *st, int ix, struct pk_sess *x)
     st->ix[ix][b] = x;
 }
 
-static void pk_ix_del(struct pk_relay_store *st, int ix, struct pk_sess *x)
+static void pk_ix_del(struct pk_mem_store *st, int ix, struct pk_sess *x)
 {
     struct pk_sess **pp = &st->ix[ix][pk_hash(pk_key(x, ix)) & (st->buckets - 1)];
 
@@ -121,7 +135,7 @@ static void pk_ix_del(struct pk_relay_store *st, int ix, struct pk_sess *x)
 }
 
 /* Secrets are compared in constant time (their lengths are public). */
-static struct pk_sess *pk_ix_find(struct pk_relay_store *st, int ix, const char *key)
+static struct pk_sess *pk_ix_find(struct pk_mem_store *st, int ix, const char *key)
 {
     size_t len = strlen(key);
     struct pk_sess *x = st->ix[ix][pk_hash(key) & (st->buckets - 1)];
@@ -134,9 +148,11 @@ static struct pk_sess *pk_ix_find(struct pk_relay_store *st, int ix, const char 
     return NULL;
 }
 
-struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf)
+static void pk_mem_free(void *be);
+
+static struct pk_mem_store *pk_mem_new(const struct pk_relay_store_conf *conf)
 {
-    struct pk_relay_store *st = calloc(1, sizeof(*st));
+    struct pk_mem_store *st = calloc(1, sizeof(*st));
     size_t want = conf->max_sessions > 65536 ? 65536 : (size_t)conf->max_sessions;
 
     if (st == NULL)
@@ -160,7 +176,7 @@ struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf
         goto fail;
     return st;
 fail:
-    pk_relay_store_free(st);
+    pk_mem_free(st);
     return NULL;
 }
 
@@ -170,7 +186,7 @@ static void pk_sess_free(struct pk_sess *x)
     pk_free_secret(x, n);
 }
 
-static void pk_rate_clear(struct pk_relay_store *st)
+static void pk_rate_clear(struct pk_mem_store *st)
 {
     for (size_t i = 0; i < st->rate_buckets; i++) {
         while (st->rate[i] != NULL) {
@@ -182,8 +198,10 @@ static void pk_rate_clear(struct pk_relay_store *st)
     st->rate_held = 0;
 }
 
-void pk_relay_store_free(struct pk_relay_store *st)
+static void pk_mem_free(void *be)
 {
+    struct pk_mem_store *st = be;
+
     if (st == NULL)
         return;
     while (st->oldest != NULL) {
@@ -200,7 +218,7 @@ void pk_relay_store_free(struct pk_relay_store *st)
     free(st);
 }
 
-static void pk_unlink(struct pk_relay_store *st, struct pk_sess *x)
+static void pk_unlink(struct pk_mem_store *st, struct pk_sess *x)
 {
     pk_ix_del(st, PK_IX_S, x);
     pk_ix_del(st, PK_IX_SHORT, x);
@@ -218,14 +236,15 @@ static void pk_unlink(struct pk_relay_store *st, struct pk_sess *x)
     pk_sess_free(x);
 }
 
-static void pk_sweep_locked(struct pk_relay_store *st, time_t now)
+static void pk_sweep_locked(struct pk_mem_store *st, time_t now)
 {
     while (st->oldest != NULL && st->oldest->expires + PK_RELAY_STORE_GRACE <= now)
         pk_unlink(st, st->oldest);
 }
 
-size_t pk_relay_store_sweep(struct pk_relay_store *st, time_t now)
+static size_t pk_mem_sweep(void *be, time_t now)
 {
+    struct pk_mem_store *st = be;
     size_t held;
 
     (void)pthread_mutex_lock(&st->lock);
@@ -239,9 +258,9 @@ size_t pk_relay_store_sweep(struct pk_relay_store *st, time_t now)
     return held;
 }
 
-enum pk_relay_store_rc pk_relay_store_rate(struct pk_relay_store *st, const char *client,
-                                           time_t now)
+static enum pk_relay_store_rc pk_mem_rate(void *be, const char *client, time_t now)
 {
+    struct pk_mem_store *st = be;
     enum pk_relay_store_rc rc = PK_RS_OK;
     size_t b = pk_hash(client) & (st->rate_buckets - 1);
     struct pk_rate *r;
@@ -280,7 +299,7 @@ out:
     return rc;
 }
 
-static bool pk_new_short(char out[PK_RELAY_SHORT_LEN + 1])
+bool pk_relay_new_short(char out[PK_RELAY_SHORT_LEN + 1])
 {
     size_t i = 0;
 
@@ -297,7 +316,7 @@ static bool pk_new_short(char out[PK_RELAY_SHORT_LEN + 1])
     return true;
 }
 
-static bool pk_new_s(char out[PK_RELAY_S_LEN + 1])
+bool pk_relay_new_s(char out[PK_RELAY_S_LEN + 1])
 {
     unsigned char raw[32];
     char *enc;
@@ -315,7 +334,7 @@ static bool pk_new_s(char out[PK_RELAY_S_LEN + 1])
     return ok;
 }
 
-static bool pk_new_code(char out[7])
+bool pk_relay_new_code(char out[7])
 {
     uint32_t v;
 
@@ -345,12 +364,11 @@ static void pk_fill_out(const struct pk_sess *x, time_t now, struct pk_relay_ses
     pk_relay_tag(x->s, out->s_tag);
 }
 
-enum pk_relay_store_rc pk_relay_store_create(struct pk_relay_store *st,
-                                             const struct pk_relay_session_in *in, time_t now,
-                                             char s_out[PK_RELAY_S_LEN + 1],
-                                             char short_out[PK_RELAY_SHORT_LEN + 1],
-                                             char tag_out[9])
+static enum pk_relay_store_rc pk_mem_create(void *be, const struct pk_relay_session_in *in,
+                                            time_t now, char s_out[PK_RELAY_S_LEN + 1],
+                                            char short_out[PK_RELAY_SHORT_LEN + 1], char tag_out[9])
 {
+    struct pk_mem_store *st = be;
     size_t lu = strlen(in->user), ls = strlen(in->service), lh = strlen(in->host);
     size_t lr = strlen(in->rhost);
     struct pk_sess *x = calloc(1, sizeof(*x) + lu + ls + lh + lr + 4);
@@ -376,7 +394,7 @@ enum pk_relay_store_rc pk_relay_store_create(struct pk_relay_store *st,
     }
     /* 256 and 54 random bits: a collision is a broken CSPRNG, but cheap to rule out. */
     do {
-        if (!pk_new_s(x->s) || !pk_new_short(x->short_id)) {
+        if (!pk_relay_new_s(x->s) || !pk_relay_new_short(x->short_id)) {
             rc = PK_RS_RANDOM;
             goto out;
         }
@@ -415,9 +433,10 @@ static enum pk_relay_store_rc pk_page_state(const struct pk_sess *x, time_t now)
     return PK_RS_OK;
 }
 
-enum pk_relay_store_rc pk_relay_store_view(struct pk_relay_store *st, const char *short_id,
-                                           time_t now, struct pk_relay_session_out *out)
+static enum pk_relay_store_rc pk_mem_view(void *be, const char *short_id, time_t now,
+                                          struct pk_relay_session_out *out)
 {
+    struct pk_mem_store *st = be;
     struct pk_sess *x;
     enum pk_relay_store_rc rc;
 
@@ -430,10 +449,11 @@ enum pk_relay_store_rc pk_relay_store_view(struct pk_relay_store *st, const char
     return rc;
 }
 
-enum pk_relay_store_rc pk_relay_store_begin(struct pk_relay_store *st, const char *short_id,
-                                            time_t now, const struct pk_relay_pkce *pkce,
-                                            struct pk_relay_session_out *out)
+static enum pk_relay_store_rc pk_mem_begin(void *be, const char *short_id, time_t now,
+                                           const struct pk_relay_pkce *pkce,
+                                           struct pk_relay_session_out *out)
 {
+    struct pk_mem_store *st = be;
     struct pk_sess *x;
     enum pk_relay_store_rc rc;
 
@@ -454,10 +474,11 @@ enum pk_relay_store_rc pk_relay_store_begin(struct pk_relay_store *st, const cha
     return rc;
 }
 
-enum pk_relay_store_rc pk_relay_store_take_state(struct pk_relay_store *st, const char *state,
-                                                 time_t now, struct pk_relay_pkce *pkce,
-                                                 struct pk_relay_session_out *out)
+static enum pk_relay_store_rc pk_mem_take_state(void *be, const char *state, time_t now,
+                                                struct pk_relay_pkce *pkce,
+                                                struct pk_relay_session_out *out)
 {
+    struct pk_mem_store *st = be;
     struct pk_sess *x;
     enum pk_relay_store_rc rc = PK_RS_UNKNOWN;
 
@@ -477,10 +498,11 @@ enum pk_relay_store_rc pk_relay_store_take_state(struct pk_relay_store *st, cons
     return rc;
 }
 
-enum pk_relay_store_rc pk_relay_store_approve(struct pk_relay_store *st, const char *short_id,
-                                              time_t now, const char *kakao_id, long long auth_time,
-                                              char code_out[7], struct pk_relay_session_out *out)
+static enum pk_relay_store_rc pk_mem_approve(void *be, const char *short_id, time_t now,
+                                             const char *kakao_id, long long auth_time,
+                                             char code_out[7], struct pk_relay_session_out *out)
 {
+    struct pk_mem_store *st = be;
     struct pk_sess *x;
     enum pk_relay_store_rc rc;
 
@@ -488,7 +510,7 @@ enum pk_relay_store_rc pk_relay_store_approve(struct pk_relay_store *st, const c
     x = pk_ix_find(st, PK_IX_SHORT, short_id);
     rc = pk_page_state(x, now);
     if (rc == PK_RS_OK) {
-        if (!pk_new_code(x->code)) {
+        if (!pk_relay_new_code(x->code)) {
             rc = PK_RS_RANDOM;
         } else {
             (void)snprintf(x->kakao_id, sizeof(x->kakao_id), "%s", kakao_id);
@@ -503,10 +525,10 @@ enum pk_relay_store_rc pk_relay_store_approve(struct pk_relay_store *st, const c
     return rc;
 }
 
-enum pk_relay_store_rc pk_relay_store_redeem(struct pk_relay_store *st, const char *s,
-                                             const char *code, time_t now,
-                                             struct pk_relay_session_out *out)
+static enum pk_relay_store_rc pk_mem_redeem(void *be, const char *s, const char *code, time_t now,
+                                            struct pk_relay_session_out *out)
 {
+    struct pk_mem_store *st = be;
     struct pk_sess *x;
     enum pk_relay_store_rc rc;
 
@@ -537,4 +559,110 @@ enum pk_relay_store_rc pk_relay_store_redeem(struct pk_relay_store *st, const ch
     }
     (void)pthread_mutex_unlock(&st->lock);
     return rc;
+}
+
+static enum pk_relay_store_rc pk_mem_ping(void *be)
+{
+    (void)be;
+    return PK_RS_OK;
+}
+
+static const struct pk_relay_store_ops pk_mem_ops = {
+    pk_mem_rate,    pk_mem_create, pk_mem_view,  pk_mem_begin, pk_mem_take_state,
+    pk_mem_approve, pk_mem_redeem, pk_mem_sweep, pk_mem_ping,  pk_mem_free,
+};
+
+struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf)
+{
+    struct pk_mem_store *be = pk_mem_new(conf);
+    struct pk_relay_store *st;
+
+    if (be == NULL)
+        return NULL;
+    st = pk_relay_store_wrap(&pk_mem_ops, be);
+    if (st == NULL)
+        pk_mem_free(be);
+    return st;
+}
+
+/* The interface: each step goes to the backend's row. */
+struct pk_relay_store {
+    const struct pk_relay_store_ops *ops;
+    void *be;
+};
+
+struct pk_relay_store *pk_relay_store_wrap(const struct pk_relay_store_ops *ops, void *be)
+{
+    struct pk_relay_store *st = malloc(sizeof(*st));
+
+    if (st != NULL)
+        *st = (struct pk_relay_store){ops, be};
+    return st;
+}
+
+void pk_relay_store_free(struct pk_relay_store *st)
+{
+    if (st == NULL)
+        return;
+    st->ops->free(st->be);
+    free(st);
+}
+
+enum pk_relay_store_rc pk_relay_store_rate(struct pk_relay_store *st, const char *client,
+                                           time_t now)
+{
+    return st->ops->rate(st->be, client, now);
+}
+
+enum pk_relay_store_rc pk_relay_store_create(struct pk_relay_store *st,
+                                             const struct pk_relay_session_in *in, time_t now,
+                                             char s_out[PK_RELAY_S_LEN + 1],
+                                             char short_out[PK_RELAY_SHORT_LEN + 1],
+                                             char tag_out[9])
+{
+    return st->ops->create(st->be, in, now, s_out, short_out, tag_out);
+}
+
+enum pk_relay_store_rc pk_relay_store_view(struct pk_relay_store *st, const char *short_id,
+                                           time_t now, struct pk_relay_session_out *out)
+{
+    return st->ops->view(st->be, short_id, now, out);
+}
+
+enum pk_relay_store_rc pk_relay_store_begin(struct pk_relay_store *st, const char *short_id,
+                                            time_t now, const struct pk_relay_pkce *pkce,
+                                            struct pk_relay_session_out *out)
+{
+    return st->ops->begin(st->be, short_id, now, pkce, out);
+}
+
+enum pk_relay_store_rc pk_relay_store_take_state(struct pk_relay_store *st, const char *state,
+                                                 time_t now, struct pk_relay_pkce *pkce,
+                                                 struct pk_relay_session_out *out)
+{
+    return st->ops->take_state(st->be, state, now, pkce, out);
+}
+
+enum pk_relay_store_rc pk_relay_store_approve(struct pk_relay_store *st, const char *short_id,
+                                              time_t now, const char *kakao_id, long long auth_time,
+                                              char code_out[7], struct pk_relay_session_out *out)
+{
+    return st->ops->approve(st->be, short_id, now, kakao_id, auth_time, code_out, out);
+}
+
+enum pk_relay_store_rc pk_relay_store_redeem(struct pk_relay_store *st, const char *s,
+                                             const char *code, time_t now,
+                                             struct pk_relay_session_out *out)
+{
+    return st->ops->redeem(st->be, s, code, now, out);
+}
+
+size_t pk_relay_store_sweep(struct pk_relay_store *st, time_t now)
+{
+    return st->ops->sweep(st->be, now);
+}
+
+enum pk_relay_store_rc pk_relay_store_ping(struct pk_relay_store *st)
+{
+    return st->ops->ping(st->be);
 }

@@ -1,6 +1,8 @@
-/* The relay's pending sessions, in memory (store = memory): one mutex, the
- * clock passed in by the caller (so expiry is testable), ids and codes from
- * the kernel CSPRNG. A session goes pending -> authorizing (a Kakao `state`
+/* The relay's pending sessions, behind one interface with two backends
+ * (docs/DESIGN.md §13.3): in memory (store = memory: one mutex) or in Redis
+ * (store = redis://… or unix:…, relay/store_redis.c). The clock is passed in
+ * by the caller (so expiry is testable), ids and codes come from the kernel
+ * CSPRNG. A session goes pending -> authorizing (a Kakao `state`
  * is out) -> approved (a code exists) -> used (redeemed, or out of
  * attempts); it lives session_ttl seconds, then answers "expired" for
  * PK_RELAY_STORE_GRACE seconds more before it is swept and is unknown. */
@@ -12,6 +14,10 @@
 #include <time.h>
 
 #include "relay/kakao_leg.h"
+#include "src/log.h"
+#include "src/status.h"
+
+struct pk_redis_target; /* src/redis.h */
 
 #define PK_RELAY_STORE_GRACE 60
 #define PK_RELAY_S_LEN 43     /* 256 bits, base64url */
@@ -37,7 +43,8 @@ enum pk_relay_store_rc {
     PK_RS_FULL,     /* max_sessions */
     PK_RS_RATE,     /* rate_limit */
     PK_RS_NOMEM,
-    PK_RS_RANDOM, /* the CSPRNG failed */
+    PK_RS_RANDOM,      /* the CSPRNG failed */
+    PK_RS_UNAVAILABLE, /* the store did not answer in time (Redis down or slow): logged */
 };
 
 struct pk_relay_session_in {
@@ -55,7 +62,22 @@ struct pk_relay_session_out {
     char short_id[PK_RELAY_SHORT_LEN + 1];
 };
 
+/* The memory store. NULL: no memory. */
 struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf);
+
+/* The Redis store (relay/store_redis.c): every step is one command (a Lua
+ * script where a step reads and changes), each bounded by timeout seconds;
+ * a failed step is PK_RS_UNAVAILABLE, logged to log (which must outlive the
+ * store), and the next step connects afresh. One connection is tried now:
+ * PK_ST_OK (connected) or PK_ST_UNAVAILABLE (down, or it refused the
+ * password: problem says which; *out is set all the same), PK_ST_REFUSED
+ * (a target pk_redis_target_parse would not produce) or PK_ST_NOMEM.
+ * password may be NULL; it is copied and wiped on free. */
+enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
+                                        const struct pk_redis_target *target, const char *password,
+                                        long timeout, const struct pk_logger *log,
+                                        struct pk_relay_store **out, char *problem,
+                                        size_t problem_len);
 void pk_relay_store_free(struct pk_relay_store *st);
 
 /* Counts one session for client in this minute: PK_RS_RATE beyond rate_limit. */
@@ -98,8 +120,12 @@ enum pk_relay_store_rc pk_relay_store_redeem(struct pk_relay_store *st, const ch
                                              const char *code, time_t now,
                                              struct pk_relay_session_out *out);
 
-/* Drops sessions past their grace; returns how many are still held. */
+/* Drops sessions past their grace; returns how many are still held (the
+ * Redis store's keys expire by themselves: 0). */
 size_t pk_relay_store_sweep(struct pk_relay_store *st, time_t now);
+
+/* Whether the store answers (/healthz): PK_RS_OK or PK_RS_UNAVAILABLE. */
+enum pk_relay_store_rc pk_relay_store_ping(struct pk_relay_store *st);
 
 /* The tag of a session id (first 8 hex digits of its SHA-256). */
 void pk_relay_tag(const char *s, char tag[9]);

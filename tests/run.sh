@@ -174,6 +174,16 @@ relay_run() {
 RELAY_KAKAO_AUTH_URL=${MOCK_PORT:+https://127.0.0.1:$MOCK_PORT}
 export RELAY_KAKAO_AUTH_URL RELAY_KAKAO_CA="${MOCK_PORT:+$W/certs/ca.pem}"
 relay_run "$W/relay_api.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" "$W/relay"
+# The same API checks with the sessions in a real redis-server (a unix socket
+# in the work directory, started and stopped by the test), and several
+# relays on one Redis (tests/relay/test_fleet.py): a login across instances,
+# racing redeems, an instance killed, Redis paused, restarted, with a password.
+export RELAY_STORE_REDIS=1
+relay_run "$W/relay_api_redis.out" python3 "$top/tests/relay/test_api.py" "$B/kakao-pam-relay" \
+    "$W/relay_redis"
+unset RELAY_STORE_REDIS
+relay_run "$W/relay_fleet.out" python3 "$top/tests/relay/test_fleet.py" "$B/kakao-pam-relay" \
+    "$W/relay_fleet"
 # The relay approved by a real phone (tests/relay/test_phone.py): headless
 # Chromium (tests/phone.py) opens the session URL, presses the button, goes
 # through the mock Kakao's authorize and back, and the test reads the code

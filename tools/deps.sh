@@ -8,7 +8,7 @@ demo="libpam-wrapper pamtester python3 chromium"
 test="libcmocka-dev libpamtest0-dev valgrind faketime curl openssh-server openssh-client sshpass sudo chromium debhelper dpkg-dev fakeroot lintian redis-server"
 case "$what" in
   demo) want="$build $demo" ;;
-  bench) want="$build $demo" ;;
+  bench) want="$build $demo redis-server" ;;
   check) want="$build $demo $test" ;;
   *) echo "usage: $0 [demo|bench|check]" >&2; exit 2 ;;
 esac

@@ -361,6 +361,10 @@ relay_report() {
     echo "| measure | clients | result | p50 | p99 | failures | target |"
     echo "|---|---|---|---|---|---|---|"
     echo "| complete logins | $(v relay login clients) | $(v relay login per_s) logins/s ($(v relay login logins) in $(v relay login seconds) s) | $(ms "$(v relay login p50_us)") | $(ms "$(v relay login p99_us)") | $(v relay login failures) | |"
+    if [ -n "$(v relay login_redis per_s)" ]; then
+        echo "| complete logins, \`store = unix:…\` (Redis) | $(v relay login_redis clients) | $(v relay login_redis per_s) logins/s ($(v relay login_redis logins) in $(v relay login_redis seconds) s): $(ratio "$(v relay login_redis per_s)" "$(v relay login per_s)")× the memory store | $(ms "$(v relay login_redis p50_us)") | $(ms "$(v relay login_redis p99_us)") | $(v relay login_redis failures) | |"
+        echo "| Redis commands a login | | $(v relay redis per_login) run by Redis ($(v relay redis commands) for $(v relay redis logins) logins), $(v relay redis evals_per_login) of them EVALs (the relay's round trips) | | | | |"
+    fi
     echo "| POST /v1/sessions, relay | $(v relay create clients) | $rc req/s | $(ms "$(v relay create p50_us)") | $(ms "$(v relay create p99_us)") | $(v relay create failures) (429: $(v relay create status_429), 503: $(v relay create status_503)) | ≥ 0.5× the floor: $cr× ($(awk -v a="$cr" 'BEGIN { print (a >= 0.5) ? "met" : "**not met**" }')) |"
     echo "| POST /v1/sessions, fixed 201 (the floor) | $(v relay fixed clients) | $fx req/s | $(ms "$(v relay fixed p50_us)") | $(ms "$(v relay fixed p99_us)") | $(v relay fixed failures) | |"
     echo "| memory: $(v relay memory sessions) pending sessions | 1 | $bps bytes a session (VmRSS $(v relay memory rss_before_kib) → $(v relay memory rss_after_kib) KiB) | | | $(v relay memory failures) | ≤ 1 KiB: $(cell "$bps" 1024) |"
@@ -384,6 +388,12 @@ relay_targets() {
     echo "  each includes the relay's code exchange with the mock Kakao over TLS and its ID-token check."
     echo "  Most of that is waiting on the mock: one Python process that signs each ID token by running"
     echo "  openssl; the relay itself used about a tenth of a CPU in top during the run."
+    if [ -n "$(v relay login_redis per_s)" ]; then
+        echo "  With the sessions in Redis (a local redis-server on a unix socket, same run, same clients):"
+        echo "  $(v relay login_redis per_s) logins a second, $(ratio "$(v relay login_redis per_s)" "$(v relay login per_s)")× the memory store; every step is one"
+        echo "  EVAL of a Lua script ($(v relay redis evals_per_login) a login: rate, create, button, callback, approve, redeem;"
+        echo "  the logins still in flight at the end add theirs), $(v relay redis per_login) commands run by Redis in all."
+    fi
 }
 
 permit=$(v spawn pam_permit median_us)

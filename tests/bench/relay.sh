@@ -37,6 +37,8 @@ mkdir -p "$W"
 chmod 700 "$W"
 relay_pid=""
 fixed_pid=""
+redis_pid=""
+rrelay_pid=""
 stop() { # stop PID: SIGTERM, then wait at most 10 s
     [ -n "$1" ] || return 0
     kill -TERM "$1" 2>/dev/null || return 0
@@ -45,7 +47,23 @@ stop() { # stop PID: SIGTERM, then wait at most 10 s
     kill -KILL "$1" 2>/dev/null || true
     wait "$1" 2>/dev/null || true
 }
-cleanup() { stop "$relay_pid"; stop "$fixed_pid"; }
+# up PID LOG CMD...: polls CMD (10 s at most) until it succeeds; a process
+# that exits first, or the time running out, prints LOG and fails the run.
+up() {
+    pid=$1 log=$2
+    shift 2
+    i=0
+    until "$@" >/dev/null 2>&1; do
+        if ! kill -0 "$pid" 2>/dev/null || [ "$i" -ge 100 ]; then
+            cat "$log" >&2
+            exit 2
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+healthy() { curl -fsS -o /dev/null --max-time 1 "$1/healthz"; }
+cleanup() { stop "$relay_pid"; stop "$fixed_pid"; stop "$rrelay_pid"; stop "$redis_pid"; }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
@@ -79,16 +97,7 @@ if ! "$RELAY" --config "$W/relay.conf" --check >"$W/check.log" 2>&1; then
 fi
 "$RELAY" --config "$W/relay.conf" </dev/null >"$W/relay.log" 2>&1 &
 relay_pid=$!
-i=0
-until curl -fsS -o /dev/null --max-time 1 "$BASE/healthz" 2>/dev/null; do
-    if ! kill -0 "$relay_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
-        echo "relay bench: the relay did not come up:" >&2
-        cat "$W/relay.log" >&2
-        exit 2
-    fi
-    sleep 0.1
-    i=$((i + 1))
-done
+up "$relay_pid" "$W/relay.log" healthy "$BASE"
 
 # Memory first, on a fresh relay: VmRSS before and after SESSIONS sessions.
 "$DRIVER" memory "$BASE" "$relay_pid" "$SESSIONS"
@@ -100,18 +109,50 @@ rm -f "$W/fixed.port"
 # shellcheck disable=SC2086
 "$FIXED" $MHD_FLAGS "$W/fixed.port" </dev/null >"$W/fixed.log" 2>&1 &
 fixed_pid=$!
-i=0
-while [ ! -s "$W/fixed.port" ]; do
-    if ! kill -0 "$fixed_pid" 2>/dev/null || [ "$i" -ge 100 ]; then
-        cat "$W/fixed.log" >&2
-        exit 2
-    fi
-    sleep 0.1
-    i=$((i + 1))
-done
+up "$fixed_pid" "$W/fixed.log" test -s "$W/fixed.port"
 "$DRIVER" create fixed "http://127.0.0.1:$(cat "$W/fixed.port")" "$CLIENTS" 5
 stop "$fixed_pid"
 fixed_pid=""
+
+# The same complete logins with the sessions in Redis (store = unix:…, a
+# redis-server of this run without persistence), and the Redis commands a
+# login costs: INFO commandstats before and after, over the logins done.
+if command -v redis-server >/dev/null 2>&1; then
+    rm -f "$W/redis.sock"
+    redis-server --port 0 --unixsocket "$W/redis.sock" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$W" </dev/null >"$W/redis.log" 2>&1 &
+    redis_pid=$!
+    up "$redis_pid" "$W/redis.log" redis-cli -s "$W/redis.sock" ping
+    rport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    sed -e "s/^listen = .*/listen = 127.0.0.1:$rport/" "$W/relay.conf" >"$W/relay_redis.conf"
+    echo "store = unix:$W/redis.sock" >>"$W/relay_redis.conf"
+    chmod 644 "$W/relay_redis.conf"
+    "$RELAY" --config "$W/relay_redis.conf" </dev/null >"$W/relay_redis.log" 2>&1 &
+    rrelay_pid=$!
+    up "$rrelay_pid" "$W/relay_redis.log" healthy "http://127.0.0.1:$rport"
+    # calls [eval]: the commands Redis ran (those inside scripts included), or
+    # only the EVALs (the relay's round trips); INFO itself not counted.
+    calls() { redis-cli -s "$W/redis.sock" info commandstats | awk -F'[:=,]' -v only="${1:-}" '
+        /^cmdstat_/ && $1 != "cmdstat_info" && (only == "" || $1 == "cmdstat_" only) { n += $3 }
+        END { print n + 0 }'; }
+    c0=$(calls)
+    e0=$(calls eval)
+    "$DRIVER" login "http://127.0.0.1:$rport" "$PUBLIC" "$CLIENTS" "$SECONDS_LOGIN" "$CA" |
+        sed 's/^relay login /relay login_redis /' >"$W/login_redis.out"
+    c1=$(calls)
+    e1=$(calls eval)
+    cat "$W/login_redis.out"
+    logins=$(awk '{ for (i = 3; i <= NF; i++) { split($i, a, "="); if (a[1] == "logins") print a[2] } }' \
+        "$W/login_redis.out")
+    keys=$(redis-cli -s "$W/redis.sock" dbsize)
+    per() { awk -v c="$1" -v n="$logins" 'BEGIN { if (n > 0) printf "%.1f", c / n; else print "-" }'; }
+    echo "relay redis commands=$((c1 - c0)) evals=$((e1 - e0)) logins=$logins" \
+        "per_login=$(per $((c1 - c0))) evals_per_login=$(per $((e1 - e0))) keys_after=$keys"
+    stop "$rrelay_pid"
+    rrelay_pid=""
+    stop "$redis_pid"
+    redis_pid=""
+fi
 
 # SIGTERM: the relay must stop and exit 0 within its 5 s (10 s allowed here).
 kill -TERM "$relay_pid"

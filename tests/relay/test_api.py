@@ -2,6 +2,9 @@
 """kakao-pam-relay's HTTP API, end to end against the real binary.
 
 Usage: test_api.py RELAY_BINARY WORKDIR [valgrind]
+With RELAY_STORE_REDIS=1 every relay keeps its sessions in a real
+redis-server (tests/relay/redis_fixture.py: a unix socket in WORKDIR,
+flushed before each relay starts) and every check name says "(redis store)".
 Starts the relay on 127.0.0.1 with an ephemeral port (listen = 127.0.0.1:0;
 the port is read from its start-up log line, never guessed or slept for).
 Prints one PASS:/FAIL: line per check and exits 1 if any failed. Every check
@@ -38,6 +41,9 @@ AUTH_CA = os.environ.get("RELAY_KAKAO_CA", "")
 KAKAO_ID = os.environ.get("RELAY_KAKAO_ID", "3095134389")
 # The mock Kakao's relay client that approves as alice (tests/mock/README.md).
 CLIENT = os.environ.get("RELAY_KAKAO_CLIENT_ID", "mockRelayKey_alice_0101")
+# The Redis store (RELAY_STORE_REDIS=1): the server, started by main().
+REDIS = None
+TAG = "(redis store) " if os.environ.get("RELAY_STORE_REDIS") == "1" else ""
 failures = 0
 RELAYS = []  # every relay started, so none outlives the test (or holds its pipes)
 
@@ -53,10 +59,10 @@ def kill_leftovers():
 def result(name, ok, detail=""):
     global failures
     if ok:
-        print("PASS: relay " + name, flush=True)
+        print("PASS: relay " + TAG + name, flush=True)
     else:
         failures += 1
-        print("FAIL: relay %s%s" % (name, (": " + detail) if detail else ""), flush=True)
+        print("FAIL: relay %s%s%s" % (TAG, name, (": " + detail) if detail else ""), flush=True)
 
 
 def write(path, text, mode):
@@ -76,6 +82,9 @@ class Relay:
                 "kakao_auth_url = %s\nsigning_key = %s\n" % (PUBLIC, CLIENT, AUTH, KEY))
         if AUTH_CA:
             text += "ca_file = %s\n" % AUTH_CA
+        if REDIS is not None and "store =" not in extra:
+            REDIS.command("FLUSHALL")
+            text += "store = %s\n" % REDIS.url()
         write(self.conf, text + extra, conf_mode)
         cmd = [RELAY, "--config", self.conf]
         if VALGRIND:
@@ -787,10 +796,13 @@ def test_config_errors():
          r'bad value for "public_url": must not end in a slash'),
         ("plain HTTP off loopback", "listen = 0.0.0.0:8470\n",
          r"plain HTTP only on a loopback listen address"),
-        ("redis store", "store = redis://127.0.0.1:6379\n",
-         r"store: a Redis store is not supported by this build yet"),
-        ("unix store", "store = unix:/run/redis.sock\n",
-         r"store: a Redis store is not supported by this build yet"),
+        ("store of another kind", "store = mongodb://127.0.0.1\n",
+         r'bad value for "store": must be memory, redis://HOST:PORT[/DB] or unix:PATH'),
+        ("redis store without a port", "store = redis://127.0.0.1\n",
+         r'bad value for "store": '),
+        ("redis_password_file with the memory store",
+         "store = memory\nredis_password_file = /etc/hostname\n",
+         r"redis_password_file needs a Redis store"),
         ("session_ttl 29", "session_ttl = 29\n",
          r'bad value for "session_ttl": not a whole number in range'),
         ("session_ttl 601", "session_ttl = 601\n",
@@ -868,7 +880,13 @@ def make_signing_key():
 
 
 def main():
+    global REDIS
     make_signing_key()
+    if TAG:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from redis_fixture import RedisServer
+        REDIS = RedisServer(os.path.join(WORK, "redis"))
+        atexit.register(REDIS.stop)
     only = os.environ.get("RELAY_TESTS", "")
     r = Relay("main")
     groups = [test_create_and_validation, test_flow, test_wrong_codes, test_unknown,

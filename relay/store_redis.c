@@ -1,0 +1,587 @@
+/* The relay's sessions in Redis (store = redis://… or unix:…), so that
+ * several instances behind a load balancer serve one fleet
+ * (docs/DESIGN.md §13.3, kakao-pam-relay(8)).
+ *
+ * Keys (every one with a TTL: the session's life plus its grace):
+ *   pk:relay:s:<SHA-256(S) hex>     hash: the session (S itself is never stored)
+ *   pk:relay:a:<short id>           -> SHA-256(S) hex
+ *   pk:relay:k:<SHA-256(state) hex> -> SHA-256(S) hex, while a Kakao login is out
+ *   pk:relay:r:<minute>:<client>    rate_limit counter (INCR, PEXPIRE)
+ *   pk:relay:live                   sorted set of sessions held, for max_sessions
+ * Every step that reads and changes is one Lua script (EVAL), which Redis
+ * runs atomically: a right code consumes the session exactly once however
+ * many instances race, a wrong one takes one attempt. The code is kept and
+ * compared as SHA-1(SHA-256(S) ":" code), so the comparison's time says
+ * nothing about the code. Scripts name keys they derive (the session behind
+ * a short id), so one Redis server or a primary, not a cluster.
+ *
+ * Connections: libmicrohttpd runs each client connection in its own thread
+ * (relay/server.c), so a Redis connection is never shared between two
+ * requests at once: a step takes an idle connection from a small pool (or
+ * opens one), and gives it back only when the step went well. A failed or
+ * timed-out connection is closed, so the next step reconnects by itself. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "relay/store_backend.h"
+#include "src/redis.h"
+#include "src/secure.h"
+
+#define PK_REDIS_POOL 8
+#define PK_REDIS_FIELDS 11
+
+struct pk_redis_store {
+    struct pk_relay_store_conf conf;
+    struct pk_redis_target target;
+    char *password; /* NULL: no AUTH; wiped on free */
+    long timeout;   /* seconds, each step */
+    const struct pk_logger *log;
+    char where[300]; /* the target, for the log */
+    pthread_mutex_t lock;
+    struct pk_redis *idle[PK_REDIS_POOL];
+    size_t idle_count;
+};
+
+/* Shared by the scripts: the session's fields in one order (pk_fill_out
+ * reads them so), and where a session found by short id stands. */
+#define PK_LUA_PRELUDE                                                                             \
+    "local function fields(k) return redis.call('HMGET', k, 'u', 'sv', 'h', 'rh', 'short', "       \
+    "'att', 'exp', 'kid', 'at', 'n', 'v') end\n"                                                   \
+    "local function page(k, now)\n"                                                                \
+    "  local f = redis.call('HMGET', k, 'st', 'exp')\n"                                            \
+    "  if not f[1] then return 'unknown' end\n"                                                    \
+    "  if now >= tonumber(f[2]) then return 'expired' end\n"                                       \
+    "  if f[1] == 'u' then return 'used' end\n"                                                    \
+    "  if f[1] == 'a' then return 'approved' end\n"                                                \
+    "  return 'ok'\n"                                                                              \
+    "end\n"
+
+/* KEYS: rate key. ARGV: limit. */
+static const char pk_lua_rate[] = "local n = redis.call('INCR', KEYS[1])\n"
+                                  "if n == 1 then redis.call('PEXPIRE', KEYS[1], 61000) end\n"
+                                  "if n > tonumber(ARGV[1]) then return {'rate'} end\n"
+                                  "return {'ok'}\n";
+
+/* KEYS: session, short, live. ARGV: now, keep_ms, max_sessions, expires,
+ * attempts, user, service, host, rhost, short id, SHA-256(S), swept_at. */
+static const char pk_lua_create[] =
+    "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])\n"
+    "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[3]) then return {'full'} end\n"
+    "if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'again'} end\n"
+    "redis.call('HSET', KEYS[1], 'st', 'p', 'exp', ARGV[4], 'att', ARGV[5], 'u', ARGV[6], "
+    "'sv', ARGV[7], 'h', ARGV[8], 'rh', ARGV[9], 'short', ARGV[10])\n"
+    "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
+    "redis.call('SET', KEYS[2], ARGV[11], 'PX', ARGV[2])\n"
+    "redis.call('ZADD', KEYS[3], ARGV[12], ARGV[11])\n"
+    "redis.call('PEXPIRE', KEYS[3], ARGV[2])\n"
+    "return {'ok'}\n";
+
+/* KEYS: short. ARGV: now. */
+static const char pk_lua_view[] = PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
+                                                 "if not h then return {'unknown'} end\n"
+                                                 "local k = 'pk:relay:s:' .. h\n"
+                                                 "local rc = page(k, tonumber(ARGV[1]))\n"
+                                                 "if rc == 'unknown' then return {rc} end\n"
+                                                 "return {rc, h, fields(k)}\n";
+
+/* KEYS: short. ARGV: now, SHA-256(state), nonce, verifier. A second press
+ * replaces the first, whose state then dies. */
+static const char pk_lua_begin[] = PK_LUA_PRELUDE
+    "local h = redis.call('GET', KEYS[1])\n"
+    "if not h then return {'unknown'} end\n"
+    "local k = 'pk:relay:s:' .. h\n"
+    "local rc = page(k, tonumber(ARGV[1]))\n"
+    "if rc == 'unknown' then return {rc} end\n"
+    "if rc == 'ok' then\n"
+    "  local old = redis.call('HGET', k, 'stk')\n"
+    "  if old then redis.call('DEL', 'pk:relay:k:' .. old) end\n"
+    "  local ttl = redis.call('PTTL', k)\n"
+    "  if ttl < 1 then ttl = 1 end\n"
+    "  redis.call('HSET', k, 'st', 'k', 'stk', ARGV[2], 'n', ARGV[3], 'v', ARGV[4])\n"
+    "  redis.call('SET', 'pk:relay:k:' .. ARGV[2], h, 'PX', ttl)\n"
+    "end\n"
+    "return {rc, h, fields(k)}\n";
+
+/* KEYS: state. ARGV: now. The state is single use; the Kakao leg's secrets
+ * leave the session with it. */
+static const char pk_lua_take_state[] =
+    PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
+                   "if not h then return {'unknown'} end\n"
+                   "redis.call('DEL', KEYS[1])\n"
+                   "local k = 'pk:relay:s:' .. h\n"
+                   "local rc = page(k, tonumber(ARGV[1]))\n"
+                   "if rc == 'unknown' then return {rc} end\n"
+                   "local f = fields(k)\n"
+                   "redis.call('HDEL', k, 'stk', 'n', 'v')\n"
+                   "if rc == 'ok' then redis.call('HSET', k, 'st', 'p') end\n"
+                   "return {rc, h, f}\n";
+
+/* KEYS: short. ARGV: now, kakao_id, auth_time, code. */
+static const char pk_lua_approve[] =
+    PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
+                   "if not h then return {'unknown'} end\n"
+                   "local k = 'pk:relay:s:' .. h\n"
+                   "local rc = page(k, tonumber(ARGV[1]))\n"
+                   "if rc == 'unknown' then return {rc} end\n"
+                   "if rc == 'ok' then\n"
+                   "  redis.call('HSET', k, 'st', 'a', 'kid', ARGV[2], 'at', ARGV[3], 'code', "
+                   "redis.sha1hex(h .. ':' .. ARGV[4]))\n"
+                   "end\n"
+                   "return {rc, h, fields(k)}\n";
+
+/* KEYS: session. ARGV: now, code, SHA-256(S). */
+static const char pk_lua_redeem[] =
+    PK_LUA_PRELUDE "local k = KEYS[1]\n"
+                   "local f = redis.call('HMGET', k, 'st', 'exp', 'code')\n"
+                   "if not f[1] then return {'unknown'} end\n"
+                   "local rc\n"
+                   "if f[1] == 'u' then rc = 'used'\n"
+                   "elseif tonumber(ARGV[1]) >= tonumber(f[2]) then rc = 'expired'\n"
+                   "elseif f[1] ~= 'a' then rc = 'not_approved'\n"
+                   "elseif redis.sha1hex(ARGV[3] .. ':' .. ARGV[2]) == f[3] then\n"
+                   "  rc = 'ok'\n"
+                   "  redis.call('HSET', k, 'st', 'u')\n"
+                   "  redis.call('HDEL', k, 'code')\n"
+                   "else\n"
+                   "  rc = 'wrong_code'\n"
+                   "  if redis.call('HINCRBY', k, 'att', -1) <= 0 then\n"
+                   "    redis.call('HSET', k, 'att', 0, 'st', 'u')\n"
+                   "    redis.call('HDEL', k, 'code')\n"
+                   "  end\n"
+                   "end\n"
+                   "return {rc, ARGV[3], fields(k)}\n";
+
+static void pk_rs_free(void *be)
+{
+    struct pk_redis_store *rs = be;
+
+    if (rs == NULL)
+        return;
+    for (size_t i = 0; i < rs->idle_count; i++)
+        pk_redis_close(rs->idle[i]);
+    pk_free_secret_str(rs->password);
+    (void)pthread_mutex_destroy(&rs->lock);
+    free(rs);
+}
+
+/* An idle connection (*pooled), or a new one within deadline. */
+static enum pk_status pk_rs_get(struct pk_redis_store *rs, long long deadline, bool *pooled,
+                                struct pk_redis **out, char *problem, size_t len)
+{
+    *out = NULL;
+    (void)pthread_mutex_lock(&rs->lock);
+    if (rs->idle_count > 0)
+        *out = rs->idle[--rs->idle_count];
+    (void)pthread_mutex_unlock(&rs->lock);
+    *pooled = *out != NULL;
+    if (*out != NULL)
+        return PK_ST_OK;
+    return pk_redis_connect(&rs->target, rs->password, deadline, out, problem, len);
+}
+
+static void pk_rs_put(struct pk_redis_store *rs, struct pk_redis *c)
+{
+    (void)pthread_mutex_lock(&rs->lock);
+    if (rs->idle_count < PK_REDIS_POOL) {
+        rs->idle[rs->idle_count++] = c;
+        c = NULL;
+    }
+    (void)pthread_mutex_unlock(&rs->lock);
+    if (c != NULL)
+        pk_redis_close(c);
+}
+
+/* After a failure the idle connections are likely dead too (a restarted
+ * server): closed, so the next steps start afresh. */
+static void pk_rs_flush(struct pk_redis_store *rs)
+{
+    struct pk_redis *dead[PK_REDIS_POOL];
+    size_t n;
+
+    (void)pthread_mutex_lock(&rs->lock);
+    n = rs->idle_count;
+    for (size_t i = 0; i < n; i++)
+        dead[i] = rs->idle[i];
+    rs->idle_count = 0;
+    (void)pthread_mutex_unlock(&rs->lock);
+    for (size_t i = 0; i < n; i++)
+        pk_redis_close(dead[i]);
+}
+
+/* One command within timeout: PK_RS_OK with *out (a reply that is not a
+ * Redis error), or PK_RS_UNAVAILABLE / PK_RS_NOMEM, logged once (the
+ * layer's problems are escaped already). A pooled connection that fails
+ * before the deadline is tried once more on a new one (same deadline): the
+ * server may have restarted since the connection was last used. */
+static enum pk_relay_store_rc pk_rs_command(struct pk_redis_store *rs, const char *step, int argc,
+                                            const char *const *argv, struct pk_redis_reply **out)
+{
+    long long deadline = pk_redis_now_ms() + rs->timeout * 1000;
+    size_t lens[20];
+    char problem[512] = "";
+    enum pk_status st = PK_ST_UNAVAILABLE;
+    bool retry = true;
+
+    *out = NULL;
+    for (int i = 0; i < argc && i < 20; i++)
+        lens[i] = strlen(argv[i]);
+    while (retry) {
+        struct pk_redis *c;
+        bool pooled;
+        st = pk_rs_get(rs, deadline, &pooled, &c, problem, sizeof(problem));
+        if (st != PK_ST_OK)
+            break;
+        st = pk_redis_command(c, deadline, argc, argv, lens, out, problem, sizeof(problem));
+        if (st == PK_ST_OK && (*out)->type == PK_REDIS_ERROR) {
+            char msg[160];
+            pk_log_text(msg, sizeof(msg), (*out)->str != NULL ? (*out)->str : "");
+            (void)snprintf(problem, sizeof(problem), "redis %s: error reply \"%s\"", rs->where,
+                           msg);
+            pk_redis_reply_free(*out);
+            *out = NULL;
+            pk_rs_put(rs, c); /* the connection itself is fine */
+            st = PK_ST_REFUSED;
+            break;
+        }
+        if (st == PK_ST_OK) {
+            pk_rs_put(rs, c);
+            return PK_RS_OK;
+        }
+        pk_redis_close(c);
+        if (st == PK_ST_UNAVAILABLE)
+            pk_rs_flush(rs);
+        retry = pooled && st == PK_ST_UNAVAILABLE && pk_redis_now_ms() < deadline;
+    }
+    pk_log(rs->log, LOG_ERR, "store unavailable (%s): %s", step,
+           st == PK_ST_NOMEM ? "out of memory" : problem);
+    return st == PK_ST_NOMEM ? PK_RS_NOMEM : PK_RS_UNAVAILABLE;
+}
+
+/* EVAL script with keys then args (at most 16 in all). */
+static enum pk_relay_store_rc pk_rs_eval(struct pk_redis_store *rs, const char *step,
+                                         const char *script, int nkeys, int nargs,
+                                         const char *const *keys_args, struct pk_redis_reply **out)
+{
+    const char *argv[20];
+    char nk[12];
+
+    (void)snprintf(nk, sizeof(nk), "%d", nkeys);
+    argv[0] = "EVAL";
+    argv[1] = script;
+    argv[2] = nk;
+    for (int i = 0; i < nkeys + nargs; i++)
+        argv[3 + i] = keys_args[i];
+    return pk_rs_command(rs, step, 3 + nkeys + nargs, argv, out);
+}
+
+static bool pk_rs_is(const struct pk_redis_reply *r, const char *text)
+{
+    return r != NULL && (r->type == PK_REDIS_STR || r->type == PK_REDIS_STATUS) &&
+           r->len == strlen(text) && memcmp(r->str, text, r->len) == 0;
+}
+
+static long long pk_rs_number(const struct pk_redis_reply *r)
+{
+    char buf[24];
+
+    if (r->type == PK_REDIS_INT)
+        return r->integer;
+    if (r->type != PK_REDIS_STR || r->len == 0 || r->len >= sizeof(buf))
+        return 0;
+    memcpy(buf, r->str, r->len);
+    buf[r->len] = '\0';
+    return strtoll(buf, NULL, 10);
+}
+
+static void pk_rs_text(char *dst, size_t size, const struct pk_redis_reply *r)
+{
+    size_t n = r->type == PK_REDIS_STR ? r->len : 0;
+
+    if (n >= size)
+        n = size - 1;
+    if (n > 0)
+        memcpy(dst, r->str, n);
+    dst[n] = '\0';
+}
+
+/* A script's answer {status[, SHA-256(S), fields]}: the status as a store
+ * result, out and pkce filled from the fields when they are there. A reply
+ * of another shape is a broken store: PK_RS_UNAVAILABLE, logged. */
+static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char *step,
+                                           const struct pk_redis_reply *r, time_t now,
+                                           struct pk_relay_session_out *out,
+                                           struct pk_relay_pkce *pkce)
+{
+    static const struct {
+        const char *name;
+        enum pk_relay_store_rc rc;
+    } names[] = {
+        {"ok", PK_RS_OK},
+        {"unknown", PK_RS_UNKNOWN},
+        {"expired", PK_RS_EXPIRED},
+        {"used", PK_RS_USED},
+        {"approved", PK_RS_APPROVED},
+        {"not_approved", PK_RS_NOT_APPROVED},
+        {"wrong_code", PK_RS_WRONG_CODE},
+        {"full", PK_RS_FULL},
+        {"rate", PK_RS_RATE},
+        {"again", PK_RS_RANDOM},
+    };
+    const struct pk_redis_reply *f;
+    enum pk_relay_store_rc rc = PK_RS_UNAVAILABLE;
+
+    if (r->type != PK_REDIS_ARRAY || (r->elements != 1 && r->elements != 3))
+        goto broken;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (pk_rs_is(&r->element[0], names[i].name))
+            rc = names[i].rc;
+    if (rc == PK_RS_UNAVAILABLE)
+        goto broken;
+    if (r->elements == 1)
+        return rc;
+    f = &r->element[2];
+    if (r->element[1].type != PK_REDIS_STR || r->element[1].len != 64 ||
+        f->type != PK_REDIS_ARRAY || f->elements != PK_REDIS_FIELDS)
+        goto broken;
+    if (out != NULL) {
+        long long expires = pk_rs_number(&f->element[6]);
+        memset(out, 0, sizeof(*out));
+        pk_rs_text(out->user, sizeof(out->user), &f->element[0]);
+        pk_rs_text(out->service, sizeof(out->service), &f->element[1]);
+        pk_rs_text(out->host, sizeof(out->host), &f->element[2]);
+        pk_rs_text(out->rhost, sizeof(out->rhost), &f->element[3]);
+        pk_rs_text(out->short_id, sizeof(out->short_id), &f->element[4]);
+        out->attempts_left = (int)pk_rs_number(&f->element[5]);
+        out->seconds_left = expires > (long long)now ? (long)(expires - (long long)now) : 0;
+        pk_rs_text(out->kakao_id, sizeof(out->kakao_id), &f->element[7]);
+        out->auth_time = pk_rs_number(&f->element[8]);
+        memcpy(out->s_tag, r->element[1].str, 8);
+        out->s_tag[8] = '\0';
+    }
+    if (pkce != NULL) {
+        pk_rs_text(pkce->nonce, sizeof(pkce->nonce), &f->element[9]);
+        pk_rs_text(pkce->verifier, sizeof(pkce->verifier), &f->element[10]);
+    }
+    return rc;
+broken:
+    pk_log(rs->log, LOG_ERR, "store unavailable (%s): redis %s: unexpected reply", step, rs->where);
+    return PK_RS_UNAVAILABLE;
+}
+
+/* Runs one script and reads its answer. */
+static enum pk_relay_store_rc pk_rs_step(struct pk_redis_store *rs, const char *step,
+                                         const char *script, int nkeys, int nargs,
+                                         const char *const *keys_args, time_t now,
+                                         struct pk_relay_session_out *out,
+                                         struct pk_relay_pkce *pkce)
+{
+    struct pk_redis_reply *reply;
+    enum pk_relay_store_rc rc = pk_rs_eval(rs, step, script, nkeys, nargs, keys_args, &reply);
+
+    if (rc != PK_RS_OK)
+        return rc;
+    rc = pk_rs_answer(rs, step, reply, now, out, pkce);
+    pk_redis_reply_free(reply);
+    return rc;
+}
+
+static enum pk_relay_store_rc pk_rs_rate(void *be, const char *client, time_t now)
+{
+    struct pk_redis_store *rs = be;
+    char key[128], limit[24];
+    const char *ka[2] = {key, limit};
+
+    (void)snprintf(key, sizeof(key), "pk:relay:r:%lld:%s", (long long)now / 60, client);
+    (void)snprintf(limit, sizeof(limit), "%ld", rs->conf.rate_limit);
+    return pk_rs_step(rs, "rate", pk_lua_rate, 1, 1, ka, now, NULL, NULL);
+}
+
+static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_session_in *in,
+                                           time_t now, char s_out[PK_RELAY_S_LEN + 1],
+                                           char short_out[PK_RELAY_SHORT_LEN + 1], char tag_out[9])
+{
+    struct pk_redis_store *rs = be;
+    long keep = rs->conf.ttl + PK_RELAY_STORE_GRACE;
+    char s[PK_RELAY_S_LEN + 1], shash[65], skey[80], akey[40], tnow[24], keep_ms[24], max[24];
+    char expires[24], attempts[24], swept[24];
+    enum pk_relay_store_rc rc = PK_RS_RANDOM;
+
+    (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    (void)snprintf(keep_ms, sizeof(keep_ms), "%ld", keep * 1000);
+    (void)snprintf(max, sizeof(max), "%ld", rs->conf.max_sessions);
+    (void)snprintf(expires, sizeof(expires), "%lld", (long long)now + rs->conf.ttl);
+    (void)snprintf(attempts, sizeof(attempts), "%ld", rs->conf.attempts);
+    (void)snprintf(swept, sizeof(swept), "%lld", (long long)now + keep);
+    /* 256 and 54 random bits: a collision is a broken CSPRNG, but cheap to rule out. */
+    for (int tries = 0; tries < 3; tries++) {
+        const char *ka[15] = {skey,     akey,      "pk:relay:live", tnow,     keep_ms,
+                              max,      expires,   attempts,        in->user, in->service,
+                              in->host, in->rhost, short_out,       shash,    swept};
+        if (!pk_relay_new_s(s) || !pk_relay_new_short(short_out)) {
+            rc = PK_RS_RANDOM;
+            break;
+        }
+        pk_relay_sha256_hex(s, PK_RELAY_S_LEN, shash);
+        (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
+        (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_out);
+        rc = pk_rs_step(rs, "create", pk_lua_create, 3, 12, ka, now, NULL, NULL);
+        if (rc != PK_RS_RANDOM) /* "again": S or the short id is taken */
+            break;
+    }
+    if (rc == PK_RS_OK) {
+        memcpy(s_out, s, sizeof(s));
+        memcpy(tag_out, shash, 8);
+        tag_out[8] = '\0';
+    }
+    pk_wipe(s, sizeof(s));
+    return rc;
+}
+
+static enum pk_relay_store_rc pk_rs_view(void *be, const char *short_id, time_t now,
+                                         struct pk_relay_session_out *out)
+{
+    char akey[64], tnow[24];
+    const char *ka[2] = {akey, tnow};
+
+    (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
+    (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    return pk_rs_step(be, "view", pk_lua_view, 1, 1, ka, now, out, NULL);
+}
+
+static enum pk_relay_store_rc pk_rs_begin(void *be, const char *short_id, time_t now,
+                                          const struct pk_relay_pkce *pkce,
+                                          struct pk_relay_session_out *out)
+{
+    char akey[64], tnow[24], khash[65];
+    const char *ka[5] = {akey, tnow, khash, pkce->nonce, pkce->verifier};
+
+    (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
+    (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    pk_relay_sha256_hex(pkce->state, strlen(pkce->state), khash);
+    return pk_rs_step(be, "begin", pk_lua_begin, 1, 4, ka, now, out, NULL);
+}
+
+static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time_t now,
+                                               struct pk_relay_pkce *pkce,
+                                               struct pk_relay_session_out *out)
+{
+    char kkey[80], tnow[24], khash[65];
+    const char *ka[2] = {kkey, tnow};
+    enum pk_relay_store_rc rc;
+
+    pk_relay_sha256_hex(state, strlen(state), khash);
+    (void)snprintf(kkey, sizeof(kkey), "pk:relay:k:%s", khash);
+    (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    memset(pkce, 0, sizeof(*pkce));
+    rc = pk_rs_step(be, "take_state", pk_lua_take_state, 1, 1, ka, now, out, pkce);
+    if (rc != PK_RS_UNKNOWN && rc != PK_RS_UNAVAILABLE && rc != PK_RS_NOMEM)
+        (void)snprintf(pkce->state, sizeof(pkce->state), "%s", state);
+    return rc;
+}
+
+static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time_t now,
+                                            const char *kakao_id, long long auth_time,
+                                            char code_out[7], struct pk_relay_session_out *out)
+{
+    char akey[64], tnow[24], at[24], code[7];
+    const char *ka[5] = {akey, tnow, kakao_id, at, code};
+    enum pk_relay_store_rc rc;
+
+    if (!pk_relay_new_code(code))
+        return PK_RS_RANDOM;
+    (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
+    (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    (void)snprintf(at, sizeof(at), "%lld", auth_time);
+    rc = pk_rs_step(be, "approve", pk_lua_approve, 1, 4, ka, now, out, NULL);
+    if (rc == PK_RS_OK)
+        memcpy(code_out, code, sizeof(code));
+    pk_wipe(code, sizeof(code));
+    return rc;
+}
+
+static enum pk_relay_store_rc pk_rs_redeem(void *be, const char *s, const char *code, time_t now,
+                                           struct pk_relay_session_out *out)
+{
+    char skey[80], tnow[24], shash[65];
+    const char *ka[4] = {skey, tnow, code, shash};
+
+    pk_relay_sha256_hex(s, strlen(s), shash);
+    (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
+    (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    return pk_rs_step(be, "redeem", pk_lua_redeem, 1, 3, ka, now, out, NULL);
+}
+
+/* Keys expire by themselves. */
+static size_t pk_rs_sweep(void *be, time_t now)
+{
+    (void)be;
+    (void)now;
+    return 0;
+}
+
+static enum pk_relay_store_rc pk_rs_ping(void *be)
+{
+    struct pk_redis_store *rs = be;
+    const char *argv[1] = {"PING"};
+    struct pk_redis_reply *reply;
+    enum pk_relay_store_rc rc = pk_rs_command(rs, "ping", 1, argv, &reply);
+
+    if (rc != PK_RS_OK)
+        return rc;
+    if (!pk_rs_is(reply, "PONG")) {
+        pk_log(rs->log, LOG_ERR, "store unavailable (ping): redis %s: unexpected reply", rs->where);
+        rc = PK_RS_UNAVAILABLE;
+    }
+    pk_redis_reply_free(reply);
+    return rc;
+}
+
+static const struct pk_relay_store_ops pk_redis_ops = {
+    pk_rs_rate,    pk_rs_create, pk_rs_view,  pk_rs_begin, pk_rs_take_state,
+    pk_rs_approve, pk_rs_redeem, pk_rs_sweep, pk_rs_ping,  pk_rs_free,
+};
+
+enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
+                                        const struct pk_redis_target *target, const char *password,
+                                        long timeout, const struct pk_logger *log,
+                                        struct pk_relay_store **out, char *problem,
+                                        size_t problem_len)
+{
+    struct pk_redis_store *rs = calloc(1, sizeof(*rs));
+    struct pk_redis *c = NULL;
+    enum pk_status st;
+
+    *out = NULL;
+    if (rs == NULL)
+        return PK_ST_NOMEM;
+    if (pthread_mutex_init(&rs->lock, NULL) != 0) {
+        free(rs);
+        return PK_ST_NOMEM;
+    }
+    rs->conf = *conf;
+    rs->target = *target;
+    rs->timeout = timeout;
+    rs->log = log;
+    pk_redis_target_describe(target, rs->where, sizeof(rs->where));
+    if (password != NULL && (rs->password = strdup(password)) == NULL) {
+        pk_rs_free(rs);
+        return PK_ST_NOMEM;
+    }
+    st = pk_redis_connect(target, rs->password, pk_redis_now_ms() + timeout * 1000, &c, problem,
+                          problem_len);
+    if (st == PK_ST_OK)
+        pk_rs_put(rs, c);
+    if (st != PK_ST_OK && st != PK_ST_UNAVAILABLE) {
+        pk_rs_free(rs);
+        return st;
+    }
+    *out = pk_relay_store_wrap(&pk_redis_ops, rs);
+    if (*out == NULL) {
+        pk_rs_free(rs);
+        return PK_ST_NOMEM;
+    }
+    return st;
+}

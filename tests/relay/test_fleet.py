@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""Several kakao-pam-relay instances on one Redis store (store = unix:…).
+
+Usage: test_fleet.py RELAY_BINARY WORKDIR
+Uses test_api.py's harness (its Relay class, the stand-in or mock Kakao
+through RELAY_KAKAO_AUTH_URL) and a real redis-server on a unix socket in
+WORKDIR (tests/relay/redis_fixture.py), started and stopped here. Every
+relay binds 127.0.0.1:0 and its port is read from its start-up line. Prints
+one PASS:/FAIL: line per check; exits 1 if any failed."""
+
+import os
+import re
+import signal
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_api as api  # noqa: E402  (reads RELAY_BINARY WORKDIR from sys.argv)
+from redis_fixture import RedisServer, RedisError  # noqa: E402
+
+WORK = api.WORK
+TIMEOUT = 2  # the relays' timeout: every store step is bounded by it
+
+
+def result(name, ok, detail=""):
+    api.result("fleet: " + name, ok, detail)
+
+
+def relay(name, redis, extra=""):
+    return api.Relay(name, "store = %s\ntimeout = %d\n%s" % (redis.url(), TIMEOUT, extra))
+
+
+def login(a, b=None):
+    """A session created on a and approved through b (default a): (S, code)."""
+    st, body = api.create(a)
+    if st != 201:
+        return None, None
+    st, code, _ = api.approve(b or a, api.short_of(body["url"]))
+    return body["session"], code
+
+
+def test_cross_instance(redis, a, b):
+    st, body = api.create(a)
+    short = api.short_of(body["url"])
+    st_page, _, page = b.request("GET", "/a/" + short)
+    st_cb, code, _ = api.approve(b, short)
+    st2, got = api.redeem(a, body["session"], code or "000000")
+    claims = {}
+    if st2 == 200:
+        claims = api.json.loads(api.b64d(got["assertion"].split(".")[1]))
+    result("created on A, page and Kakao callback on B, redeemed on A: 200 with the "
+           "approved kakao_id", st == 201 and st_page == 200 and b"alice" in page and
+           st_cb == 200 and st2 == 200 and str(claims.get("kakao_id")) == api.KAKAO_ID and
+           claims.get("nonce") == body["session"], repr((st, st_page, st_cb, st2, claims)))
+    st3, again = api.redeem(b, body["session"], code)
+    result("the same code again on B: 410 used", (st3, again) == (410, {"error": "used"}),
+           repr((st3, again)))
+    # What Redis holds: every key with a TTL, S nowhere (only its SHA-256).
+    s2, code2 = login(a, b)
+    keys = redis.command("KEYS", "pk:relay:*")
+    ttls = {k: redis.command("PTTL", k) for k in keys}
+    dump = []
+    for k in keys:
+        kind = redis.command("TYPE", k)
+        if kind == "hash":
+            dump += redis.command("HGETALL", k)
+        elif kind == "string":
+            dump.append(redis.command("GET", k))
+        elif kind == "zset":
+            dump += redis.command("ZRANGE", k, 0, -1)
+    leaked = [x for x in keys + dump if x and (s2 in x or (code2 and x == code2))]
+    result("every pk:relay:* key has a TTL; neither S nor the code is stored in clear",
+           keys and all(0 < t <= (120 + 60) * 1000 for t in ttls.values()) and not leaked,
+           repr((ttls, leaked)))
+    api.redeem(a, s2, code2)
+
+
+def test_race(redis, a, b):
+    wins = []
+    for _ in range(25):
+        s, code = login(a)
+        res = [None, None]
+        go = threading.Barrier(2)
+
+        def one(k, r):
+            go.wait()
+            res[k] = api.redeem(r, s, code)
+        ts = [threading.Thread(target=one, args=(k, r)) for k, r in ((0, a), (1, b))]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        wins.append(sorted((x[0], x[1].get("error", "ok")) for x in res))
+    result("the same code on A and B at once, 25 times: exactly one 200, the other 410 used",
+           all(w == [(200, "ok"), (410, "used")] for w in wins), repr(wins))
+
+
+def test_wrong_codes_shared(redis, a, b):
+    s, code = login(a)
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    got = [api.redeem(r, s, wrong) for r in (a, b, a)]
+    last = api.redeem(b, s, code)
+    result("wrong codes counted across instances: 2, 1, 0 left, then the right code 410 used",
+           [g[1].get("attempts_left") for g in got] == [2, 1, 0] and
+           last == (410, {"error": "used"}), repr((got, last)))
+
+
+def test_sigkill(redis, b):
+    a = relay("fleet_victim", redis, "rate_limit = 100000\n")
+    st, body = api.create(a)
+    st_btn, h, _ = a.request("POST", "/a/" + api.short_of(body["url"]), body="")
+    a.stop(signal.SIGKILL)
+    loc = h.get("location", "")
+    st_cb, _, page = b.request("GET", "/callback?" + api.urllib.parse.urlencode(
+        api.kakao_answer(loc, "ok")))
+    code = api.code_of(page) if st_cb == 200 else None
+    st2, got = api.redeem(b, body["session"], code or "000000")
+    result("A killed (SIGKILL) after the button: the callback on B approves, redeem on B 200",
+           st == 201 and st_btn == 303 and st_cb == 200 and st2 == 200 and
+           "assertion" in got, repr((st, st_btn, st_cb, st2)))
+
+
+def timed(f):
+    t0 = time.monotonic()
+    out = f()
+    return out, time.monotonic() - t0
+
+
+def test_paused(redis, a, b):
+    st = a.request("GET", "/healthz")[:1] + b.request("GET", "/healthz")[:1]
+    result("GET /healthz on A and B with Redis up: 200", st == (200, 200), repr(st))
+    s, code = login(a)
+    m = a.mark()
+    redis.pause()
+    try:
+        (hz, t_hz) = timed(lambda: a.request("GET", "/healthz"))
+        ((st_c, b_c), t_c) = timed(lambda: api.create(a))
+        ((st_r, b_r), t_r) = timed(lambda: api.redeem(a, s, code))
+        (pg, t_p) = timed(lambda: b.request("GET", "/a/ABCDEFGHJKM"))
+    finally:
+        redis.resume()
+    line = a.wait_line(r"store unavailable", 5, m)
+    limit = TIMEOUT + 1
+    result("Redis paused (SIGSTOP): /healthz 503 within timeout + 1 s",
+           hz[0] == 503 and hz[2] == b"unavailable\n" and t_hz <= limit, repr((hz, t_hz)))
+    result("Redis paused: create 503 unavailable, redeem 503 unavailable, page 503, each "
+           "within timeout + 1 s", (st_c, b_c) == (503, {"error": "unavailable"}) and
+           (st_r, b_r) == (503, {"error": "unavailable"}) and pg[0] == 503 and
+           max(t_c, t_r, t_p) <= limit, repr((st_c, b_c, st_r, b_r, pg[0], t_c, t_r, t_p)))
+    result("Redis paused: one log line per failed step, without a body or a secret",
+           line == "kakao-pam-relay: error: store unavailable (ping): redis unix:%s: no answer "
+           "before the deadline" % redis.sock and s not in "\n".join(a.log()) and
+           code not in "\n".join(a.log()), repr(line))
+    # Back: Redis runs what was queued while it was stopped, so the redeem
+    # that timed out may have used the session (the host was told 503 and
+    # fails closed); either way never a second 200. Then a new login works.
+    end = time.monotonic() + 10
+    while a.request("GET", "/healthz")[0] != 200 and time.monotonic() < end:
+        time.sleep(0.1)
+    st2, got = api.redeem(a, s, code)
+    s3, c3 = login(b, a)
+    st3, got3 = api.redeem(b, s3, c3 or "000000")
+    result("Redis resumed: /healthz 200 again; the login whose redeem timed out answers 200 "
+           "or 410 used; a new login across A and B 200", (st2, got.get("error")) in
+           ((200, None), (410, "used")) and st3 == 200, repr((st2, got, st3)))
+    metrics = a.request("GET", "/metrics")[2].decode()
+    m2 = re.search(r"^kakao_pam_relay_store_errors_total (\d+)$", metrics, re.M)
+    result("kakao_pam_relay_store_errors_total counts A's failures (/healthz, create, redeem)",
+           m2 is not None and int(m2.group(1)) == 3, repr(m2 and m2.group(0)))
+
+
+def test_restart(redis, a, b):
+    s1, c1 = login(a)
+    st_p, p1 = api.create(a)
+    redis.stop(signal.SIGKILL)
+    down = [api.redeem(a, s1, c1)[0], api.create(b)[0], b.request("GET", "/healthz")[0]]
+    redis.start()
+    st1, g1 = api.redeem(b, s1, c1)
+    st_b, h, _ = a.request("POST", "/a/" + api.short_of(p1["url"]), body="")
+    s3, c3 = login(b, a)
+    st3, g3 = api.redeem(a, s3, c3 or "000000")
+    result("Redis killed: 503 while it is down (redeem, create, /healthz)",
+           down == [503, 503, 503], repr(down))
+    result("Redis restarted empty: logins in flight fail cleanly (404 unknown, 404 page), "
+           "never 200", (st1, g1) == (404, {"error": "unknown"}) and st_b == 404, repr(
+               (st1, g1, st_b)))
+    result("Redis restarted: a new login works without restarting the relays (200)",
+           st3 == 200 and "assertion" in g3, repr((st3, g3)))
+
+
+def test_rate_shared(redis):
+    redis.command("FLUSHALL")
+    a = relay("fleet_rate_a", redis, "rate_limit = 3\n")
+    b = relay("fleet_rate_b", redis, "rate_limit = 3\n")
+    got = api.same_minute(lambda: [api.create(r)[0] for r in (a, b, a, b)])
+    result("rate_limit = 3 shared: A, B, A are 201, the 4th (on B) 429", got ==
+           [201, 201, 201, 429], repr(got))
+    a.stop()
+    b.stop()
+
+
+def test_trusted_proxies(redis):
+    redis.command("FLUSHALL")
+    a = relay("fleet_proxy_a", redis, "rate_limit = 1\ntrusted_proxies = 127.0.0.1\n")
+    b = relay("fleet_proxy_b", redis, "rate_limit = 1\n")
+
+    def run():
+        m = a.mark()
+        x = [api.create(a, headers={"X-Forwarded-For": "192.0.2.%d" % i})[0] for i in (1, 2)]
+        line = a.wait_line(r"session created", 5, m)
+        y = [api.create(b, headers={"X-Forwarded-For": "192.0.2.%d" % i})[0] for i in (3, 4)]
+        return x, y, line
+    x, y, line = api.same_minute(run)
+    result("trusted_proxies: X-Forwarded-For honoured from a listed peer (A: two clients, "
+           "201 201), ignored from another (B: one client 127.0.0.1, 201 429)",
+           x == [201, 201] and y == [201, 429] and line is not None and
+           line.endswith("client=192.0.2.1"), repr((x, y, line)))
+    a.stop()
+    b.stop()
+
+
+def test_password(redis_dir):
+    pw = os.path.join(redis_dir, "pw")
+    good = RedisServer(os.path.join(redis_dir, "auth"), password="s3cret-pass word")
+    try:
+        api.write(pw, "wrong-password\n", 0o600)
+        r = api.Relay("fleet_badpw", "store = %s\ntimeout = %d\nredis_password_file = %s\n" %
+                      (good.url(), TIMEOUT, pw))
+        warn = r.wait_line(r"store not usable yet", 5)
+        hz = r.request("GET", "/healthz")[0]
+        m = r.mark()
+        st, body = api.create(r)
+        err = r.wait_line(r"store unavailable", 5, m)
+        refused = ('redis unix:%s refused AUTH: "WRONGPASS invalid username-password pair or '
+                   'user is disabled."' % good.sock)
+        result("wrong redis password: the relay starts, says why once, /healthz 503, and each "
+               "request 503 with one clear line (no password in the log)",
+               warn == "kakao-pam-relay: warning: store not usable yet: %s; answering 503 until "
+               "it is" % refused and hz == 503 and (st, body) == (503, {"error": "unavailable"})
+               and err == "kakao-pam-relay: error: store unavailable (rate): " + refused and
+               "wrong-password" not in "\n".join(r.log()), repr((warn, hz, st, err)))
+        r.stop()
+        api.write(pw, "s3cret-pass word\n", 0o600)
+        r = api.Relay("fleet_goodpw", "store = %s\nredis_password_file = %s\n" %
+                      (good.url(), pw))
+        s, code = login(r)
+        st, got = api.redeem(r, s, code or "000000")
+        result("right redis password (one trailing newline stripped): a login works",
+               st == 200, repr((st, got)))
+        r.stop()
+        api.write(pw, "s3cret-pass word\n", 0o644)
+        out = api.subprocess.run([api.RELAY, "--config", r.conf], capture_output=True,
+                                 text=True, timeout=30)
+        result("world-readable redis_password_file: refused (key-file trust rules)",
+               out.returncode == 1 and "redis_password_file" in out.stderr,
+               repr(out.stderr[-300:]))
+    finally:
+        good.stop()
+
+
+def test_unreachable_at_start(redis_dir):
+    d = os.path.join(redis_dir, "late")
+    os.makedirs(d, exist_ok=True)
+    sock = os.path.join(d, "redis.sock")
+    r = api.Relay("fleet_late", "store = unix:%s\ntimeout = %d\n" % (sock, TIMEOUT))
+    warn = r.wait_line(r"store not usable yet", 5)
+    hz = r.request("GET", "/healthz")[0]
+    late = RedisServer(d)
+    try:
+        s, code = login(r)
+        st, _ = api.redeem(r, s, code or "000000")
+        result("Redis not there at start: the relay starts (warning), /healthz 503, and serves "
+               "logins once Redis is up", warn is not None and hz == 503 and st == 200,
+               repr((warn, hz, st)))
+    finally:
+        r.stop()
+        late.stop()
+
+
+def main():
+    api.make_signing_key()
+    redis_dir = os.path.join(WORK, "redis")
+    redis = RedisServer(redis_dir)
+    try:
+        a = relay("fleet_a", redis, "rate_limit = 100000\n")
+        b = relay("fleet_b", redis, "rate_limit = 100000\n")
+        for t in (test_cross_instance, test_race, test_wrong_codes_shared):
+            try:
+                t(redis, a, b)
+            except Exception as e:
+                result(t.__name__, False, "exception: %r" % e)
+        for t in (test_sigkill,):
+            try:
+                t(redis, b)
+            except Exception as e:
+                result(t.__name__, False, "exception: %r" % e)
+        for t in (test_paused, test_restart):
+            try:
+                t(redis, a, b)
+            except Exception as e:
+                result(t.__name__, False, "exception: %r" % e)
+        rcs = (a.stop(), b.stop())
+        result("A and B exit 0 on SIGTERM", rcs == (0, 0), repr(rcs))
+        for t in (test_rate_shared, test_trusted_proxies):
+            try:
+                t(redis)
+            except Exception as e:
+                result(t.__name__, False, "exception: %r" % e)
+        for t in (test_password, test_unreachable_at_start):
+            try:
+                t(redis_dir)
+            except Exception as e:
+                result(t.__name__, False, "exception: %r" % e)
+    finally:
+        redis.stop()
+    sys.exit(1 if api.failures else 0)
+
+
+if __name__ == "__main__":
+    main()
