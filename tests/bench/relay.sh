@@ -74,8 +74,9 @@ BASE="http://127.0.0.1:$port"
 (umask 077 && openssl ecparam -name prime256v1 -genkey -noout |
     openssl pkcs8 -topk8 -nocrypt -out "$W/signing.key")
 # The limits are raised to the relay's maxima so that the load measures the
-# relay, not its refusals: every client comes from 127.0.0.1, and the create
-# runs leave sessions pending. The mock's relay client signs a real ID token;
+# relay, not its refusals: the create runs leave sessions pending, and every
+# client names its own address in X-Forwarded-For (127.0.0.1 is a trusted
+# proxy), since at these rates one address would pass rate_limit in seconds. The mock's relay client signs a real ID token;
 # the relay fetches the mock's JWKS from kakao_auth_url, trusting ca_file.
 cat >"$W/relay.conf" <<EOF
 listen = 127.0.0.1:$port
@@ -87,6 +88,7 @@ signing_key = $W/signing.key
 session_ttl = 600
 max_sessions = 1000000
 rate_limit = 100000
+trusted_proxies = 127.0.0.1
 EOF
 chmod 644 "$W/relay.conf"
 
