@@ -137,7 +137,7 @@ $(B) $(B)/src $(B)/tests $(B)/relay:
 	mkdir -p $@
 
 # The fuzz harnesses (replayed by make check) and the allocation tests: rules below.
-FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache
+FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache relay_assertion relay_client
 HARD_BIN := $(patsubst %,$(B)/tests/fuzz_%,$(FUZZ_NAMES)) $(B)/tests/alloc_fail $(B)/tests/alloc_wipe
 
 test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN) $(HARD_BIN)

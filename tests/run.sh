@@ -210,7 +210,8 @@ fi
 # @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
 # (The concurrency test is tests/pam/pam_threads.c, run with the PAM-level tests.)
 echo "== hardening: fuzz corpora replayed through the harnesses (tests/fuzz)"
-for name in token jwt config user_map kakao_api jwks kakao_cache relay_request; do
+for name in token jwt config user_map kakao_api jwks kakao_cache relay_request relay_assertion \
+    relay_client; do
     n=$(ls "$top/tests/fuzz/corpus/$name" | wc -l)
     check "fuzz corpus $name ($n inputs)" sh -c '"$1" "$2" >"$3" 2>&1 || { tail -n 20 "$3"; exit 1; }' \
         sh "$B/tests/fuzz_$name" "$top/tests/fuzz/corpus/$name" "$W/fuzz_$name.log"
