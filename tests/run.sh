@@ -228,7 +228,7 @@ hard_run() {
     [ "$rc" -eq 0 ] || tail -n 30 "$log"
     return "$rc"
 }
-check "allocation failures: every Nth allocation fails along the JWT and Kakao paths" \
+check "allocation failures: every Nth allocation fails along the JWT, Kakao and relay paths" \
     hard_run "$W/alloc_fail.log" "$B/tests/alloc_fail"
 check "secrets (token, signature, HMAC key, response bodies) wiped before free" \
     hard_run "$W/alloc_wipe.log" "$B/tests/alloc_wipe"
