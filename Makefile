@@ -169,7 +169,8 @@ $(BENCH_BIN): tests/bench/bench.c $(B)/libpk.a $(wildcard src/*.h) | $(B)/tests
 RELAY_BENCH_BIN := $(B)/tests/relay_bench $(B)/tests/mhd_fixed
 
 $(B)/tests/relay_bench: tests/bench/relay_bench.c | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpam \
+		-lpthread
 
 $(B)/tests/mhd_fixed: tests/bench/mhd_fixed.c | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ $< $(LDHARDEN) \
