@@ -153,7 +153,7 @@ $(B) $(B)/src $(B)/tests $(B)/relay:
 	mkdir -p $@
 
 # The fuzz harnesses (replayed by make check) and the allocation tests: rules below.
-FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache
+FUZZ_NAMES := token jwt config user_map kakao_api jwks kakao_cache relay_assertion relay_client
 HARD_BIN := $(patsubst %,$(B)/tests/fuzz_%,$(FUZZ_NAMES)) $(B)/tests/alloc_fail $(B)/tests/alloc_wipe
 
 test-bin: all $(UNIT_BIN) $(PAM_TEST_BIN) $(HARD_BIN) $(B)/tests/e2e_qr_text
@@ -185,7 +185,8 @@ $(BENCH_BIN): tests/bench/bench.c $(B)/libpk.a $(wildcard src/*.h) | $(B)/tests
 RELAY_BENCH_BIN := $(B)/tests/relay_bench $(B)/tests/mhd_fixed
 
 $(B)/tests/relay_bench: tests/bench/relay_bench.c | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpam \
+		-lpthread
 
 $(B)/tests/mhd_fixed: tests/bench/mhd_fixed.c | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ $< $(LDHARDEN) \

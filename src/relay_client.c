@@ -113,17 +113,21 @@ static bool pk_printable_text(const char *s)
     return true;
 }
 
-static json_t *pk_relay_json(const struct pk_http_response *resp)
+/* The relay's answer as a JSON object in *j; PK_ST_REFUSED (*j NULL) when it
+ * is not one, PK_ST_NOMEM when jansson ran out of memory reading it. */
+static enum pk_status pk_relay_json(const char *body, size_t len, json_t **j)
 {
     json_error_t jerr;
-    json_t *j =
-        json_loadb(resp->body != NULL ? resp->body : "", resp->len, JSON_REJECT_DUPLICATES, &jerr);
 
-    if (j != NULL && !json_is_object(j)) {
-        json_decref(j);
-        return NULL;
+    *j = json_loadb(body != NULL ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    if (*j == NULL)
+        return json_error_code(&jerr) == json_error_out_of_memory ? PK_ST_NOMEM : PK_ST_REFUSED;
+    if (!json_is_object(*j)) {
+        json_decref(*j);
+        *j = NULL;
+        return PK_ST_REFUSED;
     }
-    return j;
+    return PK_ST_OK;
 }
 
 enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budget *budget,
@@ -131,7 +135,7 @@ enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budge
                               const char *rhost, struct pk_relay_session *s, struct pk_result *res)
 {
     struct pk_http_response resp;
-    json_t *req, *ans = NULL, *js, *ju, *je;
+    json_t *req;
     char *body, *url = NULL;
     enum pk_outcome out;
 
@@ -158,12 +162,24 @@ enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budge
     free(body);
     if (out != PK_OK)
         return out;
-    if (resp.status != 201) {
-        out = pk_result_set(res, PK_RELAY_UNAVAILABLE, "session request answered HTTP %ld",
-                            resp.status);
-        goto done;
-    }
-    ans = pk_relay_json(&resp);
+    out = pk_relay_parse_session(resp.status, resp.body, resp.len, s, res);
+    pk_http_response_free(&resp);
+    return out;
+}
+
+enum pk_outcome pk_relay_parse_session(long status, const char *body, size_t len,
+                                       struct pk_relay_session *s, struct pk_result *res)
+{
+    json_t *ans = NULL, *js, *ju, *je;
+    enum pk_outcome out;
+
+    memset(s, 0, sizeof(*s));
+    res->kind = PK_KIND_RELAY;
+    if (status != 201)
+        return pk_result_set(res, PK_RELAY_UNAVAILABLE, "session request answered HTTP %ld",
+                             status);
+    if (pk_relay_json(body, len, &ans) == PK_ST_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "reading the session");
     js = json_object_get(ans, "session");
     ju = json_object_get(ans, "url");
     je = json_object_get(ans, "expires_in");
@@ -184,32 +200,31 @@ enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budge
     out = pk_result_set(res, PK_OK, NULL);
 done:
     json_decref(ans);
-    pk_http_response_free(&resp);
     return out;
 }
 
 /* 403/409/410/404 as the relay words them; anything else is an outage. */
-static enum pk_outcome pk_redeem_refusal(const struct pk_http_response *resp, json_t *ans,
-                                         long *attempts_left, struct pk_result *res)
+static enum pk_outcome pk_redeem_refusal(long status, json_t *ans, long *attempts_left,
+                                         struct pk_result *res)
 {
     json_t *e = json_object_get(ans, "error");
     const char *err = json_is_string(e) ? json_string_value(e) : "";
     json_t *left = json_object_get(ans, "attempts_left");
 
-    if (resp->status == 403 && strcmp(err, "wrong_code") == 0 && json_is_integer(left) &&
+    if (status == 403 && strcmp(err, "wrong_code") == 0 && json_is_integer(left) &&
         json_integer_value(left) >= 0) {
         *attempts_left = (long)json_integer_value(left);
         return pk_result_set(res, PK_RELAY_WRONG_CODE, "attempts_left=%ld", *attempts_left);
     }
-    if (resp->status == 409 && strcmp(err, "not_approved") == 0)
+    if (status == 409 && strcmp(err, "not_approved") == 0)
         return pk_result_set(res, PK_RELAY_NOT_APPROVED, NULL);
-    if (resp->status == 410 && strcmp(err, "expired") == 0)
+    if (status == 410 && strcmp(err, "expired") == 0)
         return pk_result_set(res, PK_RELAY_EXPIRED, NULL);
-    if (resp->status == 410 && strcmp(err, "used") == 0)
+    if (status == 410 && strcmp(err, "used") == 0)
         return pk_result_set(res, PK_RELAY_USED, NULL);
-    if (resp->status == 404 && strcmp(err, "unknown") == 0)
+    if (status == 404 && strcmp(err, "unknown") == 0)
         return pk_result_set(res, PK_RELAY_UNKNOWN, NULL);
-    return pk_result_set(res, PK_RELAY_UNAVAILABLE, "redeem answered HTTP %ld", resp->status);
+    return pk_result_set(res, PK_RELAY_UNAVAILABLE, "redeem answered HTTP %ld", status);
 }
 
 enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_budget *budget,
@@ -219,7 +234,6 @@ enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_bud
     struct pk_http_response resp;
     char body[32];
     char *url = NULL;
-    json_t *ans = NULL, *a;
     enum pk_outcome out;
     int n;
 
@@ -237,9 +251,24 @@ enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_bud
     pk_free_secret_str(url);
     if (out != PK_OK)
         return out;
-    ans = pk_relay_json(&resp);
-    if (resp.status != 200) {
-        out = pk_redeem_refusal(&resp, ans, attempts_left, res);
+    out = pk_relay_parse_redeem(resp.status, resp.body, resp.len, assertion, attempts_left, res);
+    pk_http_response_free(&resp);
+    return out;
+}
+
+enum pk_outcome pk_relay_parse_redeem(long status, const char *body, size_t len, char **assertion,
+                                      long *attempts_left, struct pk_result *res)
+{
+    json_t *ans, *a;
+    enum pk_outcome out;
+
+    *assertion = NULL;
+    *attempts_left = 0;
+    res->kind = PK_KIND_RELAY;
+    if (pk_relay_json(body, len, &ans) == PK_ST_NOMEM)
+        return pk_result_set(res, PK_NO_MEMORY, "reading the redeem answer");
+    if (status != 200) {
+        out = pk_redeem_refusal(status, ans, attempts_left, res);
         goto done;
     }
     a = json_object_get(ans, "assertion");
@@ -254,7 +283,6 @@ enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_bud
                              : pk_result_set(res, PK_OK, NULL);
 done:
     json_decref(ans);
-    pk_http_response_free(&resp);
     return out;
 }
 

@@ -44,6 +44,15 @@ enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_bud
                                 const struct pk_relay_session *s, const char *code,
                                 char **assertion, long *attempts_left, struct pk_result *res);
 
+/* The relay's answers, read apart from the HTTP exchange (one place, also
+ * fuzzed): status and body (len bytes, no NUL needed) of the session
+ * request and of a redeem, with the outcomes of pk_relay_open and
+ * pk_relay_redeem above (no network ones but PK_RELAY_UNAVAILABLE). */
+enum pk_outcome pk_relay_parse_session(long status, const char *body, size_t len,
+                                       struct pk_relay_session *s, struct pk_result *res);
+enum pk_outcome pk_relay_parse_redeem(long status, const char *body, size_t len, char **assertion,
+                                      long *attempts_left, struct pk_result *res);
+
 void pk_relay_session_free(struct pk_relay_session *s);
 
 /* relay_prompt with %u replaced by url and %% by %: a new string, or NULL

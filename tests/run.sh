@@ -232,7 +232,8 @@ fi
 # @@ hardening tests (fuzz smoke, allocation failures, concurrency) go here @@
 # (The concurrency test is tests/pam/pam_threads.c, run with the PAM-level tests.)
 echo "== hardening: fuzz corpora replayed through the harnesses (tests/fuzz)"
-for name in token jwt config user_map kakao_api jwks kakao_cache relay_request; do
+for name in token jwt config user_map kakao_api jwks kakao_cache relay_request relay_assertion \
+    relay_client; do
     n=$(ls "$top/tests/fuzz/corpus/$name" | wc -l)
     check "fuzz corpus $name ($n inputs)" sh -c '"$1" "$2" >"$3" 2>&1 || { tail -n 20 "$3"; exit 1; }' \
         sh "$B/tests/fuzz_$name" "$top/tests/fuzz/corpus/$name" "$W/fuzz_$name.log"
@@ -249,7 +250,7 @@ hard_run() {
     [ "$rc" -eq 0 ] || tail -n 30 "$log"
     return "$rc"
 }
-check "allocation failures: every Nth allocation fails along the JWT and Kakao paths" \
+check "allocation failures: every Nth allocation fails along the JWT, Kakao and relay paths" \
     hard_run "$W/alloc_fail.log" "$B/tests/alloc_fail"
 check "secrets (token, signature, HMAC key, response bodies) wiped before free" \
     hard_run "$W/alloc_wipe.log" "$B/tests/alloc_wipe"

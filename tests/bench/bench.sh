@@ -4,7 +4,8 @@
 # figure is). Every figure is a ratio to a baseline measured in the same run,
 # with the absolute median beside it. Not a test: targets are reported as met
 # or not met, never enforced. Runs in about a minute (half a minute more with
-# the relay, part 5: tests/bench/relay.sh); every step is bounded.
+# the relay, part 5: tests/bench/relay.sh, with 200 relay logins through
+# the module); every step is bounded.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${B:-$top/build}
@@ -233,7 +234,8 @@ run env $PW "$BENCH" once 200 "$K/hs256.key" $once_cases
 step "5. the relay: complete logins, POST /v1/sessions against a fixed answer, memory"
 RELAY_NOTE=""
 if [ -x "$B/kakao-pam-relay" ]; then
-    run env B="$B" W="$W/relay" MOCK_PORT="$PORT" CA="$W/certs/ca.pem" sh "$top/tests/bench/relay.sh"
+    run env B="$B" W="$W/relay" MOCK_PORT="$PORT" CA="$W/certs/ca.pem" MOD="$MOD" S="$S" \
+        USERS="$W/users" HS_TOK="$W/hs.tok" KAKAO_TOK="$W/kakao.tok" sh "$top/tests/bench/relay.sh"
 else
     RELAY_NOTE="Not measured: $B/kakao-pam-relay is not built."
     echo "bench: skipping the relay: $B/kakao-pam-relay is not built" >&2
@@ -370,6 +372,36 @@ relay_report() {
     echo "| memory: $(v relay memory sessions) pending sessions | 1 | $bps bytes a session (VmRSS $(v relay memory rss_before_kib) → $(v relay memory rss_after_kib) KiB) | | | $(v relay memory failures) | ≤ 1 KiB: $(cell "$bps" 1024) |"
     echo
     echo "SIGTERM after the runs: exit status $(v relay sigterm exit), stopped in $(v relay sigterm stop_ms) ms."
+    module_report
+}
+
+# The module's side of a relay login (relay_bench module), beside the HS256 and Kakao paths.
+module_report() {
+    [ -n "$(v module relay logins)" ] || return 0
+    mhs=$(v module hs256 p50_us)
+    echo
+    echo "### The module's side: a relay login, the human taken out"
+    echo
+    echo "One process under pam_wrapper, pam_start … pam_authenticate … pam_end, $(v module relay logins) logins of each"
+    echo "case, the cases alternating. Relay: \`accept\` relay only, against a kakao-pam-relay serving HTTPS"
+    echo "itself on 127.0.0.1 (its public_url is the module's relay_url), a new TLS connection for each of"
+    echo "the module's two requests. At the prompt the driver approves the session out of band as the"
+    echo "phone would (POST /a/{short}, the mock's authorize, the relay's /callback with its code exchange"
+    echo "and ID-token check, the code page): that part, $(ms "$(v module relay approve_p50_us)") at the median, is taken out."
+    echo "What is left is the module's: session open, redeem, the assertion's ES256 and claim checks, the"
+    echo "user map, and libpam's work around them."
+    echo
+    echo "| case | p50 | p99 | max | vs HS256 (p50) | failures |"
+    echo "|---|---|---|---|---|---|"
+    for k in relay hs256 kakao; do
+        case $k in
+        relay) label="relay: POST /v1/sessions, POST …/redeem, assertion, user map" ;;
+        hs256) label="HS256 app JWT" ;;
+        kakao) label="Kakao access token, mock API (no check cache)" ;;
+        esac
+        m=$(v module "$k" p50_us)
+        echo "| $label | $(ms "$m") | $(ms "$(v module "$k" p99_us)") | $(ms "$(v module "$k" max_us)") | $(ratio "$m" "$mhs")× | $(v module "$k" failures) |"
+    done
 }
 # The relay's targets, for the list of targets (nothing when it was not measured).
 relay_targets() {

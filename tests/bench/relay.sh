@@ -12,6 +12,14 @@
 # probe, RELAY_CLIENT_ID the mock's relay client (mockRelayKey_alice_0101).
 # RELAY_MHD_FLAGS are the daemon settings of the fixed-answer floor
 # (mhd_fixed): keep them the relay's.
+#
+# With MOD (pam_kakao.so), S (pam_wrapper's service directory, with services
+# pk_hs and pk_kakao), USERS (a user map with alice), HS_TOK and KAKAO_TOK set:
+# the module's side too. A second relay serves HTTPS itself (the mock's
+# server certificate; its public_url is where it listens, as the module's
+# relay_url must be https://), and "relay_bench module" times RELAY_LOGINS
+# (200) relay logins of alice through the module, the approval taken out,
+# alternating with HS256 and Kakao-token logins.
 set -eu
 : "${B:?}" "${W:?}" "${MOCK_PORT:?}" "${CA:?}"
 RELAY=${RELAY:-$B/kakao-pam-relay}
@@ -29,6 +37,7 @@ CLIENT_ID=${RELAY_CLIENT_ID:-mockRelayKey_alice_0101}
 DRIVER="$B/tests/relay_bench"
 FIXED="$B/tests/mhd_fixed"
 PUBLIC=https://relay.bench.invalid
+LOGINS_MODULE=${RELAY_LOGINS:-200}
 
 for f in "$RELAY" "$DRIVER" "$FIXED"; do
     [ -x "$f" ] || { echo "relay bench: $f missing" >&2; exit 2; }
@@ -39,6 +48,7 @@ relay_pid=""
 fixed_pid=""
 redis_pid=""
 rrelay_pid=""
+tls_pid=""
 stop() { # stop PID: SIGTERM, then wait at most 10 s
     [ -n "$1" ] || return 0
     kill -TERM "$1" 2>/dev/null || return 0
@@ -62,13 +72,27 @@ up() {
         i=$((i + 1))
     done
 }
-healthy() { curl -fsS -o /dev/null --max-time 1 "$1/healthz"; }
-cleanup() { stop "$relay_pid"; stop "$fixed_pid"; stop "$rrelay_pid"; stop "$redis_pid"; }
+# healthy URL [CURL_OPTION...]: the relay at URL answers /healthz.
+healthy() {
+    url=$1
+    shift
+    curl -fsS -o /dev/null --max-time 1 "$@" "$url/healthz"
+}
+cleanup() {
+    stop "$relay_pid"
+    stop "$fixed_pid"
+    stop "$rrelay_pid"
+    stop "$redis_pid"
+    stop "$tls_pid"
+}
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-# A free loopback port for the relay (it is told one; the kernel picks it).
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A free loopback port for a relay (it is told one; the kernel picks it).
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port=$(free_port)
 BASE="http://127.0.0.1:$port"
 
 (umask 077 && openssl ecparam -name prime256v1 -genkey -noout |
@@ -172,3 +196,29 @@ wait "$relay_pid" || st=$?
 [ "$rc" = killed ] || rc=$st
 relay_pid=""
 echo "relay sigterm exit=$rc stop_ms=$stop_ms"
+
+# The module's side, against a relay serving HTTPS itself.
+if [ -n "${MOD:-}" ]; then
+    : "${S:?}" "${USERS:?}" "${HS_TOK:?}" "${KAKAO_TOK:?}"
+    tport=$(free_port)
+    TLS_URL="https://127.0.0.1:$tport"
+    CERTS=$(dirname "$CA")
+    sed -e "s|^listen = .*|listen = 127.0.0.1:$tport|" -e "s|^public_url = .*|public_url = $TLS_URL|" \
+        "$W/relay.conf" >"$W/relay_tls.conf"
+    printf 'tls_cert = %s\ntls_key = %s\n' "$CERTS/server.pem" "$CERTS/server.key" \
+        >>"$W/relay_tls.conf"
+    chmod 644 "$W/relay_tls.conf"
+    "$RELAY" --config "$W/relay_tls.conf" </dev/null >"$W/relay_tls.log" 2>&1 &
+    tls_pid=$!
+    up "$tls_pid" "$W/relay_tls.log" healthy "$TLS_URL" --cacert "$CA"
+    printf 'user_map = %s\nrelay_url = %s\nrelay_key = %s\nca_file = %s\n' "$USERS" "$TLS_URL" \
+        "$W/relay.pub.pem" "$CA" >"$W/module.conf"
+    openssl pkey -in "$W/signing.key" -pubout -out "$W/relay.pub.pem"
+    chmod 644 "$W/module.conf" "$W/relay.pub.pem"
+    printf 'auth required %s config=%s\n' "$MOD" "$W/module.conf" >"$S/pk_relay_module"
+    LD_PRELOAD=libpam_wrapper.so PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$S" \
+        "$DRIVER" module "$LOGINS_MODULE" "$CA" "$TLS_URL" relay=pk_relay_module:alice \
+        "hs256=pk_hs:alice:$HS_TOK" "kakao=pk_kakao:alice:$KAKAO_TOK"
+    stop "$tls_pid"
+    tls_pid=""
+fi

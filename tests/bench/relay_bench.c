@@ -11,6 +11,14 @@
  *       CLIENTS threads doing POST /v1/sessions only (against the relay, or mhd_fixed).
  *   relay_bench memory BASE PID SESSIONS
  *       VmRSS of process PID before and after creating SESSIONS sessions.
+ *   relay_bench module LOGINS CA_FILE NAME=SERVICE:USER[:TOKEN_FILE]...
+ *       The module's side, in this process under pam_wrapper: LOGINS logins of each case
+ *       (after 3 not measured), the cases alternating, each pam_start ... pam_authenticate ...
+ *       pam_end. A case with a token file answers the prompt with the token; one without is a
+ *       relay login: at the prompt the driver approves the session as the phone would (the
+ *       steps of `login` from POST /a/{short} to the code page, against the URL in the prompt)
+ *       and answers the code. The module's time is the login's less that approval: session
+ *       open, redeem, assertion check and user map, with libpam's own work around them.
  *
  * BASE is where the relay listens (http://127.0.0.1:PORT); PUBLIC_URL is its public_url: the
  * URLs it hands out start with it and are sent to BASE instead, as a TLS reverse proxy in
@@ -21,6 +29,7 @@
  * target. */
 #include <ctype.h>
 #include <curl/curl.h>
+#include <security/pam_appl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -330,14 +339,14 @@ static bool create_session(struct worker *w, struct buf *b, char *s, size_t s_le
     return ok;
 }
 
-static bool one_login(struct worker *w, struct buf *b)
+/* The phone's part: the approval form at shown (the URL the user is shown), Kakao's
+ * authorize (the mock approves), the callback, the code read from the page. */
+static bool approve(struct worker *w, struct buf *b, const char *shown, char code[7])
 {
     const struct run *r = w->run;
-    char s[160], u[MAX_URL], url[MAX_URL], loc[MAX_URL], code[7];
+    char u[MAX_URL], url[MAX_URL], loc[MAX_URL];
     /* u, url and loc: never one buffer as both a request's URL and its Location */
-    if (!create_session(w, b, s, sizeof(s), u, sizeof(u)))
-        return false;
-    if (!to_base(r, u, url, sizeof(url))) {
+    if (!to_base(r, shown, url, sizeof(url))) {
         fail(w, "POST /v1/sessions", 201, "url not under public_url");
         return false;
     }
@@ -360,10 +369,19 @@ static bool one_login(struct worker *w, struct buf *b)
         fail(w, "GET /callback", st, st == 200 ? "no 6-digit code on the page" : NULL);
         return false;
     }
+    return true;
+}
+
+static bool one_login(struct worker *w, struct buf *b)
+{
+    const struct run *r = w->run;
+    char s[160], u[MAX_URL], url[MAX_URL], code[7];
+    if (!create_session(w, b, s, sizeof(s), u, sizeof(u)) || !approve(w, b, u, code))
+        return false;
     snprintf(url, sizeof(url), "%s/v1/sessions/%s/redeem", r->base, s);
     char body[32];
     snprintf(body, sizeof(body), "{\"code\":\"%s\"}", code);
-    st = request(w, "POST", url, "application/json", body, b, NULL, 0);
+    long st = request(w, "POST", url, "application/json", body, b, NULL, 0);
     if (st != 200 || strstr(b->p, "\"assertion\"") == NULL) {
         fail(w, "POST /v1/sessions/S/redeem", st, NULL);
         return false;
@@ -543,11 +561,184 @@ static int run_memory(const char *base, const char *pid_s, const char *sessions_
     return made > 0 ? 0 : 1;
 }
 
+/* ---- the module's side (module) ---- */
+
+#define MODULE_CASES 8
+#define MODULE_WARMUP 3
+
+struct module_case {
+    const char *name, *service, *user;
+    char token[8192]; /* "": a relay login */
+    double *lat_us, *approve_us;
+    size_t n, failures;
+};
+
+struct module_conv {
+    struct worker *w;
+    struct buf *b;
+    const char *token;
+    double approve_s; /* time spent approving, taken out of the login's */
+};
+
+/* Answers the prompt: the token, or (relay) the code after approving the URL in it. */
+static int module_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
+                          void *data)
+{
+    struct module_conv *c = data;
+    struct pam_response *out = calloc((size_t)n, sizeof(*out));
+    if (out == NULL)
+        return PAM_BUF_ERR;
+    for (int i = 0; i < n; i++) {
+        if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
+            continue;
+        char code[7], url[MAX_URL];
+        const char *answer = c->token;
+        if (answer[0] == '\0') {
+            const char *u = strstr(msg[i]->msg, "https://");
+            double t0 = now_s();
+            bool ok = u != NULL && strcspn(u, " ") < sizeof(url);
+            if (ok) {
+                snprintf(url, sizeof(url), "%.*s", (int)strcspn(u, " "), u);
+                ok = approve(c->w, c->b, url, code);
+            }
+            c->approve_s += now_s() - t0;
+            if (!ok) {
+                for (int j = 0; j < i; j++)
+                    free(out[j].resp);
+                free(out);
+                return PAM_CONV_ERR;
+            }
+            answer = code;
+        }
+        out[i].resp = strdup(answer);
+        if (out[i].resp == NULL) {
+            for (int j = 0; j < i; j++)
+                free(out[j].resp);
+            free(out);
+            return PAM_BUF_ERR;
+        }
+    }
+    *resp = out;
+    return PAM_SUCCESS;
+}
+
+/* NAME=SERVICE:USER[:TOKEN_FILE], the strings kept in arg. */
+static bool module_case_parse(char *arg, struct module_case *c)
+{
+    char *eq = strchr(arg, '='), *colon = eq != NULL ? strchr(eq + 1, ':') : NULL, *file;
+    if (colon == NULL)
+        return false;
+    *eq = *colon = '\0';
+    c->name = arg;
+    c->service = eq + 1;
+    c->user = colon + 1;
+    file = strchr(c->user, ':');
+    c->token[0] = '\0';
+    if (file == NULL)
+        return true;
+    *file++ = '\0';
+    FILE *f = fopen(file, "r");
+    if (f == NULL || fgets(c->token, sizeof(c->token), f) == NULL) {
+        if (f != NULL)
+            fclose(f);
+        return false;
+    }
+    fclose(f);
+    c->token[strcspn(c->token, "\n")] = '\0';
+    return c->token[0] != '\0';
+}
+
+/* One login of case c: its module time (login less approval) into c's samples. */
+static void module_login(struct module_case *c, struct worker *w, struct buf *b, bool measured)
+{
+    struct module_conv mc = {w, b, c->token, 0.0};
+    struct pam_conv pc = {module_conv_fn, &mc};
+    pam_handle_t *ph = NULL;
+    double t0 = now_s();
+    int rv = pam_start(c->service, c->user, &pc, &ph);
+    if (rv == PAM_SUCCESS) {
+        rv = pam_authenticate(ph, PAM_SILENT);
+        (void)pam_end(ph, rv);
+    }
+    double us = (now_s() - t0 - mc.approve_s) * 1e6;
+    if (!measured)
+        return;
+    if (rv != PAM_SUCCESS) {
+        c->failures++;
+        if (c->failures == 1)
+            fprintf(stderr, "relay_bench: module %s: %s\n", c->name, pam_strerror(NULL, rv));
+        return;
+    }
+    c->lat_us[c->n] = us;
+    c->approve_us[c->n] = mc.approve_s * 1e6;
+    c->n++;
+}
+
+static int run_module(int argc, char **argv)
+{
+    unsigned long logins = 0;
+    struct module_case cases[MODULE_CASES];
+    int ncases = argc - 5;
+    struct run r = {.mode = MODE_LOGIN, .base = argv[4], .public_url = argv[4], .ca_file = argv[3]};
+    struct worker w = {.run = &r};
+    struct buf *b = malloc(sizeof(*b));
+    int rc = 0;
+
+    if (!parse_ulong(argv[2], 1, 100000, &logins) || ncases < 1 || ncases > MODULE_CASES ||
+        b == NULL || pthread_mutex_init(&r.err_lock, NULL) != 0) {
+        fprintf(stderr, "relay_bench: bad LOGINS or cases\n");
+        free(b);
+        return 2;
+    }
+    memset(cases, 0, sizeof(cases));
+    for (int i = 0; i < ncases; i++) {
+        cases[i].lat_us = calloc(logins, sizeof(double));
+        cases[i].approve_us = calloc(logins, sizeof(double));
+        if (!module_case_parse(argv[5 + i], &cases[i]) || cases[i].lat_us == NULL ||
+            cases[i].approve_us == NULL) {
+            fprintf(stderr, "relay_bench: bad case %s\n", argv[5 + i]);
+            rc = 2;
+            goto out;
+        }
+    }
+    w.h = curl_easy_init();
+    if (w.h == NULL) {
+        rc = 1;
+        goto out;
+    }
+    /* Rounds of one login of each case, so a busy machine slows them alike. */
+    for (unsigned long k = 0; k < logins + MODULE_WARMUP; k++)
+        for (int i = 0; i < ncases; i++)
+            module_login(&cases[i], &w, b, k >= MODULE_WARMUP);
+    for (int i = 0; i < ncases; i++) {
+        struct module_case *c = &cases[i];
+        qsort(c->lat_us, c->n, sizeof(double), cmp_double);
+        qsort(c->approve_us, c->n, sizeof(double), cmp_double);
+        printf("module %s logins=%zu p50_us=%.1f p99_us=%.1f max_us=%.1f approve_p50_us=%.1f "
+               "failures=%zu\n",
+               c->name, c->n, pct(c->lat_us, c->n, 0.50), pct(c->lat_us, c->n, 0.99),
+               c->n ? c->lat_us[c->n - 1] : 0.0, pct(c->approve_us, c->n, 0.50), c->failures);
+        if (c->n == 0)
+            rc = 1;
+    }
+    curl_easy_cleanup(w.h);
+out:
+    for (int i = 0; i < ncases; i++) {
+        free(cases[i].lat_us);
+        free(cases[i].approve_us);
+    }
+    free(b);
+    pthread_mutex_destroy(&r.err_lock);
+    return rc;
+}
+
 static int usage(void)
 {
-    fprintf(stderr, "usage: relay_bench login BASE PUBLIC_URL CLIENTS SECONDS [CA_FILE]\n"
-                    "       relay_bench create NAME BASE CLIENTS SECONDS\n"
-                    "       relay_bench memory BASE PID SESSIONS\n");
+    fprintf(stderr,
+            "usage: relay_bench login BASE PUBLIC_URL CLIENTS SECONDS [CA_FILE]\n"
+            "       relay_bench create NAME BASE CLIENTS SECONDS\n"
+            "       relay_bench memory BASE PID SESSIONS\n"
+            "       relay_bench module LOGINS CA_FILE RELAY_URL NAME=SERVICE:USER[:TOKEN]...\n");
     return 2;
 }
 
@@ -563,6 +754,8 @@ int main(int argc, char **argv)
         rc = run_load(MODE_CREATE, argv[2], argv[3], argv[3], argv[4], argv[5], NULL);
     else if (argc == 5 && strcmp(argv[1], "memory") == 0)
         rc = run_memory(argv[2], argv[3], argv[4]);
+    else if (argc >= 6 && strcmp(argv[1], "module") == 0)
+        rc = run_module(argc, argv);
     else
         rc = usage();
     curl_global_cleanup();
