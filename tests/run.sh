@@ -121,6 +121,16 @@ for t in "$B"/tests/pam_*; do
     check "pam $(basename "$t")" pamenv "$t"
 done
 
+echo "== the README's package line"
+# The line the README shows under its two commands is the list tools/deps.sh
+# installs, so that a fresh machine set up from the README has everything.
+readme_deps() {
+    want="apt-get install -y $(sh "$top/tools/deps.sh" list)"
+    got=$(grep -m1 '^apt-get install -y ' "$top/README.md")
+    [ "$got" = "$want" ] || { printf 'README: %s\ndeps.sh: %s\n' "$got" "$want"; return 1; }
+}
+check "README's apt-get line is tools/deps.sh's list" readme_deps
+
 echo "== exported symbols"
 syms=$(nm -D --defined-only "$MOD" | awk '{print $3}' | sort | tr '\n' ' ')
 check "only pam_sm_* exported ($syms)" test "$syms" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_setcred "
