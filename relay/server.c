@@ -49,15 +49,50 @@ double pk_relay_monotonic(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Every X-Forwarded-For line of a request, joined in arrival order with
+ * ", " (RFC 9110 5.3: one list); too long: the walk gets none. A proxy such
+ * as HAProxy adds a line of its own after the client's, so reading only the
+ * first line would let the client name its own address. */
+struct pk_xff {
+    char text[1024];
+    size_t len;
+    bool too_long;
+};
+
+static enum MHD_Result pk_xff_line(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    struct pk_xff *x = cls;
+    size_t n = value != NULL ? strlen(value) : 0;
+
+    (void)kind;
+    if (key == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    if (x->len + (x->len > 0 ? 2 : 0) + n >= sizeof(x->text)) {
+        x->too_long = true;
+        return MHD_NO;
+    }
+    if (x->len > 0) {
+        memcpy(x->text + x->len, ", ", 2);
+        x->len += 2;
+    }
+    if (n > 0)
+        memcpy(x->text + x->len, value, n);
+    x->len += n;
+    x->text[x->len] = '\0';
+    return MHD_YES;
+}
+
 /* The client address (for rate_limit and the log) of this request. */
 static void pk_client(struct pk_relay *r, struct MHD_Connection *c, char *buf, size_t len)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct pk_xff x = {.len = 0};
+    int lines = MHD_get_connection_values(c, MHD_HEADER_KIND, pk_xff_line, &x);
 
     pk_relay_client_address(&r->cfg, ci != NULL ? ci->client_addr : NULL,
-                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For"), buf,
-                            len);
+                            lines >= 0 && x.len > 0 && !x.too_long ? x.text : NULL, buf, len);
 }
 
 static enum MHD_Result pk_send(struct MHD_Connection *c, unsigned status, const char *type,
@@ -212,7 +247,7 @@ static enum MHD_Result pk_redeem(struct pk_relay *r, struct MHD_Connection *c,
                                  const struct pk_req *q, const char *s, const char *client)
 {
     const char *why = NULL;
-    struct pk_relay_session_out out;
+    struct pk_relay_session_out out = {0};
     enum pk_relay_store_rc rc;
     enum pk_relay_redeem_result rr;
     time_t now = time(NULL);
@@ -315,7 +350,7 @@ static enum MHD_Result pk_done_page(struct pk_relay *r, struct MHD_Connection *c
 static enum MHD_Result pk_approve_page(struct pk_relay *r, struct MHD_Connection *c,
                                        const char *short_id)
 {
-    struct pk_relay_session_out out;
+    struct pk_relay_session_out out = {0};
     enum pk_relay_store_rc rc = pk_relay_store_view(r->store, short_id, time(NULL), &out);
     struct pk_relay_view v;
 
@@ -330,7 +365,7 @@ static enum MHD_Result pk_start_login(struct pk_relay *r, struct MHD_Connection 
                                       const char *short_id, const char *client)
 {
     struct pk_relay_pkce pkce;
-    struct pk_relay_session_out out;
+    struct pk_relay_session_out out = {0};
     enum pk_relay_store_rc rc;
     char *url;
     bool prompt_login;
@@ -394,7 +429,7 @@ static enum MHD_Result pk_callback(struct pk_relay *r, struct MHD_Connection *c,
 {
     const char *code, *state, *error;
     struct pk_relay_pkce pkce;
-    struct pk_relay_session_out out;
+    struct pk_relay_session_out out = {0};
     struct pk_relay_identity id;
     enum pk_relay_store_rc rc;
     enum pk_status kr;

@@ -340,8 +340,12 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
             rc = names[i].rc;
     if (rc == PK_RS_UNAVAILABLE)
         goto broken;
-    if (r->elements == 1)
+    if (r->elements == 1) {
+        /* "ok" for a step that hands a session back must carry it. */
+        if (out != NULL && rc == PK_RS_OK)
+            goto broken;
         return rc;
+    }
     f = &r->element[2];
     if (r->element[1].type != PK_REDIS_STR || r->element[1].len != 64 ||
         f->type != PK_REDIS_ARRAY || f->elements != PK_REDIS_FIELDS)

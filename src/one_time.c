@@ -16,6 +16,10 @@
 #include "safe_file.h"
 #include "secure.h"
 
+/* Seconds a mark outlives its end: clocks of hosts sharing a Redis store may
+ * lag the one that set it, and the local prune must never meet a mark that
+ * another login has just created and not yet dated (its mtime is now). */
+#define PK_ONE_TIME_GRACE 300
 /* The local store is pruned at most once a minute per host, and a prune
  * looks at no more than this many entries: the work of one login is bounded. */
 #define PK_ONE_TIME_PRUNE_EVERY 60
@@ -78,8 +82,11 @@ static void pk_one_time_prune(int dirfd, long long now)
     /* Stamped first, so concurrent logins leave this prune to us. */
     (void)futimens(fd, NULL);
     (void)close(fd);
-    /* A mark's mtime is its end (pk_one_time_local). */
-    (void)pk_cache_prune_max(dirfd, PK_ONE_TIME_FILE_PREFIX, (time_t)now, PK_ONE_TIME_PRUNE_SCAN);
+    /* A mark's mtime is its end (pk_one_time_local); a mark another login
+     * has just created and not dated yet has an mtime of about now, so the
+     * prune keeps what ended less than PK_ONE_TIME_GRACE ago. */
+    (void)pk_cache_prune_max(dirfd, PK_ONE_TIME_FILE_PREFIX, (time_t)(now - PK_ONE_TIME_GRACE),
+                             PK_ONE_TIME_PRUNE_SCAN);
 }
 
 /* One file per mark, created with O_EXCL: of any number of processes
@@ -208,8 +215,9 @@ enum pk_status pk_one_time_use(const struct pk_config *cfg, uid_t uid, const cha
     }
     if (!pk_config_store_is_redis(cfg))
         return pk_one_time_local(cfg, uid, mark, now, problem, problem_len);
-    /* Kept at least a second, and never past what PX takes. */
-    left_s = mark->until - now;
+    /* Kept PK_ONE_TIME_GRACE past its end, for hosts whose clocks are
+     * behind the one that set it, and never past what PX takes. */
+    left_s = mark->until - now + PK_ONE_TIME_GRACE;
     if (left_s < 1)
         left_s = 1;
     if (left_s > 100LL * 365 * 86400)

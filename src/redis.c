@@ -20,6 +20,14 @@
 #include "log.h"
 #include "secure.h"
 
+/* The reply and reader structures are read from this header while the
+ * library is dlopen()ed by its soname (PK_LIBHIREDIS_PATH, .so.0.14): the two
+ * must be the same version, or fields would be misread. */
+#if HIREDIS_MAJOR != 0 || HIREDIS_MINOR != 14
+#error                                                                                             \
+    "src/redis.c needs hiredis 0.14 (Debian 12 libhiredis-dev): header and dlopen()ed soname must match"
+#endif
+
 #ifndef PK_LIBHIREDIS_PATH
 #define PK_LIBHIREDIS_PATH "/usr/lib/x86_64-linux-gnu/libhiredis.so.0.14"
 #endif

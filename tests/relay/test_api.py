@@ -630,6 +630,28 @@ def test_limits():
     line = r.wait_line(r"client=192\.0\.2\.99: rate_limit", 5, m)
     result("trusted proxy: each X-Forwarded-For client has its own limit", a == [201] * 3 and
            b == [201, 201, 429] and line is not None, repr((a, b)))
+
+    # A proxy that adds its own X-Forwarded-For line (HAProxy's forwardfor)
+    # after the one the client sent: the lines are one list, read from the
+    # right, so the client cannot name its own address.
+    def two_lines(i):
+        c = http.client.HTTPConnection("127.0.0.1", r.port, timeout=30)
+        body = json.dumps({"user": "alice", "service": "sshd", "host": "bastion",
+                           "rhost": ""}).encode()
+        c.putrequest("POST", "/v1/sessions")
+        c.putheader("Content-Type", "application/json")
+        c.putheader("Content-Length", str(len(body)))
+        c.putheader("X-Forwarded-For", "203.0.113.%d" % i)
+        c.putheader("X-Forwarded-For", "192.0.2.50")
+        c.endheaders(body)
+        st = c.getresponse().status
+        c.close()
+        return st
+    m = r.mark()
+    got = same_minute(lambda: [two_lines(i) for i in range(1, 4)])
+    line = r.wait_line(r"client=192\.0\.2\.50: rate_limit", 5, m)
+    result("trusted proxy: two X-Forwarded-For lines are one list (the client's own line "
+           "names no one)", got == [201, 201, 429] and line is not None, repr(got))
     r.stop()
 
 
