@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "b64url.h"
+#include "json_load.h"
 #include "keys.h"
 
 /* More entries than any real key set has; bounds the work per login. */
@@ -246,7 +247,7 @@ enum pk_status pk_jwks_parse(const char *json, size_t len, const char *source,
         (void)snprintf(problem, problem_len, "larger than %d bytes", PK_JWKS_MAX);
         return PK_ST_REFUSED;
     }
-    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+    root = pk_json_loadb(json, len, &err);
     if (root == NULL) {
         if (json_error_code(&err) == json_error_out_of_memory) {
             (void)snprintf(problem, problem_len, "out of memory");

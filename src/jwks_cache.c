@@ -9,6 +9,7 @@
 
 #include "cache_dir.h"
 #include "http.h"
+#include "json_load.h"
 #include "safe_file.h"
 
 #define PK_JWKS_FORMAT "pam_kakao jwks cache 1"
@@ -104,7 +105,7 @@ static enum pk_status pk_cache_read(struct pk_jwks_store *s)
                    s->cache_name, why);
         return st == PK_ST_NOMEM ? PK_ST_NOMEM : PK_ST_OK;
     }
-    rec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    rec = pk_json_loadb(text, len, &err);
     free(text);
     if (rec == NULL && json_error_code(&err) == json_error_out_of_memory)
         return PK_ST_NOMEM;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "json_load.h"
 #include "log.h"
 #include "secure.h"
 
@@ -25,7 +26,7 @@ enum pk_status pk_jwt_segment_json(const struct pk_token *tok, int seg, json_t *
     *why = "not base64url";
     if (st != PK_ST_OK)
         return st;
-    json = json_loadb((const char *)raw, len, JSON_REJECT_DUPLICATES, &err);
+    json = pk_json_loadb((const char *)raw, len, &err);
     pk_free_secret(raw, len);
     if (json == NULL) {
         st = PK_ST_REFUSED;
@@ -426,29 +427,6 @@ static enum pk_outcome pk_jwt_mark_sig(const struct pk_token *tok, unsigned char
     return PK_OK;
 }
 
-/* jansson 2.14 drops a byte of a string it is reading when growing its
- * buffer fails (lex_save ignores the failure): out of memory, a jti can
- * come out shorter, a different mark, and the token usable again. The
- * payload is read a second time and must give the same mark; one allocation
- * failing can no longer go unnoticed (tests/alloc/alloc_fail.c: jwt_once). */
-static enum pk_outcome pk_jwt_mark_again(const struct pk_token *tok, const unsigned char digest[32],
-                                         struct pk_result *res)
-{
-    unsigned char again[32];
-    json_t *claims;
-    const char *why;
-    enum pk_status st = pk_jwt_segment_json(tok, 1, &claims, &why);
-    enum pk_outcome out;
-
-    if (st != PK_ST_OK)
-        return pk_result_set(res, PK_NO_MEMORY, "reading the claims again: %s", why);
-    out = pk_jwt_mark_jti(claims, again, res);
-    json_decref(claims);
-    if (out == PK_OK && memcmp(again, digest, sizeof(again)) != 0)
-        out = pk_result_set(res, PK_NO_MEMORY, "the claims read differently twice");
-    return out;
-}
-
 enum pk_outcome pk_jwt_mark(const struct pk_token *tok, json_t *claims, bool by_jti, long leeway,
                             struct pk_result *res)
 {
@@ -461,8 +439,8 @@ enum pk_outcome pk_jwt_mark(const struct pk_token *tok, json_t *claims, bool by_
         return pk_result_set(res, PK_JWT_NO_EXP, NULL);
     out = by_jti ? pk_jwt_mark_jti(claims, res->mark.digest, res)
                  : pk_jwt_mark_sig(tok, res->mark.digest, res);
-    if (out == PK_OK && by_jti)
-        out = pk_jwt_mark_again(tok, res->mark.digest, res);
+    /* The claims were read twice and agreed (pk_json_loadb): a jti cannot
+     * come out shorter for lack of memory and give another mark. */
     if (out != PK_OK) {
         memset(&res->mark, 0, sizeof(res->mark));
         return out;

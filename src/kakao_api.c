@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "json_load.h"
 #include "log.h"
 
 #define PK_KAKAO_TOKEN_INFO_PATH "/v1/user/access_token_info"
@@ -121,7 +122,7 @@ static enum pk_outcome pk_parse_answer(const char *body, size_t len, long status
     if (status >= 300 && status < 400)
         return pk_result_set(res, PK_KAKAO_UNAVAILABLE, "redirect (HTTP %ld) not followed", status);
     if (body != NULL && len > 0)
-        doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        doc = pk_json_loadb(body, len, &jerr);
 
     /* Kakao's success bodies never carry "code"; an error body might come
      * with any status, so "code" decides as much as the status does. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "json_load.h"
 #include "log.h"
 #include "secure.h"
 
@@ -119,7 +120,7 @@ static enum pk_status pk_relay_json(const char *body, size_t len, json_t **j)
 {
     json_error_t jerr;
 
-    *j = json_loadb(body != NULL ? body : "", len, JSON_REJECT_DUPLICATES, &jerr);
+    *j = pk_json_loadb(body != NULL ? body : "", len, &jerr);
     if (*j == NULL)
         return json_error_code(&jerr) == json_error_out_of_memory ? PK_ST_NOMEM : PK_ST_REFUSED;
     if (!json_is_object(*j)) {
