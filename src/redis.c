@@ -22,10 +22,10 @@
 
 /* The reply and reader structures are read from this header while the
  * library is dlopen()ed by its soname (PK_LIBHIREDIS_PATH, .so.0.14): the two
- * must be the same version, or fields would be misread. */
-#if HIREDIS_MAJOR != 0 || HIREDIS_MINOR != 14
-#error                                                                                             \
-    "src/redis.c needs hiredis 0.14 (Debian 12 libhiredis-dev): header and dlopen()ed soname must match"
+ * must be the same version, or fields would be misread. (defined(): the
+ * static analysers read this file without the system headers.) */
+#if defined(HIREDIS_MAJOR) && (HIREDIS_MAJOR != 0 || HIREDIS_MINOR != 14)
+#error "src/redis.c needs hiredis 0.14: header and dlopen()ed soname must match"
 #endif
 
 #ifndef PK_LIBHIREDIS_PATH
