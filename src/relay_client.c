@@ -163,13 +163,13 @@ enum pk_outcome pk_relay_open(const struct pk_config *cfg, struct pk_relay_budge
     free(body);
     if (out != PK_OK)
         return out;
-    out = pk_relay_parse_session(resp.status, resp.body, resp.len, s, res);
+    out = pk_relay_read_session(resp.status, resp.body, resp.len, s, res);
     pk_http_response_free(&resp);
     return out;
 }
 
-enum pk_outcome pk_relay_parse_session(long status, const char *body, size_t len,
-                                       struct pk_relay_session *s, struct pk_result *res)
+enum pk_outcome pk_relay_read_session(long status, const char *body, size_t len,
+                                      struct pk_relay_session *s, struct pk_result *res)
 {
     json_t *ans = NULL, *js, *ju, *je;
     enum pk_outcome out;
@@ -252,13 +252,13 @@ enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_bud
     pk_free_secret_str(url);
     if (out != PK_OK)
         return out;
-    out = pk_relay_parse_redeem(resp.status, resp.body, resp.len, assertion, attempts_left, res);
+    out = pk_relay_read_redeem(resp.status, resp.body, resp.len, assertion, attempts_left, res);
     pk_http_response_free(&resp);
     return out;
 }
 
-enum pk_outcome pk_relay_parse_redeem(long status, const char *body, size_t len, char **assertion,
-                                      long *attempts_left, struct pk_result *res)
+enum pk_outcome pk_relay_read_redeem(long status, const char *body, size_t len, char **assertion,
+                                     long *attempts_left, struct pk_result *res)
 {
     json_t *ans, *a;
     enum pk_outcome out;

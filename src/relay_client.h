@@ -48,10 +48,10 @@ enum pk_outcome pk_relay_redeem(const struct pk_config *cfg, struct pk_relay_bud
  * fuzzed): status and body (len bytes, no NUL needed) of the session
  * request and of a redeem, with the outcomes of pk_relay_open and
  * pk_relay_redeem above (no network ones but PK_RELAY_UNAVAILABLE). */
-enum pk_outcome pk_relay_parse_session(long status, const char *body, size_t len,
-                                       struct pk_relay_session *s, struct pk_result *res);
-enum pk_outcome pk_relay_parse_redeem(long status, const char *body, size_t len, char **assertion,
-                                      long *attempts_left, struct pk_result *res);
+enum pk_outcome pk_relay_read_session(long status, const char *body, size_t len,
+                                      struct pk_relay_session *s, struct pk_result *res);
+enum pk_outcome pk_relay_read_redeem(long status, const char *body, size_t len, char **assertion,
+                                     long *attempts_left, struct pk_result *res);
 
 void pk_relay_session_free(struct pk_relay_session *s);
 

@@ -1,5 +1,5 @@
-/* The relay's answers as the module reads them: pk_relay_parse_session and
- * pk_relay_parse_redeem (src/relay_client.c). Byte 0: bit 0 picks the
+/* The relay's answers as the module reads them: pk_relay_read_session and
+ * pk_relay_read_redeem (src/relay_client.c). Byte 0: bit 0 picks the
  * parser (set: redeem), bits 1-4 the HTTP status; the rest is the body, in
  * a buffer of exactly its size (no NUL) so that any read past it is caught.
  *
@@ -140,8 +140,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(body, data + 1, len);
     memset(&res, 0, sizeof(res));
     memset(&s, 0, sizeof(s));
-    out = redeem ? pk_relay_parse_redeem(status, body, len, &assertion, &left, &res)
-                 : pk_relay_parse_session(status, body, len, &s, &res);
+    out = redeem ? pk_relay_read_redeem(status, body, len, &assertion, &left, &res)
+                 : pk_relay_read_session(status, body, len, &s, &res);
     pk_fuzz_trace(out, res.detail);
     PK_FUZZ_CHECK(out == res.outcome, "returned outcome differs from the recorded one");
     PK_FUZZ_CHECK(res.kind == PK_KIND_RELAY, "kind not relay");
