@@ -133,8 +133,8 @@ def approved_flow(cert, key, scratch, shots):
                        r"https://relay\.test/callback\?code=[^&]+&state=[^&]+",
                        o.get("url", "")) is not None, repr(o))
         code = m_code.group(1) + m_code.group(2) if m_code else "000000"
-        started = r.wait_line(r"kakao login started", 5, m)
-        approved = r.wait_line(r"approved tag", 5, m)
+        started = r.wait_line(r"kakao login started", 30, m)
+        approved = r.wait_line(r"approved tag", 30, m)
         api.result("phone: log lines: kakao login started, approved as alice", started is not
                    None and re.fullmatch(r"kakao-pam-relay: kakao login started tag=[0-9a-f]{8} "
                                          r"prompt_login=no client=127\.0\.0\.1", started)
@@ -205,7 +205,7 @@ def denied_flow(cert, key, scratch, shots):
                    re.fullmatch(r"https://relay\.test/callback\?error=access_denied&"
                                 r"error_description=[^&]+&state=[^&]+", o.get("url", ""))
                    is not None, repr((rc, err, o)))
-        line = r.wait_line(r"denied at kakao", 5, m)
+        line = r.wait_line(r"denied at kakao", 30, m)
         api.result("phone: denied at Kakao: log line", line is not None and re.fullmatch(
             r"kakao-pam-relay: login denied at kakao tag=[0-9a-f]{8}: error=access_denied",
             line) is not None, repr(line))
