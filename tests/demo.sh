@@ -28,7 +28,8 @@ mock_pid=$!
 i=0
 while [ ! -s "$D/port" ]; do
     i=$((i + 1))
-    [ "$i" -gt 100 ] && { echo "mock Kakao API did not start" >&2; exit 1; }
+    # 30 s: python3 can take seconds to start on a loaded machine.
+    [ "$i" -gt 300 ] && { echo "mock Kakao API did not start" >&2; exit 1; }
     sleep 0.1
 done
 port=$(cat "$D/port")

@@ -183,11 +183,14 @@ kakao-pam login: ${cli_case#*|}"
     case $cli_page in *"Kakao login failed"*) ok "cli login: the browser is told the exchange failed" ;;
     *) bad "cli login: the browser is told the exchange failed ($cli_page)" ;; esac
 done
-cli_login_start --client-id mockRestApiKey_hang_0006 --timeout 3
+# The login's time covers the browser's visit too (curl, TLS to the mock, the
+# redirect): 10 s, so that a loaded machine still brings the callback in time
+# and the time runs out at the token endpoint, as this case is about.
+cli_login_start --client-id mockRestApiKey_hang_0006 --timeout 10
 cli_browse "$cli_url" >/dev/null
 cli_login_end
 cli_judge "login: token endpoint hangs past the login's time" 2 "" "*
-kakao-pam login: timed out: the token endpoint did not answer within the 3 s of the login"
+kakao-pam login: timed out: the token endpoint did not answer within the 10 s of the login"
 cli_lport=$(cli_free_port)
 cli_expect "login: token endpoint's certificate not trusted" 2 "" "*
 kakao-pam login: token endpoint unavailable: *" sh -c '

@@ -58,7 +58,7 @@ for i, s in enumerate(pair):
     s.sendall(b"GET /spare%d HTTP/1.1\r\nHost: a\r\n\r\n" % i)
 got = []
 for s in pair:
-    s.settimeout(10)
+    s.settimeout(30)
     data = b""
     while True:
         d = s.recv(65536)
@@ -95,7 +95,10 @@ esac
 
 # Idle connections are closed after 10 s. With all 16 connections taken by
 # idle ones, a new one is closed at once; once the idle ones are closed, the
-# listener serves again at once.
+# listener serves again at once. Not before 10 s is exact; "after 10 s" and
+# "at once" are bounds that only show nothing hangs: up to 14 s, and under
+# 5 s, so that a loaded machine (or an ASan build) that holds the listener
+# or this script back for a second does not fail them.
 cli_login_start --client-id "$PUB" --timeout 40
 cli_idle=$(python3 -c '
 import socket, sys, time
@@ -118,17 +121,17 @@ for s in idle:
         pass
 closed = time.monotonic() - t
 # The listener counts a connection gone once it has cleaned it up, a moment
-# after the client sees it closed: retry for up to 2 s.
+# after the client sees it closed: retry for up to 4 s.
 while True:
     after = get(b"after")
-    if after != "closed" or time.monotonic() - t - closed > 2:
+    if after != "closed" or time.monotonic() - t - closed > 4:
         break
     time.sleep(0.05)
 print("%s|%d|%d|%s" % (over, closed, time.monotonic() - t - closed, after))' "$cli_lport")
 cli_browse "$cli_url" >/dev/null
 cli_login_end
 case $cli_idle in
-"closed|10|0|HTTP/1.1 404 Not Found" | "closed|11|0|HTTP/1.1 404 Not Found")
+"closed|1"[0-4]"|"[0-4]"|HTTP/1.1 404 Not Found")
     ok "cli loopback: a 17th connection closed, idle ones after 10 s, then served ($cli_idle)" ;;
 *) bad "cli loopback: a 17th connection closed, idle ones after 10 s, then served ($cli_idle)" ;;
 esac
@@ -139,7 +142,9 @@ cli_judge "loopback: still logs in after idle connections" 0 "mockValidAliceToke
 # listens no more: a new connection is refused at once, and the held
 # callback still gets its page when the exchange ends (here: the token
 # endpoint never answers, so the login's time runs out).
-cli_login_start --client-id mockRestApiKey_hang_0006 --timeout 8
+# 15 s for the login: the browser's visit and the refused connection below
+# must come before its time runs out, also on a loaded machine.
+cli_login_start --client-id mockRestApiKey_hang_0006 --timeout 15
 cli_tokens=$(grep -c '"/oauth/token"' "$W/requests.jsonl")
 cli_browse "$cli_url" >"$CW/held.html" 2>&1 &
 cli_bpid=$!
@@ -160,6 +165,6 @@ case $cli_refused in
 *) bad "cli loopback: no listener during the exchange ($cli_refused)" ;;
 esac
 cli_judge "loopback: the exchange runs out of time" 2 "" "*
-kakao-pam login: timed out: the token endpoint did not answer within the 8 s of the login"
+kakao-pam login: timed out: the token endpoint did not answer within the 15 s of the login"
 check "cli loopback: the held callback gets its page after the listener stopped" \
     grep -q "Kakao login failed" "$CW/held.html"

@@ -77,10 +77,12 @@ sys.exit(0 if o["text"] == want and o["status"] == 200 else 1)' "$ph_out"
     check "phone: no such element: status 1 ($ph_rc: $ph_err)" test "$ph_rc" -eq 1 -a \
         "$ph_err" = "phone.py: no element matches #nothing on http://127.0.0.1:$ph_a/"
 
-    ph_run open "http://127.0.0.1:$ph_a/" --wait-text "not there" --timeout 15
+    # --timeout covers Chromium's start and the page's load too, which must
+    # be over before it ends for this message: 20 s, for a loaded machine.
+    ph_run open "http://127.0.0.1:$ph_a/" --wait-text "not there" --timeout 20
     ph_want="phone.py: timed out: the page never showed \"not there\" (http://127.0.0.1:$ph_a/)"
     check "phone: text never shown: status 1 ($ph_rc: $ph_err)" test "$ph_rc" -eq 1 -a \
-        "$ph_err" = "$ph_want (after 15 s)"
+        "$ph_err" = "$ph_want (after 20 s)"
 
     ph_dead=$(cli_free_port)
     ph_run open "http://127.0.0.1:$ph_dead/" --timeout 60
@@ -90,11 +92,13 @@ sys.exit(0 if o["text"] == want and o["status"] == 200 else 1)' "$ph_out"
 
     # A page that never loads: the run ends by itself after --timeout. The
     # bound is wide (a loaded machine starts Chromium slowly); the page never
-    # answers, so any end within it is phone.py's own timeout at work.
-    ph_run open "http://127.0.0.1:$ph_a/never" --timeout 12
+    # answers, so any end within it is phone.py's own timeout at work. The
+    # timeout (20 s) covers Chromium's start, which must be over before it
+    # ends for this message.
+    ph_run open "http://127.0.0.1:$ph_a/never" --timeout 20
     ph_want="phone.py: timed out while waiting for the page at http://127.0.0.1:$ph_a/never"
-    check "phone: a page that never loads: status 1 within 12 s + 48 ($ph_rc, $ph_secs s: $ph_err)" \
-        test "$ph_rc" -eq 1 -a "$ph_secs" -le 60 -a "$ph_err" = "$ph_want (after 12 s)"
+    check "phone: a page that never loads: status 1 within 20 s + 40 ($ph_rc, $ph_secs s: $ph_err)" \
+        test "$ph_rc" -eq 1 -a "$ph_secs" -le 60 -a "$ph_err" = "$ph_want (after 20 s)"
     ph_clean "after a timeout"
 
     # SIGTERM while a page loads: the browser and the profile go too.
