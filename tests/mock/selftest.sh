@@ -131,13 +131,15 @@ check "mock listens on 127.0.0.1 only" bash -c '
     ss -Hltn 2>/dev/null | grep -q ":$1\b" || exit 0  # no ss: skip
     ! ss -Hltn | grep ":$1\b" | grep -vq "127.0.0.1:$1"' _ "$port"
 
-# get TOKEN PATH [curl args...]: sets CODE, BODY, RC, HDRS
+# get TOKEN PATH [curl args...]: sets CODE, BODY, RC, HDRS. Every request
+# here is answered at once: 30 s only end one that never is (a loaded
+# machine can take seconds over a TLS handshake with the Python mock).
 get() {
     local tok=$1 path=$2
     shift 2
     local auth=()
     [ -n "$tok" ] && auth=(-H "Authorization: Bearer $tok")
-    BODY=$(curl -sS --cacert "$certs/ca.pem" --max-time 10 -D "$tmp/hdrs" -o - \
+    BODY=$(curl -sS --cacert "$certs/ca.pem" --max-time 30 -D "$tmp/hdrs" -o - \
         -w '\n%{http_code}' "${auth[@]}" "$@" "$base$path" 2>"$tmp/curl.err")
     RC=$?
     CODE=${BODY##*$'\n'}
@@ -198,7 +200,7 @@ check "huge id sent verbatim" grep -q '"id":99999999999999999999,' <<<"$BODY"
 size=$(curl -sS --cacert "$certs/ca.pem" --max-time 30 -o /dev/null -w '%{size_download}' \
     -H "Authorization: Bearer mockFaultHuge_00000025" "$base/v1/user/access_token_info" 2>/dev/null)
 check "huge body is 20 MiB" test "$size" = 20971520
-curl -sS --cacert "$certs/ca.pem" --max-time 10 --max-filesize 65536 -o /dev/null \
+curl -sS --cacert "$certs/ca.pem" --max-time 30 --max-filesize 65536 -o /dev/null \
     -H "Authorization: Bearer mockFaultHuge_00000025" "$base/v1/user/access_token_info" 2>/dev/null
 check "huge body: Content-Length announced (curl --max-filesize refuses)" test $? = 63
 
@@ -228,10 +230,10 @@ check "closed port: connection refused (7)" test $? = 7
 
 # rogue listener
 rport=$(cat "$d/rport")
-curl -sS --cacert "$certs/ca.pem" --max-time 5 -o /dev/null \
+curl -sS --cacert "$certs/ca.pem" --max-time 30 -o /dev/null \
     -H "Authorization: Bearer mockValidAliceToken_0001" "https://127.0.0.1:$rport/v1/user/access_token_info" 2>/dev/null
 check "rogue port refused by curl with the test CA (60)" test $? = 60
-code=$(curl -sS --cacert "$certs/rogue-ca.pem" --max-time 5 -o /dev/null -w '%{http_code}' \
+code=$(curl -sS --cacert "$certs/rogue-ca.pem" --max-time 30 -o /dev/null -w '%{http_code}' \
     -H "Authorization: Bearer mockValidAliceToken_0001" "https://localhost:$rport/v1/user/access_token_info" 2>/dev/null)
 check "rogue port serves the same app to its own CA" test "$code" = 200
 

@@ -50,6 +50,10 @@
  * build (no PK_TEST_TIME_SLACK) can deschedule the test for a second or
  * more, which a margin of 1 s would count as a failure. */
 #define FAULT_MARGIN 5.0
+/* Where the mock answers (a JWKS, an error) the config gets this timeout: a
+ * TLS handshake slowed by valgrind or a loaded machine must not run out the
+ * default 5 s and fail the case for the wrong reason. */
+#define ANSWER_TIMEOUT "timeout = 30\n"
 
 static struct pt_env env; /* what tests/run.sh's pamenv set */
 static EVP_PKEY *key_a, *key_b, *key_x, *key_w;
@@ -127,7 +131,7 @@ static void mock_jwks(const char *ch, const char *body, const char *fault)
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+        rc = curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
     if (rc == CURLE_OK)
         rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
@@ -583,7 +587,8 @@ static void fetched_and_cached(void **state)
     (void)state;
 
     mock_jwks("fetch", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("fetch"), env.mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n" ANSWER_TIMEOUT, jwks_url("fetch"),
+         env.mock_ca, cache);
     /* the first login fetches, the next ones use the cache */
     attempt_fetching("fetch", 1, tok, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
@@ -639,7 +644,8 @@ static void unknown_kid_refetch(void **state)
     (void)state;
 
     mock_jwks("kid", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("kid"), env.mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n" ANSWER_TIMEOUT, jwks_url("kid"),
+         env.mock_ca, cache);
     attempt_fetching("kid", 1, tok, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* an unknown kid: one refetch, then refused */
@@ -677,7 +683,8 @@ static void first_pass_never_fetches(void **state)
     (void)state;
 
     mock_jwks("first", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("first"), env.mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n" ANSWER_TIMEOUT, jwks_url("first"),
+         env.mock_ca, cache);
     attempt_fetching("first", 1, tok, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* a good ID token in PAM_AUTHTOK: accepted from the cached JWKS */
@@ -724,7 +731,8 @@ static void rotated_keys(void **state)
     (void)state;
 
     mock_jwks("rot", a, NULL);
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n", jwks_url("rot"), env.mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\n" ANSWER_TIMEOUT, jwks_url("rot"),
+         env.mock_ca, cache);
     attempt_fetching("rot", 1, old, "alice", PAM_SUCCESS,
                      "accepted id_token kakao_id=3095134389 user=alice", &r);
     /* Kakao rotates: B replaces A. A token with B's kid makes one refetch. */
@@ -849,8 +857,8 @@ static void bad_answers_from_url(void **state)
 
     /* no copy and an answer that is not a JWKS */
     mock_jwks("bad", NULL, "notjson");
-    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\njwks_max_age = 3600\n", jwks_url("bad"),
-         env.mock_ca, cache);
+    conf("jwks_url = %s\nca_file = %s\ncache_dir = %s\njwks_max_age = 3600\n" ANSWER_TIMEOUT,
+         jwks_url("bad"), env.mock_ca, cache);
     (void)snprintf(want, sizeof(want),
                    "jwks unavailable for user=alice: %s: not a JWKS (not valid JSON) (no cached "
                    "copy)",
@@ -877,8 +885,8 @@ static void bad_answers_from_url(void **state)
         fail_msg("no stale-copy line \"%s\" in:\n%s", want, t.all_log);
 
     /* a closed port: connection refused, at once */
-    conf("jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\nca_file = %s\ncache_dir = %s\n"
-         "timeout = 30\n",
+    conf("jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\nca_file = %s\ncache_dir = "
+         "%s\n" ANSWER_TIMEOUT,
          env.port_closed, env.mock_ca, fresh_cache("idt_cache_closed"));
     attempt(tok, "alice", PAM_AUTHINFO_UNAVAIL, "jwks unavailable for user=alice: *", &r);
     if (strstr(r.log, "connect: ") == NULL || strstr(r.log, "(no cached copy)") == NULL)
@@ -897,7 +905,8 @@ static void default_route(void **state)
     char *tok = id_token(key_a, KA, ALICE);
     (void)state;
 
-    conf("jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\nca_file = %s\ncache_dir = %s\n",
+    conf("jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\nca_file = %s\ncache_dir = "
+         "%s\n" ANSWER_TIMEOUT,
          env.port_main, env.mock_ca, fresh_cache("idt_cache_default"));
     /* the fixture key is not key A: a kid it does not have */
     attempt(tok, "alice", PAM_AUTH_ERR,
@@ -1013,7 +1022,7 @@ static void other_kinds_unaffected(void **state)
     (void)state;
 
     conf("kakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n"
-         "jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\ncache_dir = %s\n",
+         "jwks_url = https://127.0.0.1:%ld/.well-known/jwks.json\ncache_dir = %s\n" ANSWER_TIMEOUT,
          env.port_main, env.mock_ca, env.port_closed, fresh_cache("idt_cache_other"));
     attempt("mockValidAliceToken_0001", "alice", PAM_SUCCESS,
             "accepted kakao kakao_id=3095134389 user=alice", &r);

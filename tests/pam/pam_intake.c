@@ -29,14 +29,16 @@
 static struct pt_env env; /* what tests/run.sh's pamenv set */
 
 /* cur.conf: the user map, an HS256 app-JWT key, Kakao access tokens against
- * the mock, and the given lines. */
+ * the mock, the given lines, and timeout = 30 last (the mock answers at
+ * once, and a TLS handshake slowed by valgrind or a loaded machine must not
+ * run out the timeout). */
 static void conf(const char *extra)
 {
     char text[8192];
 
     (void)snprintf(text, sizeof(text),
                    "user_map = %s\njwt_key = %s\njwt_alg = HS256\nkakao_app_id = 1234567\n"
-                   "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n%s",
+                   "kakao_api_url = https://127.0.0.1:%ld\nca_file = %s\n%stimeout = 30\n",
                    pt_path(env.dir, "intake.users"), pt_path(env.keys, "hs256.key"), env.port_main,
                    env.mock_ca, extra);
     pt_write_file(pt_path(env.dir, "cur.conf"), text, 0644);
