@@ -102,8 +102,9 @@ cli_expect "enroll --help" 0 'usage: kakao-pam enroll*' '' "$KP" enroll --help
 cli_expect "kakao-pam --help lists enroll" 0 '*  enroll   check your token and print your line for the user map*' \
     '' "$KP" --help
 
-# Kakao access tokens, checked online against the mock as the module does.
-cli_file "$CLI_CONF" 644 "user_map = $CW/no-such-users\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\ntimeout = 5\n"
+# Kakao access tokens, checked online against the mock as the module does
+# (timeout = 30: the mock answers at once; a slow handshake is no failure).
+cli_file "$CLI_CONF" 644 "user_map = $CW/no-such-users\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\ntimeout = 30\n"
 for cli_case in "mockValidAliceToken_0001 $A" "mockValidBobToken_000002 1122334455"; do
     printf '%s\n' "${cli_case% *}" >"$CW/enroll.tok"
     cli_expect "enroll kakao ${cli_case% *}" 0 "$(cli_enrolled kakao "${cli_case#* } alice")" '' \

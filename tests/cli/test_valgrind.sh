@@ -8,7 +8,9 @@ if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
             --errors-for-leak-kinds=definite,indirect "$@"
     }
     K=$CLI_KEYS
-    cli_file "$CLI_CONF" 644 "user_map = $CW/users\njwt_key = $K/hs256.key\njwt_alg = HS256\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\n"
+    # timeout = 30: under valgrind the TLS handshake with the mock takes
+    # seconds, which must not run out the default 5 s.
+    cli_file "$CLI_CONF" 644 "user_map = $CW/users\njwt_key = $K/hs256.key\njwt_alg = HS256\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\ntimeout = 30\n"
     cli_expect "valgrind: mint" 0 "*.*.*" "" cli_vg "$KP" mint --key "$K/hs256.key" --alg HS256 --kakao-id 3095134389
     cli_expect "valgrind: verify jwt" 0 "accepted jwt kakao_id=3095134389 user=alice" "" \
         cli_vg "$KP" verify --config "$CLI_CONF" --user alice "$cli_out"

@@ -147,8 +147,10 @@ cli_agree "config file a symlink" alice "$good" 2 \
     "config error: $CW/link.conf: is a symbolic link (not followed)"
 CLI_CONF=$cli_saved
 
-# --- Kakao access tokens against the mock Kakao API
-cli_file "$CLI_CONF" 644 "user_map = $CW/users\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\ntimeout = 5\n"
+# --- Kakao access tokens against the mock Kakao API (timeout = 30: it answers
+# at once, and a TLS handshake slowed by ASan or a loaded machine must not run
+# out the timeout; the hanging case sets its own)
+cli_file "$CLI_CONF" 644 "user_map = $CW/users\nkakao_app_id = 1234567\nkakao_api_url = https://127.0.0.1:$MOCK_PORT\nca_file = $CLI_CA\ntimeout = 30\n"
 cli_agree "kakao accepted" alice mockValidAliceToken_0001 0 "accepted kakao kakao_id=$A user=alice"
 cli_agree "kakao of another account" alice mockValidBobToken_000002 1 \
     "rejected kakao for user=alice: kakao_id not mapped to this user (kakao_id=1122334455)"
