@@ -142,18 +142,19 @@ static void mock_jwks(const char *ch, const char *body, const char *fault)
 }
 
 /* JWKS fetches of channel ch logged so far. */
-static size_t fetches(const char *ch)
+static size_t fetches_at_least(const char *ch, size_t at_least)
 {
     char want[256];
-    char *all = pt_slurp(env.mock_log);
-    size_t n;
 
     (void)snprintf(
         want, sizeof(want),
         "\"method\": \"GET\", \"path\": \"/.well-known/jwks.json\", \"query\": \"ch=%s\"", ch);
-    n = pt_count_of(all, want);
-    free(all);
-    return n;
+    return pt_wait_count(env.mock_log, want, at_least);
+}
+
+static size_t fetches(const char *ch)
+{
+    return fetches_at_least(ch, 0);
 }
 
 /* ---- tokens ---- */
@@ -243,7 +244,8 @@ static void attempt_fetching(const char *ch, size_t want_fetches, const char *to
     size_t got;
 
     attempt(token, user, rv, want, r);
-    got = fetches(ch) - before;
+    /* a fetch from a hanging URL may be logged after the module gave up */
+    got = fetches_at_least(ch, before + want_fetches) - before;
     if (got != want_fetches)
         fail_msg("%zu fetches of channel %s, want %zu (log: %s)", got, ch, want_fetches,
                  r->all_log);
@@ -806,7 +808,8 @@ static void max_age_and_outages(void **state)
                    jwks_url("age"), FAULT_TIMEOUT);
     if (strstr(t.all_log, want) == NULL)
         fail_msg("no stale-copy line \"%s\" in:\n%s", want, t.all_log);
-    assert_int_equal(fetches("age") - before, 1);
+    /* the hanging fetch may be logged after the module gave up on it */
+    assert_int_equal(fetches_at_least("age", before + 1) - before, 1);
     /* bounded by the timeout (FAULT_MARGIN past it); 2 s more for starting
      * pamtester under faketime, which takes longest on a busy machine */
     if (t.elapsed < FAULT_TIMEOUT - 0.5 || t.elapsed > FAULT_TIMEOUT + FAULT_MARGIN + 2.0)

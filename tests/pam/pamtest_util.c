@@ -257,6 +257,30 @@ size_t pt_count_of(const char *hay, const char *needle)
     return n;
 }
 
+size_t pt_wait_count(const char *path, const char *needle, size_t want)
+{
+    struct timespec nap = {0, 50 * 1000 * 1000};
+    struct timespec now, end;
+    size_t n;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &end) != 0)
+        abort();
+    end.tv_sec += 30;
+    for (;;) {
+        char *all = pt_slurp(path);
+        assert_non_null(all);
+        n = pt_count_of(all, needle);
+        free(all);
+        if (n >= want)
+            return n;
+        if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+            abort();
+        if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+            return n;
+        (void)nanosleep(&nap, NULL);
+    }
+}
+
 double pt_time_slack(void)
 {
     const char *s = getenv("PK_TEST_TIME_SLACK");

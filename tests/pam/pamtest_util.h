@@ -89,6 +89,12 @@ char *pt_slurp(const char *path);
 /* How many times needle occurs in hay, without overlaps. */
 size_t pt_count_of(const char *hay, const char *needle);
 
+/* How many times needle occurs in the file at path, once it occurs at least
+ * `want` times or 30 s have passed (polled): for a log written by another
+ * process (the mock logs a request when it has read it, which for a request
+ * it never answers can come after the module gave up on it). */
+size_t pt_wait_count(const char *path, const char *needle, size_t want);
+
 /* Seconds of slack for upper time bounds: PK_TEST_TIME_SLACK, which the
  * valgrind pass sets; 0 otherwise. */
 double pt_time_slack(void);
