@@ -127,7 +127,8 @@ cli_login_end() {
 
 # cli_browse URL: what a browser does with the authorize URL: follow the
 # mock's redirect to the loopback callback. Prints the final page. IPv4
-# only: "localhost" might reach some other program listening on ::1.
+# only: "localhost" might reach some other program listening on ::1. 30 s:
+# past the longest login (15 s) that holds the callback until its time ends.
 cli_browse() {
-    curl -4 -sS --max-time 20 --cacert "$CLI_CA" -L --max-redirs 1 "$1"
+    curl -4 -sS --max-time 30 --cacert "$CLI_CA" -L --max-redirs 1 "$1"
 }

@@ -85,7 +85,7 @@ case $cli_page in *"Kakao login failed"*) ok "cli login: the browser is told the
 # each is answered 400 and ignored, and the login still completes.
 cli_login_start --client-id "$PUB" --timeout 30
 cli_stray() {
-    curl -4 -sS --max-time 10 -o "$CW/stray.html" -w '%{http_code}' "http://127.0.0.1:$cli_lport/callback?$1"
+    curl -4 -sS --max-time 30 -o "$CW/stray.html" -w '%{http_code}' "http://127.0.0.1:$cli_lport/callback?$1"
 }
 cli_codes="$(cli_stray error=access_denied) $(cli_stray 'code=forged&state=wrong')"
 cli_codes="$cli_codes $(cli_stray 'error=access_denied&state=wrong') $(cli_stray 'state=a&state=b')"
@@ -145,7 +145,7 @@ cli_judge "login: right state without a code ends the login" 1 "" "*
 kakao-pam login: the redirect carries no usable code: login aborted"
 
 cli_login_start --client-id "$PUB" --timeout 30
-curl -4 -sS --max-time 10 -o /dev/null \
+curl -4 -sS --max-time 30 -o /dev/null \
     "http://127.0.0.1:$cli_lport/callback?error=access_denied&error_description=%1b%5b31mred%0aline&state=$cli_state"
 cli_login_end
 cli_judge "login: error text escaped" 1 "" '*
@@ -153,9 +153,9 @@ kakao-pam login: login refused: access_denied: "\\x1b[[]31mred\\x0aline"'
 check "cli login: no escape byte reaches the terminal" sh -c '! grep -q "$(printf "\033")" "$1"' sh "$CW/login.err"
 
 cli_login_start --client-id "$PUB" --timeout 30
-cli_codes=$(curl -4 -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cli_lport/favicon.ico")
-cli_codes="$cli_codes $(curl -4 -sS --max-time 10 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$cli_lport/callback")"
-cli_codes="$cli_codes $(head -c 9000 /dev/zero | tr '\0' x | curl -4 -sS --max-time 10 -o /dev/null -w '%{http_code}' -H "X-Pad: $(head -c 9000 /dev/zero | tr '\0' x)" "http://127.0.0.1:$cli_lport/callback")"
+cli_codes=$(curl -4 -sS --max-time 30 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$cli_lport/favicon.ico")
+cli_codes="$cli_codes $(curl -4 -sS --max-time 30 -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$cli_lport/callback")"
+cli_codes="$cli_codes $(head -c 9000 /dev/zero | tr '\0' x | curl -4 -sS --max-time 30 -o /dev/null -w '%{http_code}' -H "X-Pad: $(head -c 9000 /dev/zero | tr '\0' x)" "http://127.0.0.1:$cli_lport/callback")"
 cli_browse "$cli_url" >/dev/null
 cli_login_end
 check "cli login: other paths 404, POST 405, oversized request 431 ($cli_codes)" test "$cli_codes" = "404 405 431"
@@ -163,11 +163,11 @@ cli_judge "login: still succeeds after them" 0 "mockValidAliceToken_0001" "*logg
 
 # a replayed code: the first exchange (by someone else) uses it up
 cli_login_start --client-id "$PUB" --timeout 30
-cli_loc=$(curl -4 -sS --max-time 10 --cacert "$CLI_CA" -o /dev/null -w '%{redirect_url}' "$cli_url")
+cli_loc=$(curl -4 -sS --max-time 30 --cacert "$CLI_CA" -o /dev/null -w '%{redirect_url}' "$cli_url")
 cli_code=$(printf '%s' "$cli_loc" | sed -n 's/.*[?&]code=\([^&]*\).*/\1/p')
-curl -4 -sS --max-time 10 --cacert "$CLI_CA" -o /dev/null -d grant_type=authorization_code \
+curl -4 -sS --max-time 30 --cacert "$CLI_CA" -o /dev/null -d grant_type=authorization_code \
     -d "client_id=$PUB" -d "code=$cli_code" "https://127.0.0.1:$MOCK_PORT/oauth/token"
-curl -4 -sS --max-time 10 -o /dev/null "$cli_loc"
+curl -4 -sS --max-time 30 -o /dev/null "$cli_loc"
 cli_login_end
 cli_judge "login: code already used (KOE320)" 1 "" "*
 kakao-pam login: token request refused (HTTP 400): invalid_grant KOE320: \"authorization code not found or already used\""
@@ -200,7 +200,7 @@ kakao-pam login: token endpoint unavailable: *" sh -c '
     pid=$!
     i=0; while ! grep -q authorize? "$6" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
     url=$(sed -n "s/^  \(https:.*\)$/\1/p" "$6")
-    curl -4 -sS --max-time 10 --cacert "$7" -L --max-redirs 1 -o /dev/null "$url"
+    curl -4 -sS --max-time 30 --cacert "$7" -L --max-redirs 1 -o /dev/null "$url"
     wait $pid; rc=$?; cat "$6" >&2; exit $rc' sh "$KP" "$PUB" "$cli_lport" "$MOCK_PORT" "$MOCK_ROGUE_PORT" \
     "$CW/tls.err" "$CLI_CA"
 

@@ -11,7 +11,7 @@ cli_raw() {
 import ast, socket, sys
 port = int(sys.argv[1])
 for req in sys.argv[2:]:
-    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
     s.sendall(ast.literal_eval(req))
     data = b""
     while True:

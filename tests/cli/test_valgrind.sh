@@ -44,7 +44,7 @@ if [ "${VALGRIND:-1}" = 1 ] && [ "${SANITIZE:-}" != 1 ]; then
         sleep 0.1
         cli_i=$((cli_i + 1))
     done
-    curl -4 -sS --max-time 10 -o /dev/null "http://127.0.0.1:$cli_lport/favicon.ico"
+    curl -4 -sS --max-time 30 -o /dev/null "http://127.0.0.1:$cli_lport/favicon.ico"
     cli_browse "$(sed -n 's/^  \(https:.*\)$/\1/p' "$CW/login.err")" >/dev/null
     cli_login_end
     cli_judge "valgrind: login" 0 "mockValidAliceToken_0001
