@@ -73,9 +73,10 @@ class RedisServer:
     def pid(self):
         return self.proc.pid
 
-    def command(self, *args, timeout=10):
+    def command(self, *args, timeout=30):
         """One command on a new connection (AUTH first when a password is
-        set); the reply as str, int, None, or list."""
+        set); the reply as str, int, None, or list. The server is running:
+        30 s only end a wait for an answer that never comes."""
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.settimeout(timeout)
         try:
