@@ -31,8 +31,18 @@ if [ -x /usr/bin/chromium ]; then
         ph_err=$(cat "$PH/err")
     }
     # ph_clean NAME: no browser process and no profile left by the last run.
+    # phone.py reaps the browser it SIGKILLed, not the rest of its process
+    # group (zygote, renderers), which may still be on its way out when
+    # phone.py has ended: up to 30 s for them to go (a zombie's command
+    # line is empty), so that only a process that stays counts.
     ph_clean() {
-        ph_left=$(grep -l "${PH_TMP}[/]" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
+        ph_i=0
+        while :; do
+            ph_left=$(grep -l "${PH_TMP}[/]" /proc/[0-9]*/cmdline 2>/dev/null | wc -l)
+            [ "$ph_left" -eq 0 ] || [ "$ph_i" -ge 300 ] && break
+            sleep 0.1
+            ph_i=$((ph_i + 1))
+        done
         check "phone: $1: no browser process left ($ph_left)" test "$ph_left" -eq 0
         check "phone: $1: the temporary profile is removed" \
             sh -c '[ -z "$(ls -A "$1")" ]' sh "$PH_TMP"
