@@ -188,7 +188,7 @@ static void assert_token_only_in_header(const char *lines, const char *token)
  *   machine (or an ASan build, which has no slack) can deschedule the test
  *   for a second or more, and 1 s of margin can fail for that wrong reason.
  *   5 s still tells a bounded exchange from a hang or from a deadline per
- *   read (the drip case would take its 200 bytes' 200 s).
+ *   read (with which the drip case's 200 bytes would take 200 s).
  * Upper bound slack for slow runs (valgrind): PK_TEST_TIME_SLACK seconds. */
 static void assert_elapsed(const struct pt_run *r, double lo, double hi)
 {
