@@ -243,7 +243,13 @@ def main():
                 flow(cert, key, scratch, shots)
             except Exception as e:  # a crash of the test is a failure, not an abort
                 api.result(flow.__name__, False, "exception: %r" % e)
+        # phone.py reaps the browser it killed; the rest of Chromium's
+        # process group may still be exiting: wait (30 s) for them to go.
+        end = time.monotonic() + 30
         procs, files = left_behind(scratch)
+        while (procs or files) and time.monotonic() < end:
+            time.sleep(0.2)
+            procs, files = left_behind(scratch)
         api.result("phone: no browser process and no profile left (%d, %s)" % (procs, files),
                    procs == 0 and not files)
     finally:
