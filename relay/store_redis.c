@@ -11,8 +11,11 @@
  * Every step that reads and changes is one Lua script (EVAL), which Redis
  * runs atomically: a right code consumes the session exactly once however
  * many instances race, a wrong one takes one attempt. The code is kept and
- * compared as SHA-1(SHA-256(S) ":" code), so the comparison's time says
- * nothing about the code. Scripts name keys they derive (the session behind
+ * compared as its MAC (with SHA-256(S)) under the store key, so neither what
+ * Redis holds nor the comparison's time says anything about the code, and
+ * whoever can only write to Redis cannot set one. Every record carries MACs
+ * over what the relay trusts it for, checked whenever one is read back
+ * (relay/store_mac.h). Scripts name keys they derive (the session behind
  * a short id), so one Redis server or a primary, not a cluster.
  *
  * Connections: libmicrohttpd runs each client connection in its own thread
@@ -37,9 +40,10 @@
 
 #define PK_REDIS_POOL 8
 #define PK_REDIS_FIELDS 13
-/* The labels of the two MACs a session record carries. */
+/* The labels of the two MACs a session record carries, and of its code's. */
 #define PK_RS_MAC_CREATE "create"
 #define PK_RS_MAC_APPROVE "approve"
+#define PK_RS_MAC_CODE "code"
 
 struct pk_redis_store {
     struct pk_relay_store_conf conf;
@@ -129,9 +133,9 @@ static const char pk_lua_take_state[] =
                    "if rc == 'ok' then redis.call('HSET', k, 'st', 'p') end\n"
                    "return {rc, h, f}\n";
 
-/* KEYS: short. ARGV: now, kakao_id, auth_time, code, the create MAC the
- * approval MAC was made over, the approval MAC. A record whose create MAC
- * is not that one is not written: "changed". */
+/* KEYS: short. ARGV: now, kakao_id, auth_time, the code's MAC, the create
+ * MAC the approval MAC was made over, the approval MAC. A record whose
+ * create MAC is not that one is not written: "changed". */
 static const char pk_lua_approve[] =
     PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
                    "if not h then return {'unknown'} end\n"
@@ -142,11 +146,11 @@ static const char pk_lua_approve[] =
                    "end\n"
                    "if rc == 'ok' then\n"
                    "  redis.call('HSET', k, 'st', 'a', 'kid', ARGV[2], 'at', ARGV[3], 'code', "
-                   "redis.sha1hex(h .. ':' .. ARGV[4]), 'ma', ARGV[6])\n"
+                   "ARGV[4], 'ma', ARGV[6])\n"
                    "end\n"
                    "return {rc, h, fields(k)}\n";
 
-/* KEYS: session. ARGV: now, code, SHA-256(S). */
+/* KEYS: session. ARGV: now, the MAC of the code given, SHA-256(S). */
 static const char pk_lua_redeem[] =
     PK_LUA_PRELUDE "local k = KEYS[1]\n"
                    "local f = redis.call('HMGET', k, 'st', 'exp', 'code')\n"
@@ -155,7 +159,7 @@ static const char pk_lua_redeem[] =
                    "if f[1] == 'u' then rc = 'used'\n"
                    "elseif tonumber(ARGV[1]) >= tonumber(f[2]) then rc = 'expired'\n"
                    "elseif f[1] ~= 'a' then rc = 'not_approved'\n"
-                   "elseif redis.sha1hex(ARGV[3] .. ':' .. ARGV[2]) == f[3] then\n"
+                   "elseif ARGV[2] == f[3] then\n"
                    "  rc = 'ok'\n"
                    "  redis.call('HSET', k, 'st', 'u')\n"
                    "  redis.call('HDEL', k, 'code')\n"
@@ -489,6 +493,27 @@ static enum pk_relay_store_rc pk_rs_step(struct pk_redis_store *rs, const char *
     return rc;
 }
 
+/* A MAC under the store key; false (logged as the step's failure) when
+ * OpenSSL fails. */
+static bool pk_rs_mac(struct pk_redis_store *rs, const char *step, const char *label,
+                      const struct pk_relay_mac_field *covered, size_t n,
+                      char hex[PK_RELAY_MAC_HEX_LEN + 1])
+{
+    if (pk_relay_mac(rs->mac_key, label, covered, n, hex))
+        return true;
+    pk_log(rs->log, LOG_ERR, "store unavailable (%s): no MAC (OpenSSL failed)", step);
+    return false;
+}
+
+/* The code as Redis keeps and compares it: its MAC with SHA-256(S) hex h. */
+static bool pk_rs_code_mac(struct pk_redis_store *rs, const char *step, const char *h,
+                           const char *code, char cm[PK_RELAY_MAC_HEX_LEN + 1])
+{
+    const struct pk_relay_mac_field covered[2] = {{h, PK_RELAY_MAC_HEX_LEN}, {code, strlen(code)}};
+
+    return pk_rs_mac(rs, step, PK_RS_MAC_CODE, covered, 2, cm);
+}
+
 static enum pk_relay_store_rc pk_rs_rate(void *be, const char *client, time_t now)
 {
     struct pk_redis_store *rs = be;
@@ -535,8 +560,7 @@ static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_sessi
         pk_relay_sha256_hex(s, PK_RELAY_S_LEN, shash);
         (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
         (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_out);
-        if (!pk_relay_mac(rs->mac_key, PK_RS_MAC_CREATE, covered, 7, mac)) {
-            pk_log(rs->log, LOG_ERR, "store unavailable (create): no MAC (OpenSSL failed)");
+        if (!pk_rs_mac(rs, "create", PK_RS_MAC_CREATE, covered, 7, mac)) {
             rc = PK_RS_UNAVAILABLE;
             break;
         }
@@ -606,9 +630,9 @@ static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time
                                             char code_out[7], struct pk_relay_session_out *out)
 {
     struct pk_redis_store *rs = be;
-    char akey[64], tnow[24], at[24], code[7];
+    char akey[64], tnow[24], at[24], code[7], cm[PK_RELAY_MAC_HEX_LEN + 1];
     char h[PK_RELAY_MAC_HEX_LEN + 1], m[PK_RELAY_MAC_HEX_LEN + 1], am[PK_RELAY_MAC_HEX_LEN + 1];
-    const char *ka[7] = {akey, tnow, kakao_id, at, code, m, am};
+    const char *ka[7] = {akey, tnow, kakao_id, at, cm, m, am};
     const struct pk_rs_want seen = {out, NULL, false, h, m};
     const struct pk_rs_want want = {out, NULL, true, NULL, NULL};
     enum pk_relay_store_rc rc;
@@ -625,31 +649,40 @@ static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time
                                                       {kakao_id, strlen(kakao_id)},
                                                       {at, strlen(at)},
                                                       {m, PK_RELAY_MAC_HEX_LEN}};
-        if (!pk_relay_mac(rs->mac_key, PK_RS_MAC_APPROVE, covered, 4, am)) {
-            pk_log(rs->log, LOG_ERR, "store unavailable (approve): no MAC (OpenSSL failed)");
+        if (!pk_rs_mac(rs, "approve", PK_RS_MAC_APPROVE, covered, 4, am))
             return PK_RS_UNAVAILABLE;
-        }
     }
     if (!pk_relay_new_code(code))
         return PK_RS_RANDOM;
+    if (!pk_rs_code_mac(rs, "approve", h, code, cm)) {
+        pk_wipe(code, sizeof(code));
+        return PK_RS_UNAVAILABLE;
+    }
     rc = pk_rs_step(rs, "approve", pk_lua_approve, 1, 6, ka, now, &want);
     if (rc == PK_RS_OK)
         memcpy(code_out, code, sizeof(code));
     pk_wipe(code, sizeof(code));
+    pk_wipe(cm, sizeof(cm));
     return rc;
 }
 
 static enum pk_relay_store_rc pk_rs_redeem(void *be, const char *s, const char *code, time_t now,
                                            struct pk_relay_session_out *out)
 {
-    char skey[80], tnow[24], shash[65];
-    const char *ka[4] = {skey, tnow, code, shash};
+    struct pk_redis_store *rs = be;
+    char skey[80], tnow[24], shash[65], cm[PK_RELAY_MAC_HEX_LEN + 1];
+    const char *ka[4] = {skey, tnow, cm, shash};
     const struct pk_rs_want want = {out, NULL, true, NULL, NULL};
+    enum pk_relay_store_rc rc;
 
     pk_relay_sha256_hex(s, strlen(s), shash);
     (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
-    return pk_rs_step(be, "redeem", pk_lua_redeem, 1, 3, ka, now, &want);
+    if (!pk_rs_code_mac(rs, "redeem", shash, code, cm))
+        return PK_RS_UNAVAILABLE;
+    rc = pk_rs_step(rs, "redeem", pk_lua_redeem, 1, 3, ka, now, &want);
+    pk_wipe(cm, sizeof(cm));
+    return rc;
 }
 
 /* Keys expire by themselves. */

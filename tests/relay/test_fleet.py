@@ -75,6 +75,13 @@ def test_cross_instance(redis, a, b):
     result("every pk:relay:* key has a TTL; neither S nor the code is stored in clear",
            keys and all(0 < t <= (120 + 60) * 1000 for t in ttls.values()) and not leaked,
            repr((ttls, leaked)))
+    h2 = hashlib.sha256(s2.encode()).hexdigest()
+    stored = redis.command("HGET", "pk:relay:s:" + h2, "code")
+    unkeyed = hashlib.sha1(("%s:%s" % (h2, code2)).encode()).hexdigest()
+    result("the code is kept as a keyed MAC (64 hex digits, not SHA-1(SHA-256(S):code), which "
+           "a reader of Redis could undo with a million tries)",
+           stored is not None and re.fullmatch(r"[0-9a-f]{64}", stored) is not None and
+           stored != unkeyed, repr((stored, unkeyed)))
     api.redeem(a, s2, code2)
 
 
@@ -370,7 +377,8 @@ def test_forged_records(redis):
 
 
 def forged_cases(redis, a):
-    # A pending session marked approved by hand, with a code the writer knows.
+    # A pending session marked approved by hand, with a code the writer knows
+    # (kept as SHA-1(SHA-256(S) ":" code) before the code had its MAC).
     st, body = api.create(a, user="root")
     s = body["session"]
     key = session_key(s)
