@@ -46,8 +46,9 @@ static enum pk_status pk_relay_open_store(struct pk_relay *r, const struct pk_re
             pk_log(&r->log, LOG_ERR, "out of memory");
         return r->store != NULL ? PK_ST_OK : PK_ST_NOMEM;
     }
-    st = pk_relay_store_new_redis(sc, &r->cfg.redis_target, r->cfg.redis_password, r->cfg.timeout,
-                                  &r->log, &r->store, problem, sizeof(problem));
+    st = pk_relay_store_new_redis(sc, &r->cfg.redis_target, r->cfg.redis_password,
+                                  r->cfg.signing_key_pem, r->cfg.timeout, &r->log, &r->store,
+                                  problem, sizeof(problem));
     if (st == PK_ST_UNAVAILABLE) { /* the layer's problems are escaped already */
         pk_log(&r->log, LOG_WARNING, "store not usable yet: %s; answering 503 until it is",
                problem);

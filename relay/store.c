@@ -75,17 +75,23 @@ bool pk_relay_random(void *buf, size_t n)
     return true;
 }
 
-void pk_relay_sha256_hex(const char *s, size_t len, char hex[65])
+void pk_relay_hex(const unsigned char *in, size_t n, char *hex)
 {
     static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        hex[2 * i] = digits[in[i] >> 4];
+        hex[2 * i + 1] = digits[in[i] & 15];
+    }
+    hex[2 * n] = '\0';
+}
+
+void pk_relay_sha256_hex(const char *s, size_t len, char hex[65])
+{
     unsigned char md[SHA256_DIGEST_LENGTH];
 
     (void)SHA256((const unsigned char *)s, len, md);
-    for (size_t i = 0; i < sizeof(md); i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
+    pk_relay_hex(md, sizeof(md), hex);
 }
 
 void pk_relay_tag(const char *s, char tag[9])

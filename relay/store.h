@@ -68,16 +68,18 @@ struct pk_relay_store *pk_relay_store_new(const struct pk_relay_store_conf *conf
 /* The Redis store (relay/store_redis.c): every step is one command (a Lua
  * script where a step reads and changes), each bounded by timeout seconds;
  * a failed step is PK_RS_UNAVAILABLE, logged to log (which must outlive the
- * store), and the next step connects afresh. One connection is tried now:
- * PK_ST_OK (connected) or PK_ST_UNAVAILABLE (down, or it refused the
- * password: problem says which; *out is set all the same), PK_ST_REFUSED
- * (a target pk_redis_target_parse would not produce) or PK_ST_NOMEM.
- * password may be NULL; it is copied and wiped on free. */
+ * store), and the next step connects afresh. A record read back that fails
+ * its MAC (a key derived from signing_key_pem, the PEM EC private key) is
+ * PK_RS_UNAVAILABLE too, logged. One connection is tried now: PK_ST_OK
+ * (connected) or PK_ST_UNAVAILABLE (down, or it refused the password:
+ * problem says which; *out is set all the same), PK_ST_REFUSED (a target
+ * pk_redis_target_parse would not produce, or no MAC key from the signing
+ * key) or PK_ST_NOMEM. password may be NULL; it is copied and wiped on free. */
 enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
                                         const struct pk_redis_target *target, const char *password,
-                                        long timeout, const struct pk_logger *log,
-                                        struct pk_relay_store **out, char *problem,
-                                        size_t problem_len);
+                                        const char *signing_key_pem, long timeout,
+                                        const struct pk_logger *log, struct pk_relay_store **out,
+                                        char *problem, size_t problem_len);
 void pk_relay_store_free(struct pk_relay_store *st);
 
 /* Counts one session for client in this minute: PK_RS_RATE beyond rate_limit. */

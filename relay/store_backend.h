@@ -39,6 +39,9 @@ bool pk_relay_new_short(char out[PK_RELAY_SHORT_LEN + 1]);
 bool pk_relay_new_s(char out[PK_RELAY_S_LEN + 1]);
 bool pk_relay_new_code(char out[7]);
 
+/* n bytes as 2n lowercase hex digits and a NUL. */
+void pk_relay_hex(const unsigned char *in, size_t n, char *hex);
+
 /* SHA-256 of s as 64 lowercase hex digits (the tag is its first 8). */
 void pk_relay_sha256_hex(const char *s, size_t len, char hex[65]);
 

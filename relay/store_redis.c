@@ -11,33 +11,46 @@
  * Every step that reads and changes is one Lua script (EVAL), which Redis
  * runs atomically: a right code consumes the session exactly once however
  * many instances race, a wrong one takes one attempt. The code is kept and
- * compared as SHA-1(SHA-256(S) ":" code), so the comparison's time says
- * nothing about the code. Scripts name keys they derive (the session behind
+ * compared as its MAC (with SHA-256(S)) under the store key, so neither what
+ * Redis holds nor the comparison's time says anything about the code, and
+ * whoever can only write to Redis cannot set one. Every record carries MACs
+ * over what the relay trusts it for, checked whenever one is read back
+ * (relay/store_mac.h). Scripts name keys they derive (the session behind
  * a short id), so one Redis server or a primary, not a cluster.
  *
  * Connections: libmicrohttpd runs each client connection in its own thread
  * (relay/server.c), so a Redis connection is never shared between two
  * requests at once: a step takes an idle connection from a small pool (or
  * opens one), and gives it back only when the step went well. A failed or
- * timed-out connection is closed, so the next step reconnects by itself. */
+ * timed-out connection is closed, so the next step reconnects by itself;
+ * an idle one is checked before it is used, and a command that reached the
+ * socket is never sent twice (docs/DESIGN.md §13.3.1). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
+#include <openssl/crypto.h>
+
 #include "relay/store_backend.h"
+#include "relay/store_mac.h"
 #include "src/redis.h"
 #include "src/secure.h"
 
 #define PK_REDIS_POOL 8
-#define PK_REDIS_FIELDS 11
+#define PK_REDIS_FIELDS 13
+/* The labels of the two MACs a session record carries, and of its code's. */
+#define PK_RS_MAC_CREATE "create"
+#define PK_RS_MAC_APPROVE "approve"
+#define PK_RS_MAC_CODE "code"
 
 struct pk_redis_store {
     struct pk_relay_store_conf conf;
     struct pk_redis_target target;
-    char *password; /* NULL: no AUTH; wiped on free */
-    long timeout;   /* seconds, each step */
+    char *password;                              /* NULL: no AUTH; wiped on free */
+    unsigned char mac_key[PK_RELAY_MAC_KEY_LEN]; /* from the signing key; wiped on free */
+    long timeout;                                /* seconds, each step */
     const struct pk_logger *log;
     char where[300]; /* the target, for the log */
     pthread_mutex_t lock;
@@ -49,7 +62,7 @@ struct pk_redis_store {
  * reads them so), and where a session found by short id stands. */
 #define PK_LUA_PRELUDE                                                                             \
     "local function fields(k) return redis.call('HMGET', k, 'u', 'sv', 'h', 'rh', 'short', "       \
-    "'att', 'exp', 'kid', 'at', 'n', 'v') end\n"                                                   \
+    "'att', 'exp', 'kid', 'at', 'n', 'v', 'm', 'ma') end\n"                                        \
     "local function page(k, now)\n"                                                                \
     "  local f = redis.call('HMGET', k, 'st', 'exp')\n"                                            \
     "  if not f[1] then return 'unknown' end\n"                                                    \
@@ -66,13 +79,14 @@ static const char pk_lua_rate[] = "local n = redis.call('INCR', KEYS[1])\n"
                                   "return {'ok'}\n";
 
 /* KEYS: session, short, live. ARGV: now, keep_ms, max_sessions, expires,
- * attempts, user, service, host, rhost, short id, SHA-256(S), swept_at. */
+ * attempts, user, service, host, rhost, short id, SHA-256(S), swept_at,
+ * the create MAC. */
 static const char pk_lua_create[] =
     "redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', ARGV[1])\n"
     "if redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[3]) then return {'full'} end\n"
     "if redis.call('EXISTS', KEYS[1], KEYS[2]) > 0 then return {'again'} end\n"
     "redis.call('HSET', KEYS[1], 'st', 'p', 'exp', ARGV[4], 'att', ARGV[5], 'u', ARGV[6], "
-    "'sv', ARGV[7], 'h', ARGV[8], 'rh', ARGV[9], 'short', ARGV[10])\n"
+    "'sv', ARGV[7], 'h', ARGV[8], 'rh', ARGV[9], 'short', ARGV[10], 'm', ARGV[13])\n"
     "redis.call('PEXPIRE', KEYS[1], ARGV[2])\n"
     "redis.call('SET', KEYS[2], ARGV[11], 'PX', ARGV[2])\n"
     "redis.call('ZADD', KEYS[3], ARGV[12], ARGV[11])\n"
@@ -119,20 +133,24 @@ static const char pk_lua_take_state[] =
                    "if rc == 'ok' then redis.call('HSET', k, 'st', 'p') end\n"
                    "return {rc, h, f}\n";
 
-/* KEYS: short. ARGV: now, kakao_id, auth_time, code. */
+/* KEYS: short. ARGV: now, kakao_id, auth_time, the code's MAC, the create
+ * MAC the approval MAC was made over, the approval MAC. A record whose
+ * create MAC is not that one is not written: "changed". */
 static const char pk_lua_approve[] =
     PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
                    "if not h then return {'unknown'} end\n"
                    "local k = 'pk:relay:s:' .. h\n"
                    "local rc = page(k, tonumber(ARGV[1]))\n"
                    "if rc == 'unknown' then return {rc} end\n"
+                   "if redis.call('HGET', k, 'm') ~= ARGV[5] then return {'changed', h, fields(k)} "
+                   "end\n"
                    "if rc == 'ok' then\n"
                    "  redis.call('HSET', k, 'st', 'a', 'kid', ARGV[2], 'at', ARGV[3], 'code', "
-                   "redis.sha1hex(h .. ':' .. ARGV[4]))\n"
+                   "ARGV[4], 'ma', ARGV[6])\n"
                    "end\n"
                    "return {rc, h, fields(k)}\n";
 
-/* KEYS: session. ARGV: now, code, SHA-256(S). */
+/* KEYS: session. ARGV: now, the MAC of the code given, SHA-256(S). */
 static const char pk_lua_redeem[] =
     PK_LUA_PRELUDE "local k = KEYS[1]\n"
                    "local f = redis.call('HMGET', k, 'st', 'exp', 'code')\n"
@@ -141,7 +159,7 @@ static const char pk_lua_redeem[] =
                    "if f[1] == 'u' then rc = 'used'\n"
                    "elseif tonumber(ARGV[1]) >= tonumber(f[2]) then rc = 'expired'\n"
                    "elseif f[1] ~= 'a' then rc = 'not_approved'\n"
-                   "elseif redis.sha1hex(ARGV[3] .. ':' .. ARGV[2]) == f[3] then\n"
+                   "elseif ARGV[2] == f[3] then\n"
                    "  rc = 'ok'\n"
                    "  redis.call('HSET', k, 'st', 'u')\n"
                    "  redis.call('HDEL', k, 'code')\n"
@@ -163,22 +181,34 @@ static void pk_rs_free(void *be)
     for (size_t i = 0; i < rs->idle_count; i++)
         pk_redis_close(rs->idle[i]);
     pk_free_secret_str(rs->password);
+    pk_wipe(rs->mac_key, sizeof(rs->mac_key));
     (void)pthread_mutex_destroy(&rs->lock);
     free(rs);
 }
 
-/* An idle connection (*pooled), or a new one within deadline. */
+/* An idle connection that is still usable (*pooled), or a new one within
+ * deadline. An idle one the server closed (a restart), or that holds bytes
+ * no command asked for, is closed here, before anything is sent on it. */
 static enum pk_status pk_rs_get(struct pk_redis_store *rs, long long deadline, bool *pooled,
                                 struct pk_redis **out, char *problem, size_t len)
 {
-    *out = NULL;
-    (void)pthread_mutex_lock(&rs->lock);
-    if (rs->idle_count > 0)
-        *out = rs->idle[--rs->idle_count];
-    (void)pthread_mutex_unlock(&rs->lock);
-    *pooled = *out != NULL;
-    if (*out != NULL)
-        return PK_ST_OK;
+    for (;;) {
+        struct pk_redis *c = NULL;
+
+        (void)pthread_mutex_lock(&rs->lock);
+        if (rs->idle_count > 0)
+            c = rs->idle[--rs->idle_count];
+        (void)pthread_mutex_unlock(&rs->lock);
+        if (c == NULL)
+            break;
+        if (pk_redis_idle_usable(c)) {
+            *pooled = true;
+            *out = c;
+            return PK_ST_OK;
+        }
+        pk_redis_close(c);
+    }
+    *pooled = false;
     return pk_redis_connect(&rs->target, rs->password, deadline, out, problem, len);
 }
 
@@ -213,9 +243,11 @@ static void pk_rs_flush(struct pk_redis_store *rs)
 
 /* One command within timeout: PK_RS_OK with *out (a reply that is not a
  * Redis error), or PK_RS_UNAVAILABLE / PK_RS_NOMEM, logged once (the
- * layer's problems are escaped already). A pooled connection that fails
- * before the deadline is tried once more on a new one (same deadline): the
- * server may have restarted since the connection was last used. */
+ * layer's problems are escaped already). Once a byte of the command was
+ * handed to the socket, a failure is final: Redis may have run it (a
+ * connection dropped before the reply), and a second run would take a
+ * second attempt of a wrong code. Only a pooled connection that failed
+ * before sending anything is replaced by a new one (same deadline). */
 static enum pk_relay_store_rc pk_rs_command(struct pk_redis_store *rs, const char *step, int argc,
                                             const char *const *argv, struct pk_redis_reply **out)
 {
@@ -230,7 +262,7 @@ static enum pk_relay_store_rc pk_rs_command(struct pk_redis_store *rs, const cha
         lens[i] = strlen(argv[i]);
     while (retry) {
         struct pk_redis *c;
-        bool pooled;
+        bool pooled, sent;
         st = pk_rs_get(rs, deadline, &pooled, &c, problem, sizeof(problem));
         if (st != PK_ST_OK)
             break;
@@ -250,10 +282,11 @@ static enum pk_relay_store_rc pk_rs_command(struct pk_redis_store *rs, const cha
             pk_rs_put(rs, c);
             return PK_RS_OK;
         }
+        sent = pk_redis_command_sent(c);
         pk_redis_close(c);
         if (st == PK_ST_UNAVAILABLE)
             pk_rs_flush(rs);
-        retry = pooled && st == PK_ST_UNAVAILABLE && pk_redis_now_ms() < deadline;
+        retry = pooled && !sent && st == PK_ST_UNAVAILABLE && pk_redis_now_ms() < deadline;
     }
     pk_log(rs->log, LOG_ERR, "store unavailable (%s): %s", step,
            st == PK_ST_NOMEM ? "out of memory" : problem);
@@ -307,13 +340,65 @@ static void pk_rs_text(char *dst, size_t size, const struct pk_redis_reply *r)
     dst[n] = '\0';
 }
 
+/* What a step wants of a script's answer besides its status. */
+struct pk_rs_want {
+    struct pk_relay_session_out *out; /* NULL: nothing */
+    struct pk_relay_pkce *pkce;       /* NULL: nothing */
+    bool approval; /* an "ok" or "wrong_code" stands on an approval: its MAC must be there */
+    char *seen_h;  /* NULL, or 65 bytes: SHA-256(S) hex of the record, once checked */
+    char *seen_m;  /* NULL, or 65 bytes: its create MAC, once checked */
+};
+
+/* Whether field mac_ix of the fields f is the MAC (label) of SHA-256(S) hex
+ * h and the fields ix, in that order; a field that is not there fails. */
+static bool pk_rs_mac_ok(const struct pk_redis_store *rs, const char *label,
+                         const struct pk_redis_reply *h, const struct pk_redis_reply *f,
+                         const int *ix, size_t n, int mac_ix)
+{
+    struct pk_relay_mac_field in[8];
+    char want[PK_RELAY_MAC_HEX_LEN + 1];
+    const struct pk_redis_reply *got = &f->element[mac_ix];
+
+    if (n + 1 > sizeof(in) / sizeof(in[0]) || got->type != PK_REDIS_STR ||
+        got->len != PK_RELAY_MAC_HEX_LEN)
+        return false;
+    in[0] = (struct pk_relay_mac_field){h->str, h->len};
+    for (size_t i = 0; i < n; i++) {
+        const struct pk_redis_reply *x = &f->element[ix[i]];
+        if (x->type != PK_REDIS_STR)
+            return false;
+        in[i + 1] = (struct pk_relay_mac_field){x->str, x->len};
+    }
+    return pk_relay_mac(rs->mac_key, label, in, n + 1, want) &&
+           CRYPTO_memcmp(want, got->str, PK_RELAY_MAC_HEX_LEN) == 0;
+}
+
+/* Whether the record in the fields f is one this fleet wrote: its create
+ * MAC over who, where and until when, and when it holds an approval (or
+ * the step stands on one), the approval's MAC over the kakao_id, the
+ * auth_time and the create MAC. */
+static bool pk_rs_record_ok(const struct pk_redis_store *rs, const struct pk_redis_reply *h,
+                            const struct pk_redis_reply *f, bool approval)
+{
+    /* u, sv, h, rh, exp, short; kid, at, m (PK_LUA_PRELUDE's order). */
+    static const int create_ix[] = {0, 1, 2, 3, 6, 4};
+    static const int approve_ix[] = {7, 8, 11};
+
+    if (!pk_rs_mac_ok(rs, PK_RS_MAC_CREATE, h, f, create_ix, 6, 11))
+        return false;
+    if (!approval && f->element[7].type == PK_REDIS_NIL && f->element[8].type == PK_REDIS_NIL &&
+        f->element[12].type == PK_REDIS_NIL)
+        return true;
+    return pk_rs_mac_ok(rs, PK_RS_MAC_APPROVE, h, f, approve_ix, 3, 12);
+}
+
 /* A script's answer {status[, SHA-256(S), fields]}: the status as a store
- * result, out and pkce filled from the fields when they are there. A reply
- * of another shape is a broken store: PK_RS_UNAVAILABLE, logged. */
+ * result, want's out and pkce filled from the fields when they are there.
+ * A reply of another shape is a broken store, a record that fails its MAC
+ * (or changed under an approval) a forged one: PK_RS_UNAVAILABLE, logged. */
 static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char *step,
                                            const struct pk_redis_reply *r, time_t now,
-                                           struct pk_relay_session_out *out,
-                                           struct pk_relay_pkce *pkce)
+                                           const struct pk_rs_want *want)
 {
     static const struct {
         const char *name;
@@ -329,27 +414,40 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
         {"full", PK_RS_FULL},
         {"rate", PK_RS_RATE},
         {"again", PK_RS_RANDOM},
+        {"changed", PK_RS_UNAVAILABLE},
     };
-    const struct pk_redis_reply *f;
+    struct pk_relay_session_out *out = want != NULL ? want->out : NULL;
+    const struct pk_redis_reply *f, *h;
     enum pk_relay_store_rc rc = PK_RS_UNAVAILABLE;
+    bool known = false, approval;
 
     if (r->type != PK_REDIS_ARRAY || (r->elements != 1 && r->elements != 3))
         goto broken;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-        if (pk_rs_is(&r->element[0], names[i].name))
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (pk_rs_is(&r->element[0], names[i].name)) {
             rc = names[i].rc;
-    if (rc == PK_RS_UNAVAILABLE)
+            known = true;
+        }
+    }
+    if (!known)
         goto broken;
     if (r->elements == 1) {
         /* "ok" for a step that hands a session back must carry it. */
-        if (out != NULL && rc == PK_RS_OK)
+        if ((out != NULL && rc == PK_RS_OK) || rc == PK_RS_UNAVAILABLE)
             goto broken;
         return rc;
     }
+    h = &r->element[1];
     f = &r->element[2];
-    if (r->element[1].type != PK_REDIS_STR || r->element[1].len != 64 ||
-        f->type != PK_REDIS_ARRAY || f->elements != PK_REDIS_FIELDS)
+    if (h->type != PK_REDIS_STR || h->len != 64 || f->type != PK_REDIS_ARRAY ||
+        f->elements != PK_REDIS_FIELDS)
         goto broken;
+    approval = rc == PK_RS_APPROVED ||
+               (want != NULL && want->approval && (rc == PK_RS_OK || rc == PK_RS_WRONG_CODE));
+    if (rc == PK_RS_UNAVAILABLE || !pk_rs_record_ok(rs, h, f, approval)) {
+        pk_log(rs->log, LOG_ERR, "store record fails its MAC (tag=%.8s): refused", h->str);
+        return PK_RS_UNAVAILABLE;
+    }
     if (out != NULL) {
         long long expires = pk_rs_number(&f->element[6]);
         memset(out, 0, sizeof(*out));
@@ -362,12 +460,16 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
         out->seconds_left = expires > (long long)now ? (long)(expires - (long long)now) : 0;
         pk_rs_text(out->kakao_id, sizeof(out->kakao_id), &f->element[7]);
         out->auth_time = pk_rs_number(&f->element[8]);
-        memcpy(out->s_tag, r->element[1].str, 8);
+        memcpy(out->s_tag, h->str, 8);
         out->s_tag[8] = '\0';
     }
-    if (pkce != NULL) {
-        pk_rs_text(pkce->nonce, sizeof(pkce->nonce), &f->element[9]);
-        pk_rs_text(pkce->verifier, sizeof(pkce->verifier), &f->element[10]);
+    if (want != NULL && want->pkce != NULL) {
+        pk_rs_text(want->pkce->nonce, sizeof(want->pkce->nonce), &f->element[9]);
+        pk_rs_text(want->pkce->verifier, sizeof(want->pkce->verifier), &f->element[10]);
+    }
+    if (want != NULL && want->seen_h != NULL && want->seen_m != NULL) {
+        pk_rs_text(want->seen_h, PK_RELAY_MAC_HEX_LEN + 1, h);
+        pk_rs_text(want->seen_m, PK_RELAY_MAC_HEX_LEN + 1, &f->element[11]);
     }
     return rc;
 broken:
@@ -375,21 +477,41 @@ broken:
     return PK_RS_UNAVAILABLE;
 }
 
-/* Runs one script and reads its answer. */
+/* Runs one script and reads its answer (want may be NULL). */
 static enum pk_relay_store_rc pk_rs_step(struct pk_redis_store *rs, const char *step,
                                          const char *script, int nkeys, int nargs,
                                          const char *const *keys_args, time_t now,
-                                         struct pk_relay_session_out *out,
-                                         struct pk_relay_pkce *pkce)
+                                         const struct pk_rs_want *want)
 {
     struct pk_redis_reply *reply;
     enum pk_relay_store_rc rc = pk_rs_eval(rs, step, script, nkeys, nargs, keys_args, &reply);
 
     if (rc != PK_RS_OK)
         return rc;
-    rc = pk_rs_answer(rs, step, reply, now, out, pkce);
+    rc = pk_rs_answer(rs, step, reply, now, want);
     pk_redis_reply_free(reply);
     return rc;
+}
+
+/* A MAC under the store key; false (logged as the step's failure) when
+ * OpenSSL fails. */
+static bool pk_rs_mac(struct pk_redis_store *rs, const char *step, const char *label,
+                      const struct pk_relay_mac_field *covered, size_t n,
+                      char hex[PK_RELAY_MAC_HEX_LEN + 1])
+{
+    if (pk_relay_mac(rs->mac_key, label, covered, n, hex))
+        return true;
+    pk_log(rs->log, LOG_ERR, "store unavailable (%s): no MAC (OpenSSL failed)", step);
+    return false;
+}
+
+/* The code as Redis keeps and compares it: its MAC with SHA-256(S) hex h. */
+static bool pk_rs_code_mac(struct pk_redis_store *rs, const char *step, const char *h,
+                           const char *code, char cm[PK_RELAY_MAC_HEX_LEN + 1])
+{
+    const struct pk_relay_mac_field covered[2] = {{h, PK_RELAY_MAC_HEX_LEN}, {code, strlen(code)}};
+
+    return pk_rs_mac(rs, step, PK_RS_MAC_CODE, covered, 2, cm);
 }
 
 static enum pk_relay_store_rc pk_rs_rate(void *be, const char *client, time_t now)
@@ -400,7 +522,7 @@ static enum pk_relay_store_rc pk_rs_rate(void *be, const char *client, time_t no
 
     (void)snprintf(key, sizeof(key), "pk:relay:r:%lld:%s", (long long)now / 60, client);
     (void)snprintf(limit, sizeof(limit), "%ld", rs->conf.rate_limit);
-    return pk_rs_step(rs, "rate", pk_lua_rate, 1, 1, ka, now, NULL, NULL);
+    return pk_rs_step(rs, "rate", pk_lua_rate, 1, 1, ka, now, NULL);
 }
 
 static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_session_in *in,
@@ -410,7 +532,7 @@ static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_sessi
     struct pk_redis_store *rs = be;
     long keep = rs->conf.ttl + PK_RELAY_STORE_GRACE;
     char s[PK_RELAY_S_LEN + 1], shash[65], skey[80], akey[40], tnow[24], keep_ms[24], max[24];
-    char expires[24], attempts[24], swept[24];
+    char expires[24], attempts[24], swept[24], mac[PK_RELAY_MAC_HEX_LEN + 1];
     enum pk_relay_store_rc rc = PK_RS_RANDOM;
 
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
@@ -421,9 +543,16 @@ static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_sessi
     (void)snprintf(swept, sizeof(swept), "%lld", (long long)now + keep);
     /* 256 and 54 random bits: a collision is a broken CSPRNG, but cheap to rule out. */
     for (int tries = 0; tries < 3; tries++) {
-        const char *ka[15] = {skey,     akey,      "pk:relay:live", tnow,     keep_ms,
-                              max,      expires,   attempts,        in->user, in->service,
-                              in->host, in->rhost, short_out,       shash,    swept};
+        const char *ka[16] = {
+            skey,     akey,        "pk:relay:live", tnow,      keep_ms,   max,   expires, attempts,
+            in->user, in->service, in->host,        in->rhost, short_out, shash, swept,   mac};
+        /* What the create MAC covers, in pk_rs_record_ok's order. */
+        const struct pk_relay_mac_field covered[7] = {
+            {shash, PK_RELAY_MAC_HEX_LEN},      {in->user, strlen(in->user)},
+            {in->service, strlen(in->service)}, {in->host, strlen(in->host)},
+            {in->rhost, strlen(in->rhost)},     {expires, strlen(expires)},
+            {short_out, PK_RELAY_SHORT_LEN},
+        };
         if (!pk_relay_new_s(s) || !pk_relay_new_short(short_out)) {
             rc = PK_RS_RANDOM;
             break;
@@ -431,7 +560,11 @@ static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_sessi
         pk_relay_sha256_hex(s, PK_RELAY_S_LEN, shash);
         (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
         (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_out);
-        rc = pk_rs_step(rs, "create", pk_lua_create, 3, 12, ka, now, NULL, NULL);
+        if (!pk_rs_mac(rs, "create", PK_RS_MAC_CREATE, covered, 7, mac)) {
+            rc = PK_RS_UNAVAILABLE;
+            break;
+        }
+        rc = pk_rs_step(rs, "create", pk_lua_create, 3, 13, ka, now, NULL);
         if (rc != PK_RS_RANDOM) /* "again": S or the short id is taken */
             break;
     }
@@ -449,10 +582,11 @@ static enum pk_relay_store_rc pk_rs_view(void *be, const char *short_id, time_t 
 {
     char akey[64], tnow[24];
     const char *ka[2] = {akey, tnow};
+    const struct pk_rs_want want = {out, NULL, false, NULL, NULL};
 
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
-    return pk_rs_step(be, "view", pk_lua_view, 1, 1, ka, now, out, NULL);
+    return pk_rs_step(be, "view", pk_lua_view, 1, 1, ka, now, &want);
 }
 
 static enum pk_relay_store_rc pk_rs_begin(void *be, const char *short_id, time_t now,
@@ -461,11 +595,12 @@ static enum pk_relay_store_rc pk_rs_begin(void *be, const char *short_id, time_t
 {
     char akey[64], tnow[24], khash[65];
     const char *ka[5] = {akey, tnow, khash, pkce->nonce, pkce->verifier};
+    const struct pk_rs_want want = {out, NULL, false, NULL, NULL};
 
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     pk_relay_sha256_hex(pkce->state, strlen(pkce->state), khash);
-    return pk_rs_step(be, "begin", pk_lua_begin, 1, 4, ka, now, out, NULL);
+    return pk_rs_step(be, "begin", pk_lua_begin, 1, 4, ka, now, &want);
 }
 
 static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time_t now,
@@ -474,48 +609,80 @@ static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time
 {
     char kkey[80], tnow[24], khash[65];
     const char *ka[2] = {kkey, tnow};
+    const struct pk_rs_want want = {out, pkce, false, NULL, NULL};
     enum pk_relay_store_rc rc;
 
     pk_relay_sha256_hex(state, strlen(state), khash);
     (void)snprintf(kkey, sizeof(kkey), "pk:relay:k:%s", khash);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     memset(pkce, 0, sizeof(*pkce));
-    rc = pk_rs_step(be, "take_state", pk_lua_take_state, 1, 1, ka, now, out, pkce);
+    rc = pk_rs_step(be, "take_state", pk_lua_take_state, 1, 1, ka, now, &want);
     if (rc != PK_RS_UNKNOWN && rc != PK_RS_UNAVAILABLE && rc != PK_RS_NOMEM)
         (void)snprintf(pkce->state, sizeof(pkce->state), "%s", state);
     return rc;
 }
 
+/* Two scripts: the approval's MAC covers the record's create MAC, so the
+ * record is read (and checked) first; the second script writes only if
+ * the record still carries that create MAC. */
 static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time_t now,
                                             const char *kakao_id, long long auth_time,
                                             char code_out[7], struct pk_relay_session_out *out)
 {
-    char akey[64], tnow[24], at[24], code[7];
-    const char *ka[5] = {akey, tnow, kakao_id, at, code};
+    struct pk_redis_store *rs = be;
+    char akey[64], tnow[24], at[24], code[7], cm[PK_RELAY_MAC_HEX_LEN + 1];
+    char h[PK_RELAY_MAC_HEX_LEN + 1], m[PK_RELAY_MAC_HEX_LEN + 1], am[PK_RELAY_MAC_HEX_LEN + 1];
+    const char *ka[7] = {akey, tnow, kakao_id, at, cm, m, am};
+    const struct pk_rs_want seen = {out, NULL, false, h, m};
+    const struct pk_rs_want want = {out, NULL, true, NULL, NULL};
     enum pk_relay_store_rc rc;
 
-    if (!pk_relay_new_code(code))
-        return PK_RS_RANDOM;
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     (void)snprintf(at, sizeof(at), "%lld", auth_time);
-    rc = pk_rs_step(be, "approve", pk_lua_approve, 1, 4, ka, now, out, NULL);
+    rc = pk_rs_step(rs, "approve", pk_lua_view, 1, 1, ka, now, &seen);
+    if (rc != PK_RS_OK)
+        return rc;
+    {
+        /* What the approval MAC covers, in pk_rs_record_ok's order. */
+        const struct pk_relay_mac_field covered[4] = {{h, PK_RELAY_MAC_HEX_LEN},
+                                                      {kakao_id, strlen(kakao_id)},
+                                                      {at, strlen(at)},
+                                                      {m, PK_RELAY_MAC_HEX_LEN}};
+        if (!pk_rs_mac(rs, "approve", PK_RS_MAC_APPROVE, covered, 4, am))
+            return PK_RS_UNAVAILABLE;
+    }
+    if (!pk_relay_new_code(code))
+        return PK_RS_RANDOM;
+    if (!pk_rs_code_mac(rs, "approve", h, code, cm)) {
+        pk_wipe(code, sizeof(code));
+        return PK_RS_UNAVAILABLE;
+    }
+    rc = pk_rs_step(rs, "approve", pk_lua_approve, 1, 6, ka, now, &want);
     if (rc == PK_RS_OK)
         memcpy(code_out, code, sizeof(code));
     pk_wipe(code, sizeof(code));
+    pk_wipe(cm, sizeof(cm));
     return rc;
 }
 
 static enum pk_relay_store_rc pk_rs_redeem(void *be, const char *s, const char *code, time_t now,
                                            struct pk_relay_session_out *out)
 {
-    char skey[80], tnow[24], shash[65];
-    const char *ka[4] = {skey, tnow, code, shash};
+    struct pk_redis_store *rs = be;
+    char skey[80], tnow[24], shash[65], cm[PK_RELAY_MAC_HEX_LEN + 1];
+    const char *ka[4] = {skey, tnow, cm, shash};
+    const struct pk_rs_want want = {out, NULL, true, NULL, NULL};
+    enum pk_relay_store_rc rc;
 
     pk_relay_sha256_hex(s, strlen(s), shash);
     (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
-    return pk_rs_step(be, "redeem", pk_lua_redeem, 1, 3, ka, now, out, NULL);
+    if (!pk_rs_code_mac(rs, "redeem", shash, code, cm))
+        return PK_RS_UNAVAILABLE;
+    rc = pk_rs_step(rs, "redeem", pk_lua_redeem, 1, 3, ka, now, &want);
+    pk_wipe(cm, sizeof(cm));
+    return rc;
 }
 
 /* Keys expire by themselves. */
@@ -550,9 +717,9 @@ static const struct pk_relay_store_ops pk_redis_ops = {
 
 enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
                                         const struct pk_redis_target *target, const char *password,
-                                        long timeout, const struct pk_logger *log,
-                                        struct pk_relay_store **out, char *problem,
-                                        size_t problem_len)
+                                        const char *signing_key_pem, long timeout,
+                                        const struct pk_logger *log, struct pk_relay_store **out,
+                                        char *problem, size_t problem_len)
 {
     struct pk_redis_store *rs = calloc(1, sizeof(*rs));
     struct pk_redis *c = NULL;
@@ -573,6 +740,11 @@ enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
     if (password != NULL && (rs->password = strdup(password)) == NULL) {
         pk_rs_free(rs);
         return PK_ST_NOMEM;
+    }
+    if (!pk_relay_mac_key(signing_key_pem, rs->mac_key)) {
+        pk_problem_printf(problem, problem_len, "no MAC key from signing_key (OpenSSL failed)");
+        pk_rs_free(rs);
+        return PK_ST_REFUSED;
     }
     st = pk_redis_connect(target, rs->password, pk_redis_now_ms() + timeout * 1000, &c, problem,
                           problem_len);

@@ -54,6 +54,7 @@ struct pk_redis {
     struct pk_hiredis_api api;
     int fd;
     bool broken; /* after an I/O, protocol or timeout failure */
+    bool sent;   /* the last command handed at least one byte to the socket */
     redisReader *reader;
     char label[PK_REDIS_LABEL_LEN];
 };
@@ -370,6 +371,7 @@ static enum pk_status pk_redis_send(struct pk_redis *r, const char *buf, size_t 
 
         if (n > 0) {
             off += (size_t)n;
+            r->sent = true;
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -541,6 +543,8 @@ enum pk_status pk_redis_command(struct pk_redis *r, long long deadline_ms, int a
     if (out == NULL)
         return PK_ST_REFUSED;
     *out = NULL;
+    if (r != NULL)
+        r->sent = false;
     if (r == NULL || r->broken) {
         pk_problem_printf(problem, problem_len, "redis %s: not connected",
                           r != NULL ? r->label : "-");
@@ -586,6 +590,34 @@ enum pk_status pk_redis_command(struct pk_redis *r, long long deadline_ms, int a
     }
     *out = reply;
     return PK_ST_OK;
+}
+
+bool pk_redis_command_sent(const struct pk_redis *r)
+{
+    return r != NULL && r->sent;
+}
+
+bool pk_redis_idle_usable(struct pk_redis *r)
+{
+    char byte;
+    ssize_t n;
+
+    if (r == NULL || r->broken)
+        return false;
+    /* Bytes the reader holds past the last reply answer no command either. */
+    if (r->reader != NULL && r->reader->pos < r->reader->len) {
+        r->broken = true;
+        return false;
+    }
+    do
+        n = recv(r->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    while (n < 0 && errno == EINTR);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return true;
+    /* 0: the server closed it (a restart, its timeout); > 0: bytes nobody
+     * asked for; < 0: a socket error. */
+    r->broken = true;
+    return false;
 }
 
 /* AUTH or SELECT during connect: anything but +OK is the server saying no.

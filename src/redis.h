@@ -75,6 +75,20 @@ enum pk_status pk_redis_command(struct pk_redis *r, long long deadline_ms, int a
                                 const char *const *argv, const size_t *argvlen,
                                 struct pk_redis_reply **out, char *problem, size_t problem_len);
 
+/* After pk_redis_command: whether it handed at least one byte of its
+ * command to the socket. A command that failed with this false never
+ * reached the server; with it true the server may have run it (a
+ * connection dropped before the reply), so running it again is the
+ * caller's choice to make, never this layer's. */
+bool pk_redis_command_sent(const struct pk_redis *r);
+
+/* Whether a connection left idle can carry the next command, checked
+ * without waiting: false (and the connection is then unusable) when the
+ * server closed it (a restart, its idle timeout), the socket failed, or
+ * bytes arrived that no command asked for. A pool checks each connection
+ * so before it reuses it, instead of sending and retrying. */
+bool pk_redis_idle_usable(struct pk_redis *r);
+
 /* Strings are wiped before they are freed; NULL is fine. */
 void pk_redis_reply_free(struct pk_redis_reply *reply);
 /* NULL is fine. */

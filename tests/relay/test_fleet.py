@@ -8,9 +8,11 @@ WORKDIR (tests/relay/redis_fixture.py), started and stopped here. Every
 relay binds 127.0.0.1:0 and its port is read from its start-up line. Prints
 one PASS:/FAIL: line per check; exits 1 if any failed."""
 
+import hashlib
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -73,6 +75,13 @@ def test_cross_instance(redis, a, b):
     result("every pk:relay:* key has a TTL; neither S nor the code is stored in clear",
            keys and all(0 < t <= (120 + 60) * 1000 for t in ttls.values()) and not leaked,
            repr((ttls, leaked)))
+    h2 = hashlib.sha256(s2.encode()).hexdigest()
+    stored = redis.command("HGET", "pk:relay:s:" + h2, "code")
+    unkeyed = hashlib.sha1(("%s:%s" % (h2, code2)).encode()).hexdigest()
+    result("the code is kept as a keyed MAC (64 hex digits, not SHA-1(SHA-256(S):code), which "
+           "a reader of Redis could undo with a million tries)",
+           stored is not None and re.fullmatch(r"[0-9a-f]{64}", stored) is not None and
+           stored != unkeyed, repr((stored, unkeyed)))
     api.redeem(a, s2, code2)
 
 
@@ -187,6 +196,216 @@ def test_restart(redis, a, b):
                (st1, g1, st_b)))
     result("Redis restarted: a new login works without restarting the relays (200)",
            st3 == 200 and "assertion" in g3, repr((st3, g3)))
+
+
+class DroppingProxy:
+    """A unix socket between relays and Redis that forwards both ways; once
+    armed, the next command holding marker goes to Redis, Redis's reply is
+    read and thrown away, and the relay's connection is closed: Redis ran
+    the command, the relay never hears of it."""
+
+    def __init__(self, redis_sock, path, marker=b"HINCRBY"):
+        self.redis_sock = redis_sock
+        self.path = path
+        self.marker = marker
+        self.lock = threading.Lock()
+        self.armed = False
+        self.fired = threading.Event()
+        self.closing = False
+        self.conns = []
+        if os.path.exists(path):
+            os.unlink(path)
+        self.srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.srv.bind(path)
+        self.srv.listen(16)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self):
+        return "unix:" + self.path
+
+    def arm(self):
+        with self.lock:
+            self.armed = True
+            self.fired.clear()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.srv.accept()
+            except OSError:
+                return
+            upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                upstream.connect(self.redis_sock)
+            except OSError:
+                client.close()
+                upstream.close()
+                continue
+            state = {"drop": False}
+            with self.lock:
+                self.conns += [client, upstream]
+            threading.Thread(target=self._up, args=(client, upstream, state),
+                             daemon=True).start()
+            threading.Thread(target=self._down, args=(client, upstream, state),
+                             daemon=True).start()
+
+    @staticmethod
+    def _recv(sock):
+        try:
+            return sock.recv(65536)
+        except OSError:
+            return b""
+
+    def _up(self, client, upstream, state):
+        tail = b""
+        while True:
+            data = self._recv(client)
+            if not data:
+                break
+            seen = tail + data
+            tail = seen[-len(self.marker):]
+            with self.lock:
+                if self.armed and self.marker in seen:
+                    self.armed = False
+                    state["drop"] = True
+            try:
+                upstream.sendall(data)
+            except OSError:
+                break
+        self._close(client, upstream)
+
+    def _down(self, client, upstream, state):
+        while True:
+            data = self._recv(upstream)
+            if not data:
+                break
+            if state["drop"]:
+                # Redis has answered the armed command: it ran. Its reply
+                # never reaches the relay.
+                self._close(client, upstream)
+                self.fired.set()
+                return
+            try:
+                client.sendall(data)
+            except OSError:
+                break
+        self._close(client, upstream)
+
+    @staticmethod
+    def _close(client, upstream):
+        for s in (client, upstream):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def stop(self):
+        self.srv.close()
+        with self.lock:
+            conns = list(self.conns)
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+        os.unlink(self.path)
+
+
+def test_dropped_reply(redis):
+    """A redeem whose command reached Redis but whose reply was lost: 503, and
+    never run a second time (a wrong code costs exactly one attempt)."""
+    proxy = DroppingProxy(redis.sock, os.path.join(WORK, "redis", "proxy.sock"))
+    p = None
+    try:
+        p = api.Relay("fleet_dropped", "store = %s\ntimeout = %d\nrate_limit = 100000\n" %
+                      (proxy.url(), TIMEOUT))
+        s, code = login(p)
+        wrong = "%06d" % ((int(code or "0") + 1) % 1000000)
+        m = p.mark()
+        proxy.arm()
+        first = api.redeem(p, s, wrong)
+        fired = proxy.fired.wait(30)
+        line = p.wait_line(r"store unavailable \(redeem\)", 30, m)
+        second = api.redeem(p, s, wrong)
+        third = api.redeem(p, s, code or "000000")
+        # The last answer's own line: every line of the three redeems is in.
+        p.wait_line(r"^kakao-pam-relay: redeemed tag=", 30, m)
+        unavailable = [x for x in p.log()[m:] if x and "store unavailable" in x]
+        result("the redeem's reply lost after Redis ran it: 503 unavailable with one log line, "
+               "never retried (a wrong code again: attempts_left=1), then the right code 200",
+               fired and first == (503, {"error": "unavailable"}) and
+               line == "kakao-pam-relay: error: store unavailable (redeem): redis %s: "
+               "connection closed by the server" % proxy.url() and len(unavailable) == 1 and
+               second == (403, {"error": "wrong_code", "attempts_left": 1}) and
+               third[0] == 200 and "assertion" in third[1],
+               repr((fired, first, line, unavailable, second, third)))
+    finally:
+        if p is not None:
+            p.stop()
+        proxy.stop()
+
+
+def session_key(s):
+    return "pk:relay:s:" + hashlib.sha256(s.encode()).hexdigest()
+
+
+def forged_redeem(a, s, code):
+    """Redeems s with code: (503 with exactly one MAC line and nothing signed,
+    what came)."""
+    m = a.mark()
+    st, body = api.redeem(a, s, code)
+    line = a.wait_line(r"store record fails its MAC", 30, m)
+    macs = [x for x in a.log()[m:] if x and "fails its MAC" in x]
+    signed = [x for x in a.log()[m:] if x and x.startswith("kakao-pam-relay: redeemed ")]
+    tag = hashlib.sha256(s.encode()).hexdigest()[:8]
+    return ((st, body) == (503, {"error": "unavailable"}) and len(macs) == 1 and
+            line == "kakao-pam-relay: error: store record fails its MAC (tag=%s): refused" % tag
+            and not signed and "assertion" not in body, (st, body, macs, signed))
+
+
+def test_forged_records(redis):
+    """What a Redis writer can no longer do: approve a session, change the
+    approved kakao_id, or change where a session logs in."""
+    a = relay("fleet_forged", redis, "rate_limit = 100000\n")
+    try:
+        forged_cases(redis, a)
+    finally:
+        a.stop()
+
+
+def forged_cases(redis, a):
+    # A pending session marked approved by hand, with a code the writer knows
+    # (kept as SHA-1(SHA-256(S) ":" code) before the code had its MAC).
+    st, body = api.create(a, user="root")
+    s = body["session"]
+    key = session_key(s)
+    h = key.rsplit(":", 1)[1]
+    redis.command("HSET", key, "st", "a", "kid", "1122334455", "at", str(int(time.time())),
+                  "code", hashlib.sha1((h + ":123456").encode()).hexdigest())
+    ok, detail = forged_redeem(a, s, "123456")
+    result("a session approved by a Redis writer (HSET st a kid ... code ...): redeem 503, "
+           "one 'fails its MAC' line, nothing signed", st == 201 and ok, repr(detail))
+    # A session approved for alice, its kakao_id changed afterwards.
+    s2, code2 = login(a)
+    redis.command("HSET", session_key(s2), "kid", "1122334455")
+    ok, detail = forged_redeem(a, s2, code2 or "000000")
+    result("an approved session whose kakao_id a Redis writer changed: redeem 503, one "
+           "'fails its MAC' line, nothing signed", code2 is not None and ok, repr(detail))
+    # A pending session sent to another host.
+    st3, body3 = api.create(a)
+    s3 = body3["session"]
+    redis.command("HSET", session_key(s3), "h", "other-host")
+    m = a.mark()
+    st_page, _, page = a.request("GET", "/a/" + api.short_of(body3["url"]))
+    line = a.wait_line(r"store record fails its MAC", 30, m)
+    ok, detail = forged_redeem(a, s3, "123456")
+    result("a pending session whose host a Redis writer changed: the page 503 (without the "
+           "host), redeem 503, one 'fails its MAC' line each",
+           st3 == 201 and st_page == 503 and b"other-host" not in page and line is not None
+           and ok, repr((st_page, line, detail)))
 
 
 def test_rate_shared(redis):
@@ -307,7 +526,8 @@ def main():
                 result(t.__name__, False, "exception: %r" % e)
         rcs = (a.stop(), b.stop())
         result("A and B exit 0 on SIGTERM", rcs == (0, 0), repr(rcs))
-        for t in (test_rate_shared, test_trusted_proxies):
+        for t in (test_rate_shared, test_trusted_proxies, test_dropped_reply,
+                  test_forged_records):
             try:
                 t(redis)
             except Exception as e:

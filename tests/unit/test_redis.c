@@ -478,6 +478,72 @@ static void test_server_gone(void **state)
     pk_redis_close(r);
 }
 
+/* Whether the idle check fails within 10 s (it does not wait itself). */
+static bool turns_unusable(struct pk_redis *r)
+{
+    long long end = pk_redis_now_ms() + 10000;
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+
+    while (pk_redis_now_ms() < end) {
+        if (!pk_redis_idle_usable(r))
+            return true;
+        (void)nanosleep(&tick, NULL);
+    }
+    return false;
+}
+
+/* An idle connection checked before reuse (relay/store_redis.c's pool):
+ * usable while the server keeps it; not once bytes arrive that no command
+ * asked for, nor once the server is gone, and then nothing is sent on it. */
+static void test_idle_check(void **state)
+{
+    struct fixture *f = *state;
+    struct pk_test_redis other;
+    struct pk_redis *r, *sub;
+    struct pk_redis_reply *reply = (struct pk_redis_reply *)1;
+    const char *ping[] = {"PING"};
+    const char *subscribe[] = {"SUBSCRIBE", "pk-idle-check"};
+    const char *publish[] = {"PUBLISH", "pk-idle-check", "unasked"};
+    size_t ping_len[] = {4};
+    char url[200];
+    char problem[256];
+
+    (void)f;
+    assert_false(pk_redis_command_sent(NULL));
+    assert_false(pk_redis_idle_usable(NULL));
+    assert_true(pk_test_redis_start(&other, NULL));
+    (void)snprintf(url, sizeof(url), "unix:%s", other.sock);
+    r = connect_url(url, NULL, 5000);
+    expect(r, 1, ping, PK_REDIS_STATUS, "PONG");
+    assert_true(pk_redis_command_sent(r));
+    assert_true(pk_redis_idle_usable(r));
+    assert_true(pk_redis_idle_usable(r)); /* the check takes nothing away */
+    expect(r, 1, ping, PK_REDIS_STATUS, "PONG");
+    /* A message pushed to a subscriber: bytes no command asked for. */
+    sub = connect_url(url, NULL, 5000);
+    pk_redis_reply_free(run(sub, 2, subscribe));
+    assert_true(pk_redis_idle_usable(sub));
+    expect(r, 3, publish, PK_REDIS_INT, NULL);
+    assert_true(turns_unusable(sub));
+    assert_int_equal(pk_redis_command(sub, pk_redis_now_ms() + 5000, 1, ping, ping_len, &reply,
+                                      problem, sizeof(problem)),
+                     PK_ST_UNAVAILABLE);
+    assert_null(reply);
+    assert_false(pk_redis_command_sent(sub));
+    pk_redis_close(sub);
+    /* The server gone: seen without sending anything. */
+    pk_test_redis_stop(&other);
+    assert_true(turns_unusable(r));
+    reply = (struct pk_redis_reply *)1;
+    assert_int_equal(pk_redis_command(r, pk_redis_now_ms() + 5000, 1, ping, ping_len, &reply,
+                                      problem, sizeof(problem)),
+                     PK_ST_UNAVAILABLE);
+    assert_null(reply);
+    assert_false(pk_redis_command_sent(r));
+    assert_true(strstr(problem, "not connected") != NULL);
+    pk_redis_close(r);
+}
+
 static void test_bad_arguments(void **state)
 {
     struct pk_redis *r = (struct pk_redis *)1;
@@ -508,7 +574,8 @@ int main(void)
         cmocka_unit_test(test_unix_auth_roundtrip), cmocka_unit_test(test_binary_and_array),
         cmocka_unit_test(test_select_db),           cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_server_down),         cmocka_unit_test(test_paused_server),
-        cmocka_unit_test(test_server_gone),         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_server_gone),         cmocka_unit_test(test_idle_check),
+        cmocka_unit_test(test_bad_arguments),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

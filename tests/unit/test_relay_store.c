@@ -1,5 +1,6 @@
 /* relay/store.c: the relay's in-memory sessions, with the clock injected:
- * expiry and its grace, attempts, single use, state single use, limits. */
+ * expiry and its grace, attempts, single use, state single use, limits.
+ * relay/store_mac.c: the Redis store's MAC key and MAC input format. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include "relay/store.h"
+#include "relay/store_mac.h"
 
 #define T0 1700000000
 
@@ -212,6 +217,89 @@ static void test_tag(void **state)
     assert_string_equal(tag, "ba7816bf");
 }
 
+/* A new P-256 key as PEM: PKCS#8 (traditional false) or SEC1. */
+static char *ec_pem(EVP_PKEY *pkey, bool traditional)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *data = NULL, *out;
+    long n;
+
+    assert_non_null(bio);
+    assert_int_equal(
+        traditional ? PEM_write_bio_PrivateKey_traditional(bio, pkey, NULL, NULL, 0, NULL, NULL)
+                    : PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL),
+        1);
+    n = BIO_get_mem_data(bio, &data);
+    assert_true(n > 0);
+    out = calloc(1, (size_t)n + 1);
+    assert_non_null(out);
+    memcpy(out, data, (size_t)n);
+    BIO_free(bio);
+    return out;
+}
+
+/* One key per signing key, however its PEM is written; another key, another. */
+static void test_mac_key(void **state)
+{
+    EVP_PKEY *k1 = EVP_EC_gen("P-256"), *k2 = EVP_EC_gen("P-256");
+    char *pkcs8, *sec1, *other;
+    unsigned char a[PK_RELAY_MAC_KEY_LEN], b[PK_RELAY_MAC_KEY_LEN], c[PK_RELAY_MAC_KEY_LEN];
+
+    (void)state;
+    assert_non_null(k1);
+    assert_non_null(k2);
+    pkcs8 = ec_pem(k1, false);
+    sec1 = ec_pem(k1, true);
+    other = ec_pem(k2, false);
+    assert_string_not_equal(pkcs8, sec1);
+    assert_true(pk_relay_mac_key(pkcs8, a));
+    assert_true(pk_relay_mac_key(sec1, b));
+    assert_true(pk_relay_mac_key(other, c));
+    assert_memory_equal(a, b, sizeof(a));
+    assert_memory_not_equal(a, c, sizeof(a));
+    assert_false(
+        pk_relay_mac_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", c));
+    free(pkcs8);
+    free(sec1);
+    free(other);
+    EVP_PKEY_free(k1);
+    EVP_PKEY_free(k2);
+}
+
+/* HMAC-SHA256 over label and fields, each behind its 8-byte length: the
+ * same bytes built by hand give the same MAC, and moving a byte from one
+ * field to the next, or changing the label, gives another. */
+static void test_mac_input(void **state)
+{
+    unsigned char key[PK_RELAY_MAC_KEY_LEN];
+    const struct pk_relay_mac_field ab_c[2] = {{"ab", 2}, {"c", 1}};
+    const struct pk_relay_mac_field a_bc[2] = {{"a", 1}, {"bc", 2}};
+    const struct pk_relay_mac_field empty[1] = {{NULL, 0}};
+    static const unsigned char by_hand[] = {0,   0,   0,   0, 0, 0, 0, 6, 'c', 'r', 'e',
+                                            'a', 't', 'e', 0, 0, 0, 0, 0, 0,   0,   2,
+                                            'a', 'b', 0,   0, 0, 0, 0, 0, 0,   1,   'c'};
+    unsigned char md[32];
+    size_t md_len = 0;
+    char x[PK_RELAY_MAC_HEX_LEN + 1], y[PK_RELAY_MAC_HEX_LEN + 1], want[PK_RELAY_MAC_HEX_LEN + 1];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(key); i++)
+        key[i] = (unsigned char)(i * 7 + 1);
+    assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, key, sizeof(key), by_hand,
+                              sizeof(by_hand), md, sizeof(md), &md_len));
+    assert_int_equal(md_len, 32);
+    for (size_t i = 0; i < 32; i++)
+        (void)snprintf(want + 2 * i, 3, "%02x", md[i]);
+    assert_true(pk_relay_mac(key, "create", ab_c, 2, x));
+    assert_string_equal(x, want);
+    assert_true(pk_relay_mac(key, "create", a_bc, 2, y));
+    assert_string_not_equal(x, y);
+    assert_true(pk_relay_mac(key, "approve", ab_c, 2, y));
+    assert_string_not_equal(x, y);
+    assert_true(pk_relay_mac(key, "create", empty, 1, y));
+    assert_int_equal(strlen(y), PK_RELAY_MAC_HEX_LEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_attempts_run_out), cmocka_unit_test(test_expiry_and_sweep),
         cmocka_unit_test(test_state_single_use), cmocka_unit_test(test_max_sessions),
         cmocka_unit_test(test_rate_limit),       cmocka_unit_test(test_tag),
+        cmocka_unit_test(test_mac_key),          cmocka_unit_test(test_mac_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
