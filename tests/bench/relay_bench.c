@@ -39,6 +39,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/pam/answer_conv.h"
+
 #define MAX_BODY (64 * 1024)
 #define MAX_URL 2048
 #define REQUEST_TIMEOUT_S 30L
@@ -603,18 +605,14 @@ static int module_conv_fn(int n, const struct pam_message **msg, struct pam_resp
             }
             c->approve_s += now_s() - t0;
             if (!ok) {
-                for (int j = 0; j < i; j++)
-                    free(out[j].resp);
-                free(out);
+                ac_free_answers(out, i);
                 return PAM_CONV_ERR;
             }
             answer = code;
         }
         out[i].resp = strdup(answer);
         if (out[i].resp == NULL) {
-            for (int j = 0; j < i; j++)
-                free(out[j].resp);
-            free(out);
+            ac_free_answers(out, i);
             return PAM_BUF_ERR;
         }
     }

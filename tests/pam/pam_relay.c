@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer_conv.h"
 #include "pamtest_util.h"
 
 extern char **environ;
@@ -99,7 +100,7 @@ static int conv_fn(int n, const struct pam_message **msg, struct pam_response **
         c->echo_on += msg[i]->msg_style == PAM_PROMPT_ECHO_ON;
         (void)snprintf(c->prompt, sizeof(c->prompt), "%s", msg[i]->msg);
         if (c->fail || c->next >= c->n) {
-            free(out);
+            ac_free_answers(out, i);
             return PAM_CONV_ERR;
         }
         answer_for(c, c->answers[c->next++], text, sizeof(text));

@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include "answer_conv.h"
 #include "pamtest_util.h"
 
 #include <fcntl.h>
@@ -42,16 +43,12 @@ static int pt_conv_fn(int n, const struct pam_message **msg, struct pam_response
             c->r->prompts++;
             if (c->token == NULL || c->again) {
                 c->again = false;
-                for (int j = 0; j < i; j++)
-                    free(out[j].resp);
-                free(out);
+                ac_free_answers(out, i);
                 return c->token == NULL ? PAM_CONV_ERR : PAM_CONV_AGAIN;
             }
             out[i].resp = strdup(c->token);
             if (out[i].resp == NULL) {
-                for (int j = 0; j < i; j++)
-                    free(out[j].resp);
-                free(out);
+                ac_free_answers(out, i);
                 return PAM_BUF_ERR;
             }
             break;
