@@ -5,15 +5,23 @@
 #define PK_ANSWER_CONV_H
 
 #include <security/pam_appl.h>
+#include <stddef.h>
 
-/* A conversation function (struct pam_conv's conv): every prompt, echo on
- * or off, is answered with the string data points to, a copy the module
- * owns (and must wipe); other messages get no answer. PAM_BUF_ERR, with
- * nothing left allocated, when out of memory. */
+/* How one message is answered: PAM_SUCCESS with *answer the text to give
+ * (a copy goes to the module, which owns it and must wipe it) or NULL for
+ * no answer; any other code ends the conversation with that code. buf (len
+ * bytes) may hold an answer the function makes. */
+typedef int (*ac_answer_fn)(void *ctx, const struct pam_message *msg, char *buf, size_t len,
+                            const char **answer);
+
+/* A conversation (struct pam_conv's conv, with its data) that asks fn for
+ * each message's answer. Failing part way (fn's code, or PAM_BUF_ERR when
+ * out of memory), it leaves nothing allocated. */
+int ac_converse(int n, const struct pam_message **msg, struct pam_response **resp, ac_answer_fn fn,
+                void *ctx);
+
+/* A conversation function: every prompt, echo on or off, is answered with
+ * the string data points to; other messages get no answer. */
 int ac_answer_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data);
-
-/* Frees the first n answers of out, then out: a conversation that fails
- * part way returns none of them. */
-void ac_free_answers(struct pam_response *out, int n);
 
 #endif
