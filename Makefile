@@ -146,8 +146,14 @@ $(B)/tests/e2e_qr_text: tests/e2e/qr_text.c $(B)/libpk.a | $(B)/tests
 PAM_TEST_SRC := $(sort $(wildcard tests/pam/pam_*.c))
 PAM_TEST_BIN := $(patsubst tests/pam/%.c,$(B)/tests/%,$(PAM_TEST_SRC))
 
-$(B)/tests/pam_%: tests/pam/pam_%.c tests/pam/pamtest_util.c tests/pam/pamtest_util.h $(B)/libpk.a | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/pamtest_util.c $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
+# The PAM conversation that answers every prompt (tests/pam/answer_conv.c):
+# the PAM-level tests, the allocation tests and the benchmarks link it.
+ANSWER_CONV := tests/pam/answer_conv.c tests/pam/answer_conv.h
+
+$(B)/tests/pam_%: tests/pam/pam_%.c tests/pam/pamtest_util.c tests/pam/pamtest_util.h $(ANSWER_CONV) \
+		$(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/pamtest_util.c tests/pam/answer_conv.c $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS) $(TEST_LIBS)
 
 $(B) $(B)/src $(B)/tests $(B)/relay:
 	mkdir -p $@
@@ -177,16 +183,17 @@ demo:
 # Measurements, not tests (tests/bench/bench.sh says what each figure is).
 BENCH_BIN := $(B)/tests/bench
 
-$(BENCH_BIN): tests/bench/bench.c $(B)/libpk.a $(wildcard src/*.h) | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) -lcrypt -lpthread
+$(BENCH_BIN): tests/bench/bench.c $(ANSWER_CONV) $(B)/libpk.a $(wildcard src/*.h) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/answer_conv.c $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) \
+		-lcrypt -lpthread
 
 # Part 5, the relay (tests/bench/relay.sh): a load driver on libcurl, and the
 # floor it is compared with, a libmicrohttpd server answering a fixed 201.
 RELAY_BENCH_BIN := $(B)/tests/relay_bench $(B)/tests/mhd_fixed
 
-$(B)/tests/relay_bench: tests/bench/relay_bench.c | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDHARDEN) $(shell pkg-config --libs libcurl jansson) -lpam \
-		-lpthread
+$(B)/tests/relay_bench: tests/bench/relay_bench.c $(ANSWER_CONV) | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/answer_conv.c $(LDHARDEN) \
+		$(shell pkg-config --libs libcurl jansson) -lpam -lpthread
 
 $(B)/tests/mhd_fixed: tests/bench/mhd_fixed.c | $(B)/tests
 	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags libmicrohttpd) -o $@ $< $(LDHARDEN) \
@@ -269,9 +276,10 @@ $(B)/tests/interpose.o: tests/alloc/interpose.c tests/alloc/interpose.h | $(B)/t
 	$(CC) $(filter-out -fsanitize=%,$(ALL_CFLAGS)) $(if $(filter 1,$(SANITIZE)),-DIA_SANITIZED) \
 		-c -o $@ $<
 
-$(B)/tests/alloc_%: tests/alloc/alloc_%.c tests/alloc/interpose.h $(B)/tests/interpose.o \
-		$(B)/libpk.a | $(B)/tests
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/tests/interpose.o $(B)/libpk.a $(LDHARDEN) $(PKG_LIBS) -ldl
+$(B)/tests/alloc_%: tests/alloc/alloc_%.c tests/alloc/interpose.h $(ANSWER_CONV) \
+		$(B)/tests/interpose.o $(B)/libpk.a | $(B)/tests
+	$(CC) $(ALL_CFLAGS) -o $@ $< tests/pam/answer_conv.c $(B)/tests/interpose.o $(B)/libpk.a \
+		$(LDHARDEN) $(PKG_LIBS) -ldl
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60

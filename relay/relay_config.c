@@ -1,8 +1,6 @@
 #include "relay/relay_config.h"
 
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -74,15 +72,12 @@ static void pk_rproblem(struct pk_relay_parse *p, const char *where, const char 
 
 static void pk_rproblem(struct pk_relay_parse *p, const char *where, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
     p->failed = true;
     va_start(ap, fmt);
-    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-        msg[0] = '\0';
+    pk_config_vreport(p->report, p->ctx, where, fmt, ap);
     va_end(ap);
-    p->report(p->ctx, where, msg);
 }
 
 /* The config parser's report: a problem of the file itself or its syntax. */
@@ -91,35 +86,11 @@ static void pk_relay_file_problem(void *ctx, const char *where, const char *prob
     pk_rproblem(ctx, where, "%s", problem);
 }
 
-static bool pk_rprintable(const char *s)
-{
-    for (; *s != '\0'; s++)
-        if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
-            return false;
-    return true;
-}
-
-static bool pk_rlong(const char *s, long min, long max, long *out)
-{
-    char *end;
-    long v;
-
-    if (!isdigit((unsigned char)*s))
-        return false;
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || *end != '\0' || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
+/* The relay's URLs: no space, query, fragment, quote, angle bracket or
+ * backslash. */
 static bool pk_url_ok(const char *s, const char *scheme)
 {
-    size_t n = strlen(scheme);
-
-    return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' &&
-           strpbrk(s, " ?#\"<>\\") == NULL;
+    return pk_config_url_ok(s, scheme, " ?#\"<>\\");
 }
 
 /* Converts and stores one value; on PK_ST_REFUSED *why says what is wrong. */
@@ -129,22 +100,12 @@ static enum pk_status pk_relay_convert(struct pk_relay_config *cfg, const struct
     void *slot = (char *)cfg + k->offset;
     char **dst;
 
-    *why = NULL;
-    if (!pk_rprintable(text)) {
-        *why = "control or non-ASCII bytes";
+    *why = pk_config_text_problem(text, k->type == PK_R_LIST);
+    if (*why != NULL)
         return PK_ST_REFUSED;
-    }
-    if (strlen(text) > 1024) {
-        *why = "too long";
-        return PK_ST_REFUSED;
-    }
-    if (text[0] == '\0' && k->type != PK_R_LIST) {
-        *why = "empty value";
-        return PK_ST_REFUSED;
-    }
     switch (k->type) {
     case PK_R_LONG:
-        if (!pk_rlong(text, k->min, k->max, (long *)slot)) {
+        if (!pk_config_parse_long(text, k->min, k->max, (long *)slot)) {
             *why = "not a whole number in range";
             return PK_ST_REFUSED;
         }
@@ -255,7 +216,7 @@ static bool pk_parse_listen(struct pk_relay_config *cfg)
     size_t host_len;
     long port;
 
-    if (colon == NULL || !pk_rlong(colon + 1, 0, 65535, &port))
+    if (colon == NULL || !pk_config_parse_long(colon + 1, 0, 65535, &port))
         return false;
     host_len = (size_t)(colon - s);
     if (host_len >= 2 && s[0] == '[' && colon[-1] == ']') {
@@ -360,7 +321,7 @@ static enum pk_status pk_relay_read_line(struct pk_relay_parse *p, const char *k
     n = strlen(*out);
     if (n > 0 && (*out)[n - 1] == '\n')
         (*out)[--n] = '\0';
-    if (n == 0 || !pk_rprintable(*out) || (!spaces && strchr(*out, ' ') != NULL))
+    if (n == 0 || !pk_config_printable(*out) || (!spaces && strchr(*out, ' ') != NULL))
         pk_rproblem(p, "config", "%s: %s: not one line of text", key, path);
     return PK_ST_OK;
 }

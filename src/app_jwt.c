@@ -14,8 +14,6 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
         .audience = cfg->jwt_audience,
     };
     json_t *claims;
-    const char *why;
-    enum pk_status st;
     enum pk_outcome out;
 
     res->kind = PK_KIND_JWT;
@@ -24,22 +22,11 @@ enum pk_outcome pk_app_jwt_validate(const struct pk_config *cfg, const struct pk
     out = pk_jwt_check_header(tok, cfg->jwt_alg, NULL, &hdr, res);
     if (out == PK_OK)
         out = pk_jwt_check_sig_length(tok, key->sig_len, res);
+    if (out == PK_OK)
+        out = pk_jwt_verified_claims(tok, key->alg, key->bytes, key->len, &rules, &claims, res);
     if (out != PK_OK)
         return out;
-    /* Parsed before verification only to name a malformed payload exactly
-     * (libjwt would call it a bad signature); trusted only after it. */
-    st = pk_jwt_segment_json(tok, 1, &claims, &why);
-    if (st != PK_ST_OK)
-        return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                                 : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
-    out = pk_jwt_verify(tok, key->alg, key->bytes, key->len, res);
-    if (out != PK_OK) {
-        json_decref(claims);
-        return out;
-    }
-    out = pk_jwt_check_claims(claims, &rules, res);
-    if (out == PK_OK)
-        out = pk_jwt_read_id(claims, cfg->jwt_id_claim, false, &res->kakao_id, res);
+    out = pk_jwt_read_id(claims, cfg->jwt_id_claim, false, &res->kakao_id, res);
     if (out == PK_OK && cfg->one_time)
         out = pk_jwt_mark(tok, claims, true, cfg->leeway, res);
     json_decref(claims);

@@ -130,21 +130,28 @@ bool pk_email_rule_from_name(const char *name, enum pk_email_rule *rule)
 static void pk_problem(struct pk_parse *p, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-static void pk_problem(struct pk_parse *p, const char *where, const char *fmt, ...)
+void pk_config_vreport(pk_config_report report, void *ctx, const char *where, const char *fmt,
+                       va_list ap)
 {
     char msg[512];
+
+    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+        msg[0] = '\0';
+    if (report != NULL)
+        report(ctx, where, msg);
+}
+
+static void pk_problem(struct pk_parse *p, const char *where, const char *fmt, ...)
+{
     va_list ap;
 
     p->failed = true;
     va_start(ap, fmt);
-    if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
-        msg[0] = '\0';
+    pk_config_vreport(p->report, p->ctx, where, fmt, ap);
     va_end(ap);
-    if (p->report != NULL)
-        p->report(p->ctx, where, msg);
 }
 
-static bool pk_printable(const char *s)
+bool pk_config_printable(const char *s)
 {
     for (; *s != '\0'; s++)
         if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
@@ -152,7 +159,18 @@ static bool pk_printable(const char *s)
     return true;
 }
 
-static bool pk_parse_long(const char *s, long min, long max, long *out)
+const char *pk_config_text_problem(const char *text, bool may_be_empty)
+{
+    if (!pk_config_printable(text))
+        return "control or non-ASCII bytes";
+    if (strlen(text) > PK_TEXT_MAX)
+        return "too long";
+    if (text[0] == '\0' && !may_be_empty)
+        return "empty value";
+    return NULL;
+}
+
+bool pk_config_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
     long v;
@@ -226,10 +244,17 @@ static const char *pk_accept_words(char *buf, size_t len)
     return buf;
 }
 
-static bool pk_url_has_scheme(const char *s, const char *scheme)
+bool pk_config_url_ok(const char *s, const char *scheme, const char *refused)
 {
     size_t n = strlen(scheme);
-    return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' && strchr(s, ' ') == NULL;
+
+    return strncmp(s, scheme, n) == 0 && s[n] != '\0' && s[n] != '/' && strpbrk(s, refused) == NULL;
+}
+
+/* The module's URLs: no space. */
+static bool pk_url_has_scheme(const char *s, const char *scheme)
+{
+    return pk_config_url_ok(s, scheme, " ");
 }
 
 /* A prompt with %u (the URL) and %% only: anything else after a percent
@@ -251,19 +276,9 @@ static enum pk_status pk_convert(const struct pk_key_def *def, const char *text,
                                  struct pk_value *val, const char **why)
 {
     memset(val, 0, sizeof(*val));
-    *why = NULL;
-    if (!pk_printable(text)) {
-        *why = "control or non-ASCII bytes";
+    *why = pk_config_text_problem(text, quoted && def->type == PK_T_TEXT);
+    if (*why != NULL)
         return PK_ST_REFUSED;
-    }
-    if (strlen(text) > PK_TEXT_MAX) {
-        *why = "too long";
-        return PK_ST_REFUSED;
-    }
-    if (text[0] == '\0' && !(quoted && def->type == PK_T_TEXT)) {
-        *why = "empty value";
-        return PK_ST_REFUSED;
-    }
     switch (def->type) {
     case PK_T_PATH:
         if (text[0] != '/') {
@@ -298,7 +313,7 @@ static enum pk_status pk_convert(const struct pk_key_def *def, const char *text,
         }
         break;
     case PK_T_LONG:
-        if (!pk_parse_long(text, def->min, def->max, &val->num)) {
+        if (!pk_config_parse_long(text, def->min, def->max, &val->num)) {
             *why = "not a whole number in range";
             return PK_ST_REFUSED;
         }
@@ -546,7 +561,7 @@ static enum pk_status pk_parse_args(struct pk_parse *p, int argc, const char **a
                 continue;
             }
             seen_config = true;
-            if (eq[1] != '/' || !pk_printable(eq + 1)) {
+            if (eq[1] != '/' || !pk_config_printable(eq + 1)) {
                 pk_problem(p, "argument", "bad value for \"config\": must be an absolute path");
                 continue;
             }

@@ -3,6 +3,7 @@
 #ifndef PK_CONFIG_H
 #define PK_CONFIG_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -129,6 +130,29 @@ typedef enum pk_status (*pk_config_line_fn)(void *ctx, const char *where, const 
  * unreadable (reported), PK_ST_NOMEM. */
 enum pk_status pk_config_read_file(const char *path, uid_t uid, pk_config_line_fn fn, void *ctx,
                                    pk_config_report report, void *rctx);
+
+/* The value rules a caller with its own key table (the relay) shares with
+ * the module's config file. */
+
+/* printf into a problem for report (nothing when report is NULL); the text
+ * is cut at 511 bytes. */
+void pk_config_vreport(pk_config_report report, void *ctx, const char *where, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
+
+/* Every byte printable ASCII (0x20-0x7e). */
+bool pk_config_printable(const char *s);
+
+/* What is wrong with a value as text, whatever its key: "control or
+ * non-ASCII bytes", "too long" (over 1024 bytes) or, unless may_be_empty,
+ * "empty value"; NULL when nothing is. */
+const char *pk_config_text_problem(const char *text, bool may_be_empty);
+
+/* A decimal number (digits only, no sign) within [min, max] into *out. */
+bool pk_config_parse_long(const char *s, long min, long max, long *out);
+
+/* s starts with scheme ("https://") followed by a host (not empty, not a
+ * slash) and holds none of the bytes in refused. */
+bool pk_config_url_ok(const char *s, const char *scheme, const char *refused);
 
 /* Kinds that are both configured and accepted (enum pk_kind bits). */
 unsigned pk_config_kinds(const struct pk_config *cfg);

@@ -40,8 +40,6 @@ static enum pk_outcome pk_id_token_check(const struct pk_config *cfg, struct pk_
     };
     const struct pk_jwk *key = NULL;
     json_t *claims;
-    const char *why;
-    enum pk_status st;
     enum pk_outcome out;
 
     res->kind = PK_KIND_ID_TOKEN;
@@ -60,15 +58,7 @@ static enum pk_outcome pk_id_token_check(const struct pk_config *cfg, struct pk_
     out = pk_jwt_check_sig_length(tok, key->sig_len, res);
     if (out != PK_OK)
         return out;
-    /* Parsed before verification only to name a malformed payload exactly;
-     * trusted only after it. */
-    st = pk_jwt_segment_json(tok, 1, &claims, &why);
-    if (st != PK_ST_OK)
-        return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                                 : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
-    out = pk_jwt_verify(tok, PK_ALG_RS256, key->pem, key->pem_len, res);
-    if (out == PK_OK)
-        out = pk_jwt_check_claims(claims, &rules, res);
+    out = pk_jwt_verified_claims(tok, PK_ALG_RS256, key->pem, key->pem_len, &rules, &claims, res);
     if (out == PK_OK)
         out = pk_jwt_read_id(claims, "sub", true, &res->kakao_id, res);
     if (out == PK_OK && nonce != NULL)

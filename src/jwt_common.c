@@ -295,6 +295,36 @@ enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules 
     return PK_OK;
 }
 
+enum pk_outcome pk_jwt_payload(const struct pk_token *tok, json_t **claims, struct pk_result *res)
+{
+    const char *why;
+    enum pk_status st = pk_jwt_segment_json(tok, 1, claims, &why);
+
+    if (st == PK_ST_OK)
+        return PK_OK;
+    *claims = NULL;
+    return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
+                             : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
+}
+
+enum pk_outcome pk_jwt_verified_claims(const struct pk_token *tok, enum pk_alg alg,
+                                       const unsigned char *key, size_t key_len,
+                                       const struct pk_claim_rules *rules, json_t **claims,
+                                       struct pk_result *res)
+{
+    enum pk_outcome out = pk_jwt_payload(tok, claims, res);
+
+    if (out == PK_OK)
+        out = pk_jwt_verify(tok, alg, key, key_len, res);
+    if (out == PK_OK)
+        out = pk_jwt_check_claims(*claims, rules, res);
+    if (out != PK_OK) {
+        json_decref(*claims);
+        *claims = NULL;
+    }
+    return out;
+}
+
 enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only, int64_t *id,
                                struct pk_result *res)
 {

@@ -50,6 +50,19 @@ struct pk_claim_rules {
 enum pk_outcome pk_jwt_check_claims(json_t *claims, const struct pk_claim_rules *rules,
                                     struct pk_result *res);
 
+/* The payload as JSON in *claims (the caller's on PK_OK, else NULL):
+ * PK_JWT_BAD_CLAIMS "payload: ..." when it is not JSON, PK_NO_MEMORY. */
+enum pk_outcome pk_jwt_payload(const struct pk_token *tok, json_t **claims, struct pk_result *res);
+
+/* The payload of a JWT signed with alg and key, whose claims pass rules, in
+ * *claims (the caller's on PK_OK, else NULL). It is parsed before the
+ * signature is checked only to name a malformed payload exactly (libjwt
+ * would call it a bad signature), and trusted only after. */
+enum pk_outcome pk_jwt_verified_claims(const struct pk_token *tok, enum pk_alg alg,
+                                       const unsigned char *key, size_t key_len,
+                                       const struct pk_claim_rules *rules, json_t **claims,
+                                       struct pk_result *res);
+
 /* The id claim: positive JSON integer, or string of digits (docs/DESIGN.md §4.4 step 6).
  * With digits_only, only the string form is allowed (ID token `sub`). */
 enum pk_outcome pk_jwt_read_id(json_t *claims, const char *name, bool string_only, int64_t *id,

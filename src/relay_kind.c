@@ -178,8 +178,6 @@ enum pk_outcome pk_relay_assertion_check(const struct pk_relay_expect *want, EVP
     struct pk_token tok;
     struct pk_jwt_header hdr;
     json_t *claims = NULL;
-    const char *why;
-    enum pk_status st;
     enum pk_outcome out;
 
     res->kind = PK_KIND_RELAY;
@@ -196,10 +194,9 @@ enum pk_outcome pk_relay_assertion_check(const struct pk_relay_expect *want, EVP
         out = pk_es256_verify(&tok, key, res);
     if (out != PK_OK)
         return out;
-    st = pk_jwt_segment_json(&tok, 1, &claims, &why);
-    if (st != PK_ST_OK)
-        return st == PK_ST_NOMEM ? pk_result_set(res, PK_NO_MEMORY, NULL)
-                                 : pk_result_set(res, PK_JWT_BAD_CLAIMS, "payload: %s", why);
+    out = pk_jwt_payload(&tok, &claims, res);
+    if (out != PK_OK)
+        return out;
     out = pk_relay_claims(want, claims, res);
     json_decref(claims);
     return out;

@@ -354,10 +354,8 @@ int pk_cmd_check(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (!pk_cli_args_init(&args, argc, "check")) {
-        pk_cli_args_free(&args);
+    if (!pk_cli_args_init(&args, argc, "check"))
         return PK_EXIT_USAGE;
-    }
     for (int i = optind; i < argc; i++) {
         if (!pk_cli_is_module_arg(argv[i])) {
             fprintf(stderr, "kakao-pam check: \"%s\" is not KEY=VALUE\n", argv[i]);
@@ -370,7 +368,7 @@ int pk_cmd_check(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (config != NULL && !pk_cli_args_set_config(&args, config)) {
+    if (!pk_cli_args_set_config(&args, config)) {
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }

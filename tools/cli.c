@@ -56,6 +56,7 @@ bool pk_cli_args_init(struct pk_cli_args *a, int max, const char *cmd)
     a->owned = calloc((size_t)max + 1, sizeof(*a->owned));
     if (a->argv == NULL || a->owned == NULL) {
         (void)fprintf(stderr, "kakao-pam %s: out of memory\n", cmd);
+        pk_cli_args_free(a);
         return false;
     }
     return true;
@@ -82,8 +83,11 @@ static char *pk_cli_key_path(const char *cmd, const char *key, size_t key_len, c
 
 bool pk_cli_args_set_config(struct pk_cli_args *a, const char *path)
 {
-    char *word = pk_cli_key_path(a->cmd, "config", 6, path);
+    char *word;
 
+    if (path == NULL)
+        return true;
+    word = pk_cli_key_path(a->cmd, "config", 6, path);
     if (word == NULL)
         return false;
     a->owned[a->owned_count++] = word;

@@ -34,6 +34,14 @@ int pk_cli_read_bounded(int fd, char *buf, size_t cap, size_t *len, bool *more, 
  * the prompt goes to stderr. Same results as pk_cli_read_bounded. */
 int pk_cli_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len, bool *more);
 
+/* A token for `kakao-pam cmd` into input (cap + 1 bytes): from the terminal
+ * after prompt when tty (pk_cli_prompt_tty), else from fd. PK_EXIT_OK with
+ * *len and *more (more than cap bytes: the caller decides); after a message
+ * on stderr, PK_EXIT_USAGE when it cannot be read, PK_EXIT_REFUSED when it
+ * holds a NUL byte. */
+int pk_cli_read_token(const char *cmd, int fd, bool tty, const char *prompt, char *input,
+                      size_t cap, size_t *len, bool *more);
+
 /* Module arguments built from `--config F` and KEY=VALUE words, handed to
  * pk_config_load exactly as the PAM line's arguments would be, except that a
  * relative path (in config= and the path keys) is made absolute against the
@@ -58,7 +66,8 @@ bool pk_cli_is_module_arg(const char *word);
 char *pk_cli_path(const char *cmd, const char *path);
 
 /* These return false (with a message on stderr) when out of memory or when
- * a relative path cannot be resolved. */
+ * a relative path cannot be resolved. A failed init leaves nothing to free;
+ * set_config with path NULL (no --config) does nothing. */
 bool pk_cli_args_init(struct pk_cli_args *a, int max, const char *cmd);
 bool pk_cli_args_set_config(struct pk_cli_args *a, const char *path);
 bool pk_cli_args_add(struct pk_cli_args *a, const char *word);

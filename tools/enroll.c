@@ -96,19 +96,11 @@ static int pk_enroll_read(const char *file, const char *prompt, char *input)
     } else {
         tty = isatty(STDIN_FILENO) == 1;
     }
-    rc = tty ? pk_cli_prompt_tty(prompt, input, PK_ENROLL_INPUT_MAX, &len, &more)
-             : pk_cli_read_bounded(fd, input, PK_ENROLL_INPUT_MAX, &len, &more, false);
+    rc = pk_cli_read_token("enroll", fd, tty, prompt, input, PK_ENROLL_INPUT_MAX, &len, &more);
     if (fd != STDIN_FILENO)
         (void)close(fd);
-    if (rc != 0) {
-        fprintf(stderr, "kakao-pam enroll: cannot read the token: %s\n",
-                errno == EINTR ? "interrupted" : strerror(errno));
-        return PK_EXIT_USAGE;
-    }
-    if (memchr(input, '\0', len) != NULL) {
-        fputs("kakao-pam enroll: the token contains a NUL byte\n", stderr);
-        return PK_EXIT_REFUSED;
-    }
+    if (rc != PK_EXIT_OK)
+        return rc;
     if (more) {
         fprintf(stderr, "kakao-pam enroll: token longer than %d bytes\n", PK_ENROLL_INPUT_MAX);
         return PK_EXIT_REFUSED;
@@ -368,10 +360,8 @@ int pk_cmd_enroll(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (!pk_cli_args_init(&args, argc, "enroll")) {
-        pk_cli_args_free(&args);
+    if (!pk_cli_args_init(&args, argc, "enroll"))
         return PK_EXIT_USAGE;
-    }
     rc = PK_EXIT_OK;
     for (int i = optind; i < argc && rc == PK_EXIT_OK; i++) {
         if (strcmp(argv[i], "-") == 0 && file == NULL) {
@@ -394,7 +384,7 @@ int pk_cmd_enroll(int argc, char **argv)
         fputs("kakao-pam enroll: --qr goes with --relay\n", stderr);
         rc = PK_EXIT_USAGE;
     }
-    if (rc != PK_EXIT_OK || (config != NULL && !pk_cli_args_set_config(&args, config))) {
+    if (rc != PK_EXIT_OK || !pk_cli_args_set_config(&args, config)) {
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }

@@ -107,6 +107,25 @@ int pk_cli_prompt_tty(const char *prompt, char *buf, size_t cap, size_t *len, bo
     return rc;
 }
 
+int pk_cli_read_token(const char *cmd, int fd, bool tty, const char *prompt, char *input,
+                      size_t cap, size_t *len, bool *more)
+{
+    int rc = tty ? pk_cli_prompt_tty(prompt, input, cap, len, more)
+                 : pk_cli_read_bounded(fd, input, cap, len, more, false);
+
+    if (rc != 0) {
+        fprintf(stderr, "kakao-pam %s: cannot read the token: %s\n", cmd,
+                errno == EINTR ? "interrupted" : strerror(errno));
+        return PK_EXIT_USAGE;
+    }
+    if (memchr(input, '\0', *len) != NULL) {
+        /* A C string would end there; say so rather than judge a prefix. */
+        fprintf(stderr, "kakao-pam %s: the token contains a NUL byte\n", cmd);
+        return PK_EXIT_REFUSED;
+    }
+    return PK_EXIT_OK;
+}
+
 int pk_cli_outcome_exit(enum pk_outcome out)
 {
     switch (pk_outcome_pam_code(out)) {
@@ -155,10 +174,8 @@ int pk_cmd_verify(int argc, char **argv)
             return PK_EXIT_USAGE;
         }
     }
-    if (!pk_cli_args_init(&args, argc, "verify")) {
-        pk_cli_args_free(&args);
+    if (!pk_cli_args_init(&args, argc, "verify"))
         return PK_EXIT_USAGE;
-    }
     for (int i = optind; i < argc; i++) {
         /* A token never contains '=': a word with one is a config key. */
         if (pk_cli_is_module_arg(argv[i])) {
@@ -180,7 +197,7 @@ int pk_cmd_verify(int argc, char **argv)
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }
-    if (config != NULL && !pk_cli_args_set_config(&args, config)) {
+    if (!pk_cli_args_set_config(&args, config)) {
         pk_cli_args_free(&args);
         return PK_EXIT_USAGE;
     }
@@ -203,24 +220,13 @@ int pk_cmd_verify(int argc, char **argv)
         if (input == NULL) {
             out = pk_result_set(&res, PK_NO_MEMORY, "reading the token");
         } else {
-            rc = tty ? pk_cli_prompt_tty(auth.cfg.prompt, input, PK_VERIFY_INPUT_MAX, &len, &more)
-                     : pk_cli_read_bounded(STDIN_FILENO, input, PK_VERIFY_INPUT_MAX, &len, &more,
-                                           false);
-            if (rc != 0) {
-                fprintf(stderr, "kakao-pam verify: cannot read the token: %s\n",
-                        errno == EINTR ? "interrupted" : strerror(errno));
+            rc = pk_cli_read_token("verify", STDIN_FILENO, tty, auth.cfg.prompt, input,
+                                   PK_VERIFY_INPUT_MAX, &len, &more);
+            if (rc != PK_EXIT_OK) {
                 pk_free_secret(input, PK_VERIFY_INPUT_MAX + 1);
                 pk_auth_free(&auth);
                 pk_cli_args_free(&args);
-                return PK_EXIT_USAGE;
-            }
-            if (memchr(input, '\0', len) != NULL) {
-                /* A C string would end there; say so rather than judge a prefix. */
-                fputs("kakao-pam verify: the token contains a NUL byte\n", stderr);
-                pk_free_secret(input, PK_VERIFY_INPUT_MAX + 1);
-                pk_auth_free(&auth);
-                pk_cli_args_free(&args);
-                return PK_EXIT_REFUSED;
+                return rc;
             }
             if (more)
                 fprintf(stderr,

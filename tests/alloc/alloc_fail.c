@@ -49,6 +49,7 @@
 #include <openssl/err.h>
 
 #include "interpose.h"
+#include "tests/pam/answer_conv.h"
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/lsan_interface.h>
 #endif
@@ -510,29 +511,6 @@ struct pam_outcome {
     char line[RELAY_LINE_MAX]; /* the module's last log line, "" if none */
 };
 
-/* The user: types the code at the prompt (the stand-in takes any). */
-static int relay_conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-
-    (void)data;
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
-            continue;
-        out[i].resp = strdup("481 205");
-        if (out[i].resp == NULL) {
-            for (int j = 0; j < i; j++)
-                free(out[j].resp);
-            free(out);
-            return PAM_BUF_ERR;
-        }
-    }
-    *resp = out;
-    return PAM_SUCCESS;
-}
-
 /* The last of pam_wrapper's "SYSLOG(n): text" lines in the capture file,
  * read without stdio (nothing allocated, whether counted or not). */
 static void last_log_line(char *line, size_t len)
@@ -560,7 +538,8 @@ static void last_log_line(char *line, size_t len)
  * Returns whether a failure was injected. */
 static bool pam_once(unsigned long nth, struct pam_outcome *o, bool *queue_ok)
 {
-    struct pam_conv pc = {relay_conv, NULL};
+    /* The user types the code at the prompt (the stand-in takes any). */
+    struct pam_conv pc = {ac_answer_conv, (void *)"481 205"};
     pam_handle_t *ph = NULL;
     unsigned long first;
     bool injected = false;

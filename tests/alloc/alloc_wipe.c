@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "interpose.h"
+#include "tests/pam/answer_conv.h"
 #include "src/auth.h"
 #include "src/b64url.h"
 #include "src/jwt_sign.h"
@@ -167,29 +168,10 @@ static enum pk_outcome auth_direct(const char *conf, const char *token)
     return out;
 }
 
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF) {
-            /* The module owns this buffer now: it must wipe it. */
-            out[i].resp = strdup(data);
-            if (out[i].resp == NULL) {
-                free(out);
-                return PAM_BUF_ERR;
-            }
-        }
-    }
-    *resp = out;
-    return PAM_SUCCESS;
-}
-
 static int auth_pam(const char *token)
 {
-    struct pam_conv pc = {conv, (void *)token};
+    /* The module owns the copy of token it is given: it must wipe it. */
+    struct pam_conv pc = {ac_answer_conv, (void *)token};
     pam_handle_t *ph = NULL;
     int rc;
 

@@ -45,6 +45,7 @@
 #include "src/keys.h"
 #include "src/token.h"
 #include "src/user_map.h"
+#include "tests/pam/answer_conv.h"
 
 #define MAX_CASES 16
 #define MAX_SAMPLES 4096
@@ -242,24 +243,10 @@ static int cmd_spawn(int argc, char **argv)
 
 /* ---- in process, through libpam ---- */
 
-static int answer_conv(int n, const struct pam_message **msg, struct pam_response **resp,
-                       void *data)
-{
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++)
-        if (msg[i]->msg_style == PAM_PROMPT_ECHO_OFF || msg[i]->msg_style == PAM_PROMPT_ECHO_ON)
-            out[i].resp = strdup((const char *)data);
-    *resp = out;
-    return PAM_SUCCESS;
-}
-
 /* One login: pam_start, pam_authenticate, pam_end. */
 static int pam_login(const char *service, const char *user, const char *token)
 {
-    struct pam_conv conv = {answer_conv, (void *)(uintptr_t)token};
+    struct pam_conv conv = {ac_answer_conv, (void *)(uintptr_t)token};
     pam_handle_t *ph = NULL;
     int rc = pam_start(service, user, &conv, &ph);
 

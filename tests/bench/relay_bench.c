@@ -39,6 +39,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tests/pam/answer_conv.h"
+
 #define MAX_BODY (64 * 1024)
 #define MAX_URL 2048
 #define REQUEST_TIMEOUT_S 30L
@@ -581,45 +583,34 @@ struct module_conv {
 };
 
 /* Answers the prompt: the token, or (relay) the code after approving the URL in it. */
+static int module_answer(void *data, const struct pam_message *msg, char *buf, size_t len,
+                         const char **answer)
+{
+    struct module_conv *c = data;
+    char url[MAX_URL];
+    if (msg->msg_style != PAM_PROMPT_ECHO_OFF && msg->msg_style != PAM_PROMPT_ECHO_ON)
+        return PAM_SUCCESS;
+    *answer = c->token;
+    if (c->token[0] == '\0') {
+        const char *u = strstr(msg->msg, "https://");
+        double t0 = now_s();
+        bool ok = len >= 7 && u != NULL && strcspn(u, " ") < sizeof(url);
+        if (ok) {
+            snprintf(url, sizeof(url), "%.*s", (int)strcspn(u, " "), u);
+            ok = approve(c->w, c->b, url, buf);
+        }
+        c->approve_s += now_s() - t0;
+        if (!ok)
+            return PAM_CONV_ERR;
+        *answer = buf;
+    }
+    return PAM_SUCCESS;
+}
+
 static int module_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp,
                           void *data)
 {
-    struct module_conv *c = data;
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
-            continue;
-        char code[7], url[MAX_URL];
-        const char *answer = c->token;
-        if (answer[0] == '\0') {
-            const char *u = strstr(msg[i]->msg, "https://");
-            double t0 = now_s();
-            bool ok = u != NULL && strcspn(u, " ") < sizeof(url);
-            if (ok) {
-                snprintf(url, sizeof(url), "%.*s", (int)strcspn(u, " "), u);
-                ok = approve(c->w, c->b, url, code);
-            }
-            c->approve_s += now_s() - t0;
-            if (!ok) {
-                for (int j = 0; j < i; j++)
-                    free(out[j].resp);
-                free(out);
-                return PAM_CONV_ERR;
-            }
-            answer = code;
-        }
-        out[i].resp = strdup(answer);
-        if (out[i].resp == NULL) {
-            for (int j = 0; j < i; j++)
-                free(out[j].resp);
-            free(out);
-            return PAM_BUF_ERR;
-        }
-    }
-    *resp = out;
-    return PAM_SUCCESS;
+    return ac_converse(n, msg, resp, module_answer, data);
 }
 
 /* NAME=SERVICE:USER[:TOKEN_FILE], the strings kept in arg. */

@@ -90,6 +90,19 @@ cli_expect "enroll name of 33 bytes" 2 '' \
 cli_expect "enroll missing token file" 2 '' \
     "kakao-pam enroll: cannot open $CW/no-such.tok: No such file or directory" \
     "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW/no-such.tok"
+# The token readers verify shares (pk_cli_read_token): a read error, a NUL
+# byte, more than 16 KiB (refused here, not judged in part as verify does).
+cli_expect "enroll token file that cannot be read" 2 '' \
+    "kakao-pam enroll: cannot read the token: Is a directory" \
+    "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW"
+printf 'abc\000defghijklmnopqrstuvwxyz\n' >"$CW/enroll.nul"
+cli_expect "enroll token with a NUL byte" 1 '' \
+    "kakao-pam enroll: the token contains a NUL byte" \
+    "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW/enroll.nul"
+head -c 16385 /dev/zero | tr '\0' a >"$CW/enroll.huge"
+cli_expect "enroll token over 16 KiB" 1 '' \
+    "kakao-pam enroll: token longer than 16384 bytes" \
+    "$KP" enroll --config "$CLI_CONF" --user alice --token-file "$CW/enroll.huge"
 cli_expect "enroll missing config" 2 '' \
     "kakao-pam enroll: config error: $CW/no-such.conf: does not exist" \
     "$KP" enroll --config "$CW/no-such.conf" --user alice

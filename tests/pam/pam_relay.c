@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer_conv.h"
 #include "pamtest_util.h"
 
 extern char **environ;
@@ -79,35 +80,31 @@ static void answer_for(struct relay_conv *c, const char *spec, char *out, size_t
     (void)snprintf(out, len, "%s", spec);
 }
 
-static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+static int relay_answer(void *data, const struct pam_message *msg, char *buf, size_t len,
+                        const char **answer)
 {
     struct relay_conv *c = data;
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-    char text[1024];
 
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        if (msg[i]->msg_style == PAM_TEXT_INFO) {
-            c->infos++;
-            c->info_at = c->prompts;
-            (void)snprintf(c->info, sizeof(c->info), "%s", msg[i]->msg);
-        }
-        if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
-            continue;
-        c->prompts++;
-        c->echo_on += msg[i]->msg_style == PAM_PROMPT_ECHO_ON;
-        (void)snprintf(c->prompt, sizeof(c->prompt), "%s", msg[i]->msg);
-        if (c->fail || c->next >= c->n) {
-            free(out);
-            return PAM_CONV_ERR;
-        }
-        answer_for(c, c->answers[c->next++], text, sizeof(text));
-        out[i].resp = strdup(text);
-        assert_non_null(out[i].resp);
+    if (msg->msg_style == PAM_TEXT_INFO) {
+        c->infos++;
+        c->info_at = c->prompts;
+        (void)snprintf(c->info, sizeof(c->info), "%s", msg->msg);
     }
-    *resp = out;
+    if (msg->msg_style != PAM_PROMPT_ECHO_OFF && msg->msg_style != PAM_PROMPT_ECHO_ON)
+        return PAM_SUCCESS;
+    c->prompts++;
+    c->echo_on += msg->msg_style == PAM_PROMPT_ECHO_ON;
+    (void)snprintf(c->prompt, sizeof(c->prompt), "%s", msg->msg);
+    if (c->fail || c->next >= c->n)
+        return PAM_CONV_ERR;
+    answer_for(c, c->answers[c->next++], buf, len);
+    *answer = buf;
     return PAM_SUCCESS;
+}
+
+static int conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
+{
+    return ac_converse(n, msg, resp, relay_answer, data);
 }
 
 struct result {

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "answer_conv.h"
 #include "pamtest_util.h"
 #include "src/jwt_sign.h"
 
@@ -63,30 +64,9 @@ static struct kase cases[CASES];
 static struct outcome results[THREADS * PER_THREAD];
 static char *minted[3];
 
-static int conv(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
-{
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF && msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
-            continue;
-        out[i].resp = strdup(data);
-        if (out[i].resp == NULL) {
-            for (int j = 0; j < i; j++)
-                free(out[j].resp);
-            free(out);
-            return PAM_BUF_ERR;
-        }
-    }
-    *resp = out;
-    return PAM_SUCCESS;
-}
-
 static void authenticate(const struct kase *k, struct outcome *o)
 {
-    struct pam_conv pc = {conv, (void *)k->token};
+    struct pam_conv pc = {ac_answer_conv, (void *)k->token};
     pam_handle_t *ph = NULL;
     const char *env;
 

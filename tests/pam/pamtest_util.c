@@ -5,6 +5,7 @@
 
 #include <cmocka.h>
 
+#include "answer_conv.h"
 #include "pamtest_util.h"
 
 #include <fcntl.h>
@@ -28,42 +29,35 @@ static void pt_append(char *buf, size_t cap, const char *text)
     (void)snprintf(buf + used, cap - used, "%s%s", used ? "\n" : "", text);
 }
 
+static int pt_answer(void *ctx, const struct pam_message *msg, char *buf, size_t len,
+                     const char **answer)
+{
+    struct pt_conv *c = ctx;
+
+    (void)buf;
+    (void)len;
+    switch (msg->msg_style) {
+    case PAM_PROMPT_ECHO_OFF:
+    case PAM_PROMPT_ECHO_ON:
+        c->r->prompts++;
+        if (c->token == NULL || c->again) {
+            c->again = false;
+            return c->token == NULL ? PAM_CONV_ERR : PAM_CONV_AGAIN;
+        }
+        *answer = c->token;
+        break;
+    case PAM_ERROR_MSG:
+        pt_append(c->r->errors, sizeof(c->r->errors), msg->msg);
+        break;
+    default:
+        break;
+    }
+    return PAM_SUCCESS;
+}
+
 static int pt_conv_fn(int n, const struct pam_message **msg, struct pam_response **resp, void *data)
 {
-    struct pt_conv *c = data;
-    struct pam_response *out = calloc((size_t)n, sizeof(*out));
-
-    if (out == NULL)
-        return PAM_BUF_ERR;
-    for (int i = 0; i < n; i++) {
-        switch (msg[i]->msg_style) {
-        case PAM_PROMPT_ECHO_OFF:
-        case PAM_PROMPT_ECHO_ON:
-            c->r->prompts++;
-            if (c->token == NULL || c->again) {
-                c->again = false;
-                for (int j = 0; j < i; j++)
-                    free(out[j].resp);
-                free(out);
-                return c->token == NULL ? PAM_CONV_ERR : PAM_CONV_AGAIN;
-            }
-            out[i].resp = strdup(c->token);
-            if (out[i].resp == NULL) {
-                for (int j = 0; j < i; j++)
-                    free(out[j].resp);
-                free(out);
-                return PAM_BUF_ERR;
-            }
-            break;
-        case PAM_ERROR_MSG:
-            pt_append(c->r->errors, sizeof(c->r->errors), msg[i]->msg);
-            break;
-        default:
-            break;
-        }
-    }
-    *resp = out;
-    return PAM_SUCCESS;
+    return ac_converse(n, msg, resp, pt_answer, data);
 }
 
 /* Keeps only pam_wrapper's "SYSLOG(n): text" lines, as "text". */
