@@ -28,7 +28,11 @@ static void pk_relay_emit(void *ctx, int priority, const char *msg)
 
 static void pk_config_problem(void *ctx, const char *where, const char *problem)
 {
-    pk_log(ctx, LOG_ERR, "config: %s: %s", where, problem);
+    /* where is "file:line", or "config" for the file as a whole */
+    if (strcmp(where, "config") == 0)
+        pk_log(ctx, LOG_ERR, "config: %s", problem);
+    else
+        pk_log(ctx, LOG_ERR, "config: %s: %s", where, problem);
 }
 
 /* The store that relay.conf names. A Redis server that cannot be used now

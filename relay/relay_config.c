@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "src/jwt_sign.h"
 #include "src/log.h"
 #include "src/safe_file.h"
 #include "src/secure.h"
@@ -289,16 +290,13 @@ static enum pk_status pk_relay_read(struct pk_relay_parse *p, const char *key, c
 /* The signing key must be an EC P-256 private key. */
 static bool pk_is_p256_private(const char *pem)
 {
-    BIO *bio = BIO_new_mem_buf(pem, -1);
-    EVP_PKEY *pkey;
+    char err[128];
+    EVP_PKEY *pkey =
+        pk_private_key_from_pem((const unsigned char *)pem, strlen(pem), err, sizeof(err));
     char group[64];
     size_t glen = 0;
     bool ok = false;
 
-    if (bio == NULL)
-        return false;
-    pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
-    BIO_free(bio);
     if (pkey == NULL)
         return false;
     if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&

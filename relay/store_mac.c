@@ -3,13 +3,12 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "relay/store_backend.h"
+#include "src/jwt_sign.h"
 #include "src/secure.h"
 
 static const char pk_mac_label[] = "kakao-pam-relay store mac v1";
@@ -17,18 +16,13 @@ static const char pk_mac_label[] = "kakao-pam-relay store mac v1";
 bool pk_relay_mac_key(const char *signing_key_pem, unsigned char key[PK_RELAY_MAC_KEY_LEN])
 {
     unsigned char scalar[32];
-    BIO *bio = BIO_new_mem_buf(signing_key_pem, -1);
-    EVP_PKEY *pkey = NULL;
+    char err[128];
+    EVP_PKEY *pkey = pk_private_key_from_pem((const unsigned char *)signing_key_pem,
+                                             strlen(signing_key_pem), err, sizeof(err));
     BIGNUM *d = NULL;
     size_t len = 0;
     bool ok = false;
 
-    if (bio == NULL)
-        return false;
-    /* No callback and "" as u: OpenSSL takes u as the passphrase, so an
-     * encrypted key fails instead of prompting on a terminal. */
-    pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, (void *)(uintptr_t) "");
-    BIO_free(bio);
     if (pkey != NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC &&
         EVP_PKEY_get_bn_param(pkey, OSSL_PKEY_PARAM_PRIV_KEY, &d) == 1 &&
         BN_bn2binpad(d, scalar, (int)sizeof(scalar)) == (int)sizeof(scalar))

@@ -141,7 +141,7 @@ static unsigned char *sign_hmac(const struct sign_alg *a, const unsigned char *i
     return sig;
 }
 
-static EVP_PKEY *load_private_key(const unsigned char *key, size_t key_len, char *err,
+EVP_PKEY *pk_private_key_from_pem(const unsigned char *key, size_t key_len, char *err,
                                   size_t err_len)
 {
     BIO *bio;
@@ -244,7 +244,7 @@ static unsigned char *sign_pkey(const struct sign_alg *a, const unsigned char *i
     unsigned char *sig = NULL;
     size_t cap = 0;
 
-    pkey = load_private_key(key, key_len, err, err_len);
+    pkey = pk_private_key_from_pem(key, key_len, err, err_len);
     if (pkey == NULL)
         return NULL;
     if (!key_fits(pkey, a, err, err_len))

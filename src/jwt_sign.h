@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include <openssl/evp.h>
+
 #include "config.h"
 
 /* Signs header_json.payload_json (both taken verbatim, base64url-encoded
@@ -20,5 +22,11 @@ char *pk_jwt_sign(const char *header_json, const char *payload_json, enum pk_alg
  * segments are not JSON) and returns only the base64url signature. */
 char *pk_jwt_sign_input(const char *signing_input, size_t len, enum pk_alg alg,
                         const unsigned char *key, size_t key_len, char *err, size_t err_len);
+
+/* The PEM private key text key (key_len bytes) as an EVP_PKEY, or NULL with
+ * err set. An encrypted key is refused, never prompted for: no passphrase
+ * callback reaches a terminal (the relay's signing key, mint's keys). */
+EVP_PKEY *pk_private_key_from_pem(const unsigned char *key, size_t key_len, char *err,
+                                  size_t err_len);
 
 #endif

@@ -22,7 +22,9 @@ import base64
 import http.client
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import signal
 import socket
@@ -828,6 +830,36 @@ def test_kakao_failures():
         CLIENT = saved
 
 
+def run_on_pty(argv, timeout):
+    """argv with a pty as its terminal; (exit status or None if killed at
+    the timeout, everything it wrote)."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        try:
+            os.execv(argv[0], argv)
+        finally:
+            os._exit(127)
+    out = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.5)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    killed = time.monotonic() >= end
+    if killed:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return (None if killed else os.waitstatus_to_exitcode(status)), out.decode(errors="replace")
+
+
 def test_config_errors():
     cases = [
         ("public_url http", "public_url = http://x.example\n",
@@ -894,6 +926,17 @@ def test_config_errors():
     out = subprocess.run([RELAY, "--config", conf], capture_output=True, text=True, timeout=30)
     result("config refused: signing_key not a P-256 private key", out.returncode == 1 and
            "not a PEM EC P-256 private key" in out.stderr, repr(out.stderr))
+    # An encrypted key is refused, never prompted for: the relay runs on a
+    # terminal (a pty is its controlling terminal), where OpenSSL's default
+    # passphrase callback would ask and wait.
+    subprocess.run(["openssl", "pkey", "-in", KEY, "-out", key2, "-aes256", "-passout",
+                    "pass:secret-pass"], check=True, capture_output=True)
+    os.chmod(key2, 0o600)
+    rc, text = run_on_pty([RELAY, "--config", conf], 30)
+    result("config refused: an encrypted signing_key, without asking on the terminal",
+           rc == 1 and text.startswith("kakao-pam-relay: error: config: signing_key: %s: not a "
+                                       "PEM EC P-256 private key\r\n" % key2) and
+           "pass phrase" not in text, repr((rc, text[-300:])))
     write(conf, "kakao_rest_api_key = k\nsigning_key = %s\n" % KEY, 0o600)
     out = subprocess.run([RELAY, "--config", conf], capture_output=True, text=True, timeout=30)
     result("config refused: public_url missing", out.returncode == 1 and
