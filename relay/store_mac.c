@@ -5,6 +5,7 @@
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "relay/store_backend.h"
@@ -33,8 +34,10 @@ bool pk_relay_mac_key(const char *signing_key_pem, unsigned char key[PK_RELAY_MA
     pk_wipe(scalar, sizeof(scalar));
     BN_clear_free(d);
     EVP_PKEY_free(pkey);
-    if (!ok)
+    if (!ok) {
         pk_wipe(key, PK_RELAY_MAC_KEY_LEN);
+        ERR_clear_error(); /* not left for the next OpenSSL caller of this thread */
+    }
     return ok;
 }
 
@@ -71,6 +74,8 @@ bool pk_relay_mac(const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *lab
     EVP_MAC_free(mac);
     if (ok)
         pk_relay_hex(md, sizeof(md), hex);
+    else
+        ERR_clear_error();
     pk_wipe(md, sizeof(md));
     return ok;
 }

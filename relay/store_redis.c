@@ -8,15 +8,19 @@
  *   pk:relay:k:<SHA-256(state) hex> -> SHA-256(S) hex, while a Kakao login is out
  *   pk:relay:r:<minute>:<client>    rate_limit counter (INCR, PEXPIRE)
  *   pk:relay:live                   sorted set of sessions held, for max_sessions
- * Every step that reads and changes is one Lua script (EVAL), which Redis
- * runs atomically: a right code consumes the session exactly once however
- * many instances race, a wrong one takes one attempt. The code is kept and
- * compared as its MAC (with SHA-256(S)) under the store key, so neither what
- * Redis holds nor the comparison's time says anything about the code, and
- * whoever can only write to Redis cannot set one. Every record carries MACs
- * over what the relay trusts it for, checked whenever one is read back
- * (relay/store_mac.h). Scripts name keys they derive (the session behind
- * a short id), so one Redis server or a primary, not a cluster.
+ * Every change is one Lua script (EVAL), which Redis runs atomically; a
+ * step whose MAC covers what it reads first (begin, approve, redeem) reads
+ * with one script and changes with a second that is a compare-and-set on
+ * what it read: a right code consumes the session exactly once however
+ * many instances race, a wrong one takes one attempt. The code is kept as
+ * its MAC (with SHA-256(S)) under the store key and compared by the relay,
+ * in constant time, so neither what Redis holds nor what it is sent says
+ * anything about the code, and whoever can only write to Redis cannot set
+ * one. Every record carries MACs over what the relay trusts it for, checked
+ * whenever one is read back, and the pointers to it (short id, state) are
+ * checked against it (relay/store_mac.h). Scripts name keys they derive
+ * (the session behind a short id), so one Redis server or a primary, not a
+ * cluster.
  *
  * Connections: libmicrohttpd runs each client connection in its own thread
  * (relay/server.c), so a Redis connection is never shared between two
@@ -39,9 +43,12 @@
 #include "src/secure.h"
 
 #define PK_REDIS_POOL 8
-#define PK_REDIS_FIELDS 13
-/* The labels of the two MACs a session record carries, and of its code's. */
+#define PK_REDIS_FIELDS 16
+/* The labels of the MACs a session record carries: over what the relay
+ * trusts it for at creation, while a Kakao login is out, and once approved;
+ * and of its code's. */
 #define PK_RS_MAC_CREATE "create"
+#define PK_RS_MAC_BEGIN "begin"
 #define PK_RS_MAC_APPROVE "approve"
 #define PK_RS_MAC_CODE "code"
 
@@ -62,7 +69,7 @@ struct pk_redis_store {
  * reads them so), and where a session found by short id stands. */
 #define PK_LUA_PRELUDE                                                                             \
     "local function fields(k) return redis.call('HMGET', k, 'u', 'sv', 'h', 'rh', 'short', "       \
-    "'att', 'exp', 'kid', 'at', 'n', 'v', 'm', 'ma') end\n"                                        \
+    "'att', 'exp', 'kid', 'at', 'n', 'v', 'm', 'ma', 'code', 'stk', 'bm') end\n"                   \
     "local function page(k, now)\n"                                                                \
     "  local f = redis.call('HMGET', k, 'st', 'exp')\n"                                            \
     "  if not f[1] then return 'unknown' end\n"                                                    \
@@ -101,26 +108,30 @@ static const char pk_lua_view[] = PK_LUA_PRELUDE "local h = redis.call('GET', KE
                                                  "if rc == 'unknown' then return {rc} end\n"
                                                  "return {rc, h, fields(k)}\n";
 
-/* KEYS: short. ARGV: now, SHA-256(state), nonce, verifier. A second press
- * replaces the first, whose state then dies. */
+/* KEYS: short. ARGV: now, SHA-256(state), nonce, verifier, the SHA-256(S)
+ * the relay read behind the short id, the begin MAC. A short id that now
+ * leads elsewhere is not written: "changed". A second press replaces the
+ * first, whose state then dies. */
 static const char pk_lua_begin[] = PK_LUA_PRELUDE
     "local h = redis.call('GET', KEYS[1])\n"
     "if not h then return {'unknown'} end\n"
     "local k = 'pk:relay:s:' .. h\n"
     "local rc = page(k, tonumber(ARGV[1]))\n"
     "if rc == 'unknown' then return {rc} end\n"
+    "if h ~= ARGV[5] then return {'changed', h, fields(k)} end\n"
     "if rc == 'ok' then\n"
     "  local old = redis.call('HGET', k, 'stk')\n"
     "  if old then redis.call('DEL', 'pk:relay:k:' .. old) end\n"
     "  local ttl = redis.call('PTTL', k)\n"
     "  if ttl < 1 then ttl = 1 end\n"
-    "  redis.call('HSET', k, 'st', 'k', 'stk', ARGV[2], 'n', ARGV[3], 'v', ARGV[4])\n"
+    "  redis.call('HSET', k, 'st', 'k', 'stk', ARGV[2], 'n', ARGV[3], 'v', ARGV[4], 'bm', "
+    "ARGV[6])\n"
     "  redis.call('SET', 'pk:relay:k:' .. ARGV[2], h, 'PX', ttl)\n"
     "end\n"
     "return {rc, h, fields(k)}\n";
 
 /* KEYS: state. ARGV: now. The state is single use; the Kakao leg's secrets
- * leave the session with it. */
+ * and their MAC leave the session with it (the answer holds them). */
 static const char pk_lua_take_state[] =
     PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
                    "if not h then return {'unknown'} end\n"
@@ -129,20 +140,22 @@ static const char pk_lua_take_state[] =
                    "local rc = page(k, tonumber(ARGV[1]))\n"
                    "if rc == 'unknown' then return {rc} end\n"
                    "local f = fields(k)\n"
-                   "redis.call('HDEL', k, 'stk', 'n', 'v')\n"
+                   "redis.call('HDEL', k, 'stk', 'n', 'v', 'bm')\n"
                    "if rc == 'ok' then redis.call('HSET', k, 'st', 'p') end\n"
                    "return {rc, h, f}\n";
 
 /* KEYS: short. ARGV: now, kakao_id, auth_time, the code's MAC, the create
- * MAC the approval MAC was made over, the approval MAC. A record whose
- * create MAC is not that one is not written: "changed". */
+ * MAC the approval MAC was made over, the approval MAC, the SHA-256(S) the
+ * relay read behind the short id. A short id that now leads elsewhere, or
+ * a record whose create MAC is not that one, is not written: "changed". */
 static const char pk_lua_approve[] =
     PK_LUA_PRELUDE "local h = redis.call('GET', KEYS[1])\n"
                    "if not h then return {'unknown'} end\n"
                    "local k = 'pk:relay:s:' .. h\n"
                    "local rc = page(k, tonumber(ARGV[1]))\n"
                    "if rc == 'unknown' then return {rc} end\n"
-                   "if redis.call('HGET', k, 'm') ~= ARGV[5] then return {'changed', h, fields(k)} "
+                   "if h ~= ARGV[7] or redis.call('HGET', k, 'm') ~= ARGV[5] then\n"
+                   "  return {'changed', h, fields(k)}\n"
                    "end\n"
                    "if rc == 'ok' then\n"
                    "  redis.call('HSET', k, 'st', 'a', 'kid', ARGV[2], 'at', ARGV[3], 'code', "
@@ -150,27 +163,39 @@ static const char pk_lua_approve[] =
                    "end\n"
                    "return {rc, h, fields(k)}\n";
 
-/* KEYS: session. ARGV: now, the MAC of the code given, SHA-256(S). */
+/* KEYS: session. ARGV: now, SHA-256(S). Reads only: the relay checks the
+ * record and compares the code's MAC itself, then runs pk_lua_use or
+ * pk_lua_miss. */
 static const char pk_lua_redeem[] =
     PK_LUA_PRELUDE "local k = KEYS[1]\n"
-                   "local f = redis.call('HMGET', k, 'st', 'exp', 'code')\n"
+                   "local f = redis.call('HMGET', k, 'st', 'exp')\n"
                    "if not f[1] then return {'unknown'} end\n"
-                   "local rc\n"
+                   "local rc = 'ok'\n"
                    "if f[1] == 'u' then rc = 'used'\n"
                    "elseif tonumber(ARGV[1]) >= tonumber(f[2]) then rc = 'expired'\n"
-                   "elseif f[1] ~= 'a' then rc = 'not_approved'\n"
-                   "elseif ARGV[2] == f[3] then\n"
-                   "  rc = 'ok'\n"
-                   "  redis.call('HSET', k, 'st', 'u')\n"
-                   "  redis.call('HDEL', k, 'code')\n"
-                   "else\n"
-                   "  rc = 'wrong_code'\n"
-                   "  if redis.call('HINCRBY', k, 'att', -1) <= 0 then\n"
-                   "    redis.call('HSET', k, 'att', 0, 'st', 'u')\n"
-                   "    redis.call('HDEL', k, 'code')\n"
-                   "  end\n"
-                   "end\n"
-                   "return {rc, ARGV[3], fields(k)}\n";
+                   "elseif f[1] ~= 'a' then rc = 'not_approved' end\n"
+                   "return {rc, ARGV[2], fields(k)}\n";
+
+/* What pk_lua_use and pk_lua_miss share: the session is still approved,
+ * unexpired and holds the code's MAC the relay compared with (ARGV: now,
+ * that MAC, SHA-256(S)); else "used", "expired", or "changed". */
+#define PK_LUA_STILL                                                                               \
+    "local k = KEYS[1]\n"                                                                          \
+    "local f = redis.call('HMGET', k, 'st', 'exp', 'code')\n"                                      \
+    "if not f[1] then return {'unknown'} end\n"                                                    \
+    "if f[1] == 'u' then return {'used'} end\n"                                                    \
+    "if tonumber(ARGV[1]) >= tonumber(f[2]) then return {'expired'} end\n"                         \
+    "if f[1] ~= 'a' or f[3] ~= ARGV[2] then return {'changed', ARGV[3], fields(k)} end\n"
+
+/* The right code: the session is used (once, however many relays race). */
+static const char pk_lua_use[] = PK_LUA_PRELUDE PK_LUA_STILL "redis.call('HSET', k, 'st', 'u')\n"
+                                                             "return {'ok', ARGV[3], fields(k)}\n";
+
+/* A wrong code: one attempt; the last makes the session used. */
+static const char pk_lua_miss[] = PK_LUA_PRELUDE PK_LUA_STILL
+    "if redis.call('HINCRBY', k, 'att', -1) <= 0 then redis.call('HSET', k, 'att', 0, 'st', "
+    "'u') end\n"
+    "return {'wrong_code', ARGV[3], fields(k)}\n";
 
 static void pk_rs_free(void *be)
 {
@@ -344,9 +369,12 @@ static void pk_rs_text(char *dst, size_t size, const struct pk_redis_reply *r)
 struct pk_rs_want {
     struct pk_relay_session_out *out; /* NULL: nothing */
     struct pk_relay_pkce *pkce;       /* NULL: nothing */
-    bool approval; /* an "ok" or "wrong_code" stands on an approval: its MAC must be there */
-    char *seen_h;  /* NULL, or 65 bytes: SHA-256(S) hex of the record, once checked */
-    char *seen_m;  /* NULL, or 65 bytes: its create MAC, once checked */
+    bool approval;        /* an "ok" or "wrong_code" stands on an approval: its MAC must be there */
+    const char *short_id; /* NULL, or the short id the record must carry (it was found by it) */
+    const char *khash;    /* NULL, or SHA-256(state) hex the record's begin MAC must cover */
+    char *seen_h;         /* NULL, or 65 bytes: SHA-256(S) hex of the record, once checked */
+    char *seen_m;         /* NULL, or 65 bytes: its create MAC, once checked */
+    char *seen_code;      /* NULL, or 65 bytes: its code's MAC, once checked */
 };
 
 /* Whether field mac_ix of the fields f is the MAC (label) of SHA-256(S) hex
@@ -376,20 +404,49 @@ static bool pk_rs_mac_ok(const struct pk_redis_store *rs, const char *label,
 /* Whether the record in the fields f is one this fleet wrote: its create
  * MAC over who, where and until when, and when it holds an approval (or
  * the step stands on one), the approval's MAC over the kakao_id, the
- * auth_time and the create MAC. */
+ * auth_time, the create MAC and the code's MAC. want: the short id it
+ * must carry, and the state its begin MAC must cover (the state's
+ * SHA-256 kept beside it, stk, must be that one too). */
 static bool pk_rs_record_ok(const struct pk_redis_store *rs, const struct pk_redis_reply *h,
-                            const struct pk_redis_reply *f, bool approval)
+                            const struct pk_redis_reply *f, bool approval,
+                            const struct pk_rs_want *want)
 {
-    /* u, sv, h, rh, exp, short; kid, at, m (PK_LUA_PRELUDE's order). */
+    /* u, sv, h, rh, exp, short; kid, at, m, code; stk, n, v (PK_LUA_PRELUDE's order). */
     static const int create_ix[] = {0, 1, 2, 3, 6, 4};
-    static const int approve_ix[] = {7, 8, 11};
+    static const int approve_ix[] = {7, 8, 11, 13};
+    static const int begin_ix[] = {14, 9, 10};
+    const struct pk_redis_reply *short_id = &f->element[4], *stk = &f->element[14];
 
     if (!pk_rs_mac_ok(rs, PK_RS_MAC_CREATE, h, f, create_ix, 6, 11))
         return false;
+    if (want != NULL && want->short_id != NULL &&
+        (short_id->len != strlen(want->short_id) ||
+         memcmp(short_id->str, want->short_id, short_id->len) != 0))
+        return false;
+    if (want != NULL && want->khash != NULL &&
+        (stk->type != PK_REDIS_STR || stk->len != PK_RELAY_MAC_HEX_LEN ||
+         CRYPTO_memcmp(stk->str, want->khash, PK_RELAY_MAC_HEX_LEN) != 0 ||
+         !pk_rs_mac_ok(rs, PK_RS_MAC_BEGIN, h, f, begin_ix, 3, 15)))
+        return false;
     if (!approval && f->element[7].type == PK_REDIS_NIL && f->element[8].type == PK_REDIS_NIL &&
-        f->element[12].type == PK_REDIS_NIL)
+        f->element[12].type == PK_REDIS_NIL && f->element[13].type == PK_REDIS_NIL)
         return true;
-    return pk_rs_mac_ok(rs, PK_RS_MAC_APPROVE, h, f, approve_ix, 3, 12);
+    return pk_rs_mac_ok(rs, PK_RS_MAC_APPROVE, h, f, approve_ix, 4, 12);
+}
+
+/* Whether r is 64 lowercase hex digits (SHA-256(S) as the relay writes it),
+ * the only shape in which a value read from Redis may name a record, in a
+ * key or in the log. */
+static bool pk_rs_is_hash(const struct pk_redis_reply *r)
+{
+    if (r->type != PK_REDIS_STR || r->len != PK_RELAY_MAC_HEX_LEN)
+        return false;
+    for (size_t i = 0; i < r->len; i++) {
+        char ch = r->str[i];
+        if (!((ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f')))
+            return false;
+    }
+    return true;
 }
 
 /* A script's answer {status[, SHA-256(S), fields]}: the status as a store
@@ -439,12 +496,11 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
     }
     h = &r->element[1];
     f = &r->element[2];
-    if (h->type != PK_REDIS_STR || h->len != 64 || f->type != PK_REDIS_ARRAY ||
-        f->elements != PK_REDIS_FIELDS)
+    if (!pk_rs_is_hash(h) || f->type != PK_REDIS_ARRAY || f->elements != PK_REDIS_FIELDS)
         goto broken;
     approval = rc == PK_RS_APPROVED ||
                (want != NULL && want->approval && (rc == PK_RS_OK || rc == PK_RS_WRONG_CODE));
-    if (rc == PK_RS_UNAVAILABLE || !pk_rs_record_ok(rs, h, f, approval)) {
+    if (rc == PK_RS_UNAVAILABLE || !pk_rs_record_ok(rs, h, f, approval, want)) {
         pk_log(rs->log, LOG_ERR, "store record fails its MAC (tag=%.8s): refused", h->str);
         return PK_RS_UNAVAILABLE;
     }
@@ -471,6 +527,8 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
         pk_rs_text(want->seen_h, PK_RELAY_MAC_HEX_LEN + 1, h);
         pk_rs_text(want->seen_m, PK_RELAY_MAC_HEX_LEN + 1, &f->element[11]);
     }
+    if (want != NULL && want->seen_code != NULL)
+        pk_rs_text(want->seen_code, PK_RELAY_MAC_HEX_LEN + 1, &f->element[13]);
     return rc;
 broken:
     pk_log(rs->log, LOG_ERR, "store unavailable (%s): redis %s: unexpected reply", step, rs->where);
@@ -582,25 +640,42 @@ static enum pk_relay_store_rc pk_rs_view(void *be, const char *short_id, time_t 
 {
     char akey[64], tnow[24];
     const char *ka[2] = {akey, tnow};
-    const struct pk_rs_want want = {out, NULL, false, NULL, NULL};
+    const struct pk_rs_want want = {.out = out, .short_id = short_id};
 
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     return pk_rs_step(be, "view", pk_lua_view, 1, 1, ka, now, &want);
 }
 
+/* Two scripts: the begin MAC covers SHA-256(S) of the record behind the
+ * short id, so the record is read (and checked) first; the second script
+ * writes only if the short id still leads to it. */
 static enum pk_relay_store_rc pk_rs_begin(void *be, const char *short_id, time_t now,
                                           const struct pk_relay_pkce *pkce,
                                           struct pk_relay_session_out *out)
 {
-    char akey[64], tnow[24], khash[65];
-    const char *ka[5] = {akey, tnow, khash, pkce->nonce, pkce->verifier};
-    const struct pk_rs_want want = {out, NULL, false, NULL, NULL};
+    struct pk_redis_store *rs = be;
+    char akey[64], tnow[24], khash[65], h[PK_RELAY_MAC_HEX_LEN + 1], m[PK_RELAY_MAC_HEX_LEN + 1];
+    char bm[PK_RELAY_MAC_HEX_LEN + 1];
+    const char *ka[7] = {akey, tnow, khash, pkce->nonce, pkce->verifier, h, bm};
+    const struct pk_rs_want seen = {.out = out, .short_id = short_id, .seen_h = h, .seen_m = m};
+    const struct pk_rs_want want = {.out = out, .short_id = short_id};
+    /* What the begin MAC covers, in pk_rs_record_ok's order. */
+    const struct pk_relay_mac_field covered[4] = {{h, PK_RELAY_MAC_HEX_LEN},
+                                                  {khash, PK_RELAY_MAC_HEX_LEN},
+                                                  {pkce->nonce, strlen(pkce->nonce)},
+                                                  {pkce->verifier, strlen(pkce->verifier)}};
+    enum pk_relay_store_rc rc;
 
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     pk_relay_sha256_hex(pkce->state, strlen(pkce->state), khash);
-    return pk_rs_step(be, "begin", pk_lua_begin, 1, 4, ka, now, &want);
+    rc = pk_rs_step(rs, "begin", pk_lua_view, 1, 1, ka, now, &seen);
+    if (rc != PK_RS_OK)
+        return rc;
+    if (!pk_rs_mac(rs, "begin", PK_RS_MAC_BEGIN, covered, 4, bm))
+        return PK_RS_UNAVAILABLE;
+    return pk_rs_step(rs, "begin", pk_lua_begin, 1, 6, ka, now, &want);
 }
 
 static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time_t now,
@@ -609,7 +684,7 @@ static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time
 {
     char kkey[80], tnow[24], khash[65];
     const char *ka[2] = {kkey, tnow};
-    const struct pk_rs_want want = {out, pkce, false, NULL, NULL};
+    const struct pk_rs_want want = {.out = out, .pkce = pkce, .khash = khash};
     enum pk_relay_store_rc rc;
 
     pk_relay_sha256_hex(state, strlen(state), khash);
@@ -624,7 +699,7 @@ static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time
 
 /* Two scripts: the approval's MAC covers the record's create MAC, so the
  * record is read (and checked) first; the second script writes only if
- * the record still carries that create MAC. */
+ * the short id still leads to it and it still carries that create MAC. */
 static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time_t now,
                                             const char *kakao_id, long long auth_time,
                                             char code_out[7], struct pk_relay_session_out *out)
@@ -632,33 +707,32 @@ static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time
     struct pk_redis_store *rs = be;
     char akey[64], tnow[24], at[24], code[7], cm[PK_RELAY_MAC_HEX_LEN + 1];
     char h[PK_RELAY_MAC_HEX_LEN + 1], m[PK_RELAY_MAC_HEX_LEN + 1], am[PK_RELAY_MAC_HEX_LEN + 1];
-    const char *ka[7] = {akey, tnow, kakao_id, at, cm, m, am};
-    const struct pk_rs_want seen = {out, NULL, false, h, m};
-    const struct pk_rs_want want = {out, NULL, true, NULL, NULL};
+    const char *ka[8] = {akey, tnow, kakao_id, at, cm, m, am, h};
+    const struct pk_rs_want seen = {.out = out, .short_id = short_id, .seen_h = h, .seen_m = m};
+    const struct pk_rs_want want = {.out = out, .approval = true, .short_id = short_id};
+    /* What the approval MAC covers, in pk_rs_record_ok's order. */
+    struct pk_relay_mac_field covered[5] = {{h, PK_RELAY_MAC_HEX_LEN},
+                                            {kakao_id, strlen(kakao_id)},
+                                            {at, 0},
+                                            {m, PK_RELAY_MAC_HEX_LEN},
+                                            {cm, PK_RELAY_MAC_HEX_LEN}};
     enum pk_relay_store_rc rc;
 
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     (void)snprintf(at, sizeof(at), "%lld", auth_time);
+    covered[2].len = strlen(at);
     rc = pk_rs_step(rs, "approve", pk_lua_view, 1, 1, ka, now, &seen);
     if (rc != PK_RS_OK)
         return rc;
-    {
-        /* What the approval MAC covers, in pk_rs_record_ok's order. */
-        const struct pk_relay_mac_field covered[4] = {{h, PK_RELAY_MAC_HEX_LEN},
-                                                      {kakao_id, strlen(kakao_id)},
-                                                      {at, strlen(at)},
-                                                      {m, PK_RELAY_MAC_HEX_LEN}};
-        if (!pk_rs_mac(rs, "approve", PK_RS_MAC_APPROVE, covered, 4, am))
-            return PK_RS_UNAVAILABLE;
-    }
     if (!pk_relay_new_code(code))
         return PK_RS_RANDOM;
-    if (!pk_rs_code_mac(rs, "approve", h, code, cm)) {
+    if (!pk_rs_code_mac(rs, "approve", h, code, cm) ||
+        !pk_rs_mac(rs, "approve", PK_RS_MAC_APPROVE, covered, 5, am)) {
         pk_wipe(code, sizeof(code));
         return PK_RS_UNAVAILABLE;
     }
-    rc = pk_rs_step(rs, "approve", pk_lua_approve, 1, 6, ka, now, &want);
+    rc = pk_rs_step(rs, "approve", pk_lua_approve, 1, 7, ka, now, &want);
     if (rc == PK_RS_OK)
         memcpy(code_out, code, sizeof(code));
     pk_wipe(code, sizeof(code));
@@ -666,23 +740,37 @@ static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time
     return rc;
 }
 
+/* Three steps, two scripts: the record is read and checked (its approval
+ * MAC covers the code's MAC), the relay compares the MAC of the code given
+ * with the one kept, in constant time, and the second script uses the
+ * session (right) or takes one attempt (wrong) only if the record is still
+ * approved with that code's MAC. The MAC of the code given never reaches
+ * Redis unless it is the one Redis keeps. */
 static enum pk_relay_store_rc pk_rs_redeem(void *be, const char *s, const char *code, time_t now,
                                            struct pk_relay_session_out *out)
 {
     struct pk_redis_store *rs = be;
     char skey[80], tnow[24], shash[65], cm[PK_RELAY_MAC_HEX_LEN + 1];
-    const char *ka[4] = {skey, tnow, cm, shash};
-    const struct pk_rs_want want = {out, NULL, true, NULL, NULL};
+    char kept[PK_RELAY_MAC_HEX_LEN + 1] = "";
+    const char *ka[4] = {skey, tnow, kept, shash};
+    const char *ka_read[3] = {skey, tnow, shash};
+    const struct pk_rs_want seen = {.out = out, .approval = true, .seen_code = kept};
+    const struct pk_rs_want want = {.out = out, .approval = true};
     enum pk_relay_store_rc rc;
+    bool right;
 
     pk_relay_sha256_hex(s, strlen(s), shash);
     (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
+    rc = pk_rs_step(rs, "redeem", pk_lua_redeem, 1, 2, ka_read, now, &seen);
+    if (rc != PK_RS_OK)
+        return rc;
     if (!pk_rs_code_mac(rs, "redeem", shash, code, cm))
         return PK_RS_UNAVAILABLE;
-    rc = pk_rs_step(rs, "redeem", pk_lua_redeem, 1, 3, ka, now, &want);
+    right =
+        strlen(kept) == PK_RELAY_MAC_HEX_LEN && CRYPTO_memcmp(cm, kept, PK_RELAY_MAC_HEX_LEN) == 0;
     pk_wipe(cm, sizeof(cm));
-    return rc;
+    return pk_rs_step(rs, "redeem", right ? pk_lua_use : pk_lua_miss, 1, 3, ka, now, &want);
 }
 
 /* Keys expire by themselves. */

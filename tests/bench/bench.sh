@@ -423,7 +423,7 @@ relay_targets() {
     if [ -n "$(v relay login_redis per_s)" ]; then
         echo "  With the sessions in Redis (a local redis-server on a unix socket, same run, same clients):"
         echo "  $(v relay login_redis per_s) logins a second, $(ratio "$(v relay login_redis per_s)" "$(v relay login per_s)")× the memory store; every step is an"
-        echo "  EVAL of a Lua script ($(v relay redis evals_per_login) a login: rate, create, button, callback, approve (two), redeem;"
+        echo "  EVAL of a Lua script ($(v relay redis evals_per_login) a login: rate, create, button (two), callback, approve (two), redeem (two);"
         echo "  the logins still in flight at the end add theirs), $(v relay redis per_login) commands run by Redis in all."
     fi
 }

@@ -368,10 +368,15 @@ def forged_redeem(a, s, code):
 
 def test_forged_records(redis):
     """What a Redis writer can no longer do: approve a session, change the
-    approved kakao_id, or change where a session logs in."""
+    approved kakao_id, change where a session logs in, point a short id or a
+    Kakao state at another session, or put back a code MAC it knows."""
     a = relay("fleet_forged", redis, "rate_limit = 100000\n")
     try:
-        forged_cases(redis, a)
+        for case in (forged_cases, pointer_cases, code_rebinding_case):
+            try:
+                case(redis, a)
+            except Exception as e:
+                result(case.__name__, False, "exception: %r" % e)
     finally:
         a.stop()
 
@@ -406,6 +411,83 @@ def forged_cases(redis, a):
            "host), redeem 503, one 'fails its MAC' line each",
            st3 == 201 and st_page == 503 and b"other-host" not in page and line is not None
            and ok, repr((st_page, line, detail)))
+
+
+def mac_refusals(a, m, tag, n=1):
+    """After mark m: (n 'fails its MAC' lines for tag came, each waited for,
+    and no other; the MAC lines; the 'approved' lines)."""
+    want = "kakao-pam-relay: error: store record fails its MAC (tag=%s): refused" % tag
+    at, came = m, []
+    for _ in range(n):
+        at, line = a.wait_index(r"store record fails its MAC", 30, at)
+        came.append(line)
+    macs = [x for x in a.log()[m:] if x and "fails its MAC" in x]
+    approved = [x for x in a.log()[m:] if x and x.startswith("kakao-pam-relay: approved ")]
+    return came == [want] * n and macs == came, macs, approved
+
+
+def pointer_cases(redis, a):
+    """A Redis writer who points a victim's short id or Kakao state at
+    another session (their own): refused, nothing approved."""
+    # Short id: B's short id leads to A's record.
+    st_a, body_a = api.create(a, user="root")
+    st_b, body_b = api.create(a)
+    s_a, short_b = body_a["session"], api.short_of(body_b["url"])
+    h_a = hashlib.sha256(s_a.encode()).hexdigest()
+    redis.command("SET", "pk:relay:a:" + short_b, h_a, "PX", "60000")
+    m = a.mark()
+    st_page, _, page = a.request("GET", "/a/" + short_b)
+    st_btn, code, _ = api.approve(a, short_b)
+    ok, macs, approved = mac_refusals(a, m, h_a[:8], 2)
+    got_a = api.redeem(a, s_a, "123456")
+    result("B's short id pointed at A's record by a Redis writer: the page 503 (without A's "
+           "user), the button 503, one 'fails its MAC' line each, A still 409 not_approved",
+           st_a == st_b == 201 and st_page == 503 and b"root" not in page and st_btn == 503
+           and code is None and ok and not approved and
+           got_a == (409, {"error": "not_approved"}),
+           repr((st_page, st_btn, macs, approved, got_a)))
+    # State: the victim's Kakao state pointed at the attacker's session A,
+    # with the victim's nonce and verifier (and what else begin wrote) copied.
+    st_v, body_v = api.create(a)
+    st_x, body_x = api.create(a, user="root")
+    s_v, s_x = body_v["session"], body_x["session"]
+    st_btn, h, _ = a.request("POST", "/a/" + api.short_of(body_v["url"]), body="")
+    loc = h.get("location", "")
+    state = api.urllib.parse.parse_qs(api.urllib.parse.urlsplit(loc).query)["state"][0]
+    h_x = hashlib.sha256(s_x.encode()).hexdigest()
+    redis.command("SET", "pk:relay:k:" + hashlib.sha256(state.encode()).hexdigest(), h_x, "PX",
+                  "60000")
+    for field in ("n", "v", "stk", "bm"):
+        value = redis.command("HGET", session_key(s_v), field)
+        if value is not None:
+            redis.command("HSET", session_key(s_x), field, value)
+    m = a.mark()
+    st_cb, _, page = a.request("GET", "/callback?" + api.urllib.parse.urlencode(
+        api.kakao_answer(loc, "ok")))
+    ok, macs, approved = mac_refusals(a, m, h_x[:8])
+    got_x = api.redeem(a, s_x, "123456")
+    result("the victim's Kakao state pointed at A by a Redis writer (the victim's nonce and "
+           "verifier copied into A): the callback 503, one 'fails its MAC' line, nothing "
+           "approved, A still 409 not_approved",
+           st_v == st_x == 201 and st_btn == 303 and st_cb == 503 and ok and not approved and got_x == (409, {"error": "not_approved"}),
+           repr((st_btn, st_cb, macs, approved, got_x)))
+
+
+def code_rebinding_case(redis, a):
+    """A Redis writer who approved A with their own account (code c1), lets
+    another approval land on A, then writes back c1's MAC: c1 is refused."""
+    st, body = api.create(a)
+    s, short = body["session"], api.short_of(body["url"])
+    st1, c1, _ = api.approve(a, short)
+    saved = redis.command("HGET", session_key(s), "code")
+    redis.command("HSET", session_key(s), "st", "p")
+    st2, c2, _ = api.approve(a, short)
+    redis.command("HSET", session_key(s), "code", saved)
+    ok, detail = forged_redeem(a, s, c1 or "000000")
+    result("a Redis writer puts an earlier approval's code MAC back after a second approval: "
+           "redeem with the earlier code 503, one 'fails its MAC' line, nothing signed",
+           st == 201 and st1 == st2 == 200 and c1 is not None and c2 is not None and
+           saved is not None and ok, repr((st1, st2, detail)))
 
 
 def test_rate_shared(redis):
