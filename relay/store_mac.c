@@ -51,7 +51,7 @@ static bool pk_mac_update(EVP_MAC_CTX *ctx, const char *p, size_t len)
            (len == 0 || EVP_MAC_update(ctx, (const unsigned char *)p, len) == 1);
 }
 
-bool pk_relay_mac(const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *label,
+bool pk_relay_mac(EVP_MAC *hmac, const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *label,
                   const struct pk_relay_mac_field *fields, size_t n,
                   char hex[PK_RELAY_MAC_HEX_LEN + 1])
 {
@@ -60,8 +60,7 @@ bool pk_relay_mac(const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *lab
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
         OSSL_PARAM_construct_end(),
     };
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac);
     unsigned char md[32];
     size_t md_len = 0;
     bool ok = ctx != NULL && EVP_MAC_init(ctx, key, PK_RELAY_MAC_KEY_LEN, params) == 1 &&
@@ -71,7 +70,6 @@ bool pk_relay_mac(const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *lab
         ok = pk_mac_update(ctx, fields[i].p, fields[i].len);
     ok = ok && EVP_MAC_final(ctx, md, &md_len, sizeof(md)) == 1 && md_len == sizeof(md);
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     if (ok)
         pk_relay_hex(md, sizeof(md), hex);
     else

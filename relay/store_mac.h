@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <openssl/types.h>
+
 #define PK_RELAY_MAC_KEY_LEN 32
 #define PK_RELAY_MAC_HEX_LEN 64
 
@@ -25,8 +27,9 @@ bool pk_relay_mac_key(const char *signing_key_pem, unsigned char key[PK_RELAY_MA
 
 /* HMAC-SHA256 under key over label and the n fields, each preceded by its
  * length (8 bytes, big-endian), so no two lists give the same input; as 64
- * lowercase hex digits and a NUL. false: OpenSSL failed. */
-bool pk_relay_mac(const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *label,
+ * lowercase hex digits and a NUL. hmac: EVP_MAC_fetch(NULL, "HMAC", NULL),
+ * fetched once by the caller. false: OpenSSL failed. */
+bool pk_relay_mac(EVP_MAC *hmac, const unsigned char key[PK_RELAY_MAC_KEY_LEN], const char *label,
                   const struct pk_relay_mac_field *fields, size_t n,
                   char hex[PK_RELAY_MAC_HEX_LEN + 1]);
 

@@ -36,6 +36,8 @@
 #include <syslog.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
 
 #include "relay/store_backend.h"
 #include "relay/store_mac.h"
@@ -57,6 +59,7 @@ struct pk_redis_store {
     struct pk_redis_target target;
     char *password;                              /* NULL: no AUTH; wiped on free */
     unsigned char mac_key[PK_RELAY_MAC_KEY_LEN]; /* from the signing key; wiped on free */
+    EVP_MAC *hmac;                               /* fetched once */
     long timeout;                                /* seconds, each step */
     const struct pk_logger *log;
     char where[300]; /* the target, for the log */
@@ -207,6 +210,7 @@ static void pk_rs_free(void *be)
         pk_redis_close(rs->idle[i]);
     pk_free_secret_str(rs->password);
     pk_wipe(rs->mac_key, sizeof(rs->mac_key));
+    EVP_MAC_free(rs->hmac);
     (void)pthread_mutex_destroy(&rs->lock);
     free(rs);
 }
@@ -397,7 +401,7 @@ static bool pk_rs_mac_ok(const struct pk_redis_store *rs, const char *label,
             return false;
         in[i + 1] = (struct pk_relay_mac_field){x->str, x->len};
     }
-    return pk_relay_mac(rs->mac_key, label, in, n + 1, want) &&
+    return pk_relay_mac(rs->hmac, rs->mac_key, label, in, n + 1, want) &&
            CRYPTO_memcmp(want, got->str, PK_RELAY_MAC_HEX_LEN) == 0;
 }
 
@@ -557,7 +561,7 @@ static bool pk_rs_mac(struct pk_redis_store *rs, const char *step, const char *l
                       const struct pk_relay_mac_field *covered, size_t n,
                       char hex[PK_RELAY_MAC_HEX_LEN + 1])
 {
-    if (pk_relay_mac(rs->mac_key, label, covered, n, hex))
+    if (pk_relay_mac(rs->hmac, rs->mac_key, label, covered, n, hex))
         return true;
     pk_log(rs->log, LOG_ERR, "store unavailable (%s): no MAC (OpenSSL failed)", step);
     return false;
@@ -829,7 +833,9 @@ enum pk_status pk_relay_store_new_redis(const struct pk_relay_store_conf *conf,
         pk_rs_free(rs);
         return PK_ST_NOMEM;
     }
-    if (!pk_relay_mac_key(signing_key_pem, rs->mac_key)) {
+    if (!pk_relay_mac_key(signing_key_pem, rs->mac_key) ||
+        (rs->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL) {
+        ERR_clear_error();
         pk_problem_printf(problem, problem_len, "no MAC key from signing_key (OpenSSL failed)");
         pk_rs_free(rs);
         return PK_ST_REFUSED;
