@@ -446,6 +446,24 @@ def pointer_cases(redis, a):
            and code is None and ok and not approved and
            got_a == (409, {"error": "not_approved"}),
            repr((st_page, st_btn, macs, approved, got_a)))
+    # A short id leading to a key that is not a SHA-256 (a record copied
+    # there): refused before its name is used or logged.
+    st_c, body_c = api.create(a)
+    short_c = api.short_of(body_c["url"])
+    junk = "\nforged " + "z" * 56
+    fields = redis.command("HGETALL", session_key(body_c["session"]))
+    redis.command("HSET", "pk:relay:s:" + junk, *fields)
+    redis.command("PEXPIRE", "pk:relay:s:" + junk, "60000")
+    redis.command("SET", "pk:relay:a:" + short_c, junk, "PX", "60000")
+    m = a.mark()
+    st_page, _, page = a.request("GET", "/a/" + short_c)
+    line = a.wait_line(r"store unavailable \(view\)", 30, m)
+    others = [x for x in a.log()[m:] if x and ("fails its MAC" in x or "forged" in x)]
+    result("a short id leading to a key that is not 64 hex digits (a record copied there): "
+           "the page 503, one 'unexpected reply' line, the key never logged",
+           st_c == 201 and st_page == 503 and line == "kakao-pam-relay: error: store "
+           "unavailable (view): redis %s: unexpected reply" % redis.url() and not others,
+           repr((st_page, line, others)))
     # State: the victim's Kakao state pointed at the attacker's session A,
     # with the victim's nonce and verifier (and what else begin wrote) copied.
     st_v, body_v = api.create(a)
