@@ -830,34 +830,40 @@ def test_kakao_failures():
         CLIENT = saved
 
 
-def run_on_pty(argv, timeout):
-    """argv with a pty as its terminal; (exit status or None if killed at
-    the timeout, everything it wrote)."""
+def run_on_pty(argv, timeout, env=None, on_output=None):
+    """argv (looked up in PATH) with a pty as its controlling terminal;
+    on_output(everything so far, pty fd) after each read may answer prompts.
+    Returns (exit status, or None if killed at the timeout; the bytes it
+    wrote)."""
     pid, fd = pty.fork()
     if pid == 0:
         try:
-            os.execv(argv[0], argv)
+            os.execvpe(argv[0], argv, env if env is not None else os.environ)
         finally:
             os._exit(127)
     out = b""
     end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.5)
-        if not r:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        out += chunk
-    killed = time.monotonic() >= end
-    if killed:
-        os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return (None if killed else os.waitstatus_to_exitcode(status)), out.decode(errors="replace")
+    try:
+        while time.monotonic() < end:
+            r, _, _ = select.select([fd], [], [], 0.5)
+            if not r:
+                continue
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if on_output is not None:
+                on_output(out, fd)
+    finally:
+        killed = time.monotonic() >= end
+        if killed:
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return (None if killed else os.waitstatus_to_exitcode(status)), out
 
 
 def test_config_errors():
@@ -901,7 +907,8 @@ def test_config_errors():
         out = subprocess.run([RELAY, "--config", r.conf], capture_output=True, text=True,
                              timeout=30)
         result("config refused: " + name, out.returncode == 1 and re.search(
-            r"kakao-pam-relay: error: config: [^ ]*: " + re.escape(want), out.stderr)
+            r"kakao-pam-relay: error: config: (/[^ ]*:\d+: )?" + re.escape(want) + "\n",
+            out.stderr)
             is not None and out.stderr.rstrip().endswith("configuration refused, not started"),
             repr((out.returncode, out.stderr)))
     d = os.path.join(WORK, "cfgmode")
@@ -933,6 +940,7 @@ def test_config_errors():
                     "pass:secret-pass"], check=True, capture_output=True)
     os.chmod(key2, 0o600)
     rc, text = run_on_pty([RELAY, "--config", conf], 30)
+    text = text.decode(errors="replace")
     result("config refused: an encrypted signing_key, without asking on the terminal",
            rc == 1 and text.startswith("kakao-pam-relay: error: config: signing_key: %s: not a "
                                        "PEM EC P-256 private key\r\n" % key2) and

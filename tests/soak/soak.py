@@ -20,10 +20,7 @@ end, the logins done and the unexpected results; exits 1 if any."""
 import http.client
 import http.server
 import os
-import pty
 import re
-import select
-import signal
 import ssl
 import subprocess
 import sys
@@ -148,39 +145,16 @@ class Pam:
     def login(self, answer):
         """pamtester on a pty; answer(url, attempt) gives each code to type.
         Returns (exit status, the module's log lines, the end of the output)."""
-        pid, fd = pty.fork()
-        if pid == 0:
-            try:
-                os.execvpe("pamtester", ["pamtester", "-v", "soak", "alice", "authenticate",
-                                         "acct_mgmt"], self.env)
-            finally:
-                os._exit(127)
-        out = b""
-        attempt = 0
-        end = time.monotonic() + 120
-        try:
-            while time.monotonic() < end:
-                r, _, _ = select.select([fd], [], [], 1)
-                if not r:
-                    continue
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                out += chunk
-                prompts = PROMPT.findall(out)
-                if len(prompts) > attempt:
-                    code = answer(prompts[-1].decode(), attempt)
-                    attempt += 1
-                    os.write(fd, code.encode() + b"\n")
-        finally:
-            if time.monotonic() >= end:
-                os.kill(pid, signal.SIGKILL)
-            _, status = os.waitpid(pid, 0)
-            os.close(fd)
-        rc = os.waitstatus_to_exitcode(status)
+        attempt = [0]
+
+        def on_output(out, fd):
+            prompts = PROMPT.findall(out)
+            if len(prompts) > attempt[0]:
+                code = answer(prompts[-1].decode(), attempt[0])
+                attempt[0] += 1
+                os.write(fd, code.encode() + b"\n")
+        rc, out = api.run_on_pty(["pamtester", "-v", "soak", "alice", "authenticate",
+                                  "acct_mgmt"], 120, self.env, on_output)
         logs = [m.decode() for m in re.findall(rb"SYSLOG\(\d+\): ([^\r\n]*)", out)]
         return rc, logs, out[-300:]
 
