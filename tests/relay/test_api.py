@@ -873,11 +873,11 @@ def test_config_errors():
         ("public_url trailing slash", "public_url = https://x.example/\n",
          r'bad value for "public_url": must not end in a slash'),
         ("plain HTTP off loopback", "listen = 0.0.0.0:8470\n",
-         r"plain HTTP only on a loopback listen address"),
+         r"plain HTTP only on a loopback listen address: set tls_cert and tls_key"),
         ("store of another kind", "store = mongodb://127.0.0.1\n",
          r'bad value for "store": must be memory, redis://HOST:PORT[/DB] or unix:PATH'),
         ("redis store without a port", "store = redis://127.0.0.1\n",
-         r'bad value for "store": '),
+         r'bad value for "store": redis:// needs HOST:PORT'),
         ("redis_password_file with the memory store",
          "store = memory\nredis_password_file = /etc/hostname\n",
          r"redis_password_file needs a Redis store"),
@@ -893,7 +893,7 @@ def test_config_errors():
         ("tls_cert alone", "tls_cert = /etc/hostname\n",
          r"tls_cert and tls_key must be given together"),
         ("bad trusted_proxies", "trusted_proxies = 10.0.0.300\n",
-         r'bad value for "trusted_proxies"'),
+         r'bad value for "trusted_proxies": a comma list of at most 16 IP addresses'),
     ]
     for name, extra, want in cases:
         # A key given twice is an error too: the file is rewritten with the
