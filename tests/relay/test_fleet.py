@@ -389,53 +389,45 @@ class RewritingProxy(DroppingProxy):
             self.armed = (markers, action)
             self.fired.clear()
 
-    def _up(self, client, upstream, state):
+    def _messages(self, sock):
+        """The RESP messages that come from sock, one at a time, until it
+        closes."""
         buf = b""
         while True:
-            data = self._recv(client)
-            if not data:
-                break
-            buf += data
             end = resp_end(buf)
-            while end is not None:
-                cmd, buf = buf[:end], buf[end:]
-                with self.lock:
-                    hit = self.armed and all(x in cmd for x in self.armed[0])
-                    action = self.armed[1] if hit else None
-                    if hit:
-                        self.armed = False
-                swap = action() if action is not None else None
-                with self.lock:
-                    state["swap"] = swap
-                try:
-                    upstream.sendall(cmd)
-                except OSError:
-                    buf = None
-                    break
-                if action is not None:
-                    self.fired.set()
-                end = resp_end(buf)
-            if buf is None:
+            if end is not None:
+                yield buf[:end]
+                buf = buf[end:]
+                continue
+            data = self._recv(sock)
+            if not data:
+                return
+            buf += data
+
+    def _up(self, client, upstream, state):
+        for cmd in self._messages(client):
+            with self.lock:
+                hit = self.armed and all(x in cmd for x in self.armed[0])
+                action = self.armed[1] if hit else None
+                if hit:
+                    self.armed = False
+            swap = action() if action is not None else None
+            with self.lock:
+                state["swap"] = swap
+            try:
+                upstream.sendall(cmd)
+            except OSError:
                 break
+            if action is not None:
+                self.fired.set()
         self._close(client, upstream)
 
     def _down(self, client, upstream, state):
-        buf = b""
-        while True:
-            data = self._recv(upstream)
-            if not data:
-                break
-            buf += data
-            end = resp_end(buf)
-            out = b""
-            while end is not None:
-                with self.lock:
-                    swap, state["swap"] = state.get("swap"), None
-                out += swap if swap is not None else buf[:end]
-                buf = buf[end:]
-                end = resp_end(buf)
+        for reply in self._messages(upstream):
+            with self.lock:
+                swap, state["swap"] = state.get("swap"), None
             try:
-                client.sendall(out)
+                client.sendall(swap if swap is not None else reply)
             except OSError:
                 break
         self._close(client, upstream)
