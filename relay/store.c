@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <openssl/err.h>
 #include <openssl/sha.h>
 
 #include "relay/store_backend.h"
@@ -86,19 +87,28 @@ void pk_relay_hex(const unsigned char *in, size_t n, char *hex)
     hex[2 * n] = '\0';
 }
 
-void pk_relay_sha256_hex(const char *s, size_t len, char hex[65])
+bool pk_relay_sha256_hex(const char *s, size_t len, char hex[65])
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
 
-    (void)SHA256((const unsigned char *)s, len, md);
+    if (SHA256((const unsigned char *)s, len, md) == NULL) {
+        ERR_clear_error();
+        hex[0] = '\0';
+        return false;
+    }
     pk_relay_hex(md, sizeof(md), hex);
+    return true;
 }
 
+/* Only the log's tag: when OpenSSL fails, one that names no session. */
 void pk_relay_tag(const char *s, char tag[9])
 {
     char hex[65];
 
-    pk_relay_sha256_hex(s, strlen(s), hex);
+    if (!pk_relay_sha256_hex(s, strlen(s), hex)) {
+        memcpy(tag, "--------", 9);
+        return;
+    }
     memcpy(tag, hex, 8);
     tag[8] = '\0';
 }

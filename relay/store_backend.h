@@ -42,7 +42,8 @@ bool pk_relay_new_code(char out[7]);
 /* n bytes as 2n lowercase hex digits and a NUL. */
 void pk_relay_hex(const unsigned char *in, size_t n, char *hex);
 
-/* SHA-256 of s as 64 lowercase hex digits (the tag is its first 8). */
-void pk_relay_sha256_hex(const char *s, size_t len, char hex[65]);
+/* SHA-256 of s as 64 lowercase hex digits (the tag is its first 8); false
+ * (hex empty) when OpenSSL fails. */
+bool pk_relay_sha256_hex(const char *s, size_t len, char hex[65]);
 
 #endif

@@ -46,6 +46,7 @@
 
 #define PK_REDIS_POOL 8
 #define PK_REDIS_FIELDS 16
+#define PK_REDIS_MAX_ARGS 20 /* a command's words, EVAL's included */
 /* The labels of the MACs a session record carries: over what the relay
  * trusts it for at creation, while a Kakao login is out, and once approved;
  * and of its code's. */
@@ -281,13 +282,17 @@ static enum pk_relay_store_rc pk_rs_command(struct pk_redis_store *rs, const cha
                                             const char *const *argv, struct pk_redis_reply **out)
 {
     long long deadline = pk_redis_now_ms() + rs->timeout * 1000;
-    size_t lens[20];
+    size_t lens[PK_REDIS_MAX_ARGS];
     char problem[512] = "";
     enum pk_status st = PK_ST_UNAVAILABLE;
     bool retry = true;
 
     *out = NULL;
-    for (int i = 0; i < argc && i < 20; i++)
+    if (argc < 1 || argc > PK_REDIS_MAX_ARGS) {
+        pk_log(rs->log, LOG_ERR, "store unavailable (%s): %d words in one command", step, argc);
+        return PK_RS_UNAVAILABLE;
+    }
+    for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     while (retry) {
         struct pk_redis *c;
@@ -322,14 +327,20 @@ static enum pk_relay_store_rc pk_rs_command(struct pk_redis_store *rs, const cha
     return st == PK_ST_NOMEM ? PK_RS_NOMEM : PK_RS_UNAVAILABLE;
 }
 
-/* EVAL script with keys then args (at most 16 in all). */
+/* EVAL script with keys then args (at most 17 in all). */
 static enum pk_relay_store_rc pk_rs_eval(struct pk_redis_store *rs, const char *step,
                                          const char *script, int nkeys, int nargs,
                                          const char *const *keys_args, struct pk_redis_reply **out)
 {
-    const char *argv[20];
+    const char *argv[PK_REDIS_MAX_ARGS];
     char nk[12];
 
+    *out = NULL;
+    if (nkeys < 0 || nargs < 0 || nkeys + nargs > PK_REDIS_MAX_ARGS - 3) {
+        pk_log(rs->log, LOG_ERR, "store unavailable (%s): %d words in one command", step,
+               3 + nkeys + nargs);
+        return PK_RS_UNAVAILABLE;
+    }
     (void)snprintf(nk, sizeof(nk), "%d", nkeys);
     argv[0] = "EVAL";
     argv[1] = script;
@@ -376,6 +387,8 @@ struct pk_rs_want {
     bool approval;        /* an "ok" or "wrong_code" stands on an approval: its MAC must be there */
     const char *short_id; /* NULL, or the short id the record must carry (it was found by it) */
     const char *khash;    /* NULL, or SHA-256(state) hex the record's begin MAC must cover */
+    const char *expect_h; /* NULL, or the SHA-256(S) hex the answer must name (the session the
+                           * step is about: from S, or what the step's first script read) */
     char *seen_h;         /* NULL, or 65 bytes: SHA-256(S) hex of the record, once checked */
     char *seen_m;         /* NULL, or 65 bytes: its create MAC, once checked */
     char *seen_code;      /* NULL, or 65 bytes: its code's MAC, once checked */
@@ -480,7 +493,8 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
     struct pk_relay_session_out *out = want != NULL ? want->out : NULL;
     const struct pk_redis_reply *f, *h;
     enum pk_relay_store_rc rc = PK_RS_UNAVAILABLE;
-    bool known = false, approval;
+    bool known = false, approval, fields;
+    long long expires;
 
     if (r->type != PK_REDIS_ARRAY || (r->elements != 1 && r->elements != 3))
         goto broken;
@@ -492,9 +506,13 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
     }
     if (!known)
         goto broken;
+    /* Whether the step reads the record's fields: then only "unknown",
+     * "used" and "expired" may come without them. */
+    fields = want != NULL && (out != NULL || want->pkce != NULL || want->seen_h != NULL ||
+                              want->seen_code != NULL || want->expect_h != NULL);
     if (r->elements == 1) {
-        /* "ok" for a step that hands a session back must carry it. */
-        if ((out != NULL && rc == PK_RS_OK) || rc == PK_RS_UNAVAILABLE)
+        if (rc == PK_RS_UNAVAILABLE ||
+            (fields && rc != PK_RS_UNKNOWN && rc != PK_RS_USED && rc != PK_RS_EXPIRED))
             goto broken;
         return rc;
     }
@@ -504,12 +522,25 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
         goto broken;
     approval = rc == PK_RS_APPROVED ||
                (want != NULL && want->approval && (rc == PK_RS_OK || rc == PK_RS_WRONG_CODE));
-    if (rc == PK_RS_UNAVAILABLE || !pk_rs_record_ok(rs, h, f, approval, want)) {
+    /* The answer must be about the session the step is about (public
+     * hashes: a plain comparison; "changed" may name the record the short
+     * id leads to now), and a record this fleet wrote. */
+    if ((rc != PK_RS_UNAVAILABLE && want != NULL && want->expect_h != NULL &&
+         memcmp(h->str, want->expect_h, PK_RELAY_MAC_HEX_LEN) != 0) ||
+        !pk_rs_record_ok(rs, h, f, approval, want)) {
         pk_log(rs->log, LOG_ERR, "store record fails its MAC (tag=%.8s): refused", h->str);
         return PK_RS_UNAVAILABLE;
     }
+    if (rc == PK_RS_UNAVAILABLE) {
+        pk_log(rs->log, LOG_ERR, "store record changed during the step (tag=%.8s): refused",
+               h->str);
+        return PK_RS_UNAVAILABLE;
+    }
+    /* The expiry Redis judged, judged again from the checked exp. */
+    expires = pk_rs_number(&f->element[6]);
+    if ((long long)now >= expires && rc != PK_RS_UNKNOWN && rc != PK_RS_USED)
+        rc = PK_RS_EXPIRED;
     if (out != NULL) {
-        long long expires = pk_rs_number(&f->element[6]);
         memset(out, 0, sizeof(*out));
         pk_rs_text(out->user, sizeof(out->user), &f->element[0]);
         pk_rs_text(out->service, sizeof(out->service), &f->element[1]);
@@ -567,6 +598,16 @@ static bool pk_rs_mac(struct pk_redis_store *rs, const char *step, const char *l
     return false;
 }
 
+/* SHA-256 hex of s; false (logged as the step's failure) when OpenSSL fails. */
+static bool pk_rs_sha256(struct pk_redis_store *rs, const char *step, const char *s, size_t len,
+                         char hex[65])
+{
+    if (pk_relay_sha256_hex(s, len, hex))
+        return true;
+    pk_log(rs->log, LOG_ERR, "store unavailable (%s): no SHA-256 (OpenSSL failed)", step);
+    return false;
+}
+
 /* The code as Redis keeps and compares it: its MAC with SHA-256(S) hex h. */
 static bool pk_rs_code_mac(struct pk_redis_store *rs, const char *step, const char *h,
                            const char *code, char cm[PK_RELAY_MAC_HEX_LEN + 1])
@@ -619,7 +660,10 @@ static enum pk_relay_store_rc pk_rs_create(void *be, const struct pk_relay_sessi
             rc = PK_RS_RANDOM;
             break;
         }
-        pk_relay_sha256_hex(s, PK_RELAY_S_LEN, shash);
+        if (!pk_rs_sha256(rs, "create", s, PK_RELAY_S_LEN, shash)) {
+            rc = PK_RS_UNAVAILABLE;
+            break;
+        }
         (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
         (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_out);
         if (!pk_rs_mac(rs, "create", PK_RS_MAC_CREATE, covered, 7, mac)) {
@@ -659,11 +703,12 @@ static enum pk_relay_store_rc pk_rs_begin(void *be, const char *short_id, time_t
                                           struct pk_relay_session_out *out)
 {
     struct pk_redis_store *rs = be;
-    char akey[64], tnow[24], khash[65], h[PK_RELAY_MAC_HEX_LEN + 1], m[PK_RELAY_MAC_HEX_LEN + 1];
+    char akey[64], tnow[24], khash[65];
+    char h[PK_RELAY_MAC_HEX_LEN + 1] = "", m[PK_RELAY_MAC_HEX_LEN + 1] = "";
     char bm[PK_RELAY_MAC_HEX_LEN + 1];
     const char *ka[7] = {akey, tnow, khash, pkce->nonce, pkce->verifier, h, bm};
     const struct pk_rs_want seen = {.out = out, .short_id = short_id, .seen_h = h, .seen_m = m};
-    const struct pk_rs_want want = {.out = out, .short_id = short_id};
+    const struct pk_rs_want want = {.out = out, .short_id = short_id, .expect_h = h};
     /* What the begin MAC covers, in pk_rs_record_ok's order. */
     const struct pk_relay_mac_field covered[4] = {{h, PK_RELAY_MAC_HEX_LEN},
                                                   {khash, PK_RELAY_MAC_HEX_LEN},
@@ -673,7 +718,8 @@ static enum pk_relay_store_rc pk_rs_begin(void *be, const char *short_id, time_t
 
     (void)snprintf(akey, sizeof(akey), "pk:relay:a:%s", short_id);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
-    pk_relay_sha256_hex(pkce->state, strlen(pkce->state), khash);
+    if (!pk_rs_sha256(rs, "begin", pkce->state, strlen(pkce->state), khash))
+        return PK_RS_UNAVAILABLE;
     rc = pk_rs_step(rs, "begin", pk_lua_view, 1, 1, ka, now, &seen);
     if (rc != PK_RS_OK)
         return rc;
@@ -691,10 +737,11 @@ static enum pk_relay_store_rc pk_rs_take_state(void *be, const char *state, time
     const struct pk_rs_want want = {.out = out, .pkce = pkce, .khash = khash};
     enum pk_relay_store_rc rc;
 
-    pk_relay_sha256_hex(state, strlen(state), khash);
+    memset(pkce, 0, sizeof(*pkce));
+    if (!pk_rs_sha256(be, "take_state", state, strlen(state), khash))
+        return PK_RS_UNAVAILABLE;
     (void)snprintf(kkey, sizeof(kkey), "pk:relay:k:%s", khash);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
-    memset(pkce, 0, sizeof(*pkce));
     rc = pk_rs_step(be, "take_state", pk_lua_take_state, 1, 1, ka, now, &want);
     if (rc != PK_RS_UNKNOWN && rc != PK_RS_UNAVAILABLE && rc != PK_RS_NOMEM)
         (void)snprintf(pkce->state, sizeof(pkce->state), "%s", state);
@@ -710,10 +757,12 @@ static enum pk_relay_store_rc pk_rs_approve(void *be, const char *short_id, time
 {
     struct pk_redis_store *rs = be;
     char akey[64], tnow[24], at[24], code[7], cm[PK_RELAY_MAC_HEX_LEN + 1];
-    char h[PK_RELAY_MAC_HEX_LEN + 1], m[PK_RELAY_MAC_HEX_LEN + 1], am[PK_RELAY_MAC_HEX_LEN + 1];
+    char h[PK_RELAY_MAC_HEX_LEN + 1] = "", m[PK_RELAY_MAC_HEX_LEN + 1] = "";
+    char am[PK_RELAY_MAC_HEX_LEN + 1];
     const char *ka[8] = {akey, tnow, kakao_id, at, cm, m, am, h};
     const struct pk_rs_want seen = {.out = out, .short_id = short_id, .seen_h = h, .seen_m = m};
-    const struct pk_rs_want want = {.out = out, .approval = true, .short_id = short_id};
+    const struct pk_rs_want want = {
+        .out = out, .approval = true, .short_id = short_id, .expect_h = h};
     /* What the approval MAC covers, in pk_rs_record_ok's order. */
     struct pk_relay_mac_field covered[5] = {{h, PK_RELAY_MAC_HEX_LEN},
                                             {kakao_id, strlen(kakao_id)},
@@ -758,12 +807,14 @@ static enum pk_relay_store_rc pk_rs_redeem(void *be, const char *s, const char *
     char kept[PK_RELAY_MAC_HEX_LEN + 1] = "";
     const char *ka[4] = {skey, tnow, kept, shash};
     const char *ka_read[3] = {skey, tnow, shash};
-    const struct pk_rs_want seen = {.out = out, .approval = true, .seen_code = kept};
-    const struct pk_rs_want want = {.out = out, .approval = true};
+    const struct pk_rs_want seen = {
+        .out = out, .approval = true, .seen_code = kept, .expect_h = shash};
+    const struct pk_rs_want want = {.out = out, .approval = true, .expect_h = shash};
     enum pk_relay_store_rc rc;
     bool right;
 
-    pk_relay_sha256_hex(s, strlen(s), shash);
+    if (!pk_rs_sha256(rs, "redeem", s, strlen(s), shash))
+        return PK_RS_UNAVAILABLE;
     (void)snprintf(skey, sizeof(skey), "pk:relay:s:%s", shash);
     (void)snprintf(tnow, sizeof(tnow), "%lld", (long long)now);
     rc = pk_rs_step(rs, "redeem", pk_lua_redeem, 1, 2, ka_read, now, &seen);

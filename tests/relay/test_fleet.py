@@ -348,6 +348,199 @@ def test_dropped_reply(redis):
         proxy.stop()
 
 
+def resp_end(buf, at=0):
+    """Where the RESP value at buf[at:] ends, or None while it is incomplete."""
+    nl = buf.find(b"\r\n", at)
+    if nl < 0:
+        return None
+    kind, n = buf[at:at + 1], buf[at + 1:nl]
+    if kind in (b"+", b"-", b":"):
+        return nl + 2
+    n = int(n)
+    if kind == b"$":
+        end = nl + 2 + (n + 2 if n >= 0 else 0)
+        return end if len(buf) >= end else None
+    at = nl + 2
+    for _ in range(max(n, 0)):
+        at = resp_end(buf, at)
+        if at is None:
+            return None
+    return at
+
+
+def resp(value):
+    """value (None, a str, or a list of them) as Redis sends it."""
+    if value is None:
+        return b"$-1\r\n"
+    if isinstance(value, list):
+        return b"*%d\r\n" % len(value) + b"".join(resp(v) for v in value)
+    v = value.encode()
+    return b"$%d\r\n%s\r\n" % (len(v), v)
+
+
+class RewritingProxy(DroppingProxy):
+    """A DroppingProxy that, once armed with (markers, action), lets the next
+    command holding every marker go to Redis after action() ran (a change
+    made between the relay's two scripts); when action returns bytes, the
+    relay gets them instead of Redis's reply (which is read and dropped)."""
+
+    def arm(self, markers, action):
+        with self.lock:
+            self.armed = (markers, action)
+            self.fired.clear()
+
+    def _messages(self, sock):
+        """The RESP messages that come from sock, one at a time, until it
+        closes."""
+        buf = b""
+        while True:
+            end = resp_end(buf)
+            if end is not None:
+                yield buf[:end]
+                buf = buf[end:]
+                continue
+            data = self._recv(sock)
+            if not data:
+                return
+            buf += data
+
+    def _up(self, client, upstream, state):
+        for cmd in self._messages(client):
+            with self.lock:
+                hit = self.armed and all(x in cmd for x in self.armed[0])
+                action = self.armed[1] if hit else None
+                if hit:
+                    self.armed = False
+            swap = action() if action is not None else None
+            with self.lock:
+                state["swap"] = swap
+            try:
+                upstream.sendall(cmd)
+            except OSError:
+                break
+            if action is not None:
+                self.fired.set()
+        self._close(client, upstream)
+
+    def _down(self, client, upstream, state):
+        for reply in self._messages(upstream):
+            with self.lock:
+                swap, state["swap"] = state.get("swap"), None
+            try:
+                client.sendall(swap if swap is not None else reply)
+            except OSError:
+                break
+        self._close(client, upstream)
+
+
+# The session's fields in the order the relay's scripts read them.
+FIELDS = ("u", "sv", "h", "rh", "short", "att", "exp", "kid", "at", "n", "v", "m", "ma", "code",
+          "stk", "bm")
+# The script that uses a session (a right code), and not the one that takes
+# an attempt.
+USE_SCRIPT = b"HSET', k, 'st', 'u')"
+
+
+def test_rewritten_replies(redis):
+    """What a forged reply (a man in the middle on the Redis link) and a
+    change between a step's two scripts come to."""
+    proxy = RewritingProxy(redis.sock, os.path.join(WORK, "redis", "rewrite.sock"))
+    p = None
+    try:
+        p = api.Relay("fleet_rewritten", "store = %s\ntimeout = %d\nrate_limit = 100000\n" %
+                      (proxy.url(), TIMEOUT))
+        for case in (substituted_reply_case, changed_case, expired_case):
+            try:
+                case(redis, proxy, p)
+            except Exception as e:
+                result(case.__name__, False, "exception: %r" % e)
+    finally:
+        if p is not None:
+            p.stop()
+        proxy.stop()
+
+
+def expired_case(redis, proxy, p):
+    """Past its exp, a session Redis still calls approved (both of the
+    redeem's replies say "ok", with the record's own valid fields): 410
+    expired, judged from the checked exp."""
+    r = api.Relay("fleet_rewritten_30", "store = %s\ntimeout = %d\nsession_ttl = 30\n" %
+                  (proxy.url(), TIMEOUT))
+    try:
+        s, code = login(r)
+        h = hashlib.sha256(s.encode()).hexdigest()
+        fields = redis.command("HMGET", session_key(s), *FIELDS)
+        forged = resp(["ok", h, fields])
+        end = time.monotonic() + 90
+        while time.time() < int(fields[6]) + 1 and time.monotonic() < end:
+            time.sleep(0.5)
+
+        def read():
+            proxy.arm((USE_SCRIPT, h.encode()), lambda: forged)
+            return forged
+        m = r.mark()
+        proxy.arm((b"not_approved", h.encode()), read)
+        st, body = api.redeem(r, s, code or "000000")
+        line = r.wait_line(r"^kakao-pam-relay: redeem", 30, m)
+        signed = [x for x in r.log()[m:] if x and x.startswith("kakao-pam-relay: redeemed ")]
+        result("past its exp, a session both of the redeem's replies call approved: 410 "
+               "expired, nothing signed", code is not None and
+               (st, body) == (410, {"error": "expired"}) and
+               line == "kakao-pam-relay: redeem refused tag=%s: expired" % h[:8] and
+               not signed, repr((st, body, line, signed)))
+    finally:
+        r.stop()
+
+
+def substituted_reply_case(redis, proxy, p):
+    # V: root's login, approved; A: alice's, approved. The reply to A's
+    # right redeem replaced by the one V's record gives (MACs all valid).
+    st_v, body_v = api.create(p, user="root")
+    s_v = body_v["session"]
+    st_ok, code_v, _ = api.approve(p, api.short_of(body_v["url"]))
+    s_a, code_a = login(p)
+    h_v = hashlib.sha256(s_v.encode()).hexdigest()
+    h_a = hashlib.sha256(s_a.encode()).hexdigest()
+    forged = resp(["ok", h_v, redis.command("HMGET", session_key(s_v), *FIELDS)])
+    m = p.mark()
+    proxy.arm((USE_SCRIPT, h_a.encode()), lambda: forged)
+    st, body = api.redeem(p, s_a, code_a or "000000")
+    fired = proxy.fired.wait(30)
+    line = p.wait_line(r"store record fails its MAC", 30, m)
+    macs = [x for x in p.log()[m:] if x and "fails its MAC" in x]
+    signed = [x for x in p.log()[m:] if x and x.startswith("kakao-pam-relay: redeemed ")]
+    again = api.redeem(p, s_a, code_a or "000000")
+    st_v2, got_v = api.redeem(p, s_v, code_v or "000000")
+    result("the reply to A's right redeem replaced by another approved session's (root's, "
+           "MACs valid): 503, one 'fails its MAC' line, nothing signed; A used, V still 200",
+           st_v == 201 and st_ok == 200 and code_a is not None and fired and
+           (st, body) == (503, {"error": "unavailable"}) and
+           line == "kakao-pam-relay: error: store record fails its MAC (tag=%s): refused" %
+           h_v[:8] and macs == [line] and not signed and
+           again == (410, {"error": "used"}) and st_v2 == 200 and "assertion" in got_v,
+           repr((fired, st, body, macs, signed, again, st_v2)))
+
+
+def changed_case(redis, proxy, p):
+    # The session set back to pending between the redeem's read and its use.
+    s, code = login(p)
+    h = hashlib.sha256(s.encode()).hexdigest()
+
+    def pending():
+        redis.command("HSET", session_key(s), "st", "p")
+    m = p.mark()
+    proxy.arm((USE_SCRIPT, h.encode()), pending)
+    st, body = api.redeem(p, s, code or "000000")
+    fired = proxy.fired.wait(30)
+    line = p.wait_line(r"store record changed", 30, m)
+    errors = [x for x in p.log()[m:] if x and "error:" in x]
+    result("a session set back to pending between the redeem's read and its use: 503, one "
+           "'changed during the step' line (not a MAC failure)",
+           code is not None and fired and (st, body) == (503, {"error": "unavailable"}) and
+           line == "kakao-pam-relay: error: store record changed during the step (tag=%s): "
+           "refused" % h[:8] and errors == [line], repr((fired, st, body, errors)))
+
+
 def session_key(s):
     return "pk:relay:s:" + hashlib.sha256(s.encode()).hexdigest()
 
@@ -405,12 +598,21 @@ def forged_cases(redis, a):
     redis.command("HSET", session_key(s3), "h", "other-host")
     m = a.mark()
     st_page, _, page = a.request("GET", "/a/" + api.short_of(body3["url"]))
-    line = a.wait_line(r"store record fails its MAC", 30, m)
+    page_ok, page_macs, _ = mac_refusals(a, m, hashlib.sha256(s3.encode()).hexdigest()[:8])
     ok, detail = forged_redeem(a, s3, "123456")
     result("a pending session whose host a Redis writer changed: the page 503 (without the "
            "host), redeem 503, one 'fails its MAC' line each",
-           st3 == 201 and st_page == 503 and b"other-host" not in page and line is not None
-           and ok, repr((st_page, line, detail)))
+           st3 == 201 and st_page == 503 and b"other-host" not in page and page_ok and ok,
+           repr((st_page, page_macs, detail)))
+    # An approved session whose expiry a Redis writer moved (exp is under
+    # the create MAC).
+    s4, code4 = login(a)
+    exp = redis.command("HGET", session_key(s4), "exp")
+    redis.command("HSET", session_key(s4), "exp", str(int(exp or "0") + 3600))
+    ok, detail = forged_redeem(a, s4, code4 or "000000")
+    result("an approved session whose exp a Redis writer changed: redeem 503, one 'fails its "
+           "MAC' line, nothing signed", code4 is not None and exp is not None and ok,
+           repr(detail))
 
 
 def mac_refusals(a, m, tag, n=1):
@@ -627,7 +829,7 @@ def main():
         rcs = (a.stop(), b.stop())
         result("A and B exit 0 on SIGTERM", rcs == (0, 0), repr(rcs))
         for t in (test_rate_shared, test_trusted_proxies, test_dropped_reply,
-                  test_forged_records):
+                  test_rewritten_replies, test_forged_records):
             try:
                 t(redis)
             except Exception as e:
