@@ -516,16 +516,19 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
             goto broken;
         return rc;
     }
+    /* Steps without a record to read (rate, create) never get one. */
+    if (want == NULL)
+        goto broken;
     h = &r->element[1];
     f = &r->element[2];
     if (!pk_rs_is_hash(h) || f->type != PK_REDIS_ARRAY || f->elements != PK_REDIS_FIELDS)
         goto broken;
-    approval = rc == PK_RS_APPROVED ||
-               (want != NULL && want->approval && (rc == PK_RS_OK || rc == PK_RS_WRONG_CODE));
+    approval =
+        rc == PK_RS_APPROVED || (want->approval && (rc == PK_RS_OK || rc == PK_RS_WRONG_CODE));
     /* The answer must be about the session the step is about (public
-     * hashes: a plain comparison; "changed" may name the record the short
-     * id leads to now), and a record this fleet wrote. */
-    if ((rc != PK_RS_UNAVAILABLE && want != NULL && want->expect_h != NULL &&
+     * hashes: a plain comparison; a "changed" found by short id may name
+     * the record the short id leads to now), and a record this fleet wrote. */
+    if ((want->expect_h != NULL && (rc != PK_RS_UNAVAILABLE || want->short_id == NULL) &&
          memcmp(h->str, want->expect_h, PK_RELAY_MAC_HEX_LEN) != 0) ||
         !pk_rs_record_ok(rs, h, f, approval, want)) {
         pk_log(rs->log, LOG_ERR, "store record fails its MAC (tag=%.8s): refused", h->str);
@@ -554,15 +557,15 @@ static enum pk_relay_store_rc pk_rs_answer(struct pk_redis_store *rs, const char
         memcpy(out->s_tag, h->str, 8);
         out->s_tag[8] = '\0';
     }
-    if (want != NULL && want->pkce != NULL) {
+    if (want->pkce != NULL) {
         pk_rs_text(want->pkce->nonce, sizeof(want->pkce->nonce), &f->element[9]);
         pk_rs_text(want->pkce->verifier, sizeof(want->pkce->verifier), &f->element[10]);
     }
-    if (want != NULL && want->seen_h != NULL && want->seen_m != NULL) {
+    if (want->seen_h != NULL && want->seen_m != NULL) {
         pk_rs_text(want->seen_h, PK_RELAY_MAC_HEX_LEN + 1, h);
         pk_rs_text(want->seen_m, PK_RELAY_MAC_HEX_LEN + 1, &f->element[11]);
     }
-    if (want != NULL && want->seen_code != NULL)
+    if (want->seen_code != NULL)
         pk_rs_text(want->seen_code, PK_RELAY_MAC_HEX_LEN + 1, &f->element[13]);
     return rc;
 broken:

@@ -389,6 +389,10 @@ class RewritingProxy(DroppingProxy):
             self.armed = (markers, action)
             self.fired.clear()
 
+    def disarm(self):
+        with self.lock:
+            self.armed = False
+
     def _messages(self, sock):
         """The RESP messages that come from sock, one at a time, until it
         closes."""
@@ -475,19 +479,23 @@ def expired_case(redis, proxy, p):
         while time.time() < int(fields[6]) + 1 and time.monotonic() < end:
             time.sleep(0.5)
 
+        delivered = []
+
         def read():
+            delivered.append("read")
             proxy.arm((USE_SCRIPT, h.encode()), lambda: forged)
             return forged
         m = r.mark()
         proxy.arm((b"not_approved", h.encode()), read)
         st, body = api.redeem(r, s, code or "000000")
+        proxy.disarm()  # the use script's arm: the first reply ends the redeem
         line = r.wait_line(r"^kakao-pam-relay: redeem", 30, m)
         signed = [x for x in r.log()[m:] if x and x.startswith("kakao-pam-relay: redeemed ")]
         result("past its exp, a session both of the redeem's replies call approved: 410 "
-               "expired, nothing signed", code is not None and
+               "expired, nothing signed", code is not None and delivered == ["read"] and
                (st, body) == (410, {"error": "expired"}) and
                line == "kakao-pam-relay: redeem refused tag=%s: expired" % h[:8] and
-               not signed, repr((st, body, line, signed)))
+               not signed, repr((delivered, st, body, line, signed)))
     finally:
         r.stop()
 
