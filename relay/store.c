@@ -9,9 +9,9 @@
 #include <sys/random.h>
 
 #include <openssl/err.h>
-#include <openssl/sha.h>
 
 #include "relay/store_backend.h"
+#include "src/cache_dir.h"
 #include "src/b64url.h"
 #include "src/secure.h"
 
@@ -87,16 +87,15 @@ void pk_relay_hex(const unsigned char *in, size_t n, char *hex)
     hex[2 * n] = '\0';
 }
 
+/* The module's SHA-256 hex (src/cache_dir.c), OpenSSL's error queue left
+ * empty when it fails. */
 bool pk_relay_sha256_hex(const char *s, size_t len, char hex[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-
-    if (SHA256((const unsigned char *)s, len, md) == NULL) {
+    if (!pk_sha256_hex(s, len, hex)) {
         ERR_clear_error();
         hex[0] = '\0';
         return false;
     }
-    pk_relay_hex(md, sizeof(md), hex);
     return true;
 }
 
